@@ -1,0 +1,352 @@
+"""Brian2 code-generation back-ends: choosing one, building once, running many times.
+
+Three targets are supported:
+
+``cpp_standalone``
+    The whole network becomes one C++ program.  The default wherever a C++ compiler works.
+``cython``
+    Brian2's runtime mode with Cython-compiled code objects.
+``numpy``
+    Brian2's runtime mode in pure numpy; slow, but needs no compiler (the fallback).
+
+Standalone builds are cached.  The generated project is written to a private temporary
+folder first; its files are hashed and the build lives in ``<cache>/standalone/<hash>``, so
+two different networks never share a folder, and two identical ones share one binary.
+Building takes an exclusive ``flock`` on the folder, running takes a shared one, and every
+run writes its results to a folder of its own that is deleted once its arrays are read.
+Everything that varies between runs of one build (per-neuron parameters, initial values,
+the random seed) is passed at start-up (Brian2's ``run_args`` and an environment variable),
+never compiled in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DEVICES: tuple[str, ...] = ("cpp_standalone", "cython", "numpy")
+"""The Brian2 targets stdpsim can run on, fastest first."""
+
+CACHE_ENV = "STDPSIM_CACHE"
+"""Environment variable overriding the cache folder (default ``~/.cache/stdpsim``)."""
+
+SEED_ENV = "STDPSIM_SEED"
+"""Environment variable through which a standalone binary receives its random seed."""
+
+_BUILD_MARKER = "stdpsim_build_ok"
+
+# C++ inserted at the start of ``main``: reseed Brian2's generators from the environment,
+# so that one compiled binary serves every seed.
+_SEED_FROM_ENV_CPP = f"""
+{{
+    const char* _stdpsim_seed = std::getenv("{SEED_ENV}");
+    if (_stdpsim_seed != NULL) {{
+        const unsigned long _seed = std::strtoul(_stdpsim_seed, NULL, 10);
+        for (size_t _i = 0; _i < brian::_random_generators.size(); _i++)
+            brian::_random_generators[_i].seed(_seed + _i);
+    }}
+}}
+"""
+
+
+class BackendError(ValueError):
+    """A back-end was asked for that does not exist or cannot run here."""
+
+
+@dataclasses.dataclass
+class Simulation:
+    """What a network builder hands to :func:`simulate`.
+
+    Attributes
+    ----------
+    objects
+        The Brian2 objects to put in the network.
+    inputs
+        Name -> Brian2 ``VariableView`` (e.g. ``group.s``) for every value set per run.
+    collect
+        Called after the run; returns the results as plain numpy arrays.
+    """
+
+    objects: Sequence[Any]
+    inputs: Mapping[str, Any]
+    collect: Callable[[], dict[str, np.ndarray]]
+
+
+@dataclasses.dataclass
+class RunInfo:
+    """How a call to :func:`simulate` went (all times in seconds of wall clock)."""
+
+    device: str
+    wall_s: float
+    build_s: float
+    run_s: float
+    cached: bool
+    build_dir: str | None = None
+
+
+def cache_dir(path: str | os.PathLike | None = None) -> Path:
+    """The stdpsim cache folder: ``path``, else ``$STDPSIM_CACHE``, else ``~/.cache/stdpsim``."""
+    if path is None:
+        path = os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "stdpsim"
+    p = Path(path).expanduser()
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+@functools.lru_cache(maxsize=None)
+def cxx_compiler_works() -> bool:
+    """Whether a C++ compiler can build a trivial program here (checked once per process)."""
+    compiler = os.environ.get("CXX", "c++")
+    if shutil.which(compiler) is None:
+        return False
+    with tempfile.TemporaryDirectory(prefix="stdpsim_cxx_") as tmp:
+        src = Path(tmp) / "t.cpp"
+        src.write_text("#include <vector>\nint main(){std::vector<int> v(1); return v[0];}\n")
+        try:
+            proc = subprocess.run(
+                [compiler, str(src), "-o", str(Path(tmp) / "t")],
+                capture_output=True,
+                timeout=60,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return proc.returncode == 0
+
+
+def resolve_device(name: str | None = "auto") -> str:
+    """Validate a device name; ``"auto"``/``None`` picks the fastest one that works here.
+
+    Raises
+    ------
+    BackendError
+        For an unknown name, or for a compiled target without a working C++ compiler.
+    """
+    if name in (None, "auto"):
+        if cxx_compiler_works():
+            return "cpp_standalone"
+        warnings.warn(
+            "No working C++ compiler found: falling back to Brian2's pure-numpy target "
+            "(much slower). Install g++ to use cpp_standalone.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return "numpy"
+    if name not in DEVICES:
+        raise BackendError(
+            f"unknown device {name!r}: choose one of {', '.join(DEVICES)} or 'auto'"
+        )
+    if name != "numpy" and not cxx_compiler_works():
+        raise BackendError(f"device {name!r} needs a working C++ compiler (none found)")
+    return name
+
+
+@contextlib.contextmanager
+def _flock(path: Path, mode: int) -> Iterator[None]:
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _hash_tree(root: Path) -> str:
+    """SHA-256 over every file's relative path and content below ``root``."""
+    h = hashlib.sha256()
+    for f in sorted(p for p in root.rglob("*") if p.is_file()):
+        h.update(str(f.relative_to(root)).encode())
+        h.update(b"\0")
+        h.update(f.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()[:20]
+
+
+def _prune_run_args(build: Path, keep: set[str]) -> None:
+    """Delete run_args value files once no process is using ``build``."""
+    with open(build / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # another run is in progress; it (or a later run) will prune
+        try:
+            for f in (build / "static_arrays").glob("init_*.dat*"):
+                if f.name not in keep:
+                    f.unlink(missing_ok=True)
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _run_standalone(
+    build_fn: Callable[[], Simulation],
+    values: Mapping[str, Any],
+    duration: Any,
+    dt: Any,
+    seed: int,
+    cache: Path,
+) -> tuple[dict[str, np.ndarray], RunInfo]:
+    import brian2 as b2
+
+    t0 = time.perf_counter()
+    b2.set_device("cpp_standalone", build_on_run=False)
+    dev = b2.get_device()
+    dev.reinit()
+    dev.activate(build_on_run=False)
+    b2.prefs.devices.cpp_standalone.openmp_threads = 0  # serial: processes parallelise
+    try:
+        b2.defaultclock.dt = dt
+        sim = build_fn()
+        _check_inputs(sim, values)
+        dev.insert_code("main", _SEED_FROM_ENV_CPP)
+        net = b2.Network(*sim.objects)
+        net.run(duration)
+
+        root = cache / "standalone"
+        root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="gen_", dir=root))
+        try:
+            dev.build(directory=str(staging), compile=False, run=False)
+            for d in ("results",):  # empty folders Brian2 creates; not part of the build
+                shutil.rmtree(staging / d, ignore_errors=True)
+            key = _hash_tree(staging)
+            build = root / key
+            with _flock(root / f"{key}.lock", fcntl.LOCK_EX):
+                cached = (build / _BUILD_MARKER).exists()
+                if not cached:
+                    shutil.rmtree(build, ignore_errors=True)
+                    staging.rename(build)
+                    staging = None
+                    dev.compile_source(str(build), "gcc", debug=False, clean=False)
+                    for obj in build.rglob("*.o"):  # keep the binary, drop the objects
+                        obj.unlink()
+                    (build / _BUILD_MARKER).write_text(time.strftime("%Y-%m-%d %H:%M:%S\n"))
+        finally:
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+        build_s = time.perf_counter() - t0
+
+        dev.project_dir = str(build)
+        run_args = {sim.inputs[name]: value for name, value in values.items()}
+        results_name = f"results_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        t1 = time.perf_counter()
+        os.environ[SEED_ENV] = str(int(seed))
+        try:
+            with _flock(build / ".lock", fcntl.LOCK_SH):
+                dev.run(
+                    directory=str(build),
+                    results_directory=results_name,
+                    with_output=False,
+                    run_args=run_args,
+                )
+                results = sim.collect()
+        finally:
+            os.environ.pop(SEED_ENV, None)
+            shutil.rmtree(build / results_name, ignore_errors=True)
+        run_s = time.perf_counter() - t1
+        _prune_run_args(build, keep=set())
+        info = RunInfo(
+            "cpp_standalone", time.perf_counter() - t0, build_s, run_s, cached, str(build)
+        )
+        return results, info
+    finally:
+        dev.reinit()
+        b2.set_device("runtime")
+
+
+def _run_runtime(
+    build_fn: Callable[[], Simulation],
+    values: Mapping[str, Any],
+    duration: Any,
+    dt: Any,
+    seed: int,
+    target: str,
+    cache: Path,
+) -> tuple[dict[str, np.ndarray], RunInfo]:
+    import brian2 as b2
+
+    t0 = time.perf_counter()
+    b2.set_device("runtime")
+    b2.prefs.codegen.target = target
+    if target == "cython":
+        b2.prefs.codegen.runtime.cython.cache_dir = str(cache / "cython")
+        b2.prefs.codegen.runtime.cython.multiprocess_safe = True
+    b2.defaultclock.dt = dt
+    b2.seed(int(seed))
+    sim = build_fn()
+    _check_inputs(sim, values)
+    for name, value in values.items():
+        sim.inputs[name][:] = value
+    net = b2.Network(*sim.objects)
+    build_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    net.run(duration)
+    results = sim.collect()
+    run_s = time.perf_counter() - t1
+    return results, RunInfo(target, time.perf_counter() - t0, build_s, run_s, cached=False)
+
+
+def _check_inputs(sim: Simulation, values: Mapping[str, Any]) -> None:
+    missing = set(values) - set(sim.inputs)
+    if missing:
+        raise ValueError(f"values given for unknown inputs: {sorted(missing)}")
+
+
+def simulate(
+    build: Callable[[], Simulation],
+    values: Mapping[str, Any],
+    duration: Any,
+    *,
+    device: str | None = "auto",
+    dt: Any = None,
+    seed: int = 0,
+    cache: str | os.PathLike | None = None,
+) -> tuple[dict[str, np.ndarray], RunInfo]:
+    """Build a network with ``build()`` and run it for ``duration`` on ``device``.
+
+    Parameters
+    ----------
+    build
+        Creates the Brian2 objects (inside the chosen device) and returns a
+        :class:`Simulation`.  It must give the same network every time it is called:
+        everything that varies between runs goes through ``values``.
+    values
+        Name -> array (with Brian2 units) for each entry of ``Simulation.inputs``.
+    duration, dt
+        Brian2 quantities (time).  ``dt`` defaults to 0.1 ms.
+    device
+        One of :data:`DEVICES` or ``"auto"``.
+    seed
+        Seed of the random number generators (noise); results are reproducible per seed.
+    cache
+        Cache folder (see :func:`cache_dir`).
+
+    Returns
+    -------
+    results, info
+        What ``Simulation.collect`` returned, and timings.
+    """
+    import brian2 as b2
+
+    device = resolve_device(device)
+    if dt is None:
+        dt = 0.1 * b2.ms
+    if float(duration) <= 0 or float(dt) <= 0:
+        raise ValueError("duration and dt must be positive")
+    cache_path = cache_dir(cache)
+    if device == "cpp_standalone":
+        return _run_standalone(build, values, duration, dt, seed, cache_path)
+    return _run_runtime(build, values, duration, dt, seed, device, cache_path)

@@ -1,0 +1,190 @@
+"""The ``stdpsim`` command line.
+
+Every error a user can cause (a bad option, a missing file, an impossible parameter) is
+reported as one line, ``stdpsim: error: ...``, with exit status 2 (usage) or 1 (other).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+
+from . import backend
+from .data import DataError, load_mnist
+from .runs import RunFileError, load_spikes, read_json, write_json
+
+_USER_ERRORS = (backend.BackendError, DataError, RunFileError, ValueError)
+DEBUG_ENV = "STDPSIM_DEBUG"
+"""Set to 1 to get full tracebacks instead of one-line errors."""
+
+
+def _info(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+def _device_option(f):
+    return click.option(
+        "--device", default="auto", show_default=True,
+        help=f"Brian2 target: auto, {', '.join(backend.DEVICES)}.")(f)
+
+
+def _cache_option(f):
+    return click.option(
+        "--cache", type=click.Path(file_okay=False), default=None,
+        help=f"Build cache folder [default: ${backend.CACHE_ENV} or ~/.cache/stdpsim].")(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="stdpsim")
+def cli() -> None:
+    """stdpsim: spike-timing-dependent plasticity as gradient descent, in Brian2."""
+
+
+@cli.command("stdp-curve")
+@_device_option
+@_cache_option
+@click.option("--out-dir", type=click.Path(file_okay=False), default="figures",
+              show_default=True, help="Where fig1_stdp_curve.png/.json go.")
+@click.option("--runs-dir", type=click.Path(file_okay=False), default="runs",
+              show_default=True, help="Where the run's spikes go (fig1_stdp_curve/spikes.npz).")
+@click.option("--trials", type=int, default=None,
+              help="Trials per slope in the main condition [default: 200].")
+@click.option("--dt-ms", type=float, default=None, help="Time step in ms [default: 0.1].")
+@click.option("--duration-ms", type=float, default=None,
+              help="Simulated time in ms, pre spike in the middle [default: 400].")
+@click.option("--seed", type=int, default=None, help="Random seed [default: 1].")
+def stdp_curve_cmd(device: str, cache: str | None, out_dir: str, runs_dir: str,
+                   trials: int | None, dt_ms: float | None, duration_ms: float | None,
+                   seed: int | None) -> None:
+    """Figure 1: the STDP curve of the rule ΔW ∝ S_pre·dV_post/dt in LIF neurons.
+
+    Example: stdpsim stdp-curve --device cpp_standalone
+    """
+    import dataclasses
+
+    from . import plotting, stdp_curve
+
+    cfg = stdp_curve.STDPCurveConfig()
+    changes: dict = {}
+    if trials is not None:
+        if trials < 1:
+            raise ValueError(f"--trials must be at least 1, got {trials}")
+        changes["main"] = dataclasses.replace(cfg.main, n_trials=trials)
+    if dt_ms is not None:
+        changes["dt_ms"] = dt_ms
+    if duration_ms is not None:
+        if not duration_ms > 0:
+            raise ValueError(f"--duration-ms must be positive, got {duration_ms}")
+        changes.update(duration_ms=duration_ms, t_pre_ms=duration_ms / 2)
+    if seed is not None:
+        changes["seed"] = seed
+    cfg = dataclasses.replace(cfg, **changes)
+    cfg.validate()
+    device = backend.resolve_device(device)
+    _info(f"stdp-curve: {sum(c.n_neurons for c in cfg.conditions)} trials on {device} "
+          "(the first cpp_standalone/cython run compiles; later runs reuse the build)")
+    spikes = Path(runs_dir) / "fig1_stdp_curve" / "spikes.npz"
+    results = stdp_curve.run_experiment(cfg, device=device, cache=cache, spikes_path=spikes)
+    out = Path(out_dir)
+    json_path = write_json(out / "fig1_stdp_curve.json", results)
+    png_path = plotting.plot_stdp_curve(read_json(json_path), out / "fig1_stdp_curve.png")
+    f = results["fit"]
+    click.echo(
+        f"fit: A+ = {f['A_plus']:.4g} mV, tau+ = {f['tau_plus_ms']:.2f} ms; "
+        f"A- = {f['A_minus']:.4g} mV, tau- = {f['tau_minus_ms']:.2f} ms "
+        f"(Bi & Poo: tau+ = {stdp_curve.BI_POO_TAU_PLUS_MS}, "
+        f"tau- = {stdp_curve.BI_POO_TAU_MINUS_MS} ms)")
+    click.echo(f"shape checks: {results['checks']}")
+    click.echo(f"simulation {results['sim_s']:.2f} s, build {results['build_s']:.2f} s "
+               f"(cached: {results['build_cached']}), total {results['wall_s']:.2f} s")
+    click.echo(f"wrote {json_path}, {png_path}, {spikes}")
+
+
+@cli.command("raster")
+@click.argument("run", type=click.Path())
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="PNG to write [default: raster.png beside the spike file].")
+@click.option("--max-neurons", type=int, default=300, show_default=True,
+              help="Neurons drawn, evenly spaced through the run's display order.")
+@click.option("--t-min-ms", type=float, default=None, help="Start of the time axis (ms).")
+@click.option("--t-max-ms", type=float, default=None, help="End of the time axis (ms).")
+def raster_cmd(run: str, out: str | None, max_neurons: int, t_min_ms: float | None,
+               t_max_ms: float | None) -> None:
+    """Plot a spike raster (neuron against time in ms) of a saved run.
+
+    RUN is a spike file (.npz) or a run folder holding spikes.npz.
+
+    Example: stdpsim raster runs/fig1_stdp_curve --t-min-ms 100 --t-max-ms 300
+    """
+    from . import plotting
+
+    spikes = load_spikes(run)
+    src = Path(run)
+    target = Path(out) if out else (src if src.is_dir() else src.parent) / "raster.png"
+    path = plotting.plot_raster(spikes, target, max_neurons=max_neurons,
+                                t_min_ms=t_min_ms, t_max_ms=t_max_ms)
+    click.echo(f"{spikes['spike_i'].size} spikes of {int(spikes['n'])} neurons; wrote {path}")
+
+
+@cli.command("data")
+@click.option("--data", "data_path", type=click.Path(), default=None,
+              help="Folder with the MNIST IDX files [default: $STDPSIM_DATA].")
+def data_cmd(data_path: str | None) -> None:
+    """Check and summarise the MNIST IDX files.
+
+    Example: stdpsim data --data ../shared/data/mnist
+    """
+    for split in ("train", "test"):
+        x, y = load_mnist(split, data_path)
+        counts = " ".join(str(c) for c in np.bincount(y, minlength=10))
+        click.echo(f"{split}: {x.shape[0]} images of {x.shape[1]} pixels in "
+                   f"[{x.min():.0f}, {x.max():.0f}]; per-digit counts {counts}")
+
+
+@cli.command("cache")
+@_cache_option
+@click.option("--clear", is_flag=True, help="Delete every cached build.")
+def cache_cmd(cache: str | None, clear: bool) -> None:
+    """Show (or clear) the cache of compiled Brian2 builds.
+
+    Example: stdpsim cache --clear
+    """
+    root = backend.cache_dir(cache)
+    size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+    click.echo(f"{root}: {size / 1e6:.1f} MB")
+    if clear:
+        for child in root.iterdir():
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+        click.echo("cleared")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: runs the CLI and turns user errors into one line on stderr."""
+    t0 = time.perf_counter()
+    try:
+        cli.main(args=argv, prog_name="stdpsim", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("stdpsim: interrupted", err=True)
+        return 130
+    except click.ClickException as e:
+        click.echo(f"stdpsim: error: {e.format_message()}", err=True)
+        return e.exit_code
+    except _USER_ERRORS as e:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        click.echo(f"stdpsim: error: {e}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        click.echo(f"stdpsim: interrupted after {time.perf_counter() - t0:.1f} s", err=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

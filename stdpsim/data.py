@@ -1,0 +1,123 @@
+"""MNIST from standard IDX files (plain or gzip), any number of images.
+
+The folder comes from the ``--data`` option or the ``STDPSIM_DATA`` environment variable.
+The loader reads the image count from each file's header and checks the magic number, the
+dimensions and the file length, so that a truncated or foreign file fails loudly.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+
+DATA_ENV = "STDPSIM_DATA"
+"""Environment variable naming the folder with the MNIST IDX files."""
+
+IMAGES_MAGIC = 0x00000803  # unsigned byte, 3 dimensions
+LABELS_MAGIC = 0x00000801  # unsigned byte, 1 dimension
+
+SPLITS = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+class DataError(ValueError):
+    """A data folder or IDX file is missing or not what it should be."""
+
+
+def data_dir(path: str | os.PathLike | None = None) -> Path:
+    """The MNIST folder: ``path`` if given, else ``$STDPSIM_DATA``; must exist."""
+    if path is None:
+        path = os.environ.get(DATA_ENV)
+        if not path:
+            raise DataError(f"no MNIST folder given: use --data DIR or set {DATA_ENV}")
+    p = Path(path).expanduser()
+    if not p.is_dir():
+        raise DataError(f"MNIST folder {p} does not exist")
+    return p
+
+
+def _find(folder: Path, stem: str) -> Path:
+    for name in (stem, stem + ".gz"):
+        if (folder / name).is_file():
+            return folder / name
+    raise DataError(f"{folder / stem}[.gz]: file not found")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        return path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise DataError(f"{path}: cannot read ({e})") from None
+
+
+def read_idx(path: str | os.PathLike, magic: int) -> np.ndarray:
+    """Read one unsigned-byte IDX file, checking its magic number and length.
+
+    Parameters
+    ----------
+    path
+        The file (``.gz`` is decompressed).
+    magic
+        Expected magic number (:data:`IMAGES_MAGIC` or :data:`LABELS_MAGIC`).
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8, shape given by the header (e.g. (n, 28, 28) or (n,)).
+    """
+    path = Path(path)
+    raw = _read_bytes(path)
+    ndim = magic & 0xFF
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: {len(raw)} bytes, too short for an IDX header")
+    (found,) = struct.unpack(">I", raw[:4])
+    if found != magic:
+        raise DataError(f"{path}: magic number 0x{found:08x}, expected 0x{magic:08x} "
+                        f"(unsigned-byte IDX with {ndim} dimension(s))")
+    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    expected = header + int(np.prod(shape))
+    if len(raw) != expected:
+        raise DataError(f"{path}: {len(raw)} bytes, header {shape} needs {expected} "
+                        "(truncated or corrupt)")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def load_mnist(split: str = "train", path: str | os.PathLike | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Load an MNIST split.
+
+    Parameters
+    ----------
+    split
+        ``"train"`` or ``"test"``.
+    path
+        Folder of the IDX files (default: ``$STDPSIM_DATA``).
+
+    Returns
+    -------
+    images, labels
+        float32 (n, 784) in [0, 1]; uint8 (n,) in 0..9.
+    """
+    if split not in SPLITS:
+        raise DataError(f"unknown split {split!r}: choose 'train' or 'test'")
+    folder = data_dir(path)
+    img_file, lab_file = (_find(folder, stem) for stem in SPLITS[split])
+    images = read_idx(img_file, IMAGES_MAGIC)
+    labels = read_idx(lab_file, LABELS_MAGIC)
+    if images.shape[0] != labels.shape[0]:
+        raise DataError(f"{img_file} has {images.shape[0]} images but {lab_file} has "
+                        f"{labels.shape[0]} labels")
+    if labels.size and labels.max() > 9:
+        raise DataError(f"{lab_file}: label {labels.max()} outside 0..9")
+    x = images.reshape(images.shape[0], -1).astype(np.float32) / np.float32(255.0)
+    return x, labels.copy()

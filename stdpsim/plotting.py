@@ -1,0 +1,140 @@
+"""Figures, drawn from saved results only (JSON dicts and spike files)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .plasticity import classical_window  # noqa: E402
+
+
+def _save(fig: plt.Figure, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp" + path.suffix)
+    fig.savefig(tmp, dpi=130, bbox_inches="tight")
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def _window_line(ax: plt.Axes, fit: dict[str, float], **kw: Any) -> None:
+    for sign, a, tau in ((1, fit["A_plus"], fit["tau_plus_ms"]),
+                         (-1, fit["A_minus"], fit["tau_minus_ms"])):
+        if np.isfinite(a) and np.isfinite(tau):
+            x = sign * np.linspace(0.3, 100, 300)
+            ax.plot(x, classical_window(x, fit["A_plus"], fit["tau_plus_ms"],
+                                        fit["A_minus"], fit["tau_minus_ms"]), **kw)
+            kw.pop("label", None)
+
+
+def _condition_panel(ax: plt.Axes, conditions: Sequence[dict[str, Any]], names: Sequence[str],
+                     title: str) -> None:
+    by_name = {c["name"]: c for c in conditions}
+    for name in names:
+        c = by_name[name]
+        f = c["fit"]
+        label = (f"{name}: τ+ {f['tau_plus_ms']:.1f}, τ− {f['tau_minus_ms']:.1f} ms")
+        t, w = np.asarray(c["delta_t_ms"]), np.asarray(c["delta_w_mv"])
+        (line,) = ax.plot(t[t < 0], w[t < 0], "o-", ms=3, lw=1, label=label)
+        ax.plot(t[t > 0], w[t > 0], "o-", ms=3, lw=1, color=line.get_color())
+    ax.axhline(0, color="0.6", lw=0.5)
+    ax.axvline(0, color="0.6", lw=0.5)
+    ax.set_xlim(-100, 100)
+    ax.set_xlabel("mean ΔT = t_post − t_pre (ms)")
+    ax.set_ylabel("mean ΔW (mV)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+
+
+def plot_stdp_curve(results: dict[str, Any], path: str | Path) -> Path:
+    """Figure 1: the S·dV/dt rule's ΔW against ΔT, its fits and sensitivity panels.
+
+    ``results`` is the dict written to ``figures/fig1_stdp_curve.json``.
+    """
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8.5))
+    ax = axes[0, 0]
+    sample = results.get("trials_sample")
+    if sample:
+        ax.plot(sample["delta_t_ms"], sample["delta_w_mv"], ".", color="0.8", ms=1.5,
+                label="single trials (sample)", zorder=0)
+    b = results["binned"]
+    ax.errorbar(b["delta_t"], b["delta_w"], yerr=b["sem"], fmt="s", ms=3, color="0.4",
+                lw=0.8, label="binned trials (mean ± s.e., 4 ms bins)")
+    ax.plot(results["delta_t_ms"], results["delta_w"], "o", color="C0", ms=4,
+            label="per-slope average (the paper's figure)")
+    fit = results["fit"]
+    _window_line(ax, fit, color="C3", lw=1.5,
+                 label=f"fit: τ+ = {fit['tau_plus_ms']:.1f} ms, τ− = {fit['tau_minus_ms']:.1f} ms")
+    bp = results["bi_poo"]
+    _window_line(ax, {"A_plus": bp["A_plus_fitted_mv"], "tau_plus_ms": bp["tau_plus_ms"],
+                      "A_minus": bp["A_minus_fitted_mv"], "tau_minus_ms": bp["tau_minus_ms"]},
+                 color="k", ls="--", lw=1,
+                 label=f"Bi & Poo window (τ+ {bp['tau_plus_ms']}, τ− {bp['tau_minus_ms']} ms; "
+                       "amplitudes fitted)")
+    ax.axhline(0, color="0.6", lw=0.5)
+    ax.axvline(0, color="0.6", lw=0.5)
+    ax.set_xlim(-100, 100)
+    lim = 1.3 * np.max(np.abs(results["delta_w"]))
+    ax.set_ylim(-lim, lim)
+    ax.set_xlabel("ΔT = t_post − t_pre (ms)")
+    ax.set_ylabel("ΔW = η·dV/dt (mV)")
+    cfg = results["config"]
+    ax.set_title(f"(a) ΔW ∝ S_pre·dV_post/dt, LIF, {results['n_trials_main']} trials, "
+                 f"η = {cfg['eta_ms']} ms", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+
+    conds = results["conditions"]
+    main = conds[0]["name"]
+    names = [c["name"] for c in conds]
+    _condition_panel(axes[0, 1], conds, [main] + [n for n in names if n.startswith("noise")],
+                     "(b) membrane noise σ (main: 0.5 mV)")
+    _condition_panel(axes[1, 0], conds, [main] + [n for n in names if n.startswith("slopes")],
+                     "(c) range of |dV/dt| sampled (main: 0.1–2 mV/ms)")
+    _condition_panel(axes[1, 1], conds, [main] + [n for n in names if n.startswith("reset")],
+                     "(d) reset depth (main: no reset, threshold-crossing read-out)")
+    fig.suptitle("STDP from ΔW ∝ S·dV/dt (Bengio et al. 2015, Fig. 1), "
+                 f"device {results['device']}", fontsize=11)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_raster(spikes: dict[str, np.ndarray], path: str | Path, *, max_neurons: int = 300,
+                t_min_ms: float | None = None, t_max_ms: float | None = None,
+                title: str | None = None) -> Path:
+    """Spike raster: neuron (display order) against time in ms.
+
+    ``spikes`` is what :func:`stdpsim.runs.load_spikes` returns.  At most ``max_neurons``
+    neurons are drawn, evenly spaced through the display order.
+    """
+    n = int(spikes["n"])
+    order = np.asarray(spikes["order"])
+    if max_neurons < 1:
+        raise ValueError("max_neurons must be at least 1")
+    shown = order[np.unique(np.linspace(0, n - 1, min(n, max_neurons)).astype(int))]
+    row = np.full(n, -1)
+    row[shown] = np.arange(shown.size)
+    i, t = np.asarray(spikes["spike_i"]), np.asarray(spikes["spike_t_ms"])
+    t_min = 0.0 if t_min_ms is None else t_min_ms
+    t_max = float(spikes["duration_ms"]) if t_max_ms is None else t_max_ms
+    sel = (row[i] >= 0) & (t >= t_min) & (t <= t_max)
+    fig, ax = plt.subplots(figsize=(9, 5))
+    ax.plot(t[sel], row[i[sel]], "|", color="k", ms=2, mew=0.6)
+    marks = spikes.get("meta", {}).get("t_pre_ms")
+    if marks is not None:
+        ax.axvline(marks, color="C3", lw=1, label="presynaptic spike")
+        ax.legend(fontsize=8, loc="upper right")
+    ax.set_xlim(t_min, t_max)
+    ax.set_ylim(-1, shown.size)
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel(f"neuron ({shown.size} of {n}, display order)")
+    ax.set_title(title or f"spike raster, {int(sel.sum())} spikes shown", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -1,0 +1,112 @@
+"""Saved runs: spike files (``.npz``) and results (``.json``), written atomically."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+class RunFileError(ValueError):
+    """A saved run is missing or cannot be read."""
+
+
+def _atomic_target(path: str | os.PathLike, suffix: str) -> tuple[Path, Path]:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path, path.with_name(f".{path.name}.{os.getpid()}.tmp{suffix}")
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, np.generic):
+        return _jsonable(x.item())
+    if isinstance(x, float) and not math.isfinite(x):
+        return None  # JSON has no NaN
+    return x
+
+
+def write_json(path: str | os.PathLike, data: dict[str, Any]) -> Path:
+    """Write ``data`` as indented JSON (NaN becomes null); atomic replace."""
+    path, tmp = _atomic_target(path, ".json")
+    tmp.write_text(json.dumps(_jsonable(data), indent=1) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def read_json(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a results JSON, with a one-line error for a missing or broken file."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RunFileError(f"{path}: no such results file") from None
+    except json.JSONDecodeError as e:
+        raise RunFileError(f"{path}: not valid JSON ({e.msg}, line {e.lineno})") from None
+
+
+def save_spikes(path: str | os.PathLike, spike_i: np.ndarray, spike_t_ms: np.ndarray, *,
+                n: int, duration_ms: float, order: np.ndarray | None = None,
+                meta: dict[str, Any] | None = None, **per_neuron: np.ndarray) -> Path:
+    """Save a run's spikes as a compressed ``.npz``.
+
+    Parameters
+    ----------
+    spike_i, spike_t_ms
+        Neuron index (int) and time (ms) of every spike, shape (n_spikes,).
+    n, duration_ms
+        Number of neurons and simulated time (ms).
+    order
+        Suggested display order of the neurons (for rasters), shape (n,).
+    meta
+        JSON-able description (e.g. ``{"t_pre_ms": 200}``, drawn as a marker).
+    per_neuron
+        Further per-neuron columns, shape (n,) each, stored as ``neuron_<name>``.
+    """
+    path, tmp = _atomic_target(path, ".npz")
+    np.savez_compressed(
+        tmp,
+        spike_i=np.asarray(spike_i, dtype=np.int32),
+        spike_t_ms=np.asarray(spike_t_ms, dtype=np.float32),
+        n=np.int64(n),
+        duration_ms=np.float64(duration_ms),
+        order=np.arange(n) if order is None else np.asarray(order),
+        meta=np.array(json.dumps(_jsonable(meta or {}))),
+        **{f"neuron_{k}": np.asarray(v) for k, v in per_neuron.items()},
+    )
+    tmp.replace(path)
+    return path
+
+
+def load_spikes(path: str | os.PathLike) -> dict[str, Any]:
+    """Load a spike file written by :func:`save_spikes` (``meta`` is decoded to a dict).
+
+    ``path`` may also be a folder holding ``spikes.npz``.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "spikes.npz"
+    if not path.exists():
+        raise RunFileError(f"{path}: no such spike file")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+    except (OSError, ValueError) as e:
+        raise RunFileError(f"{path}: not a readable .npz spike file ({e})") from None
+    missing = {"spike_i", "spike_t_ms", "n", "duration_ms", "order"} - set(data)
+    if missing:
+        raise RunFileError(f"{path}: not a stdpsim spike file (missing {sorted(missing)})")
+    data["meta"] = json.loads(str(data["meta"])) if "meta" in data else {}
+    if data["spike_i"].size and (data["spike_i"].min() < 0
+                                 or data["spike_i"].max() >= int(data["n"])):
+        raise RunFileError(f"{path}: spike indices outside 0..{int(data['n']) - 1}")
+    return data

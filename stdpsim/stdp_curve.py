@@ -1,0 +1,497 @@
+"""The STDP-curve experiment (Figure 1 of Bengio et al. 2015, arXiv 1502.04156, section 2).
+
+Each *trial* is one postsynaptic LIF neuron (all trials are neurons of one group, so the
+whole experiment is one compiled simulation).  A single presynaptic neuron spikes once at
+``t_pre`` and projects to every trial through an S·dV/dt synapse (:mod:`stdpsim.plasticity`).
+
+Around the presynaptic spike the trial's free membrane potential is a ramp
+
+    V(t) = v_th − D + s · (t − t_pre),    clipped to v_th ± ramp_halfwidth,
+
+with slope ``s`` (the "rest of its inputs") and ``D`` the distance below threshold at the
+moment of the presynaptic spike, drawn uniformly from (0, distance_max].  A rising ramp
+(s > 0) reaches threshold D/s after the presynaptic spike; a falling one (s < 0) left it
+|D/s| before, so the post spike nearest the pre spike is late when s is small and early when
+it is large.  The drive ``u`` is chosen so that the noise-free LIF equation has exactly this
+ramp as its solution (``u = V + tau_m·dV/dt``); Ornstein–Uhlenbeck noise of stationary
+standard deviation ``sigma`` is added to the membrane.
+
+ΔT is the time of the post spike nearest to ``t_pre`` minus ``t_pre``; ΔW is the change of
+the synapse's weight, η · dV/dt at the presynaptic spike.  Per slope, the mean ΔW is
+plotted against the mean ΔT (the paper's figure).  Trials also vary the noise level, the
+slope range and the reset depth, so the sensitivity panels come from the same run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import curve_fit
+
+from . import backend, neurons, plasticity, runs
+
+# Bi & Poo (2001, Annu. Rev. Neurosci. 24:139), exponential fits to their 1998 data.
+BI_POO_TAU_PLUS_MS = 16.8
+BI_POO_TAU_MINUS_MS = 33.7
+
+RAMP_DRIVE = """
+ramp = v_th - D + s*(t - t_pre) : volt
+u = clip(ramp, v_th - halfwidth, v_th + halfwidth) + tau_m*s*int(abs(ramp - v_th) < halfwidth) : volt
+s : volt/second (constant)
+D : volt (constant)
+"""
+"""Drive whose noise-free LIF solution is the clipped ramp V(t) (see module docstring)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Condition:
+    """One family of trials: a slope range, a noise level and a reset depth.
+
+    Attributes
+    ----------
+    name
+        Label used in the figure and JSON.
+    slope_min_mv_ms, slope_max_mv_ms
+        Range of |dV/dt| in mV/ms; ``n_slopes`` log-spaced values on each sign.
+    sigma_mv
+        Stationary standard deviation of the membrane noise (mV).
+    reset_depth_mv
+        How far below threshold a spike resets the membrane (mV); ``None``: no reset, a
+        threshold-crossing read-out (a spike every refractory period while above threshold).
+    n_slopes, n_trials
+        Slopes per sign, trials per slope.
+    """
+
+    name: str
+    slope_min_mv_ms: float
+    slope_max_mv_ms: float
+    sigma_mv: float
+    reset_depth_mv: float | None
+    n_slopes: int
+    n_trials: int
+
+    @property
+    def slopes_mv_ms(self) -> np.ndarray:
+        """Signed slopes, shape (2·n_slopes,), mV/ms, negative ones first."""
+        mag = np.geomspace(self.slope_min_mv_ms, self.slope_max_mv_ms, self.n_slopes)
+        return np.concatenate([-mag[::-1], mag])
+
+    @property
+    def n_neurons(self) -> int:
+        return 2 * self.n_slopes * self.n_trials
+
+
+@dataclasses.dataclass(frozen=True)
+class STDPCurveConfig:
+    """Everything the experiment depends on; units in the field names.
+
+    The defaults are those of ``figures/fig1_stdp_curve.png``.
+    """
+
+    main: Condition = Condition("main", 0.1, 2.0, 0.5, None, 20, 150)
+    sweeps: tuple[Condition, ...] = (
+        Condition("noise 0 mV", 0.1, 2.0, 0.0, None, 12, 40),
+        Condition("noise 1 mV", 0.1, 2.0, 1.0, None, 12, 40),
+        Condition("noise 2 mV", 0.1, 2.0, 2.0, None, 12, 40),
+        Condition("slopes 0.3-2 mV/ms", 0.3, 2.0, 0.5, None, 12, 40),
+        Condition("slopes 0.1-0.6 mV/ms", 0.1, 0.6, 0.5, None, 12, 40),
+        Condition("slopes 0.1-4 mV/ms", 0.1, 4.0, 0.5, None, 12, 40),
+        Condition("reset 2 mV", 0.1, 2.0, 0.5, 2.0, 12, 40),
+        Condition("reset 5 mV", 0.1, 2.0, 0.5, 5.0, 12, 40),
+        Condition("reset 15 mV (deep)", 0.1, 2.0, 0.5, 15.0, 12, 40),
+    )
+    distance_max_mv: float = 10.0
+    ramp_halfwidth_mv: float = 30.0
+    t_pre_ms: float = 120.0
+    duration_ms: float = 240.0
+    dt_ms: float = 0.1
+    eta_ms: float = 0.01
+    tau_m_ms: float = 20.0
+    v_th_mv: float = -50.0
+    t_ref_ms: float = 1.0
+    seed: int = 1
+
+    @property
+    def conditions(self) -> tuple[Condition, ...]:
+        return (self.main,) + tuple(self.sweeps)
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` with a one-line message for a meaningless configuration."""
+        for name in ("duration_ms", "dt_ms", "eta_ms", "tau_m_ms", "distance_max_mv",
+                     "ramp_halfwidth_mv"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if not 0 < self.t_pre_ms < self.duration_ms:
+            raise ValueError("t_pre_ms must lie inside (0, duration_ms)")
+        if self.dt_ms > 0.1 * self.tau_m_ms:
+            raise ValueError("dt_ms must be at most a tenth of tau_m_ms for Euler integration")
+        for c in self.conditions:
+            if not 0 < c.slope_min_mv_ms <= c.slope_max_mv_ms:
+                raise ValueError(f"condition {c.name!r}: need 0 < slope_min <= slope_max")
+            if c.sigma_mv < 0 or (c.reset_depth_mv or 0) < 0 or c.n_slopes < 1 \
+                    or c.n_trials < 1:
+                raise ValueError(f"condition {c.name!r}: negative noise/reset or empty")
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def trial_table(config: STDPCurveConfig) -> dict[str, np.ndarray]:
+    """Per-trial parameters, shape (n_neurons,) each.
+
+    Returns
+    -------
+    dict
+        ``condition`` (index into ``config.conditions``), ``slope_mv_ms``, ``distance_mv``,
+        ``sigma_mv``, ``reset_depth_mv``, ``resets`` (1 or 0).
+    """
+    rng = np.random.default_rng(config.seed)
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in
+                                         ("condition", "slope_mv_ms", "distance_mv",
+                                          "sigma_mv", "reset_depth_mv", "resets")}
+    for ci, c in enumerate(config.conditions):
+        slopes = np.repeat(c.slopes_mv_ms, c.n_trials)
+        n = slopes.size
+        cols["condition"].append(np.full(n, ci))
+        cols["slope_mv_ms"].append(slopes)
+        # stratified uniform distances on (0, distance_max]: every slope gets the same set
+        # (in shuffled order), so slopes differ in nothing but their slope
+        strata = config.distance_max_mv * (np.arange(c.n_trials) + 0.5) / c.n_trials
+        cols["distance_mv"].append(
+            np.concatenate([rng.permutation(strata) for _ in c.slopes_mv_ms]))
+        cols["sigma_mv"].append(np.full(n, c.sigma_mv))
+        cols["resets"].append(np.full(n, 0.0 if c.reset_depth_mv is None else 1.0))
+        cols["reset_depth_mv"].append(np.full(n, c.reset_depth_mv or 0.0))
+    return {k: np.concatenate(v) for k, v in cols.items()}
+
+
+def _network_builder(config: STDPCurveConfig, n: int):
+    """Return the ``build`` callable for :func:`stdpsim.backend.simulate`."""
+    from brian2 import SpikeGeneratorGroup, SpikeMonitor, mV, ms
+
+    def build() -> backend.Simulation:
+        params = neurons.LIFParameters(
+            tau_m=config.tau_m_ms * ms, v_th=config.v_th_mv * mV, t_ref=config.t_ref_ms * ms
+        )
+        post = neurons.lif_group(
+            n,
+            RAMP_DRIVE,
+            params,
+            extra_namespace={
+                "t_pre": config.t_pre_ms * ms,
+                "halfwidth": config.ramp_halfwidth_mv * mV,
+            },
+            name="post",
+        )
+        pre = SpikeGeneratorGroup(1, [0], [config.t_pre_ms] * ms, name="pre")
+        syn = plasticity.sdvdt_synapses(pre, post, config.eta_ms * ms, name="sdvdt")
+        syn.connect()
+        mon = SpikeMonitor(post, name="post_spikes")
+
+        def collect() -> dict[str, np.ndarray]:
+            order = np.asarray(syn.j[:])
+            w = np.empty(n)
+            w[order] = np.asarray(syn.w[:] / mV)
+            return {
+                "spike_i": np.asarray(mon.i[:], dtype=np.int32),
+                "spike_t_ms": np.asarray(mon.t[:] / ms, dtype=np.float64),
+                "w_mv": w,
+            }
+
+        inputs = {
+            "s": post.s,
+            "D": post.D,
+            "sigma": post.sigma,
+            "reset_depth": post.reset_depth,
+            "resets": post.resets,
+            "v_free": post.v_free,
+        }
+        return backend.Simulation([pre, post, syn, mon], inputs, collect)
+
+    return build
+
+
+def initial_free_voltage_mv(config: STDPCurveConfig, slope_mv_ms, distance_mv) -> np.ndarray:
+    """The clipped ramp at t = 0 (mV), where every trial's free potential starts."""
+    ramp = config.v_th_mv - distance_mv + slope_mv_ms * (0.0 - config.t_pre_ms)
+    h = config.ramp_halfwidth_mv
+    return np.clip(ramp, config.v_th_mv - h, config.v_th_mv + h)
+
+
+def simulate_trials(
+    config: STDPCurveConfig,
+    device: str | None = "auto",
+    cache: str | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], backend.RunInfo]:
+    """Run every trial of every condition in one simulation.
+
+    Returns
+    -------
+    trials, raw, info
+        The :func:`trial_table`; the raw results (``spike_i``, ``spike_t_ms``, ``w_mv``);
+        timings.
+    """
+    from brian2 import mV, ms
+
+    config.validate()
+    trials = trial_table(config)
+    n = trials["slope_mv_ms"].size
+    values = {
+        "s": trials["slope_mv_ms"] * mV / ms,
+        "D": trials["distance_mv"] * mV,
+        "sigma": trials["sigma_mv"] * mV,
+        "reset_depth": trials["reset_depth_mv"] * mV,
+        "resets": trials["resets"],
+        "v_free": initial_free_voltage_mv(
+            config, trials["slope_mv_ms"], trials["distance_mv"]) * mV,
+    }
+    raw, info = backend.simulate(
+        _network_builder(config, n),
+        values,
+        config.duration_ms * ms,
+        device=device,
+        dt=config.dt_ms * ms,
+        seed=config.seed,
+        cache=cache,
+    )
+    return trials, raw, info
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+def nearest_spike_offsets(
+    spike_i: np.ndarray, spike_t: np.ndarray, n: int, t_ref: float
+) -> np.ndarray:
+    """For each of ``n`` neurons, the spike time nearest ``t_ref`` minus ``t_ref``.
+
+    Parameters
+    ----------
+    spike_i, spike_t
+        Neuron indices and times of all spikes, shape (n_spikes,).
+    n
+        Number of neurons.
+    t_ref
+        Reference time (same unit as ``spike_t``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n,); NaN for neurons that never spiked.  On a tie the later spike wins.
+    """
+    offsets = np.asarray(spike_t, dtype=float) - t_ref
+    out = np.full(n, np.nan)
+    if offsets.size == 0:
+        return out
+    # sort by neuron, then by |offset| (ties: later spike first), keep the first per neuron
+    order = np.lexsort((-offsets, np.abs(offsets), spike_i))
+    idx = np.asarray(spike_i)[order]
+    first = np.ones(idx.size, dtype=bool)
+    first[1:] = idx[1:] != idx[:-1]
+    out[idx[first]] = offsets[order][first]
+    return out
+
+
+def per_group_means(
+    keys: np.ndarray, delta_t: np.ndarray, delta_w: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Mean ΔT and ΔW for each distinct key (e.g. the slope), ignoring NaN ΔT.
+
+    Returns arrays sorted by mean ΔT: ``key``, ``delta_t``, ``delta_w``, ``n``.
+    """
+    ok = np.isfinite(delta_t)
+    uniq, inv = np.unique(keys[ok], return_inverse=True)
+    counts = np.bincount(inv, minlength=uniq.size)
+    mean_t = np.bincount(inv, delta_t[ok], minlength=uniq.size) / counts
+    mean_w = np.bincount(inv, delta_w[ok], minlength=uniq.size) / counts
+    order = np.argsort(mean_t)
+    return {"key": uniq[order], "delta_t": mean_t[order], "delta_w": mean_w[order],
+            "n": counts[order]}
+
+
+def binned_means(
+    delta_t: np.ndarray, delta_w: np.ndarray, edges: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Mean and standard error of ΔW in ΔT bins (empty bins are dropped)."""
+    ok = np.isfinite(delta_t)
+    t, w = delta_t[ok], delta_w[ok]
+    b = np.digitize(t, edges) - 1
+    inside = (b >= 0) & (b < edges.size - 1)
+    b, t, w = b[inside], t[inside], w[inside]
+    nb = edges.size - 1
+    n = np.bincount(b, minlength=nb)
+    keep = n > 1
+    mean = np.bincount(b, w, minlength=nb)[keep] / n[keep]
+    sq = np.bincount(b, w * w, minlength=nb)[keep] / n[keep]
+    sem = np.sqrt(np.maximum(sq - mean**2, 0) / (n[keep] - 1))
+    centre = np.bincount(b, t, minlength=nb)[keep] / n[keep]
+    return {"delta_t": centre, "delta_w": mean, "sem": sem, "n": n[keep]}
+
+
+def _exp_decay(x: np.ndarray, a: float, tau: float) -> np.ndarray:
+    return a * np.exp(-x / tau)
+
+
+def fit_window(delta_t: np.ndarray, delta_w: np.ndarray) -> dict[str, float]:
+    """Least-squares fit of A+·exp(−ΔT/τ+) (ΔT > 0) and A−·exp(ΔT/τ−) (ΔT < 0).
+
+    Returns ``A_plus``, ``tau_plus``, ``A_minus`` (signed), ``tau_minus`` in the units of the
+    inputs; NaN for a side with fewer than 3 points.
+    """
+    out: dict[str, float] = {}
+    for side, sign in (("plus", 1.0), ("minus", -1.0)):
+        sel = np.isfinite(delta_t) & (sign * delta_t > 0)
+        x, y = sign * delta_t[sel], delta_w[sel]
+        if x.size < 3:
+            out[f"A_{side}"], out[f"tau_{side}"] = np.nan, np.nan
+            continue
+        p0 = (y[np.argmin(x)], max(np.mean(x), 1e-3))
+        (a, tau), _ = curve_fit(_exp_decay, x, y, p0=p0, maxfev=20000)
+        out[f"A_{side}"], out[f"tau_{side}"] = float(a), float(abs(tau))
+    return out
+
+
+def fit_amplitudes(
+    delta_t: np.ndarray, delta_w: np.ndarray, tau_plus: float, tau_minus: float
+) -> tuple[float, float]:
+    """Best amplitudes (A+, A−) of an exponential window with the τs held fixed."""
+    amps = []
+    for sign, tau in ((1.0, tau_plus), (-1.0, tau_minus)):
+        sel = np.isfinite(delta_t) & (sign * delta_t > 0)
+        basis = np.exp(-sign * delta_t[sel] / tau)
+        amps.append(float(basis @ delta_w[sel] / max(basis @ basis, 1e-300)))
+    return amps[0], amps[1]
+
+
+def shape_checks(curve_t: np.ndarray, curve_w: np.ndarray, window: float = 20.0
+                 ) -> dict[str, bool]:
+    """The STDP-shape criteria on a curve sorted by ΔT.
+
+    ``ltp``: ΔW > 0 wherever 0 < ΔT ≤ window; ``ltd``: ΔW < 0 wherever −window ≤ ΔT < 0;
+    ``decay_plus``/``decay_minus``: |ΔW| non-increasing in |ΔT| on each side.
+    """
+    pos, neg = curve_t > 0, curve_t < 0
+    near_pos, near_neg = pos & (curve_t <= window), neg & (curve_t >= -window)
+    wp = np.abs(curve_w[pos][np.argsort(curve_t[pos])])
+    wn = np.abs(curve_w[neg][np.argsort(-curve_t[neg])])
+    return {
+        "ltp": bool(near_pos.any() and np.all(curve_w[near_pos] > 0)),
+        "ltd": bool(near_neg.any() and np.all(curve_w[near_neg] < 0)),
+        "decay_plus": bool(np.all(np.diff(wp) <= 0)),
+        "decay_minus": bool(np.all(np.diff(wn) <= 0)),
+    }
+
+
+def coverage(curve_t: np.ndarray) -> dict[str, float]:
+    """How much of the ΔT axis a curve covers (ms): the points nearest zero on each side,
+    the extremes, the gap across zero and the largest gap between points within ±40 ms."""
+    pos, neg = curve_t[curve_t > 0], curve_t[curve_t < 0]
+    if pos.size == 0 or neg.size == 0:
+        raise ValueError("the curve needs points on both sides of ΔT = 0")
+    inner = np.sort(curve_t[np.abs(curve_t) <= 40.0])
+    return {
+        "min_positive_ms": float(pos.min()),
+        "max_positive_ms": float(pos.max()),
+        "min_negative_ms": float(neg.max()),
+        "max_negative_ms": float(neg.min()),
+        "gap_across_zero_ms": float(pos.min() - neg.max()),
+        "max_gap_within_40ms": float(np.diff(inner).max()) if inner.size > 1 else np.nan,
+    }
+
+
+def _sample(delta_t: np.ndarray, delta_w: np.ndarray, k: int, seed: int) -> dict[str, list]:
+    """A random subset of single trials (for the scatter in the figure)."""
+    ok = np.flatnonzero(np.isfinite(delta_t))
+    pick = np.random.default_rng(seed).choice(ok, size=min(k, ok.size), replace=False)
+    return {"delta_t_ms": delta_t[pick].round(3).tolist(),
+            "delta_w_mv": delta_w[pick].round(7).tolist()}
+
+
+def analyse(
+    config: STDPCurveConfig, trials: dict[str, np.ndarray], raw: dict[str, np.ndarray]
+) -> dict[str, Any]:
+    """Turn trials and raw spikes into the curves, fits and checks of the figure/JSON."""
+    n = trials["slope_mv_ms"].size
+    delta_t = nearest_spike_offsets(raw["spike_i"], raw["spike_t_ms"], n, config.t_pre_ms)
+    delta_w = raw["w_mv"]  # initial weight 0: the final weight is ΔW
+    conditions = []
+    for ci, c in enumerate(config.conditions):
+        sel = trials["condition"] == ci
+        curve = per_group_means(trials["slope_mv_ms"][sel], delta_t[sel], delta_w[sel])
+        fit = fit_window(curve["delta_t"], curve["delta_w"])
+        conditions.append({
+            "name": c.name,
+            "params": dataclasses.asdict(c),
+            "slope_mv_ms": curve["key"].tolist(),
+            "delta_t_ms": curve["delta_t"].tolist(),
+            "delta_w_mv": curve["delta_w"].tolist(),
+            "n_per_slope": curve["n"].tolist(),
+            "n_trials": int(sel.sum()),
+            "n_without_spike": int(np.sum(~np.isfinite(delta_t[sel]))),
+            "fit": {"A_plus_mv": fit["A_plus"], "tau_plus_ms": fit["tau_plus"],
+                    "A_minus_mv": fit["A_minus"], "tau_minus_ms": fit["tau_minus"]},
+        })
+    main_sel = trials["condition"] == 0
+    main = conditions[0]
+    curve_t, curve_w = np.array(main["delta_t_ms"]), np.array(main["delta_w_mv"])
+    edges = np.arange(-100.0, 100.0 + 1e-9, 4.0)
+    binned = binned_means(delta_t[main_sel], delta_w[main_sel], edges)
+    fit = main["fit"]
+    bp_plus, bp_minus = fit_amplitudes(curve_t, curve_w, BI_POO_TAU_PLUS_MS,
+                                       BI_POO_TAU_MINUS_MS)
+    return {
+        "delta_t_ms": main["delta_t_ms"],
+        "delta_w": main["delta_w_mv"],
+        "delta_w_unit": "mV",
+        "slope_mv_ms": main["slope_mv_ms"],
+        "fit": {"A_plus": fit["A_plus_mv"], "tau_plus_ms": fit["tau_plus_ms"],
+                "A_minus": fit["A_minus_mv"], "tau_minus_ms": fit["tau_minus_ms"],
+                "A_unit": "mV"},
+        "bi_poo": {"tau_plus_ms": BI_POO_TAU_PLUS_MS, "tau_minus_ms": BI_POO_TAU_MINUS_MS,
+                   "A_plus_fitted_mv": bp_plus, "A_minus_fitted_mv": bp_minus},
+        "binned": {k: v.tolist() for k, v in binned.items()},
+        "trials_sample": _sample(delta_t[main_sel], delta_w[main_sel], 3000, config.seed),
+        "checks": shape_checks(curve_t, curve_w),
+        "coverage": coverage(curve_t),
+        "n_trials": int(n),
+        "n_trials_main": int(main_sel.sum()),
+        "conditions": conditions,
+    }
+
+
+def run_experiment(
+    config: STDPCurveConfig = STDPCurveConfig(),
+    device: str | None = "auto",
+    cache: str | None = None,
+    spikes_path: str | Path | None = None,
+) -> dict[str, Any]:
+    """Simulate, analyse and (optionally) save the spikes; returns the results dict.
+
+    The dict holds the curve (``delta_t_ms``, ``delta_w``), the fit, per-condition curves,
+    shape checks, the configuration with units in its field names, the device and the wall
+    time of the whole call (``wall_s``).
+    """
+    t0 = time.perf_counter()
+    trials, raw, info = simulate_trials(config, device=device, cache=cache)
+    results = analyse(config, trials, raw)
+    if spikes_path is not None:
+        runs.save_spikes(spikes_path, raw["spike_i"], raw["spike_t_ms"],
+                    n=trials["slope_mv_ms"].size,
+                    duration_ms=config.duration_ms,
+                    order=np.lexsort((trials["slope_mv_ms"], trials["condition"])),
+                    meta={"experiment": "fig1_stdp_curve", "t_pre_ms": config.t_pre_ms},
+                    **{k: v for k, v in trials.items()})
+        results["spikes_file"] = str(spikes_path)
+    results.update({
+        "config": config.to_json(),
+        "device": info.device,
+        "build_cached": info.cached,
+        "build_s": info.build_s,
+        "sim_s": info.run_s,
+        "wall_s": time.perf_counter() - t0,
+    })
+    return results
