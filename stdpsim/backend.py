@@ -25,6 +25,7 @@ import contextlib
 import dataclasses
 import fcntl
 import functools
+import gc
 import hashlib
 import os
 import shutil
@@ -342,6 +343,10 @@ def simulate(
     import brian2 as b2
 
     device = resolve_device(device)
+    # Brian2 names objects uniquely among those still alive ("post", then "post_1", ...);
+    # the previous run's objects sit in reference cycles, and a renamed object would change
+    # the generated code and with it the build hash.  Collect them first.
+    gc.collect()
     if dt is None:
         dt = 0.1 * b2.ms
     if float(duration) <= 0 or float(dt) <= 0:

@@ -111,8 +111,10 @@ def load_mnist(split: str = "train", path: str | os.PathLike | None = None
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}: choose 'train' or 'test'")
     folder = data_dir(path)
-    img_file, lab_file = (_find(folder, stem) for stem in SPLITS[split])
+    img_stem, lab_stem = SPLITS[split]
+    img_file = _find(folder, img_stem)
     images = read_idx(img_file, IMAGES_MAGIC)
+    lab_file = _find(folder, lab_stem)
     labels = read_idx(lab_file, LABELS_MAGIC)
     if images.shape[0] != labels.shape[0]:
         raise DataError(f"{img_file} has {images.shape[0]} images but {lab_file} has "

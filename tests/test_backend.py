@@ -1,0 +1,109 @@
+"""Device selection, standalone build caching, concurrency and cross-device agreement."""
+
+import multiprocessing as mp
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from netfixtures import ETA_MS, TAU_M_MS, free_voltage_mv, run_constant_drive
+
+from stdpsim import backend
+
+V0_MV = -65.0
+
+
+def test_unknown_device_is_rejected():
+    with pytest.raises(backend.BackendError, match="unknown device 'gpu'"):
+        backend.resolve_device("gpu")
+
+
+def test_auto_picks_cpp_standalone_when_a_compiler_works():
+    assert backend.cxx_compiler_works()
+    assert backend.resolve_device("auto") == "cpp_standalone"
+    assert backend.resolve_device("numpy") == "numpy"
+
+
+def test_auto_falls_back_to_numpy_with_a_warning(monkeypatch):
+    monkeypatch.setattr(backend, "cxx_compiler_works", lambda: False)
+    with pytest.warns(RuntimeWarning, match="pure-numpy"):
+        assert backend.resolve_device("auto") == "numpy"
+    with pytest.raises(backend.BackendError, match="C\\+\\+ compiler"):
+        backend.resolve_device("cython")
+
+
+def test_non_positive_duration_or_dt_is_rejected():
+    from brian2 import ms
+
+    with pytest.raises(ValueError, match="positive"):
+        backend.simulate(lambda: None, {}, 0 * ms, device="numpy")
+    with pytest.raises(ValueError, match="positive"):
+        backend.simulate(lambda: None, {}, 1 * ms, device="numpy", dt=-0.1 * ms)
+
+
+def test_standalone_build_is_cached_and_results_are_cleaned_up():
+    u = np.array([-55.0, -70.0, -80.0])
+    first, info1 = run_constant_drive(u, V0_MV, [7.0], 15.0, "cpp_standalone")
+    u2 = np.array([-45.0, -60.0, -66.0])  # new values, same network: no recompile
+    second, info2 = run_constant_drive(u2, V0_MV, [7.0], 15.0, "cpp_standalone")
+    assert info2.cached and info1.build_dir == info2.build_dir
+    build = Path(info2.build_dir)
+    assert (build / "main").exists()
+    assert not list(build.glob("results_*")), "per-run results folders must be deleted"
+    assert not list(build.rglob("*.o")), "object files are dropped after linking"
+    # the second run saw its own values, not the first run's
+    expected = ETA_MS * (u2 - free_voltage_mv(7.0, u2, V0_MV)) / TAU_M_MS
+    np.testing.assert_allclose(second["w_mv"], expected, rtol=0.01)
+
+
+def test_different_networks_get_different_build_folders():
+    u = np.array([-55.0, -70.0])
+    _, a = run_constant_drive(u, V0_MV, [7.0], 15.0, "cpp_standalone")
+    _, b = run_constant_drive(np.append(u, -60.0), V0_MV, [7.0], 15.0, "cpp_standalone")
+    assert a.build_dir != b.build_dir
+
+
+def test_seed_reaches_the_standalone_binary():
+    u = np.full(20, -56.0)
+    r1, _ = run_constant_drive(u, V0_MV, [], 30.0, "cpp_standalone", sigma_mv=1.0, seed=3)
+    r2, _ = run_constant_drive(u, V0_MV, [], 30.0, "cpp_standalone", sigma_mv=1.0, seed=3)
+    r3, _ = run_constant_drive(u, V0_MV, [], 30.0, "cpp_standalone", sigma_mv=1.0, seed=4)
+    np.testing.assert_array_equal(r1["v_free_mv"], r2["v_free_mv"])
+    assert not np.allclose(r1["v_free_mv"], r3["v_free_mv"])
+    assert np.std(r1["v_free_mv"]) > 0.1  # noise is really on
+
+
+def _worker(args):
+    u_mv, cache = args
+    os.environ["STDPSIM_CACHE"] = cache
+    res, info = run_constant_drive(np.asarray(u_mv), V0_MV, [7.0], 15.0, "cpp_standalone")
+    return res["w_mv"], info.build_dir
+
+
+def test_concurrent_runs_each_get_their_own_result(build_cache, tmp_path):
+    """Two processes, one network, different drives, started together on a cold cache:
+    each must get the ΔW of its own drive."""
+    cache = str(tmp_path / "fresh_cache")
+    jobs = [([-52.0, -58.0, -75.0], cache), ([-80.0, -62.0, -54.0], cache)]
+    with mp.get_context("spawn").Pool(2) as pool:
+        out = pool.map(_worker, jobs)
+    for (u, _), (w, _) in zip(jobs, out):
+        u = np.asarray(u)
+        expected = ETA_MS * (u - free_voltage_mv(7.0, u, V0_MV)) / TAU_M_MS
+        np.testing.assert_allclose(w, expected, rtol=0.01)
+    assert out[0][1] == out[1][1], "same network, so both used the one shared build"
+
+
+def test_numpy_and_cpp_standalone_agree_on_a_deterministic_case():
+    from stdpsim import stdp_curve
+
+    cfg = stdp_curve.STDPCurveConfig(
+        main=stdp_curve.Condition("main", 0.2, 2.0, 0.0, None, 4, 3),
+        sweeps=(stdp_curve.Condition("reset", 0.2, 2.0, 0.0, 5.0, 4, 3),),
+        t_pre_ms=60.0, duration_ms=120.0)
+    _, a, _ = stdp_curve.simulate_trials(cfg, device="numpy")
+    _, b, _ = stdp_curve.simulate_trials(cfg, device="cpp_standalone")
+    np.testing.assert_allclose(a["w_mv"], b["w_mv"], rtol=1e-9, atol=1e-12)
+    assert a["spike_i"].size > 50
+    np.testing.assert_array_equal(a["spike_i"], b["spike_i"])
+    np.testing.assert_allclose(a["spike_t_ms"], b["spike_t_ms"], atol=1e-9)

@@ -1,0 +1,76 @@
+"""Command line: bad input gives one line on stderr and no traceback; commands work."""
+
+import numpy as np
+import pytest
+
+from stdpsim import runs
+from stdpsim.cli import main
+
+
+def run_cli(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, err, text):
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("stdpsim: error:") and text in lines[0]
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("args, text", [
+    (["stdp-curve", "--device", "gpu"], "unknown device 'gpu'"),
+    (["stdp-curve", "--dt-ms", "0"], "dt_ms must be positive"),
+    (["stdp-curve", "--dt-ms", "-0.1"], "dt_ms must be positive"),
+    (["stdp-curve", "--duration-ms", "0"], "--duration-ms must be positive"),
+    (["stdp-curve", "--trials", "0"], "--trials must be at least 1"),
+    (["stdp-curve", "--dt-ms", "abc"], "'abc' is not a valid float"),
+    (["data", "--data", "/nonexistent/mnist"], "/nonexistent/mnist does not exist"),
+    (["raster", "/nonexistent/run"], "no such spike file"),
+    (["no-such-command"], "No such command"),
+])
+def test_bad_input_gives_one_line(capsys, args, text):
+    code, _, err = run_cli(capsys, *args)
+    assert_one_line_error(code, err, text)
+
+
+def test_corrupt_idx_file_gives_one_line(capsys, tmp_path):
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + b"\x00" * 5)
+    code, _, err = run_cli(capsys, "data", "--data", str(tmp_path))
+    assert_one_line_error(code, err, "too short for an IDX header")
+
+
+def test_raster_of_a_saved_run(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    i = rng.integers(0, 50, 400)
+    t = rng.uniform(0, 100, 400)
+    runs.save_spikes(tmp_path / "run" / "spikes.npz", i, t, n=50, duration_ms=100.0,
+                     meta={"t_pre_ms": 50.0})
+    code, out, _ = run_cli(capsys, "raster", str(tmp_path / "run"), "--max-neurons", "20")
+    assert code == 0 and "400 spikes of 50 neurons" in out
+    png = tmp_path / "run" / "raster.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_raster_rejects_foreign_npz(capsys, tmp_path):
+    np.savez(tmp_path / "x.npz", a=np.arange(3))
+    code, _, err = run_cli(capsys, "raster", str(tmp_path / "x.npz"))
+    assert_one_line_error(code, err, "not a stdpsim spike file")
+
+
+def test_stdp_curve_command_writes_figure_json_and_spikes(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "stdp-curve", "--trials", "20", "--out-dir",
+                           str(tmp_path / "fig"), "--runs-dir", str(tmp_path / "runs"))
+    assert code == 0, out
+    res = runs.read_json(tmp_path / "fig" / "fig1_stdp_curve.json")
+    assert len(res["delta_t_ms"]) == len(res["delta_w"]) > 0
+    for key in ("A_plus", "tau_plus_ms", "A_minus", "tau_minus_ms"):
+        assert np.isfinite(res["fit"][key])
+    assert res["n_trials"] > 0 and res["device"] == "cpp_standalone" and res["wall_s"] > 0
+    assert res["config"]["dt_ms"] == 0.1
+    assert (tmp_path / "fig" / "fig1_stdp_curve.png").stat().st_size > 10_000
+    spikes = runs.load_spikes(tmp_path / "runs" / "fig1_stdp_curve")
+    assert spikes["spike_i"].size > 0 and spikes["meta"]["t_pre_ms"] == 120.0

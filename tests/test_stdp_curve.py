@@ -1,0 +1,93 @@
+"""The Figure-1 experiment: analysis functions against hand calculations, and a small run."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from stdpsim import stdp_curve as sc
+
+
+def test_nearest_spike_offsets_by_hand():
+    spike_i = np.array([0, 0, 0, 1, 1, 3, 3])
+    spike_t = np.array([10.0, 48.0, 55.0, 90.0, 20.0, 47.0, 53.0])
+    out = sc.nearest_spike_offsets(spike_i, spike_t, 4, 50.0)
+    # neuron 0: −2 beats +5; neuron 1: −30 beats +40; neuron 2: none; 3: tie → later
+    np.testing.assert_array_equal(out[[0, 1, 3]], [-2.0, -30.0, 3.0])
+    assert np.isnan(out[2])
+
+
+def test_fit_window_recovers_known_exponentials():
+    t = np.concatenate([-np.linspace(1, 80, 30), np.linspace(1, 80, 30)])
+    w = np.where(t > 0, 0.7 * np.exp(-t / 16.8), -0.35 * np.exp(t / 33.7))
+    fit = sc.fit_window(t, w)
+    assert fit["A_plus"] == pytest.approx(0.7, rel=1e-6)
+    assert fit["tau_plus"] == pytest.approx(16.8, rel=1e-6)
+    assert fit["A_minus"] == pytest.approx(-0.35, rel=1e-6)
+    assert fit["tau_minus"] == pytest.approx(33.7, rel=1e-6)
+    a_plus, a_minus = sc.fit_amplitudes(t, w, 16.8, 33.7)
+    assert (a_plus, a_minus) == pytest.approx((0.7, -0.35), rel=1e-9)
+
+
+def test_per_group_means_and_binned_means_by_hand():
+    keys = np.array([1, 1, 2, 2, 2])
+    dt = np.array([10.0, 20.0, -4.0, np.nan, -8.0])
+    dw = np.array([1.0, 3.0, -2.0, 100.0, -4.0])
+    m = sc.per_group_means(keys, dt, dw)
+    np.testing.assert_array_equal(m["key"], [2, 1])  # sorted by mean ΔT
+    np.testing.assert_allclose(m["delta_t"], [-6.0, 15.0])
+    np.testing.assert_allclose(m["delta_w"], [-3.0, 2.0])
+    np.testing.assert_array_equal(m["n"], [2, 2])
+    b = sc.binned_means(np.array([1.0, 2.0, 3.0, 11.0]), np.array([1.0, 2.0, 6.0, 9.0]),
+                        np.array([0.0, 10.0, 20.0]))
+    np.testing.assert_allclose(b["delta_w"], [3.0])  # the 1-trial bin is dropped
+    np.testing.assert_allclose(b["sem"], [np.std([1.0, 2.0, 6.0], ddof=1) / np.sqrt(3)])
+
+
+def test_shape_checks_detect_a_wrong_sign():
+    t = np.array([-30.0, -10.0, 5.0, 15.0])
+    assert all(sc.shape_checks(t, np.array([-1.0, -2.0, 3.0, 1.0])).values())
+    bad = sc.shape_checks(t, np.array([-3.0, 2.0, 3.0, 1.0]))
+    assert not bad["ltd"] and not bad["decay_minus"]
+
+
+def test_trial_table_stratifies_distances_per_slope():
+    cfg = sc.STDPCurveConfig(main=sc.Condition("m", 0.1, 1.0, 0.0, None, 3, 4), sweeps=())
+    t = sc.trial_table(cfg)
+    assert t["slope_mv_ms"].shape == (24,)
+    for s in np.unique(t["slope_mv_ms"]):
+        np.testing.assert_allclose(np.sort(t["distance_mv"][t["slope_mv_ms"] == s]),
+                                   [1.25, 3.75, 6.25, 8.75])
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"dt_ms": 0.0}, "dt_ms must be positive"),
+    ({"duration_ms": -5.0}, "duration_ms must be positive"),
+    ({"t_pre_ms": 500.0}, "t_pre_ms"),
+    ({"main": sc.Condition("m", 2.0, 1.0, 0.0, None, 3, 4)}, "slope_min"),
+])
+def test_bad_configs_are_rejected(change, message):
+    cfg = dataclasses.replace(sc.STDPCurveConfig(), **change)
+    with pytest.raises(ValueError, match=message):
+        cfg.validate()
+
+
+def test_small_experiment_has_the_stdp_shape(tmp_path):
+    """A reduced Figure 1 on cpp_standalone: the rule gives LTP after, LTD before."""
+    cfg = sc.STDPCurveConfig(
+        main=sc.Condition("main", 0.1, 2.0, 0.5, None, 12, 30),
+        sweeps=(sc.Condition("reset 5 mV", 0.1, 2.0, 0.5, 5.0, 6, 20),))
+    res = sc.run_experiment(cfg, device="cpp_standalone", spikes_path=tmp_path / "s.npz")
+    assert res["checks"] == {"ltp": True, "ltd": True, "decay_plus": True,
+                             "decay_minus": True}
+    assert len(res["delta_t_ms"]) == len(res["delta_w"]) == 24
+    cov = res["coverage"]
+    assert cov["min_positive_ms"] < 5 and cov["min_negative_ms"] > -5
+    assert cov["max_positive_ms"] > 40 and cov["max_negative_ms"] < -40
+    # the rule's ΔW per slope is η × slope (the drift of the free ramp), noise averaged out
+    slope = np.array(res["slope_mv_ms"])
+    np.testing.assert_allclose(res["delta_w"], cfg.eta_ms * slope, rtol=0.05)
+    # a hard reset pushes the last spike of a falling ramp earlier: LTD window widens
+    reset = res["conditions"][1]["fit"]["tau_minus_ms"]
+    assert reset > 1.5 * res["fit"]["tau_minus_ms"]
+    assert (tmp_path / "s.npz").exists()
