@@ -112,22 +112,36 @@ def stdp_curve_cmd(device: str, cache: str | None, out_dir: str, runs_dir: str,
               help="PNG to write [default: raster.png beside the spike file].")
 @click.option("--max-neurons", type=int, default=300, show_default=True,
               help="Neurons drawn, evenly spaced through the run's display order.")
+@click.option("--rows", default=None,
+              help="START:STOP slice of the display order, or 'main' for the run's main "
+                   "condition (Figure-1 runs) [default: all].")
 @click.option("--t-min-ms", type=float, default=None, help="Start of the time axis (ms).")
 @click.option("--t-max-ms", type=float, default=None, help="End of the time axis (ms).")
-def raster_cmd(run: str, out: str | None, max_neurons: int, t_min_ms: float | None,
-               t_max_ms: float | None) -> None:
+def raster_cmd(run: str, out: str | None, max_neurons: int, rows: str | None,
+               t_min_ms: float | None, t_max_ms: float | None) -> None:
     """Plot a spike raster (neuron against time in ms) of a saved run.
 
     RUN is a spike file (.npz) or a run folder holding spikes.npz.
 
-    Example: stdpsim raster runs/fig1_stdp_curve --t-min-ms 100 --t-max-ms 300
+    Example: stdpsim raster runs/fig1_stdp_curve --rows main --t-min-ms 40 --t-max-ms 200
     """
     from . import plotting
 
     spikes = load_spikes(run)
+    row_range = None
+    if rows == "main":
+        if "main_rows" not in spikes["meta"]:
+            raise ValueError("--rows main: this run has no main condition")
+        row_range = tuple(spikes["meta"]["main_rows"])
+    elif rows is not None:
+        try:
+            row_range = tuple(int(x) for x in rows.split(":"))
+            assert len(row_range) == 2
+        except (ValueError, AssertionError):
+            raise ValueError(f"--rows must be START:STOP or 'main', got {rows!r}") from None
     src = Path(run)
     target = Path(out) if out else (src if src.is_dir() else src.parent) / "raster.png"
-    path = plotting.plot_raster(spikes, target, max_neurons=max_neurons,
+    path = plotting.plot_raster(spikes, target, max_neurons=max_neurons, rows=row_range,
                                 t_min_ms=t_min_ms, t_max_ms=t_max_ms)
     click.echo(f"{spikes['spike_i'].size} spikes of {int(spikes['n'])} neurons; wrote {path}")
 

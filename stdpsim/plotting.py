@@ -107,18 +107,24 @@ def plot_stdp_curve(results: dict[str, Any], path: str | Path) -> Path:
 
 
 def plot_raster(spikes: dict[str, np.ndarray], path: str | Path, *, max_neurons: int = 300,
-                t_min_ms: float | None = None, t_max_ms: float | None = None,
-                title: str | None = None) -> Path:
+                rows: tuple[int, int] | None = None, t_min_ms: float | None = None,
+                t_max_ms: float | None = None, title: str | None = None) -> Path:
     """Spike raster: neuron (display order) against time in ms.
 
-    ``spikes`` is what :func:`stdpsim.runs.load_spikes` returns.  At most ``max_neurons``
-    neurons are drawn, evenly spaced through the display order.
+    ``spikes`` is what :func:`stdpsim.runs.load_spikes` returns.  ``rows`` = (start, stop)
+    selects a slice of the display order (default: all); at most ``max_neurons`` neurons of
+    it are drawn, evenly spaced.
     """
     n = int(spikes["n"])
     order = np.asarray(spikes["order"])
     if max_neurons < 1:
         raise ValueError("max_neurons must be at least 1")
-    shown = order[np.unique(np.linspace(0, n - 1, min(n, max_neurons)).astype(int))]
+    start, stop = rows if rows is not None else (0, n)
+    if not 0 <= start < stop <= n:
+        raise ValueError(f"rows {start}:{stop} outside the run's 0:{n}")
+    order = order[start:stop]
+    k = order.size
+    shown = order[np.unique(np.linspace(0, k - 1, min(k, max_neurons)).astype(int))]
     row = np.full(n, -1)
     row[shown] = np.arange(shown.size)
     i, t = np.asarray(spikes["spike_i"]), np.asarray(spikes["spike_t_ms"])
@@ -134,7 +140,9 @@ def plot_raster(spikes: dict[str, np.ndarray], path: str | Path, *, max_neurons:
     ax.set_xlim(t_min, t_max)
     ax.set_ylim(-1, shown.size)
     ax.set_xlabel("time (ms)")
-    ax.set_ylabel(f"neuron ({shown.size} of {n}, display order)")
-    ax.set_title(title or f"spike raster, {int(sel.sum())} spikes shown", fontsize=10)
+    ax.set_ylabel(f"neuron ({shown.size} of rows {start}:{stop} of {n}, display order)")
+    how = spikes.get("meta", {}).get("display_order")
+    ax.set_title(title or f"spike raster, {int(sel.sum())} spikes shown"
+                 + (f"; rows sorted by {how}" if how else ""), fontsize=10)
     fig.tight_layout()
     return _save(fig, path)

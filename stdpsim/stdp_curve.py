@@ -482,8 +482,11 @@ def run_experiment(
         runs.save_spikes(spikes_path, raw["spike_i"], raw["spike_t_ms"],
                     n=trials["slope_mv_ms"].size,
                     duration_ms=config.duration_ms,
-                    order=np.lexsort((trials["slope_mv_ms"], trials["condition"])),
-                    meta={"experiment": "fig1_stdp_curve", "t_pre_ms": config.t_pre_ms},
+                    order=np.lexsort((trials["distance_mv"], trials["slope_mv_ms"],
+                                      trials["condition"])),
+                    meta={"experiment": "fig1_stdp_curve", "t_pre_ms": config.t_pre_ms,
+                          "display_order": "condition (main first), slope, distance",
+                          "main_rows": [0, int(np.sum(trials["condition"] == 0))]},
                     **{k: v for k, v in trials.items()})
         results["spikes_file"] = str(spikes_path)
     results.update({
