@@ -253,7 +253,7 @@ def _run_standalone(
                     with_output=False,
                     run_args=run_args,
                 )
-                results = sim.collect()
+                results = _owned(sim.collect())
         finally:
             os.environ.pop(SEED_ENV, None)
             shutil.rmtree(build / results_name, ignore_errors=True)
@@ -295,9 +295,15 @@ def _run_runtime(
     build_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     net.run(duration)
-    results = sim.collect()
+    results = _owned(sim.collect())
     run_s = time.perf_counter() - t1
     return results, RunInfo(target, time.perf_counter() - t0, build_s, run_s, cached=False)
+
+
+def _owned(results: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Copies of the collected arrays.  Brian2 (2.10 and later) can hand out views of its
+    monitors' buffers, which are freed with the network; a copy outlives it."""
+    return {k: np.array(v, copy=True) for k, v in results.items()}
 
 
 def _check_inputs(sim: Simulation, values: Mapping[str, Any]) -> None:
