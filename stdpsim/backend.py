@@ -177,7 +177,7 @@ def _hash_tree(root: Path) -> str:
     return h.hexdigest()[:20]
 
 
-def _prune_run_args(build: Path, keep: set[str]) -> None:
+def _prune_run_args(build: Path) -> None:
     """Delete run_args value files once no process is using ``build``."""
     with open(build / ".lock", "a+") as fh:
         try:
@@ -186,8 +186,7 @@ def _prune_run_args(build: Path, keep: set[str]) -> None:
             return  # another run is in progress; it (or a later run) will prune
         try:
             for f in (build / "static_arrays").glob("init_*.dat*"):
-                if f.name not in keep:
-                    f.unlink(missing_ok=True)
+                f.unlink(missing_ok=True)
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
@@ -221,8 +220,8 @@ def _run_standalone(
         staging = Path(tempfile.mkdtemp(prefix="gen_", dir=root))
         try:
             dev.build(directory=str(staging), compile=False, run=False)
-            for d in ("results",):  # empty folders Brian2 creates; not part of the build
-                shutil.rmtree(staging / d, ignore_errors=True)
+            # the empty results folder Brian2 creates is not part of the build
+            shutil.rmtree(staging / "results", ignore_errors=True)
             key = _hash_tree(staging)
             build = root / key
             with _flock(root / f"{key}.lock", fcntl.LOCK_EX):
@@ -258,7 +257,7 @@ def _run_standalone(
             os.environ.pop(SEED_ENV, None)
             shutil.rmtree(build / results_name, ignore_errors=True)
         run_s = time.perf_counter() - t1
-        _prune_run_args(build, keep=set())
+        _prune_run_args(build)
         info = RunInfo(
             "cpp_standalone", time.perf_counter() - t0, build_s, run_s, cached, str(build)
         )
