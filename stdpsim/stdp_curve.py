@@ -90,6 +90,26 @@ class STDPCurveConfig:
     """Everything the experiment depends on; units in the field names.
 
     The defaults are those of ``figures/fig1_stdp_curve.png``.
+
+    Attributes
+    ----------
+    main, sweeps
+        The condition of panel (a) and those of the sensitivity panels (b–d).
+    distance_max_mv
+        D, the distance of the free voltage below threshold at the pre spike, is uniform on
+        (0, distance_max_mv].
+    ramp_halfwidth_mv
+        The ramp is linear within ±ramp_halfwidth_mv of threshold and flat outside, so that
+        voltages stay physiological far from the pre spike.
+    t_pre_ms, duration_ms, dt_ms
+        Presynaptic spike time, simulated time and integration step.
+    eta_ms
+        Learning rate η of the S·dV/dt rule (ΔW in mV = η in ms × dV/dt in mV/ms); small, so
+        the learned weight does not perturb the post spikes.
+    tau_m_ms, v_th_mv, t_ref_ms
+        Membrane time constant, threshold, refractory period of the LIF trials.
+    seed
+        Seed of the trial table and of the membrane noise.
     """
 
     main: Condition = Condition("main", 0.1, 2.0, 0.5, None, 20, 150)
