@@ -6,6 +6,7 @@ reported as one line, ``stdpsim: error: ...``, with exit status 2 (usage) or 1 (
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import sys
@@ -66,8 +67,6 @@ def stdp_curve_cmd(device: str, cache: str | None, out_dir: str, runs_dir: str,
 
     Example: stdpsim stdp-curve --device cpp_standalone
     """
-    import dataclasses
-
     from . import plotting, stdp_curve
 
     cfg = stdp_curve.STDPCurveConfig()

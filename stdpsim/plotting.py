@@ -67,7 +67,7 @@ def plot_stdp_curve(results: dict[str, Any], path: str | Path) -> Path:
                 label="single trials (sample)", zorder=0)
     b = results["binned"]
     ax.errorbar(b["delta_t"], b["delta_w"], yerr=b["sem"], fmt="s", ms=3, color="0.4",
-                lw=0.8, label="binned trials (mean ± s.e., 4 ms bins)")
+                lw=0.8, label=f"binned trials (mean ± s.e., {b['width_ms']:g} ms bins)")
     ax.plot(results["delta_t_ms"], results["delta_w"], "o", color="C0", ms=4,
             label="per-slope average (the paper's figure)")
     fit = results["fit"]

@@ -38,6 +38,15 @@ from . import backend, neurons, plasticity, runs
 BI_POO_TAU_PLUS_MS = 16.8
 BI_POO_TAU_MINUS_MS = 33.7
 
+BIN_WIDTH_MS = 4.0
+"""Width of the ΔT bins of the binned single-trial curve."""
+BIN_RANGE_MS = 100.0
+"""The binned curve spans ΔT in ±BIN_RANGE_MS."""
+N_SAMPLE_TRIALS = 3000
+"""Single trials stored in the JSON for the figure's scatter."""
+COVERAGE_RANGE_MS = 40.0
+"""|ΔT| up to which the curve must have no large gaps (reported by :func:`coverage`)."""
+
 RAMP_DRIVE = """
 ramp = v_th - D + s*(t - t_pre) : volt
 u = clip(ramp, v_th - halfwidth, v_th + halfwidth) + tau_m*s*int(abs(ramp - v_th) < halfwidth) : volt
@@ -408,11 +417,12 @@ def shape_checks(curve_t: np.ndarray, curve_w: np.ndarray, window: float = 20.0
 
 def coverage(curve_t: np.ndarray) -> dict[str, float]:
     """How much of the ΔT axis a curve covers (ms): the points nearest zero on each side,
-    the extremes, the gap across zero and the largest gap between points within ±40 ms."""
+    the extremes, the gap across zero and the largest gap between points within
+    ±COVERAGE_RANGE_MS."""
     pos, neg = curve_t[curve_t > 0], curve_t[curve_t < 0]
     if pos.size == 0 or neg.size == 0:
         raise ValueError("the curve needs points on both sides of ΔT = 0")
-    inner = np.sort(curve_t[np.abs(curve_t) <= 40.0])
+    inner = np.sort(curve_t[np.abs(curve_t) <= COVERAGE_RANGE_MS])
     return {
         "min_positive_ms": float(pos.min()),
         "max_positive_ms": float(pos.max()),
@@ -458,7 +468,7 @@ def analyse(
     main_sel = trials["condition"] == 0
     main = conditions[0]
     curve_t, curve_w = np.array(main["delta_t_ms"]), np.array(main["delta_w_mv"])
-    edges = np.arange(-100.0, 100.0 + 1e-9, 4.0)
+    edges = np.arange(-BIN_RANGE_MS, BIN_RANGE_MS + 1e-9, BIN_WIDTH_MS)
     binned = binned_means(delta_t[main_sel], delta_w[main_sel], edges)
     fit = main["fit"]
     bp_plus, bp_minus = fit_amplitudes(curve_t, curve_w, BI_POO_TAU_PLUS_MS,
@@ -473,8 +483,9 @@ def analyse(
                 "A_unit": "mV"},
         "bi_poo": {"tau_plus_ms": BI_POO_TAU_PLUS_MS, "tau_minus_ms": BI_POO_TAU_MINUS_MS,
                    "A_plus_fitted_mv": bp_plus, "A_minus_fitted_mv": bp_minus},
-        "binned": {k: v.tolist() for k, v in binned.items()},
-        "trials_sample": _sample(delta_t[main_sel], delta_w[main_sel], 3000, config.seed),
+        "binned": {**{k: v.tolist() for k, v in binned.items()}, "width_ms": BIN_WIDTH_MS},
+        "trials_sample": _sample(delta_t[main_sel], delta_w[main_sel], N_SAMPLE_TRIALS,
+                                 config.seed),
         "checks": shape_checks(curve_t, curve_w),
         "coverage": coverage(curve_t),
         "n_trials": int(n),
