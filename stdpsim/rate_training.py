@@ -1,0 +1,143 @@
+"""Layer-local training of the rate model (Bengio et al. 2015, Algorithm 2, TRAIN).
+
+Per minibatch: h1, h2 ← INFERENCE(x); then every layer takes one step on its own target loss
+with a corrupted input and no gradient crossing layers:
+
+========  =====================  ===========  ===========================================
+layer     input                  target       corruption
+========  =====================  ===========  ===========================================
+``f1``    x̃ = x + N(0, σ_x²)     h1           Gaussian
+``f2``    h̃1 = h1 + N(0, σ_h1²)  h2           Gaussian
+``g2``    h̃2                     h1           mean of ``n_spikes`` Bernoulli(h2) draws
+``g1``    h̃1 = h1 + N(0, σ_h1²)  x            Gaussian
+========  =====================  ===========  ===========================================
+
+The step on a layer y = act(u W + b) with target t uses the error (y − t) at the
+pre-activation, multiplied by act′ for softplus layers: for sigmoid layers this is the
+delta rule (the cross-entropy gradient), for the linear layer the squared-error gradient.
+Each layer has its own Adam optimiser and learning rate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from .rate_model import RateModel, inference, sigmoid
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Training hyper-parameters (the paper gives none of these; see the model card).
+
+    Attributes
+    ----------
+    lr
+        Adam learning rate per layer.
+    noise_x, noise_h1
+        Standard deviation of the Gaussian corruption of x (pixels in [0, 1]) and of h1.
+    n_spikes
+        Bernoulli draws averaged for the spike-like corruption of h2.
+    n_steps, delta, alpha
+        INFERENCE parameters used during training.
+    batch_size, epochs, seed
+        Minibatch size, passes over the training set, random seed.
+    """
+
+    lr: dict[str, float] = dataclasses.field(
+        default_factory=lambda: {"f1": 1e-4, "f2": 1e-4, "g2": 1e-3, "g1": 1e-3})
+    noise_x: float = 0.3
+    noise_h1: float = 0.3
+    n_spikes: int = 3
+    n_steps: int = 15
+    delta: float = 0.1
+    alpha: float = 0.001
+    batch_size: int = 100
+    epochs: int = 20
+    seed: int = 0
+
+
+class Adam:
+    """Adam (Kingma & Ba) for a dict of float32 arrays, updated in place."""
+
+    def __init__(self, params: dict[str, np.ndarray], lr: float, beta1: float = 0.9,
+                 beta2: float = 0.999, eps: float = 1e-8) -> None:
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.m = {k: np.zeros_like(v) for k, v in params.items()}
+        self.v = {k: np.zeros_like(v) for k, v in params.items()}
+        self.t = 0
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        self.t += 1
+        c1 = 1.0 - self.beta1 ** self.t
+        c2 = 1.0 - self.beta2 ** self.t
+        for k, g in grads.items():
+            m, v = self.m[k], self.v[k]
+            m *= self.beta1
+            m += (1.0 - self.beta1) * g
+            v *= self.beta2
+            v += (1.0 - self.beta2) * g * g
+            params[k] -= (self.lr / c1) * m / (np.sqrt(v / c2) + self.eps)
+
+    def state(self) -> dict[str, Any]:
+        return {"m": self.m, "v": self.v, "t": self.t}
+
+
+def local_problems(model: RateModel, x: np.ndarray, rng: np.random.Generator,
+                   cfg: TrainConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Run INFERENCE on ``x`` and draw the corruptions: layer -> (input, target)."""
+    h1, h2 = inference(model, x, cfg.n_steps, cfg.delta, cfg.alpha)
+    f32 = np.float32
+    x_noisy = x + f32(cfg.noise_x) * rng.standard_normal(x.shape, dtype=f32)
+    h1_noisy = h1 + f32(cfg.noise_h1) * rng.standard_normal(h1.shape, dtype=f32)
+    spikes = rng.random((cfg.n_spikes,) + h2.shape, dtype=f32) < h2
+    h2_noisy = spikes.mean(axis=0, dtype=f32)
+    return {"f1": (x_noisy, h1), "f2": (h1_noisy, h2), "g2": (h2_noisy, h1),
+            "g1": (h1_noisy, x)}
+
+
+def local_losses(model: RateModel, problems: dict[str, tuple[np.ndarray, np.ndarray]]
+                 ) -> dict[str, float]:
+    """Mean over the batch of ‖layer(input) − target‖² for each layer."""
+    return {name: float(np.mean(np.sum((model.layer(name, u) - t) ** 2, axis=1)))
+            for name, (u, t) in problems.items()}
+
+
+def layer_gradients(model: RateModel, name: str, u: np.ndarray, t: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(dW, db) of the local step for layer ``name`` on input ``u`` and target ``t``."""
+    a = u @ model.weights[name] + model.biases[name]
+    act = model.activations[name]
+    if act == "softplus":
+        err = (np.maximum(a, 0) + np.log1p(np.exp(-np.abs(a))) - t) * sigmoid(a)
+    elif act == "sigmoid":
+        err = sigmoid(a) - t
+    else:
+        err = a - t
+    n = np.float32(u.shape[0])
+    return (u.T @ err) / n, err.sum(axis=0) / n
+
+
+class LocalTrainer:
+    """One Adam optimiser per layer; :meth:`step` trains on one minibatch."""
+
+    def __init__(self, model: RateModel, cfg: TrainConfig) -> None:
+        self.model, self.cfg = model, cfg
+        self.opts = {name: Adam({"W": model.weights[name], "b": model.biases[name]},
+                                cfg.lr[name]) for name in model.weights}
+
+    def apply(self, problems: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """One step of every layer on fixed (input, target) pairs."""
+        for name, (u, t) in problems.items():
+            gW, gb = layer_gradients(self.model, name, u, t)
+            params = {"W": self.model.weights[name], "b": self.model.biases[name]}
+            self.opts[name].step(params, {"W": gW, "b": gb})
+
+    def step(self, x: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
+        """INFERENCE, corruption, one local step per layer; returns the losses before it."""
+        problems = local_problems(self.model, x, rng, self.cfg)
+        losses = local_losses(self.model, problems)
+        self.apply(problems)
+        return losses

@@ -1,0 +1,137 @@
+"""Rate model maths, local training, Parzen estimator and the model file format."""
+
+import numpy as np
+import pytest
+from scipy.special import expit, logsumexp
+
+from stdpsim import parzen
+from stdpsim import rate_model as rm
+from stdpsim import rate_training as rt
+
+TINY = {"f1": (4, 3, "softplus"), "f2": (3, 2, "sigmoid"), "g2": (2, 3, "linear"),
+        "g1": (3, 4, "sigmoid")}
+
+
+def tiny_model(seed=0):
+    m = rm.init_model(np.random.default_rng(seed), TINY, weight_std=0.7)
+    for k, b in m.biases.items():
+        b[:] = np.random.default_rng(seed + 1).normal(0, 0.3, b.shape)
+    return m
+
+
+def test_stable_activations():
+    a = np.array([-1000.0, -3.0, 0.0, 3.0, 1000.0])
+    np.testing.assert_allclose(rm.softplus(a), np.logaddexp(0, a), rtol=1e-12)
+    np.testing.assert_allclose(rm.sigmoid(a), expit(a), rtol=1e-12, atol=1e-300)
+
+
+def test_one_inference_step_by_hand():
+    m = tiny_model()
+    x = np.array([[0.0, 0.5, 1.0, 0.2]])
+    sp = lambda a: np.log1p(np.exp(a))  # noqa: E731
+    W, b = m.weights, m.biases
+    f1 = lambda v: sp(v @ W["f1"] + b["f1"])  # noqa: E731
+    f2 = lambda v: expit(v @ W["f2"] + b["f2"])  # noqa: E731
+    g2 = lambda v: v @ W["g2"] + b["g2"]  # noqa: E731
+    g1 = lambda v: expit(v @ W["g1"] + b["g1"])  # noqa: E731
+    d, al = 0.1, 0.05
+    h1, h2 = f1(x), f2(f1(x))
+    h2_new = h2 + d * (f2(h1) - f2(g2(h2)))
+    h1_new = h1 + d * (f1(x) - f1(g1(h1))) + al * (g2(h2_new) - h1)
+    got1, got2 = rm.inference(m, x, n_steps=1, delta=d, alpha=al)
+    np.testing.assert_allclose(got2, h2_new, rtol=1e-5)
+    np.testing.assert_allclose(got1, h1_new, rtol=1e-5)
+
+
+def test_training_step_lowers_each_local_loss():
+    m = tiny_model(3)
+    rng = np.random.default_rng(0)
+    x = rng.random((20, 4)).astype(np.float32)
+    cfg = rt.TrainConfig(lr={k: 1e-2 for k in TINY}, n_steps=3)
+    trainer = rt.LocalTrainer(m, cfg)
+    problems = rt.local_problems(m, x, rng, cfg)
+    before = rt.local_losses(m, problems)
+    trainer.apply(problems)
+    after = rt.local_losses(m, problems)
+    for name in TINY:
+        assert after[name] < before[name], (name, before[name], after[name])
+
+
+def test_spike_like_corruption_is_a_mean_of_bernoullis():
+    m = tiny_model()
+    x = np.random.default_rng(1).random((50, 4)).astype(np.float32)
+    cfg = rt.TrainConfig(n_spikes=3, n_steps=0)
+    h2_noisy, _ = rt.local_problems(m, x, np.random.default_rng(2), cfg)["g2"]
+    counts = h2_noisy * 3  # number of spikes out of 3 draws
+    np.testing.assert_allclose(counts, np.round(counts), atol=1e-5)
+    assert counts.min() >= 0 and counts.max() <= 3 and np.unique(np.round(counts)).size > 2
+
+
+def test_log_joint_matches_scipy_normals():
+    from scipy.stats import norm
+
+    m = tiny_model()
+    m.prior_mean[:] = [0.2, 0.7]
+    m.prior_var[:] = [0.5, 2.0]
+    x = np.array([[0.1, 0.9, 0.4, 0.0]])
+    h1, h2 = np.array([[0.3, 1.2, 0.5]]), np.array([[0.4, 0.6]])
+    expected = (norm.logpdf(x, m.g1(h1)).sum() + norm.logpdf(h1, m.g2(h2)).sum()
+                + norm.logpdf(h2, m.prior_mean, np.sqrt(m.prior_var)).sum())
+    np.testing.assert_allclose(rm.log_joint(m, x, h1, h2), [expected], rtol=1e-5)
+
+
+def test_parzen_against_logsumexp():
+    rng = np.random.default_rng(0)
+    x, mu, s = rng.random((7, 5)), rng.random((11, 5)), 0.3
+    d2 = ((x[:, None, :] - mu[None, :, :]) ** 2).sum(-1)
+    expected = logsumexp(-d2 / (2 * s * s), axis=1) - np.log(11) - 2.5 * np.log(2 * np.pi * s * s)
+    np.testing.assert_allclose(parzen.parzen_log_likelihood(x, mu, s, block=3), expected,
+                               rtol=1e-5)
+    best, scores = parzen.choose_sigma(x, mu, np.array([0.05, 0.3, 3.0]))
+    assert best == max(scores, key=scores.get)
+    with pytest.raises(ValueError, match="sigma must be positive"):
+        parzen.parzen_log_likelihood(x, mu, 0.0)
+
+
+def test_model_round_trip(tmp_path):
+    m = tiny_model()
+    m.meta = {"epochs": 3}
+    path = rm.save_model(m, tmp_path / "m.npz")
+    back = rm.load_model(path, TINY)
+    for k in TINY:
+        np.testing.assert_array_equal(back.weights[k], m.weights[k])
+        np.testing.assert_array_equal(back.biases[k], m.biases[k])
+    assert back.activations == m.activations and back.meta == {"epochs": 3}
+    x = np.random.default_rng(0).random((3, 4)).astype(np.float32)
+    np.testing.assert_array_equal(rm.inference(back, x)[0], rm.inference(m, x)[0])
+
+
+def _corrupt(tmp_path, change):
+    m = tiny_model()
+    path = rm.save_model(m, tmp_path / "m.npz")
+    with np.load(path) as z:
+        data = {k: z[k] for k in z.files}
+    change(data)
+    np.savez(path, **data)
+    return path
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.pop("g2.W"), "missing g2.W"),
+    (lambda d: d.update({"f1.W": np.zeros((5, 3))}), r"f1.W has shape \(5, 3\)"),
+    (lambda d: d["g1.b"].__setitem__(0, np.nan), "g1.b holds NaN"),
+    (lambda d: d.update({"prior_var": -np.ones(2)}), "prior_var must be positive"),
+    (lambda d: d.update({"meta": np.array("{not json")}), "not valid JSON"),
+])
+def test_bad_model_files_get_clear_errors(tmp_path, change, message):
+    path = _corrupt(tmp_path, change)
+    with pytest.raises(rm.ModelFileError, match=message):
+        rm.load_model(path, TINY)
+
+
+def test_missing_and_non_npz_files(tmp_path):
+    with pytest.raises(rm.ModelFileError, match="no such model file"):
+        rm.load_model(tmp_path / "none.npz")
+    (tmp_path / "x.npz").write_text("hello")
+    with pytest.raises(rm.ModelFileError, match="not a readable .npz"):
+        rm.load_model(tmp_path / "x.npz")
