@@ -21,6 +21,11 @@ Each layer has its own Adam optimiser and learning rate.
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -141,3 +146,97 @@ class LocalTrainer:
         losses = local_losses(self.model, problems)
         self.apply(problems)
         return losses
+
+
+# ------------------------------------------------------------------------ epochs, checkpoints
+
+
+def _checkpoint_arrays(trainer: LocalTrainer) -> dict[str, np.ndarray]:
+    out = {}
+    for name, opt in trainer.opts.items():
+        for p in ("W", "b"):
+            out[f"adam.{name}.{p}.m"] = opt.m[p]
+            out[f"adam.{name}.{p}.v"] = opt.v[p]
+        out[f"adam.{name}.t"] = np.int64(opt.t)
+    return out
+
+
+def save_checkpoint(path: str | os.PathLike, trainer: LocalTrainer, epoch: int,
+                    rng: np.random.Generator, history: list[dict[str, float]]) -> Path:
+    """Model, optimiser state, finished epochs, RNG state and loss history, written
+    atomically (a crash leaves the previous checkpoint intact)."""
+    path = Path(path)
+    model = trainer.model
+    state = {"epoch": epoch, "rng": rng.bit_generator.state, "history": history,
+             "config": dataclasses.asdict(trainer.cfg), "meta": model.meta}
+    arrays = {f"{n}.{p}": a for n in model.weights
+              for p, a in (("W", model.weights[n]), ("b", model.biases[n]))}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+    np.savez(tmp, state=np.array(json.dumps(state)), prior_mean=model.prior_mean,
+             prior_var=model.prior_var, **arrays, **_checkpoint_arrays(trainer))
+    tmp.replace(path)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, model: RateModel, cfg: TrainConfig
+                    ) -> tuple[LocalTrainer, int, np.random.Generator, list[dict[str, float]]]:
+    """Restore what :func:`save_checkpoint` wrote into ``model``; returns the trainer, the
+    number of finished epochs, the RNG and the history."""
+    with np.load(path) as z:
+        data = {k: z[k] for k in z.files}
+    state = json.loads(str(data["state"]))
+    for n in model.weights:
+        model.weights[n][...] = data[f"{n}.W"]
+        model.biases[n][...] = data[f"{n}.b"]
+    trainer = LocalTrainer(model, cfg)
+    for name, opt in trainer.opts.items():
+        for p in ("W", "b"):
+            opt.m[p][...] = data[f"adam.{name}.{p}.m"]
+            opt.v[p][...] = data[f"adam.{name}.{p}.v"]
+        opt.t = int(data[f"adam.{name}.t"])
+    rng = np.random.default_rng()
+    rng.bit_generator.state = state["rng"]
+    return trainer, int(state["epoch"]), rng, state["history"]
+
+
+def train(model: RateModel, x_train: np.ndarray, cfg: TrainConfig, *,
+          x_valid: np.ndarray | None = None, checkpoint: str | os.PathLike | None = None,
+          resume: bool = False, progress: bool = True) -> list[dict[str, float]]:
+    """Train for ``cfg.epochs`` epochs of shuffled minibatches, checkpointing after each.
+
+    With ``resume`` and an existing ``checkpoint`` the run continues where it stopped and
+    ends exactly as an uninterrupted run would.  Returns one dict per epoch: mean local
+    losses, validation reconstruction error (if ``x_valid``) and seconds.
+    """
+    from tqdm import tqdm
+
+    if resume and checkpoint is not None and Path(checkpoint).exists():
+        trainer, done, rng, history = load_checkpoint(checkpoint, model, cfg)
+    else:
+        trainer, done, rng, history = LocalTrainer(model, cfg), 0, \
+            np.random.default_rng(cfg.seed), []
+    n = x_train.shape[0]
+    for epoch in range(done, cfg.epochs):
+        t0 = time.perf_counter()
+        order = rng.permutation(n)
+        sums: dict[str, float] = {}
+        batches = range(0, n, cfg.batch_size)
+        for start in tqdm(batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch",
+                          disable=not progress, leave=False):
+            losses = trainer.step(x_train[order[start:start + cfg.batch_size]], rng)
+            for k, v in losses.items():
+                sums[k] = sums.get(k, 0.0) + v
+        record = {f"loss_{k}": v / len(batches) for k, v in sums.items()}
+        record["seconds"] = time.perf_counter() - t0
+        if x_valid is not None:
+            h1, _ = inference(model, x_valid, cfg.n_steps, cfg.delta, cfg.alpha)
+            record["valid_reconstruction"] = float(
+                np.mean(np.sum((model.g1(h1) - x_valid) ** 2, axis=1)))
+        history.append({"epoch": epoch + 1, **record})
+        if progress:
+            print(f"epoch {epoch + 1}/{cfg.epochs}: " + ", ".join(
+                f"{k} {v:.4g}" for k, v in record.items()), file=sys.stderr, flush=True)
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, trainer, epoch + 1, rng, history)
+    return history

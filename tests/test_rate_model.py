@@ -1,5 +1,7 @@
 """Rate model maths, local training, Parzen estimator and the model file format."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy.special import expit, logsumexp
@@ -135,3 +137,18 @@ def test_missing_and_non_npz_files(tmp_path):
     (tmp_path / "x.npz").write_text("hello")
     with pytest.raises(rm.ModelFileError, match="not a readable .npz"):
         rm.load_model(tmp_path / "x.npz")
+
+
+def test_interrupted_training_resumes_to_the_same_model(tmp_path):
+    x = np.random.default_rng(0).random((60, 4)).astype(np.float32)
+    cfg = rt.TrainConfig(lr={k: 1e-2 for k in TINY}, n_steps=2, batch_size=20, epochs=3)
+    straight = tiny_model()
+    rt.train(straight, x, cfg, progress=False)
+    ckpt = tmp_path / "ckpt.npz"
+    first = tiny_model()
+    rt.train(first, x, dataclasses.replace(cfg, epochs=1), checkpoint=ckpt, progress=False)
+    resumed = tiny_model()  # a fresh process would start from scratch weights
+    history = rt.train(resumed, x, cfg, checkpoint=ckpt, resume=True, progress=False)
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    for k in TINY:
+        np.testing.assert_allclose(resumed.weights[k], straight.weights[k], rtol=1e-6)
