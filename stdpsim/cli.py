@@ -41,6 +41,24 @@ def _cache_option(f):
         help=f"Build cache folder [default: ${backend.CACHE_ENV} or ~/.cache/stdpsim].")(f)
 
 
+DEFAULT_RATE_MODEL = Path(__file__).resolve().parents[1] / "models" / "rate_mnist.npz"
+"""The shipped rate model (embedded default of generate/evaluate), in the checkout's models/
+folder (the README installs the package in editable mode)."""
+N_TRAIN = 20_000
+"""The first N_TRAIN training images train the rate model; the rest validate it."""
+
+
+def _data_option(f):
+    return click.option("--data", "data_path", type=click.Path(), default=None,
+                        help="Folder with the MNIST IDX files [default: $STDPSIM_DATA].")(f)
+
+
+def _model_option(f):
+    return click.option("--model", "model_path", type=click.Path(dir_okay=False),
+                        default=str(DEFAULT_RATE_MODEL), show_default=True,
+                        help="Rate-model file (.npz).")(f)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="stdpsim")
 def cli() -> None:
@@ -146,8 +164,7 @@ def raster_cmd(run: str, out: str | None, max_neurons: int, rows: str | None,
 
 
 @cli.command("data")
-@click.option("--data", "data_path", type=click.Path(), default=None,
-              help="Folder with the MNIST IDX files [default: $STDPSIM_DATA].")
+@_data_option
 def data_cmd(data_path: str | None) -> None:
     """Check and summarise the MNIST IDX files.
 
@@ -158,6 +175,99 @@ def data_cmd(data_path: str | None) -> None:
         counts = " ".join(str(c) for c in np.bincount(y, minlength=10))
         click.echo(f"{split}: {x.shape[0]} images of {x.shape[1]} pixels in "
                    f"[{x.min():.0f}, {x.max():.0f}]; per-digit counts {counts}")
+
+
+@cli.command("train")
+@click.option("--model", "kind", type=click.Choice(["rate"]), default="rate",
+              show_default=True, help="Which model to train.")
+@click.option("--epochs", type=int, default=20, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@_data_option
+@click.option("--out", type=click.Path(dir_okay=False), default=str(DEFAULT_RATE_MODEL),
+              show_default=True, help="Where the trained model goes.")
+@click.option("--resume", is_flag=True, help="Continue from OUT's checkpoint (OUT.ckpt.npz).")
+def train_cmd(kind: str, epochs: int, seed: int, data_path: str | None, out: str,
+              resume: bool) -> None:
+    """Train the rate-based generative model (layer-local targetprop, Algorithm 2).
+
+    Example: stdpsim train --model rate --epochs 20 --data ../shared/data/mnist
+    """
+    import hashlib
+
+    from . import rate_model, rate_training
+
+    if epochs < 1:
+        raise ValueError(f"--epochs must be at least 1, got {epochs}")
+    x, _ = load_mnist("train", data_path)
+    if x.shape[0] <= N_TRAIN:
+        raise ValueError(f"need more than {N_TRAIN} training images, found {x.shape[0]}")
+    x_train, x_valid = x[:N_TRAIN], x[N_TRAIN:]
+    cfg = rate_training.TrainConfig(epochs=epochs, seed=seed)
+    model = rate_model.init_model(np.random.default_rng(seed))
+    ckpt = Path(out).with_suffix(".ckpt.npz")
+    t0 = time.perf_counter()
+    history = rate_training.train(model, x_train, cfg, x_valid=x_valid, checkpoint=ckpt,
+                                  resume=resume)
+    h1, h2 = rate_model.inference(model, x_train, cfg.n_steps, cfg.delta, cfg.alpha)
+    rate_model.fit_prior(model, h2)
+    model.meta = {
+        "command": "stdpsim " + " ".join(sys.argv[1:]),
+        "data_sha256": hashlib.sha256(x_train.tobytes()).hexdigest(),
+        "n_train": int(x_train.shape[0]), "n_valid": int(x_valid.shape[0]),
+        "config": dataclasses.asdict(cfg), "history": history,
+        "wall_s_this_session": time.perf_counter() - t0,
+    }
+    path = rate_model.save_model(model, out)
+    write_json(Path(out).with_suffix(".json"), model.meta)
+    click.echo(f"wrote {path} (model card {Path(out).with_suffix('.json')})")
+
+
+@cli.command("generate")
+@_model_option
+@click.option("--n", type=int, default=100, show_default=True, help="Number of samples.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), required=True,
+              help="Output .npy file, (N, 784) floats in [0, 1].")
+def generate_cmd(model_path: str, n: int, seed: int, out: str) -> None:
+    """GENERATE samples from the rate model (prior, decoder, 3 rounds of INFERENCE).
+
+    Example: stdpsim generate --n 100 --out samples.npy
+    """
+    from . import rate_model
+
+    if n < 1:
+        raise ValueError(f"--n must be at least 1, got {n}")
+    model = rate_model.load_model(model_path)
+    x = rate_model.generate(model, n, np.random.default_rng(seed))
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    np.save(out, x.astype(np.float32))
+    click.echo(f"wrote {out}: {x.shape[0]} samples of {x.shape[1]} pixels")
+
+
+@cli.command("evaluate")
+@_model_option
+@_data_option
+@click.option("--n-samples", type=int, default=10_000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: int) -> None:
+    """Parzen log-likelihood of the MNIST test set under GENERATE and ancestral samples.
+
+    Example: stdpsim evaluate --data ../shared/data/mnist
+    """
+    from . import parzen, rate_model
+
+    if n_samples < 2:
+        raise ValueError(f"--n-samples must be at least 2, got {n_samples}")
+    model = rate_model.load_model(model_path)
+    x_test, _ = load_mnist("test", data_path)
+    x_valid = load_mnist("train", data_path)[0][N_TRAIN:]
+    rng = np.random.default_rng(seed)
+    for name, samples in (("GENERATE", rate_model.generate(model, n_samples, rng)),
+                          ("ancestral", rate_model.ancestral_sample(model, n_samples, rng))):
+        r = parzen.parzen_score(x_test, x_valid, samples)
+        click.echo(f"{name}: Parzen log-likelihood {r['mean']:.1f} ± {r['sem']:.1f} nats "
+                   f"(sigma {r['sigma']:.3f}, {r['n_test']} test images, "
+                   f"{r['n_samples']} samples)")
 
 
 @cli.command("cache")

@@ -74,3 +74,30 @@ def test_stdp_curve_command_writes_figure_json_and_spikes(capsys, tmp_path):
     assert (tmp_path / "fig" / "fig1_stdp_curve.png").stat().st_size > 10_000
     spikes = runs.load_spikes(tmp_path / "runs" / "fig1_stdp_curve")
     assert spikes["spike_i"].size > 0 and spikes["meta"]["t_pre_ms"] == 120.0
+
+
+def test_rate_model_commands_bad_input(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "evaluate", "--model", str(tmp_path / "none.npz"))
+    assert_one_line_error(code, err, "no such model file")
+    code, _, err = run_cli(capsys, "train", "--epochs", "0")
+    assert_one_line_error(code, err, "--epochs must be at least 1")
+    (tmp_path / "bad.npz").write_bytes(b"junk")
+    code, _, err = run_cli(capsys, "generate", "--model", str(tmp_path / "bad.npz"),
+                           "--out", str(tmp_path / "s.npy"))
+    assert_one_line_error(code, err, "not a readable .npz model file")
+
+
+def test_generate_writes_samples_in_unit_range(capsys, tmp_path):
+    from stdpsim import rate_model
+
+    path = rate_model.save_model(rate_model.init_model(np.random.default_rng(0)),
+                                 tmp_path / "m.npz")
+    code, _, err = run_cli(capsys, "generate", "--model", str(path), "--n", "0",
+                           "--out", str(tmp_path / "s.npy"))
+    assert_one_line_error(code, err, "--n must be at least 1")
+    code, out, _ = run_cli(capsys, "generate", "--model", str(path), "--n", "7",
+                           "--out", str(tmp_path / "s.npy"))
+    assert code == 0
+    x = np.load(tmp_path / "s.npy")
+    assert x.shape == (7, 784) and x.dtype == np.float32
+    assert 0.0 <= x.min() and x.max() <= 1.0
