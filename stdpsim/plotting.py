@@ -13,12 +13,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .plasticity import classical_window  # noqa: E402
+from .runs import atomic_target  # noqa: E402
 
 
 def _save(fig: plt.Figure, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp" + path.suffix)
+    path, tmp = atomic_target(path, Path(path).suffix)
     fig.savefig(tmp, dpi=130, bbox_inches="tight")
     plt.close(fig)
     tmp.replace(path)

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from .runs import atomic_target, load_npz
+
 LAYERS: dict[str, tuple[int, int, str]] = {
     "f1": (784, 1000, "softplus"),
     "f2": (1000, 100, "sigmoid"),
@@ -205,14 +207,12 @@ def save_model(model: RateModel, path: str | os.PathLike) -> Path:
     Keys: ``<layer>.W``, ``<layer>.b`` for each layer, ``prior_mean``, ``prior_var``, and
     ``meta`` (a JSON string that also records the activations).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path, tmp = atomic_target(path, ".npz")
     arrays = {}
     for name in model.weights:
         arrays[f"{name}.W"] = model.weights[name]
         arrays[f"{name}.b"] = model.biases[name]
     meta = dict(model.meta, activations=model.activations)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
     np.savez_compressed(tmp, prior_mean=model.prior_mean, prior_var=model.prior_var,
                         meta=np.array(json.dumps(meta)), **arrays)
     tmp.replace(path)
@@ -223,13 +223,7 @@ def load_model(path: str | os.PathLike, layers: dict[str, tuple[int, int, str]] 
                ) -> RateModel:
     """Read and validate a model file; any problem is a :class:`ModelFileError` naming it."""
     path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{path}: no such model file")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as e:
-        raise ModelFileError(f"{path}: not a readable .npz model file ({e})") from None
+    data = load_npz(path, "model", ModelFileError)
     expected = [f"{n}.{p}" for n in layers for p in ("W", "b")] + list(_REQUIRED) + ["meta"]
     missing = [k for k in expected if k not in data]
     if missing:

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .rate_model import RateModel, inference, sigmoid
+from .runs import atomic_target, load_npz
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,14 +166,12 @@ def save_checkpoint(path: str | os.PathLike, trainer: LocalTrainer, epoch: int,
                     rng: np.random.Generator, history: list[dict[str, float]]) -> Path:
     """Model, optimiser state, finished epochs, RNG state and loss history, written
     atomically (a crash leaves the previous checkpoint intact)."""
-    path = Path(path)
     model = trainer.model
     state = {"epoch": epoch, "rng": rng.bit_generator.state, "history": history,
              "config": dataclasses.asdict(trainer.cfg), "meta": model.meta}
     arrays = {f"{n}.{p}": a for n in model.weights
               for p, a in (("W", model.weights[n]), ("b", model.biases[n]))}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+    path, tmp = atomic_target(path, ".npz")
     np.savez(tmp, state=np.array(json.dumps(state)), prior_mean=model.prior_mean,
              prior_var=model.prior_var, **arrays, **_checkpoint_arrays(trainer))
     tmp.replace(path)
@@ -183,8 +182,7 @@ def load_checkpoint(path: str | os.PathLike, model: RateModel, cfg: TrainConfig
                     ) -> tuple[LocalTrainer, int, np.random.Generator, list[dict[str, float]]]:
     """Restore what :func:`save_checkpoint` wrote into ``model``; returns the trainer, the
     number of finished epochs, the RNG and the history."""
-    with np.load(path) as z:
-        data = {k: z[k] for k in z.files}
+    data = load_npz(path, "checkpoint")
     state = json.loads(str(data["state"]))
     for n in model.weights:
         model.weights[n][...] = data[f"{n}.W"]

@@ -15,7 +15,9 @@ class RunFileError(ValueError):
     """A saved run is missing or cannot be read."""
 
 
-def _atomic_target(path: str | os.PathLike, suffix: str) -> tuple[Path, Path]:
+def atomic_target(path: str | os.PathLike, suffix: str) -> tuple[Path, Path]:
+    """(path, a temporary sibling ending in ``suffix``): write the temporary file, then
+    ``tmp.replace(path)``, so an interrupted write never leaves a half file at ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path, path.with_name(f".{path.name}.{os.getpid()}.tmp{suffix}")
@@ -37,7 +39,7 @@ def _jsonable(x: Any) -> Any:
 
 def write_json(path: str | os.PathLike, data: dict[str, Any]) -> Path:
     """Write ``data`` as indented JSON (NaN becomes null); atomic replace."""
-    path, tmp = _atomic_target(path, ".json")
+    path, tmp = atomic_target(path, ".json")
     tmp.write_text(json.dumps(_jsonable(data), indent=1) + "\n")
     tmp.replace(path)
     return path
@@ -72,7 +74,7 @@ def save_spikes(path: str | os.PathLike, spike_i: np.ndarray, spike_t_ms: np.nda
     per_neuron
         Further per-neuron columns, shape (n,) each, stored as ``neuron_<name>``.
     """
-    path, tmp = _atomic_target(path, ".npz")
+    path, tmp = atomic_target(path, ".npz")
     np.savez_compressed(
         tmp,
         spike_i=np.asarray(spike_i, dtype=np.int32),
@@ -87,6 +89,20 @@ def save_spikes(path: str | os.PathLike, spike_i: np.ndarray, spike_t_ms: np.nda
     return path
 
 
+def load_npz(path: str | os.PathLike, what: str, error: type[Exception] = RunFileError
+             ) -> dict[str, np.ndarray]:
+    """All arrays of an ``.npz`` (no pickles); a missing or unreadable file raises ``error``
+    with a one-line message naming the file and ``what`` it should have been."""
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: no such {what} file")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError) as e:
+        raise error(f"{path}: not a readable .npz {what} file ({e})") from None
+
+
 def load_spikes(path: str | os.PathLike) -> dict[str, Any]:
     """Load a spike file written by :func:`save_spikes` (``meta`` is decoded to a dict).
 
@@ -95,13 +111,7 @@ def load_spikes(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     if path.is_dir():
         path = path / "spikes.npz"
-    if not path.exists():
-        raise RunFileError(f"{path}: no such spike file")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as e:
-        raise RunFileError(f"{path}: not a readable .npz spike file ({e})") from None
+    data = load_npz(path, "spike", RunFileError)
     missing = {"spike_i", "spike_t_ms", "n", "duration_ms", "order"} - set(data)
     if missing:
         raise RunFileError(f"{path}: not a stdpsim spike file (missing {sorted(missing)})")
