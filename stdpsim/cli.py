@@ -151,11 +151,10 @@ def raster_cmd(run: str, out: str | None, max_neurons: int, rows: str | None,
             raise ValueError("--rows main: this run has no main condition")
         row_range = tuple(spikes["meta"]["main_rows"])
     elif rows is not None:
-        try:
-            row_range = tuple(int(x) for x in rows.split(":"))
-            assert len(row_range) == 2
-        except (ValueError, AssertionError):
-            raise ValueError(f"--rows must be START:STOP or 'main', got {rows!r}") from None
+        parts = rows.split(":")
+        if len(parts) != 2 or not all(p.strip().lstrip("-").isdigit() for p in parts):
+            raise ValueError(f"--rows must be START:STOP or 'main', got {rows!r}")
+        row_range = (int(parts[0]), int(parts[1]))
     src = Path(run)
     target = Path(out) if out else (src if src.is_dir() else src.parent) / "raster.png"
     path = plotting.plot_raster(spikes, target, max_neurons=max_neurons, rows=row_range,

@@ -26,11 +26,10 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from .rate_model import RateModel, inference, sigmoid
+from .rate_model import RateModel, inference, sigmoid, softplus
 from .runs import atomic_target, load_npz
 
 
@@ -87,9 +86,6 @@ class Adam:
             v += (1.0 - self.beta2) * g * g
             params[k] -= (self.lr / c1) * m / (np.sqrt(v / c2) + self.eps)
 
-    def state(self) -> dict[str, Any]:
-        return {"m": self.m, "v": self.v, "t": self.t}
-
 
 def local_problems(model: RateModel, x: np.ndarray, rng: np.random.Generator,
                    cfg: TrainConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -112,18 +108,17 @@ def local_losses(model: RateModel, problems: dict[str, tuple[np.ndarray, np.ndar
 
 
 def layer_gradients(model: RateModel, name: str, u: np.ndarray, t: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """(dW, db) of the local step for layer ``name`` on input ``u`` and target ``t``."""
+                    ) -> tuple[np.ndarray, np.ndarray, float]:
+    """(dW, db, loss) of the local step for layer ``name`` on input ``u`` and target ``t``;
+    ``loss`` is the layer's local loss before the step (as in :func:`local_losses`)."""
     a = u @ model.weights[name] + model.biases[name]
     act = model.activations[name]
-    if act == "softplus":
-        err = (np.maximum(a, 0) + np.log1p(np.exp(-np.abs(a))) - t) * sigmoid(a)
-    elif act == "sigmoid":
-        err = sigmoid(a) - t
-    else:
-        err = a - t
+    y = {"softplus": softplus, "sigmoid": sigmoid}.get(act, lambda z: z)(a)
+    diff = y - t
+    err = diff * sigmoid(a) if act == "softplus" else diff
     n = np.float32(u.shape[0])
-    return (u.T @ err) / n, err.sum(axis=0) / n
+    loss = float(np.mean(np.sum(diff * diff, axis=1)))
+    return (u.T @ err) / n, err.sum(axis=0) / n, loss
 
 
 class LocalTrainer:
@@ -134,19 +129,19 @@ class LocalTrainer:
         self.opts = {name: Adam({"W": model.weights[name], "b": model.biases[name]},
                                 cfg.lr[name]) for name in model.weights}
 
-    def apply(self, problems: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
-        """One step of every layer on fixed (input, target) pairs."""
+    def apply(self, problems: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+        """One step of every layer on fixed (input, target) pairs; returns the local losses
+        before the step (from the same forward pass as the gradients)."""
+        losses = {}
         for name, (u, t) in problems.items():
-            gW, gb = layer_gradients(self.model, name, u, t)
+            gW, gb, losses[name] = layer_gradients(self.model, name, u, t)
             params = {"W": self.model.weights[name], "b": self.model.biases[name]}
             self.opts[name].step(params, {"W": gW, "b": gb})
+        return losses
 
     def step(self, x: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
         """INFERENCE, corruption, one local step per layer; returns the losses before it."""
-        problems = local_problems(self.model, x, rng, self.cfg)
-        losses = local_losses(self.model, problems)
-        self.apply(problems)
-        return losses
+        return self.apply(local_problems(self.model, x, rng, self.cfg))
 
 
 # ------------------------------------------------------------------------ epochs, checkpoints

@@ -152,3 +152,14 @@ def test_interrupted_training_resumes_to_the_same_model(tmp_path):
     assert [h["epoch"] for h in history] == [1, 2, 3]
     for k in TINY:
         np.testing.assert_allclose(resumed.weights[k], straight.weights[k], rtol=1e-6)
+
+
+def test_step_reports_the_local_losses_before_it():
+    m = tiny_model(5)
+    rng = np.random.default_rng(0)
+    x = rng.random((10, 4)).astype(np.float32)
+    cfg = rt.TrainConfig(lr={k: 1e-2 for k in TINY}, n_steps=2)
+    problems = rt.local_problems(m, x, rng, cfg)
+    expected = rt.local_losses(m, problems)
+    reported = rt.LocalTrainer(m, cfg).apply(problems)
+    assert reported == pytest.approx(expected, rel=1e-5)
