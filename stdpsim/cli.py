@@ -17,7 +17,7 @@ import click
 import numpy as np
 
 from . import backend
-from .data import DataError, load_mnist
+from .data import HALVES, DataError, half_mask, load_mnist
 from .runs import RunFileError, load_spikes, read_json, write_json
 
 _USER_ERRORS = (backend.BackendError, DataError, RunFileError, ValueError)
@@ -185,15 +185,20 @@ def data_cmd(data_path: str | None) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), default=str(DEFAULT_RATE_MODEL),
               show_default=True, help="Where the trained model goes.")
 @click.option("--resume", is_flag=True, help="Continue from OUT's checkpoint (OUT.ckpt.npz).")
+@click.option("--noise", type=float, default=None,
+              help="Gaussian corruption s.d. of x and h1 [default: TrainConfig's].")
+@click.option("--lr-encoders", type=float, default=None,
+              help="Adam learning rate of f1, f2 [default: TrainConfig's].")
+@click.option("--lr-decoders", type=float, default=None,
+              help="Adam learning rate of g2, g1 [default: TrainConfig's].")
 def train_cmd(kind: str, epochs: int, seed: int, data_path: str | None, out: str,
-              resume: bool) -> None:
+              resume: bool, noise: float | None, lr_encoders: float | None,
+              lr_decoders: float | None) -> None:
     """Train the rate-based generative model (layer-local targetprop, Algorithm 2).
 
     Example: stdpsim train --model rate --epochs 20 --data ../shared/data/mnist
     """
-    import hashlib
-
-    from . import rate_model, rate_training
+    from . import rate_training
 
     if epochs < 1:
         raise ValueError(f"--epochs must be at least 1, got {epochs}")
@@ -202,23 +207,24 @@ def train_cmd(kind: str, epochs: int, seed: int, data_path: str | None, out: str
         raise ValueError(f"need more than {N_TRAIN} training images, found {x.shape[0]}")
     x_train, x_valid = x[:N_TRAIN], x[N_TRAIN:]
     cfg = rate_training.TrainConfig(epochs=epochs, seed=seed)
-    model = rate_model.init_model(np.random.default_rng(seed))
-    ckpt = Path(out).with_suffix(".ckpt.npz")
-    t0 = time.perf_counter()
-    history = rate_training.train(model, x_train, cfg, x_valid=x_valid, checkpoint=ckpt,
-                                  resume=resume)
-    h1, h2 = rate_model.inference(model, x_train, cfg.n_steps, cfg.delta, cfg.alpha)
-    rate_model.fit_prior(model, h2)
-    model.meta = {
-        "command": "stdpsim " + " ".join(sys.argv[1:]),
-        "data_sha256": hashlib.sha256(x_train.tobytes()).hexdigest(),
-        "n_train": int(x_train.shape[0]), "n_valid": int(x_valid.shape[0]),
-        "config": dataclasses.asdict(cfg), "history": history,
-        "wall_s_this_session": time.perf_counter() - t0,
-    }
-    path = rate_model.save_model(model, out)
-    write_json(Path(out).with_suffix(".json"), model.meta)
-    click.echo(f"wrote {path} (model card {Path(out).with_suffix('.json')})")
+    changes = {}
+    if noise is not None:
+        if noise < 0:
+            raise ValueError(f"--noise must be non-negative, got {noise}")
+        changes.update(noise_x=noise, noise_h1=noise)
+    if lr_encoders is not None or lr_decoders is not None:
+        lr = dict(cfg.lr)
+        for names, value, flag in ((("f1", "f2"), lr_encoders, "--lr-encoders"),
+                                   (("g2", "g1"), lr_decoders, "--lr-decoders")):
+            if value is not None:
+                if not value > 0:
+                    raise ValueError(f"{flag} must be positive, got {value}")
+                lr.update(dict.fromkeys(names, value))
+        changes["lr"] = lr
+    cfg = dataclasses.replace(cfg, **changes)
+    rate_training.train_model(x_train, x_valid, cfg, out, resume=resume,
+                              command="stdpsim " + " ".join(sys.argv[1:]))
+    click.echo(f"wrote {out} (model card {Path(out).with_suffix('.json')})")
 
 
 @cli.command("generate")
@@ -227,12 +233,14 @@ def train_cmd(kind: str, epochs: int, seed: int, data_path: str | None, out: str
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), required=True,
               help="Output .npy file, (N, 784) floats in [0, 1].")
-def generate_cmd(model_path: str, n: int, seed: int, out: str) -> None:
+@click.option("--figure", type=click.Path(dir_okay=False), default=None,
+              help="Also draw the first 100 samples into this image (e.g. .png).")
+def generate_cmd(model_path: str, n: int, seed: int, out: str, figure: str | None) -> None:
     """GENERATE samples from the rate model (prior, decoder, 3 rounds of INFERENCE).
 
-    Example: stdpsim generate --n 100 --out samples.npy
+    Example: stdpsim generate --n 100 --out samples.npy --figure figures/fig3_samples.png
     """
-    from . import rate_model
+    from . import plotting, rate_model
 
     if n < 1:
         raise ValueError(f"--n must be at least 1, got {n}")
@@ -241,6 +249,11 @@ def generate_cmd(model_path: str, n: int, seed: int, out: str) -> None:
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     np.save(out, x.astype(np.float32))
     click.echo(f"wrote {out}: {x.shape[0]} samples of {x.shape[1]} pixels")
+    if figure:
+        saved = np.load(out)[:100]
+        plotting.plot_digit_grid(saved, figure, title=f"{len(saved)} GENERATE samples "
+                                 f"({Path(model_path).name}, seed {seed})")
+        click.echo(f"wrote {figure}")
 
 
 @cli.command("evaluate")
@@ -248,25 +261,147 @@ def generate_cmd(model_path: str, n: int, seed: int, out: str) -> None:
 @_data_option
 @click.option("--n-samples", type=int, default=10_000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: int) -> None:
-    """Parzen log-likelihood of the MNIST test set under GENERATE and ancestral samples.
+@click.option("--out", type=click.Path(dir_okay=False), default="figures/rate_parzen.json",
+              show_default=True, help="Results JSON.")
+def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: int,
+                 out: str) -> None:
+    """Parzen log-likelihood of the MNIST test set under GENERATE and ancestral samples,
+    and the digit classes the samples look like (5 nearest training images).
 
     Example: stdpsim evaluate --data ../shared/data/mnist
     """
-    from . import parzen, rate_model
+    from . import evaluation, parzen, rate_model
 
     if n_samples < 2:
         raise ValueError(f"--n-samples must be at least 2, got {n_samples}")
     model = rate_model.load_model(model_path)
     x_test, _ = load_mnist("test", data_path)
-    x_valid = load_mnist("train", data_path)[0][N_TRAIN:]
+    x_all, y_all = load_mnist("train", data_path)
+    x_train, y_train, x_valid = x_all[:N_TRAIN], y_all[:N_TRAIN], x_all[N_TRAIN:]
     rng = np.random.default_rng(seed)
-    for name, samples in (("GENERATE", rate_model.generate(model, n_samples, rng)),
+    data_share = evaluation.class_proportions(y_train)
+    results = {"model": str(model_path), "seed": seed, "n_samples": n_samples,
+               "train_class_share": data_share.round(4).tolist()}
+    for name, samples in (("generate", rate_model.generate(model, n_samples, rng)),
                           ("ancestral", rate_model.ancestral_sample(model, n_samples, rng))):
         r = parzen.parzen_score(x_test, x_valid, samples)
+        share = evaluation.class_proportions(
+            evaluation.nearest_labels(samples, x_train, y_train))
+        r["class_share"] = share.round(4).tolist()
+        r["class_share_max_abs_diff"] = float(np.abs(share - data_share).max())
+        results[name] = r
         click.echo(f"{name}: Parzen log-likelihood {r['mean']:.1f} ± {r['sem']:.1f} nats "
                    f"(sigma {r['sigma']:.3f}, {r['n_test']} test images, "
-                   f"{r['n_samples']} samples)")
+                   f"{r['n_samples']} samples); classes "
+                   + " ".join(f"{c}:{100 * p:.0f}%" for c, p in enumerate(share)))
+    click.echo("training data classes " + " ".join(
+        f"{c}:{100 * p:.0f}%" for c, p in enumerate(data_share)))
+    write_json(out, results)
+    click.echo(f"wrote {out}")
+
+
+@cli.command("infer")
+@_model_option
+@_data_option
+@click.option("--n-steps", type=int, default=20, show_default=True,
+              help="INFERENCE iterations.")
+@click.option("--n-images", type=int, default=None,
+              help="First N test images [default: the whole test set].")
+@click.option("--n-traces", type=int, default=20, show_default=True,
+              help="Individual traces drawn in panel b.")
+@click.option("--out-dir", type=click.Path(file_okay=False), default="figures",
+              show_default=True, help="Where fig4_inference_loglik.png/.json go.")
+def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: int | None,
+              n_traces: int, out_dir: str) -> None:
+    """log p(x, h) along INFERENCE on the test set (the paper's Figure 4).
+
+    Example: stdpsim infer --data ../shared/data/mnist
+    """
+    from . import plotting, rate_model
+
+    if n_steps < 1:
+        raise ValueError(f"--n-steps must be at least 1, got {n_steps}")
+    model = rate_model.load_model(model_path)
+    x, _ = load_mnist("test", data_path)
+    if n_images is not None:
+        if not 2 <= n_images <= x.shape[0]:
+            raise ValueError(f"--n-images must be in 2..{x.shape[0]}, got {n_images}")
+        x = x[:n_images]
+    lp = rate_model.inference_log_joint(model, x, n_steps)
+    steps = np.diff(lp.mean(axis=1))
+    results = {"model": str(model_path), "n_images": int(x.shape[0]), "n_steps": n_steps,
+               "mean": lp.mean(axis=1).tolist(),
+               "sem": (lp.std(axis=1, ddof=1) / np.sqrt(x.shape[0])).tolist(),
+               "traces": lp[:, :n_traces].T.tolist(),
+               "mean_increase_per_step": steps.tolist(),
+               "rises_every_step": bool(np.all(steps > 0)),
+               "share_of_images_rising_overall": float(np.mean(lp[-1] > lp[0]))}
+    out = Path(out_dir)
+    write_json(out / "fig4_inference_loglik.json", results)
+    plotting.plot_inference_loglik(read_json(out / "fig4_inference_loglik.json"),
+                                   out / "fig4_inference_loglik.png")
+    click.echo(f"log p(x,h): {lp[0].mean():.1f} -> {lp[-1].mean():.1f} nats over {n_steps} "
+               f"iterations ({x.shape[0]} test images); mean rises at every step: "
+               f"{results['rises_every_step']} (smallest step {steps.min():+.3f} nats)")
+    click.echo(f"wrote {out / 'fig4_inference_loglik.png'} and .json")
+
+
+@cli.command("inpaint")
+@_model_option
+@_data_option
+@click.option("--half", type=click.Choice(HALVES), default="right", show_default=True,
+              help="Which half of each image is hidden.")
+@click.option("--n-steps", type=int, default=20, show_default=True,
+              help="INFERENCE iterations with the visible pixels clamped.")
+@click.option("--n-images", type=int, default=None,
+              help="First N test images [default: the whole test set].")
+@click.option("--n-show", type=int, default=10, show_default=True,
+              help="Examples drawn in the figure.")
+@click.option("--out-dir", type=click.Path(file_okay=False), default="figures",
+              show_default=True, help="Where fig5_inpainting.png/.json go.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Also save the filled images, (N, 784) floats in [0, 1], as .npy.")
+def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int,
+                n_images: int | None, n_show: int, out_dir: str, out: str | None) -> None:
+    """Fill in half of each test image by INFERENCE with the other half clamped; the hidden
+    half starts as the mean training image.
+
+    Reports the squared error on the hidden pixels against filling them with the mean
+    training image.  Example: stdpsim inpaint --half right --data ../shared/data/mnist
+    """
+    from . import evaluation, plotting, rate_model
+
+    if n_steps < 1:
+        raise ValueError(f"--n-steps must be at least 1, got {n_steps}")
+    model = rate_model.load_model(model_path)
+    x, _ = load_mnist("test", data_path)
+    if n_images is not None:
+        if not 1 <= n_images <= x.shape[0]:
+            raise ValueError(f"--n-images must be in 1..{x.shape[0]}, got {n_images}")
+        x = x[:n_images]
+    if not 1 <= n_show <= x.shape[0]:
+        raise ValueError(f"--n-show must be in 1..{x.shape[0]}, got {n_show}")
+    mask = half_mask(half)
+    mean_image = load_mnist("train", data_path)[0][:N_TRAIN].mean(axis=0)
+    filled = rate_model.inpaint(model, x, mask, mean_image, n_steps=n_steps)
+    baseline = np.where(mask, mean_image, x)
+    results = {"model": str(model_path), "half": half, "n_steps": n_steps,
+               "n_images": int(x.shape[0]),
+               "mse_inpainting": evaluation.masked_mse(filled, x, mask),
+               "mse_mean_image": evaluation.masked_mse(baseline, x, mask)}
+    out_path = Path(out_dir)
+    write_json(out_path / "fig5_inpainting.json", results)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        np.save(out, filled.astype(np.float32))
+    corrupted = np.where(mask, mean_image, x)
+    plotting.plot_inpainting(x[:n_show], corrupted[:n_show], filled[:n_show],
+                             out_path / "fig5_inpainting.png",
+                             title=f"{half} half in-painted, {n_steps} INFERENCE steps")
+    click.echo(f"squared error per hidden pixel: in-painting {results['mse_inpainting']:.4f}, "
+               f"mean training image {results['mse_mean_image']:.4f} "
+               f"({x.shape[0]} test images, {half} half hidden)")
+    click.echo(f"wrote {out_path / 'fig5_inpainting.png'} and .json")
 
 
 @cli.command("cache")

@@ -123,3 +123,21 @@ def load_mnist(split: str = "train", path: str | os.PathLike | None = None
         raise DataError(f"{lab_file}: label {labels.max()} outside 0..9")
     x = images.reshape(images.shape[0], -1).astype(np.float32) / np.float32(255.0)
     return x, labels.copy()
+
+
+IMAGE_SHAPE = (28, 28)
+"""Rows × columns of an MNIST image (flattened row by row to 784 pixels)."""
+
+HALVES = ("left", "right", "top", "bottom")
+
+
+def half_mask(side: str) -> np.ndarray:
+    """Boolean mask of shape (784,), True on the ``side`` half of the image (left, right,
+    top or bottom): the pixels an in-painting experiment hides."""
+    if side not in HALVES:
+        raise ValueError(f"unknown half {side!r}; choose from {', '.join(HALVES)}")
+    rows, cols = np.indices(IMAGE_SHAPE)
+    half_r, half_c = IMAGE_SHAPE[0] // 2, IMAGE_SHAPE[1] // 2
+    mask = {"left": cols < half_c, "right": cols >= half_c,
+            "top": rows < half_r, "bottom": rows >= half_r}[side]
+    return mask.reshape(-1)

@@ -145,3 +145,75 @@ def plot_raster(spikes: dict[str, np.ndarray], path: str | Path, *, max_neurons:
                  + (f"; rows sorted by {how}" if how else ""), fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
+
+
+# ----------------------------------------------------------------------------- MNIST figures
+
+IMAGE_SIDE = 28
+"""MNIST images are 28 × 28 pixels."""
+
+
+def _tile(images: np.ndarray, n_cols: int) -> np.ndarray:
+    """(n, 784) images -> one (rows·28, n_cols·28) mosaic, blank cells white-free (0)."""
+    n = images.shape[0]
+    n_rows = -(-n // n_cols)
+    padded = np.zeros((n_rows * n_cols, IMAGE_SIDE * IMAGE_SIDE), dtype=np.float32)
+    padded[:n] = images
+    grid = padded.reshape(n_rows, n_cols, IMAGE_SIDE, IMAGE_SIDE)
+    return grid.transpose(0, 2, 1, 3).reshape(n_rows * IMAGE_SIDE, n_cols * IMAGE_SIDE)
+
+
+def plot_digit_grid(images: np.ndarray, path: str | Path, *, n_cols: int = 10,
+                    title: str = "") -> Path:
+    """Mosaic of (n, 784) images in [0, 1], ``n_cols`` per row."""
+    mosaic = _tile(np.asarray(images, np.float32), n_cols)
+    fig, ax = plt.subplots(figsize=(0.6 * mosaic.shape[1] / IMAGE_SIDE + 0.4,
+                                    0.6 * mosaic.shape[0] / IMAGE_SIDE + 0.6))
+    ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    return _save(fig, path)
+
+
+def plot_inference_loglik(results: dict[str, Any], path: str | Path) -> Path:
+    """log p(x, h) against INFERENCE iteration: mean ± s.e. and individual traces.
+
+    ``results`` holds ``mean``, ``sem`` (one value per iteration, index 0 = feed-forward
+    start), ``traces`` (a few individual examples) and ``n_images``.
+    """
+    mean, sem = np.asarray(results["mean"]), np.asarray(results["sem"])
+    steps = np.arange(mean.size)
+    fig, (ax_mean, ax_ind) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    ax_mean.fill_between(steps, mean - sem, mean + sem, color="C0", alpha=0.3, lw=0)
+    ax_mean.plot(steps, mean, "o-", color="C0", ms=3,
+                 label=f"mean ± s.e., {results['n_images']} test images")
+    ax_mean.set(xlabel="INFERENCE iteration", ylabel="log p(x, h) (nats)",
+                title="a  average over the test set")
+    ax_mean.legend(fontsize=8)
+    for trace in results["traces"]:
+        trace = np.asarray(trace)
+        ax_ind.plot(steps, trace - trace[0], lw=0.8, alpha=0.7)
+    ax_ind.axhline(0, color="k", lw=0.5)
+    ax_ind.set(xlabel="INFERENCE iteration", ylabel="log p(x, h) − start (nats)",
+               title=f"b  {len(results['traces'])} individual test images")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_inpainting(original: np.ndarray, corrupted: np.ndarray, filled: np.ndarray,
+                    path: str | Path, *, title: str = "") -> Path:
+    """Three rows of (n, 784) images: original, half-corrupted, filled by inference."""
+    rows = [("original", original), ("corrupted", corrupted), ("filled", filled)]
+    n = original.shape[0]
+    fig, axes = plt.subplots(3, 1, figsize=(0.62 * n + 1.2, 2.3))
+    for ax, (name, imgs) in zip(axes, rows):
+        ax.imshow(_tile(np.asarray(imgs, np.float32), n), cmap="gray", vmin=0, vmax=1,
+                  interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+    if title:
+        axes[0].set_title(title, fontsize=9)
+    fig.subplots_adjust(hspace=0.05)
+    return _save(fig, path)

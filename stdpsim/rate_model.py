@@ -145,9 +145,11 @@ def inference(model: RateModel, x: np.ndarray, n_steps: int = 15, delta: float =
     else:
         h1, h2 = h
     states = [(h1, h2)] if trace else None
+    top_down = model.g2(h2)  # g2(h2), reused by the next step's h2 update
     for _ in range(n_steps):
-        h2 = h2 + delta * (model.f2(h1) - model.f2(model.g2(h2)))
-        h1 = h1 + delta * (fx - model.f1(model.g1(h1))) + alpha * (model.g2(h2) - h1)
+        h2 = h2 + delta * (model.f2(h1) - model.f2(top_down))
+        top_down = model.g2(h2)
+        h1 = h1 + delta * (fx - model.f1(model.g1(h1))) + alpha * (top_down - h1)
         if trace:
             states.append((h1, h2))
     return (h1, h2, states) if trace else (h1, h2)
@@ -164,6 +166,25 @@ def log_joint(model: RateModel, x: np.ndarray, h1: np.ndarray, h2: np.ndarray) -
     z = (h2 - model.prior_mean) ** 2 / model.prior_var
     lh2 = -0.5 * np.sum(z + np.log(2 * np.pi * model.prior_var), axis=1)
     return lx + lh1 + lh2
+
+
+def inference_log_joint(model: RateModel, x: np.ndarray, n_steps: int = 20,
+                        delta: float = 0.1, alpha: float = 0.001, block: int = 1000
+                        ) -> np.ndarray:
+    """log p(x, h) after every INFERENCE iteration (the paper's Figure 4).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n_steps + 1, batch), nats; row 0 is the feed-forward start.
+    """
+    out = np.empty((n_steps + 1, x.shape[0]))
+    for start in range(0, x.shape[0], block):
+        xb = x[start:start + block]
+        _, _, states = inference(model, xb, n_steps, delta, alpha, trace=True)
+        for i, (h1, h2) in enumerate(states):
+            out[i, start:start + block] = log_joint(model, xb, h1, h2)
+    return out
 
 
 def fit_prior(model: RateModel, h2: np.ndarray, var_scale: float = 4.0) -> None:
@@ -185,15 +206,56 @@ def ancestral_sample(model: RateModel, n: int, rng: np.random.Generator) -> np.n
 
 def generate(model: RateModel, n: int, rng: np.random.Generator, n_rounds: int = 3,
              alpha: float = 0.3, n_steps: int = 15, delta: float = 0.1) -> np.ndarray:
-    """GENERATE: h2 ~ prior; h1 ← g2(h2); x ← g1(h1); then ``n_rounds`` times
-    INFERENCE(x, α) from the current (h1, h2) and x ← g1(h1).  Returns (n, 784) in [0, 1]."""
-    h2 = sample_prior(model, n, rng)
-    h1 = model.g2(h2)
-    x = model.g1(h1)
+    """GENERATE (Algorithm 2): h2 ~ prior; h1 ← g2(h2); x ← g1(h1); then ``n_rounds`` times
+    h1, h2 ← INFERENCE(x, α) (which starts from the feed-forward pass f1(x), f2(f1(x)))
+    and x ← g1(h1).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n, 784), pixel intensities in [0, 1].
+    """
+    x = ancestral_sample(model, n, rng)
     for _ in range(n_rounds):
-        h1, h2 = inference(model, x, n_steps=n_steps, delta=delta, alpha=alpha, h=(h1, h2))
+        h1, _ = inference(model, x, n_steps=n_steps, delta=delta, alpha=alpha)
         x = model.g1(h1)
     return x
+
+
+def inpaint(model: RateModel, x: np.ndarray, missing: np.ndarray, fill: np.ndarray,
+            n_steps: int = 20, delta: float = 0.1, alpha: float = 0.001) -> np.ndarray:
+    """Fill the ``missing`` pixels of ``x`` by INFERENCE with the visible pixels clamped.
+
+    The paper's variant for clamped pixels: the bottom-up drive of h1 is
+    f1(x^v, g1(h1)^m) − f1(g1(h1)), i.e. visible pixels come from the data and missing ones
+    from the model's own reconstruction.  The missing pixels start at ``fill`` (e.g. the
+    mean training image), so what the procedure adds is measured against that start.
+
+    Parameters
+    ----------
+    x
+        Images, shape (batch, 784), in [0, 1]; values at missing pixels are ignored.
+    missing
+        Boolean mask, shape (batch, 784) or (784,): True where the pixel is unknown.
+    fill
+        Starting values of the missing pixels, broadcastable to ``x`` (e.g. shape (784,)).
+
+    Returns
+    -------
+    numpy.ndarray
+        The images with missing pixels replaced by g1(h1), shape (batch, 784).
+    """
+    missing = np.broadcast_to(np.asarray(missing, dtype=bool), x.shape)
+    visible = np.where(missing, fill, x).astype(np.float32)
+    h1 = model.f1(visible)
+    h2 = model.f2(h1)
+    recon = model.g1(h1)
+    for _ in range(n_steps):
+        clamped = np.where(missing, recon, visible)
+        h2 = h2 + delta * (model.f2(h1) - model.f2(model.g2(h2)))
+        h1 = h1 + delta * (model.f1(clamped) - model.f1(recon)) + alpha * (model.g2(h2) - h1)
+        recon = model.g1(h1)
+    return np.where(missing, recon, visible)
 
 
 # ----------------------------------------------------------------------------- file format

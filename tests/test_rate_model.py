@@ -163,3 +163,48 @@ def test_step_reports_the_local_losses_before_it():
     expected = rt.local_losses(m, problems)
     reported = rt.LocalTrainer(m, cfg).apply(problems)
     assert reported == pytest.approx(expected, rel=1e-5)
+
+
+def test_inference_log_joint_matches_trace_and_blocks():
+    m = tiny_model(2)
+    x = np.random.default_rng(4).random((7, 4)).astype(np.float32)
+    lp = rm.inference_log_joint(m, x, n_steps=3, block=3)
+    _, _, states = rm.inference(m, x, n_steps=3, trace=True)
+    assert lp.shape == (4, 7)
+    for i, (h1, h2) in enumerate(states):
+        np.testing.assert_allclose(lp[i], rm.log_joint(m, x, h1, h2), rtol=1e-6)
+
+
+def test_inpaint_keeps_visible_pixels_and_follows_the_clamped_drive():
+    m = tiny_model(6)
+    x = np.array([[0.9, 0.1, 0.7, 0.3]], np.float32)
+    missing = np.array([False, True, False, True])
+    fill = np.array([0.5, 0.2, 0.5, 0.4], np.float32)
+    out = rm.inpaint(m, x, missing, fill, n_steps=1, delta=0.1, alpha=0.0)
+    np.testing.assert_array_equal(out[0, ~missing], x[0, ~missing])
+    # one step by hand: start from x with the fill, drive f1(x^v, g1(h1)^m) - f1(g1(h1))
+    start = np.where(missing, fill, x)
+    h1 = m.f1(start)
+    recon = m.g1(h1)
+    h1 = h1 + 0.1 * (m.f1(np.where(missing, recon, start)) - m.f1(recon))
+    np.testing.assert_allclose(out[0, missing], m.g1(h1)[0, missing], rtol=1e-5)
+    # with no steps, the missing pixels are the reconstruction of the filled start
+    out0 = rm.inpaint(m, x, missing, fill, n_steps=0)
+    np.testing.assert_allclose(out0[0, missing], m.g1(m.f1(start))[0, missing], rtol=1e-6)
+
+
+def test_generate_starts_each_inference_from_the_feed_forward_pass():
+    m = tiny_model(7)
+    m.prior_var[:] = 0.3
+    x0 = rm.ancestral_sample(m, 5, np.random.default_rng(3))
+    h1, _ = rm.inference(m, x0, n_steps=4, alpha=0.3)
+    expected = m.g1(h1)
+    got = rm.generate(m, 5, np.random.default_rng(3), n_rounds=1, alpha=0.3, n_steps=4)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert got.shape == (5, 4) and got.min() >= 0 and got.max() <= 1
+
+
+def test_training_flop_count_by_hand():
+    m = tiny_model()
+    # macs: f1 12, f2 6, g2 6, g1 12; start 24, step 2*6+6+12+12 = 42, learning 2*36 = 72
+    assert rt.training_flops_per_example(m, n_steps=5) == 2 * (24 + 5 * 42 + 72)

@@ -1,0 +1,53 @@
+"""Sample labels by nearest neighbours, class shares, masked error, in-painting masks."""
+
+import numpy as np
+import pytest
+
+from stdpsim import evaluation
+from stdpsim.data import half_mask
+
+
+def test_nearest_labels_against_brute_force():
+    rng = np.random.default_rng(0)
+    ref = rng.random((200, 6)).astype(np.float32)
+    labels = rng.integers(0, 10, 200)
+    samples = rng.random((37, 6)).astype(np.float32)
+    got = evaluation.nearest_labels(samples, ref, labels, k=1, block=10)
+    d = ((samples[:, None] - ref[None]) ** 2).sum(-1)
+    np.testing.assert_array_equal(got, labels[d.argmin(1)])
+    # majority of 3 neighbours
+    got3 = evaluation.nearest_labels(samples, ref, labels, k=3, block=7)
+    near = np.argsort(d, axis=1)[:, :3]
+    for row, idx in zip(got3, near):
+        counts = np.bincount(labels[idx], minlength=10)
+        assert counts[row] == counts.max()
+
+
+def test_nearest_labels_bad_input():
+    ref, lab = np.zeros((5, 3)), np.zeros(5, int)
+    with pytest.raises(ValueError, match="need samples"):
+        evaluation.nearest_labels(np.zeros((2, 4)), ref, lab)
+    with pytest.raises(ValueError, match="labels must have shape"):
+        evaluation.nearest_labels(np.zeros((2, 3)), ref, lab[:4])
+    with pytest.raises(ValueError, match="k must be in"):
+        evaluation.nearest_labels(np.zeros((2, 3)), ref, lab, k=6)
+
+
+def test_class_proportions_and_masked_mse():
+    share = evaluation.class_proportions(np.array([1, 1, 3, 9]))
+    assert share.shape == (10,) and share[1] == 0.5 and share[3] == 0.25 and share.sum() == 1
+    truth = np.array([[0.0, 1.0, 0.5]])
+    est = np.array([[9.0, 0.5, 0.0]])
+    assert evaluation.masked_mse(est, truth, np.array([False, True, True])) == 0.25
+    with pytest.raises(ValueError, match="no missing pixels"):
+        evaluation.masked_mse(est, truth, np.zeros(3, bool))
+
+
+def test_half_masks():
+    right = half_mask("right").reshape(28, 28)
+    assert right.sum() == 392 and right[:, 14:].all() and not right[:, :14].any()
+    assert (half_mask("left") == ~half_mask("right")).all()
+    top = half_mask("top").reshape(28, 28)
+    assert top[:14].all() and not top[14:].any()
+    with pytest.raises(ValueError, match="unknown half"):
+        half_mask("middle")
