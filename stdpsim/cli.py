@@ -191,9 +191,15 @@ def data_cmd(data_path: str | None) -> None:
               help="Adam learning rate of f1, f2 [default: TrainConfig's].")
 @click.option("--lr-decoders", type=float, default=None,
               help="Adam learning rate of g2, g1 [default: TrainConfig's].")
+@click.option("--lr-final", type=float, default=None,
+              help="Last epoch's learning rate as a fraction of the first (cosine schedule) "
+                   "[default: TrainConfig's].")
+@click.option("--weight-decay", type=float, default=None,
+              help="Decoupled weight decay [default: TrainConfig's].")
 def train_cmd(kind: str, epochs: int, seed: int, data_path: str | None, out: str,
               resume: bool, noise: float | None, lr_encoders: float | None,
-              lr_decoders: float | None) -> None:
+              lr_decoders: float | None, lr_final: float | None,
+              weight_decay: float | None) -> None:
     """Train the rate-based generative model (layer-local targetprop, Algorithm 2).
 
     Example: stdpsim train --model rate --epochs 20 --data ../shared/data/mnist
@@ -221,6 +227,14 @@ def train_cmd(kind: str, epochs: int, seed: int, data_path: str | None, out: str
                     raise ValueError(f"{flag} must be positive, got {value}")
                 lr.update(dict.fromkeys(names, value))
         changes["lr"] = lr
+    if lr_final is not None:
+        if not 0 < lr_final <= 1:
+            raise ValueError(f"--lr-final must be in (0, 1], got {lr_final}")
+        changes["lr_final"] = lr_final
+    if weight_decay is not None:
+        if weight_decay < 0:
+            raise ValueError(f"--weight-decay must be non-negative, got {weight_decay}")
+        changes["weight_decay"] = weight_decay
     cfg = dataclasses.replace(cfg, **changes)
     rate_training.train_model(x_train, x_valid, cfg, out, resume=resume,
                               command="stdpsim " + " ".join(sys.argv[1:]))
@@ -270,7 +284,7 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
 
     Example: stdpsim evaluate --data ../shared/data/mnist
     """
-    from . import evaluation, parzen, rate_model
+    from . import evaluation, rate_model
 
     if n_samples < 2:
         raise ValueError(f"--n-samples must be at least 2, got {n_samples}")
@@ -284,16 +298,12 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
                "train_class_share": data_share.round(4).tolist()}
     for name, samples in (("generate", rate_model.generate(model, n_samples, rng)),
                           ("ancestral", rate_model.ancestral_sample(model, n_samples, rng))):
-        r = parzen.parzen_score(x_test, x_valid, samples)
-        share = evaluation.class_proportions(
-            evaluation.nearest_labels(samples, x_train, y_train))
-        r["class_share"] = share.round(4).tolist()
-        r["class_share_max_abs_diff"] = float(np.abs(share - data_share).max())
+        r = evaluation.score_samples(samples, x_test, x_valid, x_train, y_train)
         results[name] = r
         click.echo(f"{name}: Parzen log-likelihood {r['mean']:.1f} ± {r['sem']:.1f} nats "
                    f"(sigma {r['sigma']:.3f}, {r['n_test']} test images, "
                    f"{r['n_samples']} samples); classes "
-                   + " ".join(f"{c}:{100 * p:.0f}%" for c, p in enumerate(share)))
+                   + " ".join(f"{c}:{100 * p:.0f}%" for c, p in enumerate(r["class_share"])))
     click.echo("training data classes " + " ".join(
         f"{c}:{100 * p:.0f}%" for c, p in enumerate(data_share)))
     write_json(out, results)

@@ -8,7 +8,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from .parzen import DEFAULT_SIGMAS, parzen_score
 
 N_CLASSES = 10
 
@@ -66,3 +70,17 @@ def masked_mse(estimate: np.ndarray, truth: np.ndarray, missing: np.ndarray) -> 
     if not missing.any():
         raise ValueError("no missing pixels")
     return float(np.mean((estimate[missing] - truth[missing]) ** 2))
+
+
+def score_samples(samples: np.ndarray, x_test: np.ndarray, x_valid: np.ndarray,
+                  x_train: np.ndarray, y_train: np.ndarray,
+                  sigmas: np.ndarray = DEFAULT_SIGMAS) -> dict[str, Any]:
+    """The standard Parzen protocol on ``samples`` (σ on ``x_valid``, mean ± s.e. on
+    ``x_test``) plus the class share of the samples (5 nearest training images) and its
+    largest difference from the training set's share.  All images (n, 784) in [0, 1]."""
+    result = parzen_score(x_test, x_valid, samples, sigmas)
+    share = class_proportions(nearest_labels(samples, x_train, y_train))
+    data_share = class_proportions(y_train)
+    result["class_share"] = share.round(4).tolist()
+    result["class_share_max_abs_diff"] = float(np.abs(share - data_share).max())
+    return result

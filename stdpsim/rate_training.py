@@ -47,6 +47,12 @@ class TrainConfig:
         Standard deviation of the Gaussian corruption of x (pixels in [0, 1]) and of h1.
     n_spikes
         Bernoulli draws averaged for the spike-like corruption of h2.
+    lr_final
+        Cosine learning-rate schedule: every layer's rate falls from ``lr`` at the first epoch
+        to ``lr_final`` × ``lr`` at the last (1.0: constant).
+    weight_decay
+        Decoupled weight decay (AdamW): each step multiplies weights (not biases) by
+        1 − lr·weight_decay.
     n_steps, delta, alpha
         INFERENCE parameters used during training.
     batch_size, epochs, seed
@@ -58,6 +64,8 @@ class TrainConfig:
     noise_x: float = 0.1
     noise_h1: float = 0.1
     n_spikes: int = 3
+    lr_final: float = 1.0
+    weight_decay: float = 0.0
     n_steps: int = 15
     delta: float = 0.1
     alpha: float = 0.001
@@ -67,13 +75,20 @@ class TrainConfig:
 
 
 class Adam:
-    """Adam (Kingma & Ba) for a dict of float32 arrays, updated in place."""
+    """Adam (Kingma & Ba) for a dict of float32 arrays, updated in place.
+
+    Works in preallocated buffers (no temporaries of the parameters' size per step): on the
+    2.8 M parameters of the MNIST model the optimiser is a noticeable part of an epoch.
+    """
 
     def __init__(self, params: dict[str, np.ndarray], lr: float, beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-8) -> None:
+                 beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0,
+                 decay_keys: tuple[str, ...] = ("W",)) -> None:
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.weight_decay, self.decay_keys = weight_decay, decay_keys
         self.m = {k: np.zeros_like(v) for k, v in params.items()}
         self.v = {k: np.zeros_like(v) for k, v in params.items()}
+        self._tmp = {k: np.empty_like(v) for k, v in params.items()}
         self.t = 0
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
@@ -81,12 +96,24 @@ class Adam:
         c1 = 1.0 - self.beta1 ** self.t
         c2 = 1.0 - self.beta2 ** self.t
         for k, g in grads.items():
-            m, v = self.m[k], self.v[k]
-            m *= self.beta1
-            m += (1.0 - self.beta1) * g
-            v *= self.beta2
-            v += (1.0 - self.beta2) * g * g
-            params[k] -= (self.lr / c1) * m / (np.sqrt(v / c2) + self.eps)
+            m, v, tmp = self.m[k], self.v[k], self._tmp[k]
+            dt = m.dtype.type
+            m *= dt(self.beta1)
+            np.multiply(g, dt(1.0 - self.beta1), out=tmp)
+            m += tmp
+            v *= dt(self.beta2)
+            np.multiply(g, g, out=tmp)
+            tmp *= dt(1.0 - self.beta2)
+            v += tmp
+            # p -= lr/c1 · m / (sqrt(v/c2) + eps)
+            np.sqrt(v, out=tmp)
+            tmp *= dt(1.0 / np.sqrt(c2))
+            tmp += dt(self.eps)
+            np.divide(m, tmp, out=tmp)
+            tmp *= dt(self.lr / c1)
+            if self.weight_decay and k in self.decay_keys:
+                params[k] *= dt(1.0 - self.lr * self.weight_decay)
+            params[k] -= tmp
 
 
 def local_problems(model: RateModel, x: np.ndarray, rng: np.random.Generator,
@@ -144,7 +171,15 @@ class LocalTrainer:
     def __init__(self, model: RateModel, cfg: TrainConfig) -> None:
         self.model, self.cfg = model, cfg
         self.opts = {name: Adam({"W": model.weights[name], "b": model.biases[name]},
-                                cfg.lr[name]) for name in model.weights}
+                                cfg.lr[name], weight_decay=cfg.weight_decay)
+                      for name in model.weights}
+
+    def set_epoch(self, epoch: int) -> None:
+        """Learning rates of the cosine schedule for epoch ``epoch`` (0-based)."""
+        frac = epoch / max(self.cfg.epochs - 1, 1)
+        scale = self.cfg.lr_final + (1 - self.cfg.lr_final) * 0.5 * (1 + np.cos(np.pi * frac))
+        for name, opt in self.opts.items():
+            opt.lr = self.cfg.lr[name] * float(scale)
 
     def apply(self, problems: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
         """One step of every layer on fixed (input, target) pairs; returns the local losses
@@ -228,6 +263,7 @@ def train(model: RateModel, x_train: np.ndarray, cfg: TrainConfig, *,
             np.random.default_rng(cfg.seed), []
     n = x_train.shape[0]
     for epoch in range(done, cfg.epochs):
+        trainer.set_epoch(epoch)
         t0 = time.perf_counter()
         order = rng.permutation(n)
         sums: dict[str, float] = {}

@@ -208,3 +208,37 @@ def test_training_flop_count_by_hand():
     m = tiny_model()
     # macs: f1 12, f2 6, g2 6, g1 12; start 24, step 2*6+6+12+12 = 42, learning 2*36 = 72
     assert rt.training_flops_per_example(m, n_steps=5) == 2 * (24 + 5 * 42 + 72)
+
+
+def test_adam_matches_the_textbook_update():
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((5, 3)).astype(np.float32)
+    grads = [rng.standard_normal((5, 3)).astype(np.float32) for _ in range(4)]
+    params = {"W": w0.copy()}
+    opt = rt.Adam(params, lr=1e-2)
+    m = v = np.zeros((5, 3))
+    w = w0.astype(np.float64)
+    for t, g in enumerate(grads, start=1):
+        opt.step(params, {"W": g})
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g.astype(np.float64) ** 2
+        w = w - 1e-2 / (1 - 0.9**t) * m / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    np.testing.assert_allclose(params["W"], w, rtol=1e-5, atol=1e-6)
+
+
+def test_cosine_schedule_and_weight_decay():
+    m = tiny_model()
+    cfg = rt.TrainConfig(lr={k: 1e-2 for k in TINY}, epochs=5, lr_final=0.1)
+    trainer = rt.LocalTrainer(m, cfg)
+    rates = []
+    for epoch in range(5):
+        trainer.set_epoch(epoch)
+        rates.append(trainer.opts["f1"].lr)
+    assert rates[0] == pytest.approx(1e-2) and rates[-1] == pytest.approx(1e-3)
+    assert rates[2] == pytest.approx(0.5 * (1e-2 + 1e-3)) and np.all(np.diff(rates) < 0)
+    # decoupled decay shrinks weights, not biases, when the gradient is zero
+    params = {"W": np.ones((2, 2), np.float32), "b": np.ones(2, np.float32)}
+    opt = rt.Adam(params, lr=0.1, weight_decay=0.5)
+    opt.step(params, {"W": np.zeros((2, 2), np.float32), "b": np.zeros(2, np.float32)})
+    np.testing.assert_allclose(params["W"], 0.95)
+    np.testing.assert_allclose(params["b"], 1.0)

@@ -1,0 +1,12 @@
+#!/usr/bin/env python3
+"""Figure 5: in-painting the right half of test digits (writes figures/fig5_inpainting.*).
+
+Same as ``stdpsim inpaint``; every option of that command works here, e.g.
+``python experiments/fig5_inpainting.py --data ../shared/data/mnist``.
+"""
+import sys
+
+from stdpsim.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["inpaint", *sys.argv[1:]]))

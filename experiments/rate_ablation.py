@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Table: what the rate model's unpublished choices do (writes figures/rate_ablation.json).
+
+Two parts, both scored with the standard Parzen protocol (10,000 samples, σ on the 2,699
+validation images, the 10,000 test images), the class share of the samples, whether the mean
+log p(x, h) rises at every one of 20 INFERENCE steps and the in-painting error:
+
+* training variants (corruption noise, encoder learning rate, epochs), each trained with
+  :func:`stdpsim.rate_training.train_model` into ``runs/ablation/<name>.npz`` — about 7 min
+  an epoch-20 model on 2 cores; existing models are reused and a stopped training resumes
+  from its checkpoint, so the script can be stopped and started again;
+* sampling variants on one trained model (prior variance scale, GENERATE's α and rounds).
+
+    python experiments/rate_ablation.py [--data DIR] [--only NAME,...] [--no-train]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from stdpsim import evaluation, rate_model, rate_training
+from stdpsim.data import half_mask, load_mnist
+from stdpsim.runs import read_json, write_json
+
+ROOT = Path(__file__).resolve().parents[1]
+N_TRAIN = 20_000
+N_SAMPLES = 10_000
+BASE = rate_training.TrainConfig()
+
+TRAINING = {
+    "noise 0.3": dict(noise_x=0.3, noise_h1=0.3),
+    "noise 0.1 (shipped)": {},
+    "noise 0.05": dict(noise_x=0.05, noise_h1=0.05),
+    "encoders lr 3e-4": dict(lr={**BASE.lr, "f1": 3e-4, "f2": 3e-4}),
+    "10 epochs": dict(epochs=10),
+}
+"""Training variants: changes to :class:`~stdpsim.rate_training.TrainConfig`."""
+
+SAMPLING = {
+    "prior variance ×1": dict(var_scale=1.0),
+    "prior variance ×4 (paper)": dict(var_scale=4.0),
+    "prior variance ×16": dict(var_scale=16.0),
+    "GENERATE α 0.03": dict(alpha=0.03),
+    "GENERATE α 0.1": dict(alpha=0.1),
+    "GENERATE 1 round": dict(n_rounds=1),
+    "GENERATE 10 rounds": dict(n_rounds=10),
+}
+"""Sampling variants on the shipped model: prior ``var_scale`` and GENERATE arguments."""
+
+
+def slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name).strip("_")
+
+
+def score_model(model: rate_model.RateModel, data: dict, seed: int = 0,
+                var_scale: float = 4.0, **generate_args) -> dict:
+    """Parzen LL of GENERATE and ancestral samples, class share, log p rise, in-painting."""
+    if var_scale != 4.0:
+        model = dataclasses.replace(model)
+        rate_model.fit_prior(model, data["h2_train"], var_scale)
+    rng = np.random.default_rng(seed)
+    out = {}
+    for kind, samples in (("generate", rate_model.generate(model, N_SAMPLES, rng,
+                                                            **generate_args)),
+                          ("ancestral", rate_model.ancestral_sample(model, N_SAMPLES, rng))):
+        r = evaluation.score_samples(samples, data["x_test"], data["x_valid"],
+                                     data["x_train"], data["y_train"])
+        out[kind] = {k: r[k] for k in ("mean", "sem", "sigma", "class_share",
+                                       "class_share_max_abs_diff")}
+    return out
+
+
+def score_inference(model: rate_model.RateModel, data: dict) -> dict:
+    lp = rate_model.inference_log_joint(model, data["x_test"], n_steps=20).mean(axis=1)
+    mask = half_mask("right")
+    mean_image = data["x_train"].mean(axis=0)
+    filled = rate_model.inpaint(model, data["x_test"], mask, mean_image)
+    return {"log_p_start": float(lp[0]), "log_p_end": float(lp[-1]),
+            "log_p_smallest_step": float(np.diff(lp).min()),
+            "log_p_rises_every_step": bool(np.all(np.diff(lp) > 0)),
+            "inpaint_mse": evaluation.masked_mse(filled, data["x_test"], mask),
+            "mean_image_mse": evaluation.masked_mse(
+                np.where(mask, mean_image, data["x_test"]), data["x_test"], mask)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
+    ap.add_argument("--only", default=None, help="comma-separated training variants")
+    ap.add_argument("--no-train", action="store_true", help="score existing models only")
+    ap.add_argument("--shipped", default=str(ROOT / "models" / "rate_mnist.npz"))
+    ap.add_argument("--out", default=str(ROOT / "figures" / "rate_ablation.json"))
+    args = ap.parse_args()
+
+    x_all, y_all = load_mnist("train", args.data)
+    data = {"x_train": x_all[:N_TRAIN], "y_train": y_all[:N_TRAIN],
+            "x_valid": x_all[N_TRAIN:], "x_test": load_mnist("test", args.data)[0]}
+    out_path = Path(args.out)
+    results = read_json(out_path) if out_path.exists() else {"training": {}, "sampling": {}}
+    names = args.only.split(",") if args.only else list(TRAINING)
+    for name in names:
+        cfg = dataclasses.replace(BASE, **TRAINING[name])
+        path = ROOT / "runs" / "ablation" / f"{slug(name)}.npz"
+        if "shipped" in name and Path(args.shipped).exists():
+            path = Path(args.shipped)
+        if not path.exists():
+            if args.no_train:
+                print(f"{name}: no model at {path}, skipped")
+                continue
+            rate_training.train_model(data["x_train"], data["x_valid"], cfg, path,
+                                      resume=True, command=f"experiments/rate_ablation.py "
+                                      f"--only '{name}'")
+        model = rate_model.load_model(path)
+        row = {"model": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
+               "changes": {k: v for k, v in TRAINING[name].items()},
+               **score_model(model, data), **score_inference(model, data)}
+        results["training"][name] = row
+        write_json(out_path, results)
+        print(f"{name}: GENERATE {row['generate']['mean']:.1f}, ancestral "
+              f"{row['ancestral']['mean']:.1f}, log p rises every step "
+              f"{row['log_p_rises_every_step']}, in-painting MSE {row['inpaint_mse']:.4f}",
+              flush=True)
+    if Path(args.shipped).exists() and not args.only:
+        shipped = rate_model.load_model(args.shipped)
+        _, h2 = rate_model.inference(shipped, data["x_train"])
+        data["h2_train"] = h2
+        for name, change in SAMPLING.items():
+            row = score_model(shipped, data, **change)
+            results["sampling"][name] = {"changes": change, **row}
+            write_json(out_path, results)
+            print(f"{name}: GENERATE {row['generate']['mean']:.1f}, ancestral "
+                  f"{row['ancestral']['mean']:.1f}", flush=True)
+    print_table(results)
+
+
+def print_table(results: dict) -> None:
+    print("| variant | GENERATE LL | ancestral LL | largest class-share gap | "
+          "log p rises every step | in-painting MSE |")
+    print("|---|---|---|---|---|---|")
+    for name, r in results["training"].items():
+        print(f"| {name} | {r['generate']['mean']:.1f} ± {r['generate']['sem']:.1f} | "
+              f"{r['ancestral']['mean']:.1f} ± {r['ancestral']['sem']:.1f} | "
+              f"{r['generate']['class_share_max_abs_diff']:.2f} | "
+              f"{r['log_p_rises_every_step']} | {r['inpaint_mse']:.4f} |")
+    for name, r in results["sampling"].items():
+        print(f"| {name} | {r['generate']['mean']:.1f} ± {r['generate']['sem']:.1f} | "
+              f"{r['ancestral']['mean']:.1f} ± {r['ancestral']['sem']:.1f} | "
+              f"{r['generate']['class_share_max_abs_diff']:.2f} | | |")
+
+
+if __name__ == "__main__":
+    main()
