@@ -11,7 +11,7 @@ log p(x, h) rises at every one of 20 INFERENCE steps and the in-painting error:
   from its checkpoint, so the script can be stopped and started again;
 * sampling variants on one trained model (prior variance scale, GENERATE's α and rounds).
 
-    python experiments/rate_ablation.py [--data DIR] [--only NAME,...] [--no-train]
+    python experiments/rate_ablation.py [--data DIR] [--only NAME,...] [--train-only | --no-train]
 """
 
 from __future__ import annotations
@@ -32,10 +32,13 @@ N_SAMPLES = 10_000
 BASE = rate_training.TrainConfig()
 
 TRAINING = {
+    "shipped: noise 0.05, cosine lr to 5 %": {},
+    "noise 0.1": dict(noise_x=0.1, noise_h1=0.1),
     "noise 0.3": dict(noise_x=0.3, noise_h1=0.3),
-    "noise 0.1 (shipped)": {},
-    "noise 0.05": dict(noise_x=0.05, noise_h1=0.05),
-    "encoders lr 3e-4": dict(lr={**BASE.lr, "f1": 3e-4, "f2": 3e-4}),
+    "constant lr": dict(lr_final=1.0),
+    "weight decay 0.1": dict(weight_decay=0.1),
+    "f2 lr 3e-4": dict(lr={**BASE.lr, "f2": 3e-4}),
+    "f2 lr 1e-3": dict(lr={**BASE.lr, "f2": 1e-3}),
     "10 epochs": dict(epochs=10),
 }
 """Training variants: changes to :class:`~stdpsim.rate_training.TrainConfig`."""
@@ -92,6 +95,9 @@ def main() -> None:
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
     ap.add_argument("--only", default=None, help="comma-separated training variants")
     ap.add_argument("--no-train", action="store_true", help="score existing models only")
+    ap.add_argument("--train-only", action="store_true",
+                    help="train the missing models, score nothing (to run variants in "
+                         "parallel processes, then score them all with --no-train)")
     ap.add_argument("--shipped", default=str(ROOT / "models" / "rate_mnist.npz"))
     ap.add_argument("--out", default=str(ROOT / "figures" / "rate_ablation.json"))
     args = ap.parse_args()
@@ -105,7 +111,7 @@ def main() -> None:
     for name in names:
         cfg = dataclasses.replace(BASE, **TRAINING[name])
         path = ROOT / "runs" / "ablation" / f"{slug(name)}.npz"
-        if "shipped" in name and Path(args.shipped).exists():
+        if name.startswith("shipped") and Path(args.shipped).exists():
             path = Path(args.shipped)
         if not path.exists():
             if args.no_train:
@@ -114,6 +120,8 @@ def main() -> None:
             rate_training.train_model(data["x_train"], data["x_valid"], cfg, path,
                                       resume=True, command=f"experiments/rate_ablation.py "
                                       f"--only '{name}'")
+        if args.train_only:
+            continue
         model = rate_model.load_model(path)
         row = {"model": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
                "changes": {k: v for k, v in TRAINING[name].items()},
@@ -124,6 +132,8 @@ def main() -> None:
               f"{row['ancestral']['mean']:.1f}, log p rises every step "
               f"{row['log_p_rises_every_step']}, in-painting MSE {row['inpaint_mse']:.4f}",
               flush=True)
+    if args.train_only:
+        return
     if Path(args.shipped).exists() and not args.only:
         shipped = rate_model.load_model(args.shipped)
         _, h2 = rate_model.inference(shipped, data["x_train"])

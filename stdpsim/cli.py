@@ -208,10 +208,6 @@ def train_cmd(kind: str, epochs: int, seed: int, data_path: str | None, out: str
 
     if epochs < 1:
         raise ValueError(f"--epochs must be at least 1, got {epochs}")
-    x, _ = load_mnist("train", data_path)
-    if x.shape[0] <= N_TRAIN:
-        raise ValueError(f"need more than {N_TRAIN} training images, found {x.shape[0]}")
-    x_train, x_valid = x[:N_TRAIN], x[N_TRAIN:]
     cfg = rate_training.TrainConfig(epochs=epochs, seed=seed)
     changes = {}
     if noise is not None:
@@ -236,6 +232,10 @@ def train_cmd(kind: str, epochs: int, seed: int, data_path: str | None, out: str
             raise ValueError(f"--weight-decay must be non-negative, got {weight_decay}")
         changes["weight_decay"] = weight_decay
     cfg = dataclasses.replace(cfg, **changes)
+    x, _ = load_mnist("train", data_path)
+    if x.shape[0] <= N_TRAIN:
+        raise ValueError(f"need more than {N_TRAIN} training images, found {x.shape[0]}")
+    x_train, x_valid = x[:N_TRAIN], x[N_TRAIN:]
     rate_training.train_model(x_train, x_valid, cfg, out, resume=resume,
                               command="stdpsim " + " ".join(sys.argv[1:]))
     click.echo(f"wrote {out} (model card {Path(out).with_suffix('.json')})")
@@ -407,7 +407,8 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int,
     corrupted = np.where(mask, mean_image, x)
     plotting.plot_inpainting(x[:n_show], corrupted[:n_show], filled[:n_show],
                              out_path / "fig5_inpainting.png",
-                             title=f"{half} half in-painted, {n_steps} INFERENCE steps")
+                             title=f"{half} half hidden, started from the mean training "
+                             f"image, filled by {n_steps} INFERENCE steps")
     click.echo(f"squared error per hidden pixel: in-painting {results['mse_inpainting']:.4f}, "
                f"mean training image {results['mse_mean_image']:.4f} "
                f"({x.shape[0]} test images, {half} half hidden)")

@@ -203,8 +203,9 @@ def plot_inference_loglik(results: dict[str, Any], path: str | Path) -> Path:
 
 def plot_inpainting(original: np.ndarray, corrupted: np.ndarray, filled: np.ndarray,
                     path: str | Path, *, title: str = "") -> Path:
-    """Three rows of (n, 784) images: original, half-corrupted, filled by inference."""
-    rows = [("original", original), ("corrupted", corrupted), ("filled", filled)]
+    """Three rows of (n, 784) images: original, corrupted (the start of in-painting),
+    filled by inference."""
+    rows = [("original", original), ("start", corrupted), ("filled", filled)]
     n = original.shape[0]
     fig, axes = plt.subplots(3, 1, figsize=(0.62 * n + 1.2, 2.3))
     for ax, (name, imgs) in zip(axes, rows):

@@ -61,10 +61,10 @@ class TrainConfig:
 
     lr: dict[str, float] = dataclasses.field(
         default_factory=lambda: {"f1": 1e-4, "f2": 1e-4, "g2": 1e-3, "g1": 1e-3})
-    noise_x: float = 0.1
-    noise_h1: float = 0.1
+    noise_x: float = 0.05
+    noise_h1: float = 0.05
     n_spikes: int = 3
-    lr_final: float = 1.0
+    lr_final: float = 0.05
     weight_decay: float = 0.0
     n_steps: int = 15
     delta: float = 0.1

@@ -1,5 +1,7 @@
 """Command line: bad input gives one line on stderr and no traceback; commands work."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -101,3 +103,54 @@ def test_generate_writes_samples_in_unit_range(capsys, tmp_path):
     x = np.load(tmp_path / "s.npy")
     assert x.shape == (7, 784) and x.dtype == np.float32
     assert 0.0 <= x.min() and x.max() <= 1.0
+
+
+needs_mnist = pytest.mark.skipif(not os.environ.get("STDPSIM_DATA"),
+                                 reason="STDPSIM_DATA not set")
+
+
+def test_shipped_model_loads_with_its_card():
+    from stdpsim import rate_model
+    from stdpsim.cli import DEFAULT_RATE_MODEL
+
+    model = rate_model.load_model(DEFAULT_RATE_MODEL)
+    card = runs.read_json(DEFAULT_RATE_MODEL.with_suffix(".json"))
+    assert model.weights["f1"].shape == (784, 1000) and model.weights["g1"].shape == (1000, 784)
+    assert card["config"]["epochs"] == len(card["history"]) == 20
+    assert card["n_train"] == 20_000 and len(card["data_sha256_float32"]) == 64
+
+
+@needs_mnist
+def test_infer_inpaint_evaluate_on_the_shipped_model(capsys, tmp_path):
+    code, out, err = run_cli(capsys, "infer", "--n-images", "50", "--n-steps", "5",
+                             "--out-dir", str(tmp_path))
+    assert code == 0, err
+    res = runs.read_json(tmp_path / "fig4_inference_loglik.json")
+    assert len(res["mean"]) == len(res["sem"]) == 6 and res["n_images"] == 50
+    assert (tmp_path / "fig4_inference_loglik.png").stat().st_size > 10_000
+    code, out, err = run_cli(capsys, "inpaint", "--n-images", "40", "--n-show", "4",
+                             "--half", "bottom", "--out-dir", str(tmp_path),
+                             "--out", str(tmp_path / "filled.npy"))
+    assert code == 0, err
+    res = runs.read_json(tmp_path / "fig5_inpainting.json")
+    assert 0 < res["mse_inpainting"] < 1 and 0 < res["mse_mean_image"] < 1
+    assert np.load(tmp_path / "filled.npy").shape == (40, 784)
+    code, out, err = run_cli(capsys, "evaluate", "--n-samples", "300",
+                             "--out", str(tmp_path / "p.json"))
+    assert code == 0, err
+    res = runs.read_json(tmp_path / "p.json")
+    for kind in ("generate", "ancestral"):
+        assert np.isfinite(res[kind]["mean"]) and res[kind]["n_test"] == 10_000
+        assert sum(res[kind]["class_share"]) == pytest.approx(1.0, abs=1e-3)
+
+
+@pytest.mark.parametrize("args, text", [
+    (["infer", "--n-steps", "0"], "--n-steps must be at least 1"),
+    (["inpaint", "--half", "middle"], "'middle' is not one of"),
+    (["inpaint", "--n-steps", "0"], "--n-steps must be at least 1"),
+    (["train", "--noise", "-1"], "--noise must be non-negative"),
+    (["train", "--lr-final", "0"], "--lr-final must be in (0, 1]"),
+])
+def test_rate_commands_reject_bad_values(capsys, args, text):
+    code, _, err = run_cli(capsys, *args)
+    assert_one_line_error(code, err, text)
