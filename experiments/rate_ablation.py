@@ -90,6 +90,32 @@ def score_inference(model: rate_model.RateModel, data: dict) -> dict:
                 np.where(mask, mean_image, data["x_test"]), data["x_test"], mask)}
 
 
+def diagnostics(model: rate_model.RateModel, data: dict) -> dict:
+    """Where the shipped model loses: decoder, prior, or GENERATE's rounds."""
+    h1, h2 = rate_model.inference(model, data["x_train"][:N_SAMPLES])
+    decoded = model.g1(model.g2(h2))
+    r = evaluation.score_samples(decoded, data["x_test"], data["x_valid"], data["x_train"],
+                                 data["y_train"])
+    x = data["x_test"][:1000]
+    ink = [float(x.sum(axis=1).mean())]
+    for _ in range(3):  # GENERATE's rounds, started from real test digits
+        h1x, _ = rate_model.inference(model, x, alpha=0.3)
+        x = model.g1(h1x)
+        ink.append(float(x.sum(axis=1).mean()))
+    xt = data["x_test"][:2000]
+    _, _, states = rate_model.inference(model, xt, n_steps=20, trace=True)
+    terms = np.array([[t.mean() for t in rate_model.log_joint_terms(model, xt, a, b)]
+                      for a, b in states])
+    return {"decoded_inferred_h2_parzen": {k: r[k] for k in ("mean", "sem", "sigma")},
+            "inferred_h2_share_between_0.1_and_0.9": float(np.mean((h2 > 0.1) & (h2 < 0.9))),
+            "inferred_h2_mean_abs_correlation": float(np.abs(
+                np.corrcoef(h2.T)[np.triu_indices(h2.shape[1], 1)]).mean()),
+            "ink_per_generate_round_from_test_digits": ink,
+            "log_p_term_changes_per_step": {
+                name: np.diff(terms[:, i]).tolist()
+                for i, name in enumerate(("log p(x|h1)", "log p(h1|h2)", "log p(h2)"))}}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
@@ -138,12 +164,19 @@ def main() -> None:
         shipped = rate_model.load_model(args.shipped)
         _, h2 = rate_model.inference(shipped, data["x_train"])
         data["h2_train"] = h2
+        results["diagnostics"] = diagnostics(shipped, data)
+        write_json(out_path, results)
         for name, change in SAMPLING.items():
             row = score_model(shipped, data, **change)
             results["sampling"][name] = {"changes": change, **row}
             write_json(out_path, results)
             print(f"{name}: GENERATE {row['generate']['mean']:.1f}, ancestral "
                   f"{row['ancestral']['mean']:.1f}", flush=True)
+    if not args.only:
+        ref = evaluation.score_samples(data["x_train"][:N_SAMPLES], data["x_test"],
+                                       data["x_valid"], data["x_train"], data["y_train"])
+        results["reference_training_images"] = {k: ref[k] for k in ("mean", "sem", "sigma")}
+        write_json(out_path, results)
     print_table(results)
 
 
@@ -156,6 +189,10 @@ def print_table(results: dict) -> None:
               f"{r['ancestral']['mean']:.1f} ± {r['ancestral']['sem']:.1f} | "
               f"{r['generate']['class_share_max_abs_diff']:.2f} | "
               f"{r['log_p_rises_every_step']} | {r['inpaint_mse']:.4f} |")
+    ref = results.get("reference_training_images")
+    if ref:
+        print(f"| 10,000 training images as samples | {ref['mean']:.1f} ± {ref['sem']:.1f} "
+              "| | | | |")
     for name, r in results["sampling"].items():
         print(f"| {name} | {r['generate']['mean']:.1f} ± {r['generate']['sem']:.1f} | "
               f"{r['ancestral']['mean']:.1f} ± {r['ancestral']['sem']:.1f} | "

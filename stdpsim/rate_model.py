@@ -181,16 +181,27 @@ def inference(model: RateModel, x: np.ndarray, n_steps: int = 15, delta: float =
     return (h1, h2, states) if trace else (h1, h2)
 
 
-def log_joint(model: RateModel, x: np.ndarray, h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
-    """log p(x, h1, h2) with unit-variance Gaussian p(x|h1), p(h1|h2) and the Gaussian prior.
+def log_joint_terms(model: RateModel, x: np.ndarray, h1: np.ndarray, h2: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three terms of log p(x, h1, h2): log p(x|h1), log p(h1|h2), log p(h2).
 
-    Returns shape (batch,), in nats.
+    Unit-variance Gaussians centred on g1(h1) and g2(h2), and the Gaussian prior on h2.
+    Each has shape (batch,), in nats.
     """
     half_log_2pi = 0.5 * np.log(2 * np.pi)
     lx = -0.5 * np.sum((x - model.g1(h1)) ** 2, axis=1) - x.shape[1] * half_log_2pi
     lh1 = -0.5 * np.sum((h1 - model.g2(h2)) ** 2, axis=1) - h1.shape[1] * half_log_2pi
     z = (h2 - model.prior_mean) ** 2 / model.prior_var
     lh2 = -0.5 * np.sum(z + np.log(2 * np.pi * model.prior_var), axis=1)
+    return lx, lh1, lh2
+
+
+def log_joint(model: RateModel, x: np.ndarray, h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
+    """log p(x, h1, h2) with unit-variance Gaussian p(x|h1), p(h1|h2) and the Gaussian prior.
+
+    Returns shape (batch,), in nats.
+    """
+    lx, lh1, lh2 = log_joint_terms(model, x, h1, h2)
     return lx + lh1 + lh2
 
 
