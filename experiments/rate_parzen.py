@@ -9,4 +9,4 @@ import sys
 from stdpsim.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["evaluate", *sys.argv[1:]]))
+    sys.exit(main(["evaluate", "--update-card", *sys.argv[1:]]))

@@ -53,6 +53,21 @@ def _data_option(f):
                         help="Folder with the MNIST IDX files [default: $STDPSIM_DATA].")(f)
 
 
+def _card_option(f):
+    return click.option("--update-card", is_flag=True,
+                        help="Also record the result under 'metrics' in the model's card "
+                             "(MODEL.json).")(f)
+
+
+def _record_metrics(model_path: str, key: str, metrics: dict) -> None:
+    """Add ``metrics`` under ``card["metrics"][key]`` of the model card beside the model."""
+    card_path = Path(model_path).with_suffix(".json")
+    card = read_json(card_path) if card_path.exists() else {}
+    card.setdefault("metrics", {})[key] = metrics
+    write_json(card_path, card)
+    click.echo(f"recorded {key} metrics in {card_path}")
+
+
 def _model_option(f):
     return click.option("--model", "model_path", type=click.Path(dir_okay=False),
                         default=str(DEFAULT_RATE_MODEL), show_default=True,
@@ -277,8 +292,9 @@ def generate_cmd(model_path: str, n: int, seed: int, out: str, figure: str | Non
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default="figures/rate_parzen.json",
               show_default=True, help="Results JSON.")
+@_card_option
 def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: int,
-                 out: str) -> None:
+                 out: str, update_card: bool) -> None:
     """Parzen log-likelihood of the MNIST test set under GENERATE and ancestral samples,
     and the digit classes the samples look like (5 nearest training images).
 
@@ -308,6 +324,11 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
         f"{c}:{100 * p:.0f}%" for c, p in enumerate(data_share)))
     write_json(out, results)
     click.echo(f"wrote {out}")
+    if update_card:
+        _record_metrics(model_path, "parzen", {
+            kind: {k: results[kind][k] for k in ("mean", "sem", "sigma", "n_samples",
+                                                 "class_share_max_abs_diff")}
+            for kind in ("generate", "ancestral")})
 
 
 @cli.command("infer")
@@ -321,8 +342,9 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
               help="Individual traces drawn in panel b.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default="figures",
               show_default=True, help="Where fig4_inference_loglik.png/.json go.")
+@_card_option
 def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: int | None,
-              n_traces: int, out_dir: str) -> None:
+              n_traces: int, out_dir: str, update_card: bool) -> None:
     """log p(x, h) along INFERENCE on the test set (the paper's Figure 4).
 
     Example: stdpsim infer --data ../shared/data/mnist
@@ -354,6 +376,11 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
                f"iterations ({x.shape[0]} test images); mean rises at every step: "
                f"{results['rises_every_step']} (smallest step {steps.min():+.3f} nats)")
     click.echo(f"wrote {out / 'fig4_inference_loglik.png'} and .json")
+    if update_card:
+        _record_metrics(model_path, "inference_log_p", {
+            "n_images": results["n_images"], "start": results["mean"][0],
+            "end": results["mean"][-1], "rises_every_step": results["rises_every_step"],
+            "smallest_step": float(steps.min())})
 
 
 @cli.command("inpaint")
@@ -371,8 +398,10 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
               show_default=True, help="Where fig5_inpainting.png/.json go.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Also save the filled images, (N, 784) floats in [0, 1], as .npy.")
+@_card_option
 def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int,
-                n_images: int | None, n_show: int, out_dir: str, out: str | None) -> None:
+                n_images: int | None, n_show: int, out_dir: str, out: str | None,
+                update_card: bool) -> None:
     """Fill in half of each test image by INFERENCE with the other half clamped; the hidden
     half starts as the mean training image.
 
@@ -413,6 +442,8 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int,
                f"mean training image {results['mse_mean_image']:.4f} "
                f"({x.shape[0]} test images, {half} half hidden)")
     click.echo(f"wrote {out_path / 'fig5_inpainting.png'} and .json")
+    if update_card:
+        _record_metrics(model_path, "inpainting", results)
 
 
 @cli.command("cache")

@@ -122,11 +122,21 @@ def test_shipped_model_loads_with_its_card():
 
 @needs_mnist
 def test_infer_inpaint_evaluate_on_the_shipped_model(capsys, tmp_path):
-    code, out, err = run_cli(capsys, "infer", "--n-images", "50", "--n-steps", "5",
-                             "--out-dir", str(tmp_path))
+    import shutil
+
+    from stdpsim.cli import DEFAULT_RATE_MODEL
+
+    model = tmp_path / "copy.npz"
+    shutil.copy(DEFAULT_RATE_MODEL, model)
+    shutil.copy(DEFAULT_RATE_MODEL.with_suffix(".json"), tmp_path / "copy.json")
+    code, out, err = run_cli(capsys, "infer", "--model", str(model), "--n-images", "50",
+                             "--n-steps", "5", "--out-dir", str(tmp_path), "--update-card")
     assert code == 0, err
     res = runs.read_json(tmp_path / "fig4_inference_loglik.json")
     assert len(res["mean"]) == len(res["sem"]) == 6 and res["n_images"] == 50
+    card = runs.read_json(tmp_path / "copy.json")
+    assert card["metrics"]["inference_log_p"]["end"] == res["mean"][-1]
+    assert card["config"]["epochs"] == 20  # the rest of the card is kept
     assert (tmp_path / "fig4_inference_loglik.png").stat().st_size > 10_000
     code, out, err = run_cli(capsys, "inpaint", "--n-images", "40", "--n-show", "4",
                              "--half", "bottom", "--out-dir", str(tmp_path),
