@@ -8,7 +8,8 @@ log p(x, h) rises at every one of 20 INFERENCE steps and the in-painting error:
 * training variants (corruption noise, encoder learning rate, epochs), each trained with
   :func:`stdpsim.rate_training.train_model` into ``runs/ablation/<name>.npz`` — about 7 min
   an epoch-20 model on 2 cores; existing models are reused and a stopped training resumes
-  from its checkpoint, so the script can be stopped and started again;
+  from its checkpoint, so the script can be stopped and started again (rows whose model file
+  is unchanged are not scored again);
 * sampling variants on one trained model (prior variance scale, GENERATE's α and rounds).
 
     python experiments/rate_ablation.py [--data DIR] [--only NAME,...] [--train-only | --no-train]
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +34,7 @@ N_SAMPLES = 10_000
 BASE = rate_training.TrainConfig()
 
 TRAINING = {
-    "shipped: noise 0.05, cosine lr to 5 %": {},
+    "shipped (noise 0.05; cosine lr to 5 %)": {},
     "noise 0.1": dict(noise_x=0.1, noise_h1=0.1),
     "noise 0.3": dict(noise_x=0.3, noise_h1=0.3),
     "constant lr": dict(lr_final=1.0),
@@ -134,6 +136,9 @@ def main() -> None:
     out_path = Path(args.out)
     results = read_json(out_path) if out_path.exists() else {"training": {}, "sampling": {}}
     names = args.only.split(",") if args.only else list(TRAINING)
+    unknown = [n for n in names if n not in TRAINING]
+    if unknown:
+        raise SystemExit(f"unknown variant(s) {unknown}; choose from {list(TRAINING)}")
     for name in names:
         cfg = dataclasses.replace(BASE, **TRAINING[name])
         path = ROOT / "runs" / "ablation" / f"{slug(name)}.npz"
@@ -148,9 +153,13 @@ def main() -> None:
                                       f"--only '{name}'")
         if args.train_only:
             continue
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if results["training"].get(name, {}).get("model_sha256") == digest:
+            print(f"{name}: already scored")
+            continue
         model = rate_model.load_model(path)
         row = {"model": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
-               "changes": {k: v for k, v in TRAINING[name].items()},
+               "model_sha256": digest, "changes": dict(TRAINING[name]),
                **score_model(model, data), **score_inference(model, data)}
         results["training"][name] = row
         write_json(out_path, results)

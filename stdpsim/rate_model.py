@@ -139,8 +139,7 @@ def init_model(rng: np.random.Generator, layers: dict[str, tuple[int, int, str]]
 
 
 def inference(model: RateModel, x: np.ndarray, n_steps: int = 15, delta: float = 0.1,
-              alpha: float = 0.001, h: tuple[np.ndarray, np.ndarray] | None = None,
-              trace: bool = False):
+              alpha: float = 0.001, trace: bool = False):
     """Targetprop INFERENCE (Algorithm 2).
 
     h1 ← f1(x), h2 ← f2(h1), then ``n_steps`` times::
@@ -152,8 +151,6 @@ def inference(model: RateModel, x: np.ndarray, n_steps: int = 15, delta: float =
     ----------
     x
         Visible batch, shape (batch, 784), values in [0, 1].
-    h
-        Optional starting (h1, h2) instead of the feed-forward pass.
     trace
         Also return the list of (h1, h2) after every step (index 0: the start).
 
@@ -163,10 +160,7 @@ def inference(model: RateModel, x: np.ndarray, n_steps: int = 15, delta: float =
         Shapes (batch, 1000) and (batch, 100).
     """
     fx = model.f1(x)
-    if h is None:
-        h1, h2 = fx, model.f2(fx)
-    else:
-        h1, h2 = h
+    h1, h2 = fx, model.f2(fx)
     states = [(h1, h2)] if trace else None
     top_down = model.g2(h2)  # g2(h2), reused by the next step's h2 update
     n = h1.shape[0]
