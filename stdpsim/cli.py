@@ -68,6 +68,21 @@ def _record_metrics(model_path: str, key: str, metrics: dict) -> None:
     click.echo(f"recorded {key} metrics in {card_path}")
 
 
+def _n_images_option(f):
+    return click.option("--n-images", type=int, default=None,
+                        help="First N test images [default: the whole test set].")(f)
+
+
+def _test_images(data_path: str | None, n_images: int | None, minimum: int = 1) -> np.ndarray:
+    """The MNIST test images, or the first ``n_images`` of them (checked)."""
+    x, _ = load_mnist("test", data_path)
+    if n_images is None:
+        return x
+    if not minimum <= n_images <= x.shape[0]:
+        raise ValueError(f"--n-images must be in {minimum}..{x.shape[0]}, got {n_images}")
+    return x[:n_images]
+
+
 def _model_option(f):
     return click.option("--model", "model_path", type=click.Path(dir_okay=False),
                         default=str(DEFAULT_RATE_MODEL), show_default=True,
@@ -336,8 +351,7 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
 @_data_option
 @click.option("--n-steps", type=int, default=20, show_default=True,
               help="INFERENCE iterations.")
-@click.option("--n-images", type=int, default=None,
-              help="First N test images [default: the whole test set].")
+@_n_images_option
 @click.option("--n-traces", type=int, default=20, show_default=True,
               help="Individual traces drawn in panel b.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default="figures",
@@ -354,11 +368,7 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
     if n_steps < 1:
         raise ValueError(f"--n-steps must be at least 1, got {n_steps}")
     model = rate_model.load_model(model_path)
-    x, _ = load_mnist("test", data_path)
-    if n_images is not None:
-        if not 2 <= n_images <= x.shape[0]:
-            raise ValueError(f"--n-images must be in 2..{x.shape[0]}, got {n_images}")
-        x = x[:n_images]
+    x = _test_images(data_path, n_images, minimum=2)  # a standard error needs two
     lp = rate_model.inference_log_joint(model, x, n_steps)
     steps = np.diff(lp.mean(axis=1))
     results = {"model": str(model_path), "n_images": int(x.shape[0]), "n_steps": n_steps,
@@ -390,8 +400,7 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
               help="Which half of each image is hidden.")
 @click.option("--n-steps", type=int, default=20, show_default=True,
               help="INFERENCE iterations with the visible pixels clamped.")
-@click.option("--n-images", type=int, default=None,
-              help="First N test images [default: the whole test set].")
+@_n_images_option
 @click.option("--n-show", type=int, default=10, show_default=True,
               help="Examples drawn in the figure.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default="figures",
@@ -413,11 +422,7 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int,
     if n_steps < 1:
         raise ValueError(f"--n-steps must be at least 1, got {n_steps}")
     model = rate_model.load_model(model_path)
-    x, _ = load_mnist("test", data_path)
-    if n_images is not None:
-        if not 1 <= n_images <= x.shape[0]:
-            raise ValueError(f"--n-images must be in 1..{x.shape[0]}, got {n_images}")
-        x = x[:n_images]
+    x = _test_images(data_path, n_images)
     if not 1 <= n_show <= x.shape[0]:
         raise ValueError(f"--n-show must be in 1..{x.shape[0]}, got {n_show}")
     mask = half_mask(half)

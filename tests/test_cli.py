@@ -164,3 +164,14 @@ def test_infer_inpaint_evaluate_on_the_shipped_model(capsys, tmp_path):
 def test_rate_commands_reject_bad_values(capsys, args, text):
     code, _, err = run_cli(capsys, *args)
     assert_one_line_error(code, err, text)
+
+
+@needs_mnist
+@pytest.mark.parametrize("args, text", [
+    (["infer", "--n-images", "1"], "--n-images must be in 2..10000, got 1"),
+    (["inpaint", "--n-images", "20000"], "--n-images must be in 1..10000, got 20000"),
+    (["inpaint", "--n-images", "5", "--n-show", "6"], "--n-show must be in 1..5"),
+])
+def test_image_counts_are_checked(capsys, args, text):
+    code, _, err = run_cli(capsys, *args)
+    assert_one_line_error(code, err, text)
