@@ -3,7 +3,8 @@
 * :func:`nearest_labels` / :func:`class_proportions`: which digit each generated sample looks
   like, by majority vote of its k nearest training images (Euclidean, one BLAS product per
   block), and the share of each class;
-* :func:`masked_mse`: the squared error on the pixels that in-painting had to fill.
+* :func:`masked_mse`: the squared error on the pixels that in-painting had to fill;
+* :func:`score_samples`: the Parzen protocol and the class share of one set of samples.
 """
 
 from __future__ import annotations

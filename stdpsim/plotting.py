@@ -154,7 +154,7 @@ IMAGE_SIDE = 28
 
 
 def _tile(images: np.ndarray, n_cols: int) -> np.ndarray:
-    """(n, 784) images -> one (rows·28, n_cols·28) mosaic, blank cells white-free (0)."""
+    """(n, 784) images -> one (rows·28, n_cols·28) mosaic; empty cells are black (0)."""
     n = images.shape[0]
     n_rows = -(-n // n_cols)
     padded = np.zeros((n_rows * n_cols, IMAGE_SIDE * IMAGE_SIDE), dtype=np.float32)
