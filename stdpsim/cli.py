@@ -363,20 +363,20 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
 
     Example: stdpsim infer --data ../shared/data/mnist
     """
-    from . import plotting, rate_model
+    from . import evaluation, plotting, rate_model
 
     if n_steps < 1:
         raise ValueError(f"--n-steps must be at least 1, got {n_steps}")
     model = rate_model.load_model(model_path)
     x = _test_images(data_path, n_images, minimum=2)  # a standard error needs two
     lp = rate_model.inference_log_joint(model, x, n_steps)
-    steps = np.diff(lp.mean(axis=1))
+    rise = evaluation.rise_summary(lp.mean(axis=1))
     results = {"model": str(model_path), "n_images": int(x.shape[0]), "n_steps": n_steps,
                "mean": lp.mean(axis=1).tolist(),
                "sem": (lp.std(axis=1, ddof=1) / np.sqrt(x.shape[0])).tolist(),
                "traces": lp[:, :n_traces].T.tolist(),
-               "mean_increase_per_step": steps.tolist(),
-               "rises_every_step": bool(np.all(steps > 0)),
+               "mean_increase_per_step": rise["increase_per_step"],
+               "rises_every_step": rise["rises_every_step"],
                "share_of_images_rising_overall": float(np.mean(lp[-1] > lp[0]))}
     out = Path(out_dir)
     write_json(out / "fig4_inference_loglik.json", results)
@@ -384,13 +384,13 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
                                    out / "fig4_inference_loglik.png")
     click.echo(f"log p(x,h): {lp[0].mean():.1f} -> {lp[-1].mean():.1f} nats over {n_steps} "
                f"iterations ({x.shape[0]} test images); mean rises at every step: "
-               f"{results['rises_every_step']} (smallest step {steps.min():+.3f} nats)")
+               f"{results['rises_every_step']} (smallest step {rise['smallest_step']:+.3f} nats)")
     click.echo(f"wrote {out / 'fig4_inference_loglik.png'} and .json")
     if update_card:
         _record_metrics(model_path, "inference_log_p", {
             "n_images": results["n_images"], "start": results["mean"][0],
             "end": results["mean"][-1], "rises_every_step": results["rises_every_step"],
-            "smallest_step": float(steps.min())})
+            "smallest_step": rise["smallest_step"]})
 
 
 @cli.command("inpaint")
@@ -428,18 +428,17 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int,
     mask = half_mask(half)
     mean_image = load_mnist("train", data_path)[0][:N_TRAIN].mean(axis=0)
     filled = rate_model.inpaint(model, x, mask, mean_image, n_steps=n_steps)
-    baseline = np.where(mask, mean_image, x)
+    errors = evaluation.inpainting_errors(filled, x, mask, mean_image)
     results = {"model": str(model_path), "half": half, "n_steps": n_steps,
-               "n_images": int(x.shape[0]),
-               "mse_inpainting": evaluation.masked_mse(filled, x, mask),
-               "mse_mean_image": evaluation.masked_mse(baseline, x, mask)}
+               "n_images": int(x.shape[0]), "mse_inpainting": errors["mse_inpainting"],
+               "mse_mean_image": errors["mse_fill"]}
     out_path = Path(out_dir)
     write_json(out_path / "fig5_inpainting.json", results)
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         np.save(out, filled.astype(np.float32))
-    corrupted = np.where(mask, mean_image, x)
-    plotting.plot_inpainting(x[:n_show], corrupted[:n_show], filled[:n_show],
+    start = np.where(mask, mean_image, x[:n_show])
+    plotting.plot_inpainting(x[:n_show], start, filled[:n_show],
                              out_path / "fig5_inpainting.png",
                              title=f"{half} half hidden, started from the mean training "
                              f"image, filled by {n_steps} INFERENCE steps")

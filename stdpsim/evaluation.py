@@ -3,7 +3,9 @@
 * :func:`nearest_labels` / :func:`class_proportions`: which digit each generated sample looks
   like, by majority vote of its k nearest training images (Euclidean, one BLAS product per
   block), and the share of each class;
-* :func:`masked_mse`: the squared error on the pixels that in-painting had to fill;
+* :func:`masked_mse`: the squared error on the pixels that in-painting had to fill, and
+  :func:`inpainting_errors`: that error for the filled images and for their starting fill;
+* :func:`rise_summary`: does a mean trace (log p(x, h) along INFERENCE) rise at every step;
 * :func:`score_samples`: the Parzen protocol and the class share of one set of samples.
 """
 
@@ -71,6 +73,22 @@ def masked_mse(estimate: np.ndarray, truth: np.ndarray, missing: np.ndarray) -> 
     if not missing.any():
         raise ValueError("no missing pixels")
     return float(np.mean((estimate[missing] - truth[missing]) ** 2))
+
+
+def inpainting_errors(filled: np.ndarray, truth: np.ndarray, missing: np.ndarray,
+                      fill: np.ndarray) -> dict[str, float]:
+    """Squared error per missing pixel of the in-painted images and of the starting ``fill``
+    (e.g. the mean training image) that in-painting has to beat."""
+    start = np.where(missing, fill, truth)
+    return {"mse_inpainting": masked_mse(filled, truth, missing),
+            "mse_fill": masked_mse(start, truth, missing)}
+
+
+def rise_summary(trace: np.ndarray) -> dict[str, Any]:
+    """Step-to-step changes of a 1-D trace, whether every one is positive, and the smallest."""
+    steps = np.diff(np.asarray(trace, dtype=float))
+    return {"increase_per_step": steps.tolist(), "rises_every_step": bool(np.all(steps > 0)),
+            "smallest_step": float(steps.min())}
 
 
 def score_samples(samples: np.ndarray, x_test: np.ndarray, x_valid: np.ndarray,

@@ -51,3 +51,18 @@ def test_half_masks():
     assert top[:14].all() and not top[14:].any()
     with pytest.raises(ValueError, match="unknown half"):
         half_mask("middle")
+
+
+def test_inpainting_errors_and_rise_summary():
+    truth = np.array([[0.0, 1.0, 0.5, 0.2]])
+    missing = np.array([False, True, True, False])
+    filled = np.array([[0.0, 0.8, 0.5, 0.2]])
+    fill = np.array([0.3, 0.5, 0.1, 0.3])
+    err = evaluation.inpainting_errors(filled, truth, missing, fill)
+    assert err["mse_inpainting"] == pytest.approx(0.02)  # (0.2² + 0) / 2
+    assert err["mse_fill"] == pytest.approx(0.205)  # (0.5² + 0.4²) / 2
+    up = evaluation.rise_summary([1.0, 2.0, 2.5])
+    assert up["rises_every_step"] and up["smallest_step"] == 0.5
+    assert up["increase_per_step"] == [1.0, 0.5]
+    flat = evaluation.rise_summary([1.0, 2.0, 2.0])
+    assert not flat["rises_every_step"] and flat["smallest_step"] == 0.0
