@@ -5,14 +5,15 @@ Two parts, both scored with the standard Parzen protocol (10,000 samples, σ on 
 validation images, the 10,000 test images), the class share of the samples, whether the mean
 log p(x, h) rises at every one of 20 INFERENCE steps and the in-painting error:
 
-* training variants (corruption noise, encoder learning rate, epochs), each trained with
-  :func:`stdpsim.rate_training.train_model` into ``runs/ablation/<name>.npz`` — about 7 min
-  an epoch-20 model on 2 cores; existing models are reused and a stopped training resumes
+* training variants (corruption noise, encoder learning rate, initial f2 weight scale,
+  epochs), each trained with :func:`stdpsim.rate_training.train_model` into
+  ``runs/ablation/<name>.npz`` — about 7 min an epoch-20 model on 2 cores; existing models are reused and a stopped training resumes
   from its checkpoint, so the script can be stopped and started again (rows whose model file
   is unchanged are not scored again);
 * sampling variants on one trained model (prior variance scale, GENERATE's α and rounds).
 
     python experiments/rate_ablation.py [--data DIR] [--only NAME,...] [--train-only | --no-train]
+                                        [--rescore]
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ TRAINING = {
     "f2 lr 3e-4": dict(lr={**BASE.lr, "f2": 3e-4}),
     "f2 lr 1e-3": dict(lr={**BASE.lr, "f2": 1e-3}),
     "10 epochs": dict(epochs=10),
+    "f2 init gain 4": dict(init_gain={"f2": 4.0}),
+    "f2 init gain 8": dict(init_gain={"f2": 8.0}),
+    "f2 lr 3e-4 + init gain 4": dict(lr={**BASE.lr, "f2": 3e-4}, init_gain={"f2": 4.0}),
+    "f2 lr 3e-4 + init gain 8": dict(lr={**BASE.lr, "f2": 3e-4}, init_gain={"f2": 8.0}),
 }
 """Training variants: changes to :class:`~stdpsim.rate_training.TrainConfig`."""
 
@@ -76,7 +81,8 @@ def score_model(model: rate_model.RateModel, data: dict, seed: int = 0,
         r = evaluation.score_samples(samples, data["x_test"], data["x_valid"],
                                      data["x_train"], data["y_train"])
         out[kind] = {k: r[k] for k in ("mean", "sem", "sigma", "class_share",
-                                       "class_share_max_abs_diff")}
+                                       "class_share_max_abs_diff", "class_share_cosine",
+                                       "class_share_max_abs_diff_cosine")}
     return out
 
 
@@ -110,7 +116,18 @@ def diagnostics(model: rate_model.RateModel, data: dict) -> dict:
     _, _, states = rate_model.inference(model, xt, n_steps=20, trace=True)
     terms = np.array([[t.mean() for t in rate_model.log_joint_terms(model, xt, a, b)]
                       for a, b in states])
+    # Does the h2 autoencoder f2∘g2 shrink codes towards their mean (slope < 1), so that
+    # INFERENCE's h2 update, which undoes that, spreads h2 out against the prior?
+    h2_start = model.f2(model.f1(xt))
+    dev = h2_start - model.prior_mean
+    slope = float(np.sum((model.f2(model.g2(h2_start)) - model.prior_mean) * dev)
+                  / np.sum(dev * dev))
+    sd = data["h2_train"].std(axis=0)
+    spread = [float(np.mean(np.abs(h - model.prior_mean) / sd))
+              for h in (h2_start, states[-1][1])]
     return {"decoded_inferred_h2_parzen": {k: r[k] for k in ("mean", "sem", "sigma")},
+            "f2_g2_slope_about_prior_mean": slope,
+            "h2_spread_in_sd_start_and_after_20_steps": spread,
             "inferred_h2_share_between_0.1_and_0.9": float(np.mean((h2 > 0.1) & (h2 < 0.9))),
             "inferred_h2_mean_abs_correlation": float(np.abs(
                 np.corrcoef(h2.T)[np.triu_indices(h2.shape[1], 1)]).mean()),
@@ -128,6 +145,8 @@ def main() -> None:
     ap.add_argument("--train-only", action="store_true",
                     help="train the missing models, score nothing (to run variants in "
                          "parallel processes, then score them all with --no-train)")
+    ap.add_argument("--rescore", action="store_true",
+                    help="score every row again, even where its model file is unchanged")
     ap.add_argument("--shipped", default=str(ROOT / "models" / "rate_mnist.npz"))
     ap.add_argument("--out", default=str(ROOT / "figures" / "rate_ablation.json"))
     args = ap.parse_args()
@@ -156,7 +175,8 @@ def main() -> None:
         if args.train_only:
             continue
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if results["training"].get(name, {}).get("model_sha256") == digest:
+        if (not args.rescore
+                and results["training"].get(name, {}).get("model_sha256") == digest):
             print(f"{name}: already scored")
             continue
         model = rate_model.load_model(path)
@@ -191,23 +211,32 @@ def main() -> None:
     print_table(results)
 
 
+def _ones(r: dict, key: str = "class_share") -> str:
+    return f"{100 * r[key][1]:.0f} %" if key in r else "–"
+
+
 def print_table(results: dict) -> None:
-    print("| variant | GENERATE LL | ancestral LL | largest class-share gap | "
-          "log p rises every step | in-painting MSE |")
+    """The README's two tables (Markdown)."""
+    print('| variant | GENERATE LL | ancestral LL | "1"s among GENERATE samples (by angle) | '
+          "log p rises at every step (smallest step, nats) | in-painting MSE |")
     print("|---|---|---|---|---|---|")
     for name, r in results["training"].items():
-        print(f"| {name} | {r['generate']['mean']:.1f} ± {r['generate']['sem']:.1f} | "
-              f"{r['ancestral']['mean']:.1f} ± {r['ancestral']['sem']:.1f} | "
-              f"{r['generate']['class_share_max_abs_diff']:.2f} | "
-              f"{r['log_p_rises_every_step']} | {r['inpaint_mse']:.4f} |")
+        g, a = r["generate"], r["ancestral"]
+        print(f"| {name} | {g['mean']:.1f} ± {g['sem']:.1f} | {a['mean']:.1f} ± {a['sem']:.1f} "
+              f"| {_ones(g)} ({_ones(g, 'class_share_cosine')}) | "
+              f"{'yes' if r['log_p_rises_every_step'] else 'no'} "
+              f"({r['log_p_smallest_step']:.3f}) | {r['inpaint_mse']:.4f} |")
     ref = results.get("reference_training_images")
     if ref:
         print(f"| 10,000 training images as samples | {ref['mean']:.1f} ± {ref['sem']:.1f} "
               "| | | | |")
+    print()
+    print('| variant | GENERATE LL | ancestral LL | "1"s among GENERATE samples (by angle) |')
+    print("|---|---|---|---|")
     for name, r in results["sampling"].items():
-        print(f"| {name} | {r['generate']['mean']:.1f} ± {r['generate']['sem']:.1f} | "
-              f"{r['ancestral']['mean']:.1f} ± {r['ancestral']['sem']:.1f} | "
-              f"{r['generate']['class_share_max_abs_diff']:.2f} | | |")
+        g, a = r["generate"], r["ancestral"]
+        print(f"| {name} | {g['mean']:.1f} ± {g['sem']:.1f} | {a['mean']:.1f} ± {a['sem']:.1f} "
+              f"| {_ones(g)} ({_ones(g, 'class_share_cosine')}) |")
 
 
 if __name__ == "__main__":

@@ -300,6 +300,11 @@ def generate_cmd(model_path: str, n: int, seed: int, out: str, figure: str | Non
         click.echo(f"wrote {figure}")
 
 
+def _shares(share) -> str:
+    """Class shares as "0:10% 1:11% ..."."""
+    return " ".join(f"{c}:{100 * p:.0f}%" for c, p in enumerate(share))
+
+
 @cli.command("evaluate")
 @_model_option
 @_data_option
@@ -311,7 +316,8 @@ def generate_cmd(model_path: str, n: int, seed: int, out: str, figure: str | Non
 def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: int,
                  out: str, update_card: bool) -> None:
     """Parzen log-likelihood of the MNIST test set under GENERATE and ancestral samples,
-    and the digit classes the samples look like (5 nearest training images).
+    and the digit classes the samples look like (5 nearest training images, by Euclidean
+    distance and by angle).
 
     Example: stdpsim evaluate --data ../shared/data/mnist
     """
@@ -333,16 +339,16 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
         results[name] = r
         click.echo(f"{name}: Parzen log-likelihood {r['mean']:.1f} ± {r['sem']:.1f} nats "
                    f"(sigma {r['sigma']:.3f}, {r['n_test']} test images, "
-                   f"{r['n_samples']} samples); classes "
-                   + " ".join(f"{c}:{100 * p:.0f}%" for c, p in enumerate(r["class_share"])))
-    click.echo("training data classes " + " ".join(
-        f"{c}:{100 * p:.0f}%" for c, p in enumerate(data_share)))
+                   f"{r['n_samples']} samples); classes " + _shares(r["class_share"])
+                   + "; by angle " + _shares(r["class_share_cosine"]))
+    click.echo("training data classes " + _shares(data_share))
     write_json(out, results)
     click.echo(f"wrote {out}")
     if update_card:
         _record_metrics(model_path, "parzen", {
             kind: {k: results[kind][k] for k in ("mean", "sem", "sigma", "n_samples",
-                                                 "class_share_max_abs_diff")}
+                                                 "class_share_max_abs_diff",
+                                                 "class_share_max_abs_diff_cosine")}
             for kind in ("generate", "ancestral")})
 
 

@@ -1,8 +1,8 @@
 """Sample and in-painting quality measures beside the Parzen estimate (:mod:`stdpsim.parzen`).
 
 * :func:`nearest_labels` / :func:`class_proportions`: which digit each generated sample looks
-  like, by majority vote of its k nearest training images (Euclidean, one BLAS product per
-  block), and the share of each class;
+  like, by majority vote of its k nearest training images (Euclidean or cosine, one BLAS
+  product per block), and the share of each class;
 * :func:`masked_mse`: the squared error on the pixels that in-painting had to fill, and
   :func:`inpainting_errors`: that error for the filled images and for their starting fill;
 * :func:`rise_summary`: does a mean trace (log p(x, h) along INFERENCE) rise at every step;
@@ -21,7 +21,7 @@ N_CLASSES = 10
 
 
 def nearest_labels(samples: np.ndarray, reference: np.ndarray, labels: np.ndarray,
-                   k: int = 5, block: int = 1000) -> np.ndarray:
+                   k: int = 5, block: int = 1000, metric: str = "euclidean") -> np.ndarray:
     """Label of each sample by majority vote of its ``k`` nearest reference images.
 
     Parameters
@@ -32,6 +32,9 @@ def nearest_labels(samples: np.ndarray, reference: np.ndarray, labels: np.ndarra
         Labelled images, shapes (m, d) and (m,), labels in 0..9.
     k
         Neighbours per vote (ties go to the nearer neighbour's class).
+    metric
+        ``"euclidean"``, or ``"cosine"`` (the angle between images: blind to their ink, so
+        faint or blurred samples are not pulled towards the classes with the least ink).
 
     Returns
     -------
@@ -47,6 +50,10 @@ def nearest_labels(samples: np.ndarray, reference: np.ndarray, labels: np.ndarra
         raise ValueError(f"labels must have shape ({reference.shape[0]},), got {labels.shape}")
     if not 1 <= k <= reference.shape[0]:
         raise ValueError(f"k must be in 1..{reference.shape[0]}, got {k}")
+    if metric == "cosine":  # Euclidean distance between unit vectors orders like the angle
+        samples, reference = _unit_rows(samples), _unit_rows(reference)
+    elif metric != "euclidean":
+        raise ValueError(f"metric must be 'euclidean' or 'cosine', got {metric!r}")
     ref_sq = np.einsum("ij,ij->i", reference, reference)
     out = np.empty(samples.shape[0], dtype=np.int64)
     for start in range(0, samples.shape[0], block):
@@ -60,6 +67,11 @@ def nearest_labels(samples: np.ndarray, reference: np.ndarray, labels: np.ndarra
             votes[np.arange(s.shape[0]), near_labels[:, j]] += 1.0 - 1e-3 * j
         out[start:start + block] = votes.argmax(axis=1)
     return out
+
+
+def _unit_rows(a: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(a, axis=1, keepdims=True)
+    return a / np.maximum(norm, np.finfo(np.float32).tiny)
 
 
 def class_proportions(labels: np.ndarray) -> np.ndarray:
@@ -95,11 +107,13 @@ def score_samples(samples: np.ndarray, x_test: np.ndarray, x_valid: np.ndarray,
                   x_train: np.ndarray, y_train: np.ndarray,
                   sigmas: np.ndarray = DEFAULT_SIGMAS) -> dict[str, Any]:
     """The standard Parzen protocol on ``samples`` (σ on ``x_valid``, mean ± s.e. on
-    ``x_test``) plus the class share of the samples (5 nearest training images) and its
-    largest difference from the training set's share.  All images (n, 784) in [0, 1]."""
+    ``x_test``) plus the class share of the samples (5 nearest training images, Euclidean;
+    ``..._cosine``: by angle) and its largest difference from the training set's share.
+    All images (n, 784) in [0, 1]."""
     result = parzen_score(x_test, x_valid, samples, sigmas)
-    share = class_proportions(nearest_labels(samples, x_train, y_train))
     data_share = class_proportions(y_train)
-    result["class_share"] = share.round(4).tolist()
-    result["class_share_max_abs_diff"] = float(np.abs(share - data_share).max())
+    for suffix, metric in (("", "euclidean"), ("_cosine", "cosine")):
+        share = class_proportions(nearest_labels(samples, x_train, y_train, metric=metric))
+        result["class_share" + suffix] = share.round(4).tolist()
+        result["class_share_max_abs_diff" + suffix] = float(np.abs(share - data_share).max())
     return result

@@ -124,12 +124,15 @@ class RateModel:
 
 
 def init_model(rng: np.random.Generator, layers: dict[str, tuple[int, int, str]] = LAYERS,
-               weight_std: float | None = None) -> RateModel:
-    """Random initial model: weights N(0, std²) with std = 1/√n_in unless given; zero biases;
-    a standard-normal prior until :func:`fit_prior` sets it from data."""
+               weight_std: float | None = None,
+               gain: dict[str, float] | None = None) -> RateModel:
+    """Random initial model: weights N(0, std²) with std = gain/√n_in (gain per layer, 1 unless
+    given in ``gain``) or ``weight_std`` for every layer; zero biases; a standard-normal prior
+    until :func:`fit_prior` sets it from data."""
     weights, biases, acts = {}, {}, {}
     for name, (n_in, n_out, act) in layers.items():
-        std = weight_std if weight_std is not None else 1.0 / np.sqrt(n_in)
+        std = (weight_std if weight_std is not None
+               else (gain or {}).get(name, 1.0) / np.sqrt(n_in))
         weights[name] = (rng.standard_normal((n_in, n_out)) * std).astype(np.float32)
         biases[name] = np.zeros(n_out, dtype=np.float32)
         acts[name] = act

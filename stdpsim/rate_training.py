@@ -55,6 +55,8 @@ class TrainConfig:
         1 − lr·weight_decay.
     n_steps, delta, alpha
         INFERENCE parameters used during training.
+    init_gain
+        Initial weights are N(0, (gain/√n_in)²) per layer; layers not named have gain 1.
     batch_size, epochs, seed
         Minibatch size, passes over the training set, random seed.
     """
@@ -69,6 +71,7 @@ class TrainConfig:
     n_steps: int = 15
     delta: float = 0.1
     alpha: float = 0.001
+    init_gain: dict[str, float] = dataclasses.field(default_factory=dict)
     batch_size: int = 100
     epochs: int = 20
     seed: int = 0
@@ -297,7 +300,7 @@ def train_model(x_train: np.ndarray, x_valid: np.ndarray, cfg: TrainConfig,
     continues from it.  Writes ``out`` (the model) and ``out`` with suffix ``.json`` (the model
     card: command, data checksum, hyper-parameters, per-epoch history, training seconds).
     """
-    model = init_model(np.random.default_rng(cfg.seed))
+    model = init_model(np.random.default_rng(cfg.seed), gain=cfg.init_gain)
     out = Path(out)
     t0 = time.perf_counter()
     history = train(model, x_train, cfg, x_valid=x_valid,

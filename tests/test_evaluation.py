@@ -23,6 +23,27 @@ def test_nearest_labels_against_brute_force():
         assert counts[row] == counts.max()
 
 
+def test_nearest_labels_cosine_against_brute_force_and_blind_to_ink():
+    rng = np.random.default_rng(1)
+    ref = rng.random((200, 6)).astype(np.float32)
+    labels = rng.integers(0, 10, 200)
+    samples = rng.random((37, 6)).astype(np.float32)
+    got = evaluation.nearest_labels(samples, ref, labels, k=1, metric="cosine")
+    cos = (samples @ ref.T) / np.outer(np.linalg.norm(samples, axis=1),
+                                       np.linalg.norm(ref, axis=1))
+    np.testing.assert_array_equal(got, labels[cos.argmax(1)])
+    # a faint copy keeps its cosine label; the Euclidean label of a faint sample goes to the
+    # reference image with the least ink
+    faint = evaluation.nearest_labels(0.05 * samples, ref, labels, k=1, metric="cosine")
+    np.testing.assert_array_equal(faint, got)
+    ref_small = ref.copy()
+    ref_small[0] *= 0.01
+    labels_small = labels.copy()
+    labels_small[0] = 3
+    euclid = evaluation.nearest_labels(0.01 * samples, ref_small, labels_small, k=1)
+    assert np.all(euclid == 3)
+
+
 def test_nearest_labels_bad_input():
     ref, lab = np.zeros((5, 3)), np.zeros(5, int)
     with pytest.raises(ValueError, match="need samples"):
@@ -31,6 +52,8 @@ def test_nearest_labels_bad_input():
         evaluation.nearest_labels(np.zeros((2, 3)), ref, lab[:4])
     with pytest.raises(ValueError, match="k must be in"):
         evaluation.nearest_labels(np.zeros((2, 3)), ref, lab, k=6)
+    with pytest.raises(ValueError, match="metric must be"):
+        evaluation.nearest_labels(np.zeros((2, 3)), ref, lab, metric="manhattan")
 
 
 def test_class_proportions_and_masked_mse():

@@ -242,3 +242,12 @@ def test_cosine_schedule_and_weight_decay():
     opt.step(params, {"W": np.zeros((2, 2), np.float32), "b": np.zeros(2, np.float32)})
     np.testing.assert_allclose(params["W"], 0.95)
     np.testing.assert_allclose(params["b"], 1.0)
+
+
+def test_initial_weight_scale_per_layer():
+    layers = {"f1": (400, 300, "softplus"), "f2": (300, 200, "sigmoid"),
+              "g2": (200, 300, "linear"), "g1": (300, 400, "sigmoid")}
+    m = rm.init_model(np.random.default_rng(0), layers, gain={"f2": 4.0})
+    for name, (n_in, _, _) in layers.items():
+        expected = (4.0 if name == "f2" else 1.0) / np.sqrt(n_in)
+        assert m.weights[name].std() == pytest.approx(expected, rel=0.02)
