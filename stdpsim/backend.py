@@ -78,7 +78,8 @@ class Simulation:
     objects
         The Brian2 objects to put in the network.
     inputs
-        Name -> Brian2 ``VariableView`` (e.g. ``group.s``) for every value set per run.
+        Name -> Brian2 ``VariableView`` (e.g. ``group.s``) or ``TimedArray`` for every value
+        set per run (the arrays built into the network are placeholders).
     collect
         Called after the run; returns the results as plain numpy arrays.
     """
@@ -213,7 +214,7 @@ def _run_standalone(
         _check_inputs(sim, values)
         dev.insert_code("main", _SEED_FROM_ENV_CPP)
         net = b2.Network(*sim.objects)
-        net.run(duration)
+        net.run(duration, namespace={})
 
         root = cache / "standalone"
         root.mkdir(parents=True, exist_ok=True)
@@ -289,11 +290,17 @@ def _run_runtime(
     sim = build_fn()
     _check_inputs(sim, values)
     for name, value in values.items():
-        sim.inputs[name][:] = value
+        target = sim.inputs[name]
+        if isinstance(target, b2.TimedArray):
+            # the runtime code reads this very array when the network is run
+            target.values[...] = np.asarray(value, dtype=np.float64).reshape(
+                target.values.shape)
+        else:
+            target[:] = value
     net = b2.Network(*sim.objects)
     build_s = time.perf_counter() - t0
     t1 = time.perf_counter()
-    net.run(duration)
+    net.run(duration, namespace={})
     results = _owned(sim.collect())
     run_s = time.perf_counter() - t1
     return results, RunInfo(target, time.perf_counter() - t0, build_s, run_s, cached=False)

@@ -78,6 +78,22 @@ def sigmoid(a: np.ndarray) -> np.ndarray:
 _ACT_INPLACE = {"softplus": _softplus_inplace, "sigmoid": _sigmoid_inplace,
                 "linear": lambda a: a}
 
+ACTIVATION_EXPRESSIONS: dict[str, str] = {
+    "softplus": "(({u}) * int(({u}) > 0) + log1p(exp(-abs({u}))))",
+    "sigmoid": "(1 / (1 + exp(-({u}))))",
+    "linear": "({u})",
+}
+"""The same activations as Brian2 expression templates (``{u}``: the pre-activation), for the
+spiking network's equations: one definition of each nonlinearity for both models (tested
+against :func:`softplus` and :func:`sigmoid`)."""
+
+
+def activation_expression(activation: str, u: str) -> str:
+    """Brian2 expression of ``activation`` applied to the expression ``u``."""
+    if activation not in ACTIVATION_EXPRESSIONS:
+        raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATIONS}")
+    return ACTIVATION_EXPRESSIONS[activation].format(u=u)
+
 
 @dataclasses.dataclass
 class RateModel:

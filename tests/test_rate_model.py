@@ -251,3 +251,17 @@ def test_initial_weight_scale_per_layer():
     for name, (n_in, _, _) in layers.items():
         expected = (4.0 if name == "f2" else 1.0) / np.sqrt(n_in)
         assert m.weights[name].std() == pytest.approx(expected, rel=0.02)
+
+
+def test_brian2_activation_expressions_match_the_numpy_ones():
+    u = np.array([-800.0, -20.0, -1.5, 0.0, 0.7, 30.0, 800.0])
+    env = {"log1p": np.log1p, "exp": np.exp, "abs": np.abs, "int": lambda b: np.asarray(b, float),
+           "u": u}
+    with np.errstate(over="ignore"):
+        got = {a: eval(rm.activation_expression(a, "u"), env) for a in rm.ACTIVATIONS}
+    np.testing.assert_allclose(got["softplus"], rm.softplus(u), rtol=1e-12)
+    # the tanh form loses relative precision far below 0.5 (float32 needs only 1e-7)
+    np.testing.assert_allclose(got["sigmoid"], rm.sigmoid(u), rtol=1e-7, atol=1e-300)
+    np.testing.assert_array_equal(got["linear"], u)
+    with pytest.raises(ValueError, match="unknown activation"):
+        rm.activation_expression("relu", "u")

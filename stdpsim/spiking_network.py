@@ -1,0 +1,346 @@
+"""Spiking targetprop INFERENCE in Brian2: voltages are the latent variables, spikes quantise them.
+
+The rate model's INFERENCE (:func:`stdpsim.rate_model.inference`) is the Euler discretisation,
+with step δ, of the ODEs
+
+    τ dh2/dt = f2(h1) − f2(g2(h2))
+    τ dh1/dt = f1(x) − f1(g1(h1)) + (α/δ) (g2(h2) − h1)
+
+so N steps of INFERENCE take the time N·δ·τ.  Here each latent unit is a neuron whose
+dimensionless membrane variable ``v`` obeys this equation, and every quantity that crosses
+from one population to another travels as spikes:
+
+=============  =====  ==============================================  ========================
+population     size   membrane / variables                             spikes ("spike", "recon")
+=============  =====  ==============================================  ========================
+``visible``    784    x (the digit), x̂ = g1(h1) from h1's spikes       Poisson(r_max·x), (r_max·x̂)
+``h1``         1000   v = h1; f1(x), f1(x̂), ĥ1 = g2(h2) from spikes    (r_max·h1/h1_max), (r_max·ĥ1/h1_max)
+``h2``         100    v = h2; f2(h1), f2(ĥ1) from spikes               (r_max·h2)
+=============  =====  ==============================================  ========================
+
+A unit whose value is h fires at rate r_max·h (h1, whose softplus values are unbounded, at
+r_max·h1/h1_max): since h = φ(pre-activation), that is the rate r_max·φ of its layer's
+nonlinearity, clipped to [0, r_max].  A receiving neuron reads a presynaptic population
+through exponentially decaying synaptic traces (time constant ``tau_syn``) whose mean is the
+pre-activation W·h: the Poisson spike counts are the paper's spike-like corruption, and the
+rate model is the limit of high rates.
+
+The encoder of each pair is **one** :class:`brian2.Synapses` object with one weight array and
+two pathways: the data pathway runs on the presynaptic population's ``spike`` event and feeds
+the trace of f(h_below), the reconstruction pathway runs on its ``recon`` event (the
+reconstruction g(h_above), which lives in the same neurons) and feeds the trace of f(g(h)).
+The nonlinearities come from :data:`stdpsim.rate_model.ACTIVATION_EXPRESSIONS`, the same
+definitions the rate model is tested against.
+
+Each digit gets a period of ``t_settle`` in which the voltages relax quickly (``tau_ff``)
+to the feed-forward values f1(x), f2(h1) — INFERENCE's start, computed by the network itself
+from spikes — then ``n_steps`` INFERENCE steps of length δ·τ.  Voltages and traces are reset
+at the start of every digit, so K digits run one after another in one simulation (one compiled
+program), the digits switching through a :class:`brian2.TimedArray` passed at start-up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from . import backend
+from .rate_model import RateModel, activation_expression, log_joint
+
+N_VISIBLE, N_H1, N_H2 = 784, 1000, 100
+
+
+@dataclasses.dataclass(frozen=True)
+class SpikingParameters:
+    """Time constants, rates and INFERENCE constants of the spiking network (with units).
+
+    Attributes
+    ----------
+    tau
+        Membrane time constant: one INFERENCE step (δ) lasts δ·τ (10 ms → 1 ms per step).
+    tau_syn
+        Decay time of the synaptic traces that turn spikes back into pre-activations.
+    r_max
+        Firing rate of a unit at the top of its range (h2 = 1, h1 = ``h1_max``, x = 1).
+    h1_max
+        The h1 value (softplus units, dimensionless) coded by ``r_max``; larger values clip.
+    t_settle
+        Feed-forward phase at the start of each digit (a multiple of δ·τ).
+    tau_ff
+        Time constant with which the voltages follow the feed-forward values while settling.
+    dt
+        Simulation time step (δ·τ must be a multiple of it).
+    n_steps, delta, alpha
+        INFERENCE: number of steps, step size δ, top-down weight α (as in the rate model).
+    """
+
+    tau: Any = dataclasses.field(default_factory=lambda: 10 * _b2().ms)
+    tau_syn: Any = dataclasses.field(default_factory=lambda: 1 * _b2().ms)
+    r_max: Any = dataclasses.field(default_factory=lambda: 1000 * _b2().Hz)
+    h1_max: float = 4.0
+    t_settle: Any = dataclasses.field(default_factory=lambda: 5 * _b2().ms)
+    tau_ff: Any = dataclasses.field(default_factory=lambda: 0.5 * _b2().ms)
+    dt: Any = dataclasses.field(default_factory=lambda: 0.05 * _b2().ms)
+    n_steps: int = 20
+    delta: float = 0.1
+    alpha: float = 0.001
+
+    def __post_init__(self) -> None:
+        b2 = _b2()
+        for name in ("tau", "tau_syn", "t_settle", "tau_ff", "dt"):
+            value = getattr(self, name)
+            if not b2.have_same_dimensions(value, b2.second):
+                raise ValueError(f"{name} must be a time (e.g. 10*ms), got {value!r}")
+        if not b2.have_same_dimensions(self.r_max, b2.Hz):
+            raise ValueError(f"r_max must be a rate (e.g. 1000*Hz), got {self.r_max!r}")
+        for name in ("tau", "tau_syn", "tau_ff", "dt", "r_max", "h1_max", "delta"):
+            if not float(getattr(self, name)) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if float(self.t_settle) < 0 or self.alpha < 0:
+            raise ValueError("t_settle and alpha must not be negative")
+        if self.n_steps < 1:
+            raise ValueError(f"n_steps must be at least 1, got {self.n_steps}")
+        if float(self.r_max * self.dt) > 1:
+            raise ValueError(f"r_max·dt = {float(self.r_max * self.dt):.3g} > 1: a unit cannot "
+                             "fire more than once per time step; lower dt or r_max")
+        for name, whole, part in (("δ·τ", self.step_time, self.dt),
+                                  ("t_settle", self.t_settle, self.step_time)):
+            ratio = float(whole / part)
+            if abs(ratio - round(ratio)) > 1e-6:
+                raise ValueError(f"{name} ({whole}) must be a whole multiple of {part}")
+
+    @property
+    def step_time(self) -> Any:
+        """Duration of one INFERENCE step, δ·τ."""
+        return self.delta * self.tau
+
+    @property
+    def t_digit(self) -> Any:
+        """Time per digit: settling, ``n_steps`` steps, and one step of margin."""
+        return self.t_settle + (self.n_steps + 1) * self.step_time
+
+    def steps_per_digit(self) -> int:
+        return int(round(float(self.t_digit / self.step_time)))
+
+    def settle_steps(self) -> int:
+        return int(round(float(self.t_settle / self.step_time)))
+
+
+def _b2():
+    import brian2
+
+    return brian2
+
+
+# ------------------------------------------------------------------------------ equations
+
+
+def visible_equations(model: RateModel) -> str:
+    """Visible units: the digit ``x`` and the reconstruction x̂ = g1(h1) read from h1's spikes."""
+    return f"""
+x : 1
+du_g1/dt = -u_g1 / tau_syn : 1
+x_recon = {activation_expression(model.activations["g1"], "u_g1 + b_g1")} : 1
+b_g1 : 1 (constant)
+"""
+
+
+def h1_equations(model: RateModel) -> str:
+    """h1 units: τ dv/dt = f1(x) − f1(x̂) + (α/δ)(ĥ1 − v) after settling on f1(x)."""
+    act_f1 = model.activations["f1"]
+    return f"""
+dv/dt = (1 - settle) * (f_data - f_recon + leak * (top_down - v)) / tau
+        + settle * (f_data - v) / tau_ff : 1
+f_data = {activation_expression(act_f1, "i_data + b_f1")} : 1
+f_recon = {activation_expression(act_f1, "i_recon + b_f1")} : 1
+top_down = {activation_expression(model.activations["g2"], "i_td + b_g2")} : 1
+di_data/dt = -i_data / tau_syn : 1
+di_recon/dt = -i_recon / tau_syn : 1
+di_td/dt = -i_td / tau_syn : 1
+settle = int(t - t_start < t_settle) : 1
+t_start : second (shared)
+b_f1 : 1 (constant)
+b_g2 : 1 (constant)
+"""
+
+
+def h2_equations(model: RateModel) -> str:
+    """h2 units: τ dv/dt = f2(h1) − f2(ĥ1) after settling on f2(h1)."""
+    act_f2 = model.activations["f2"]
+    return f"""
+dv/dt = (1 - settle) * (f_data - f_recon) / tau + settle * (f_data - v) / tau_ff : 1
+f_data = {activation_expression(act_f2, "i_data + b_f2")} : 1
+f_recon = {activation_expression(act_f2, "i_recon + b_f2")} : 1
+di_data/dt = -i_data / tau_syn : 1
+di_recon/dt = -i_recon / tau_syn : 1
+settle = int(t - t_start < t_settle) : 1
+t_start : second (shared)
+b_f2 : 1 (constant)
+"""
+
+
+def rate_expression(value: str, scale: str = "1") -> str:
+    """Brian2 condition for a Poisson spike of a unit whose value is ``value`` (rate
+    r_max·value/scale, clipped to [0, r_max])."""
+    return f"rand() < r_max * clip(({value}) / {scale}, 0, 1) * dt"
+
+
+# ------------------------------------------------------------------------------ network
+
+
+def _weight_tied(source, target, name: str, gain: float):
+    """One Synapses object, one weight array ``w``, two pathways: ``data`` on the source's
+    spikes feeds ``i_data``, ``recon`` on its reconstruction events feeds ``i_recon``."""
+    b2 = _b2()
+    syn = b2.Synapses(source, target, model="w : 1",
+                      on_pre={"data": "i_data_post += w * gain",
+                              "recon": "i_recon_post += w * gain"},
+                      on_event={"data": "spike", "recon": "recon"},
+                      namespace={"gain": gain}, name=name)
+    return syn
+
+
+def _connect_all(syn, n_in: int, n_out: int) -> None:
+    """All-to-all, synapse k = i·n_out + j, so ``w`` is a (n_in, n_out) matrix raveled."""
+    i, j = np.divmod(np.arange(n_in * n_out), n_out)
+    syn.connect(i=i, j=j)
+
+
+def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
+                    record_spikes: bool = True):
+    """A :func:`stdpsim.backend.simulate` builder for ``n_digits`` digits of INFERENCE.
+
+    The digits are the input ``"digits"`` (shape (n_digits, 784)); weights and biases are
+    set from ``model`` (so a different model file is a different build).
+    """
+    b2 = _b2()
+    n_vis, n_h1 = model.weights["f1"].shape
+    n_h2 = model.weights["f2"].shape[1]
+    p = params
+    ns = {"tau": p.tau, "tau_syn": p.tau_syn, "tau_ff": p.tau_ff, "r_max": p.r_max,
+          "t_settle": p.t_settle, "leak": p.alpha / p.delta, "h1_max": p.h1_max}
+    gain_unit = float(1.0 / (p.r_max * p.tau_syn))  # a rate-1 spike train → trace mean w
+    gain_h1 = gain_unit * p.h1_max
+
+    def build() -> backend.Simulation:
+        stimulus = b2.TimedArray(np.zeros((n_digits, n_vis)), dt=p.t_digit, name="digits")
+        vis = b2.NeuronGroup(n_vis, visible_equations(model), method="euler",
+                             threshold=rate_expression("x"),
+                             events={"recon": rate_expression("x_recon")},
+                             namespace={**ns, "digits": stimulus}, name="visible")
+        h1 = b2.NeuronGroup(n_h1, h1_equations(model), method="euler",
+                            threshold=rate_expression("v", "h1_max"),
+                            events={"recon": rate_expression("top_down", "h1_max")},
+                            namespace=ns, name="h1")
+        h2 = b2.NeuronGroup(n_h2, h2_equations(model), method="euler",
+                            threshold=rate_expression("v"), namespace=ns, name="h2")
+        vis.b_g1 = model.biases["g1"]
+        h1.b_f1 = model.biases["f1"]
+        h1.b_g2 = model.biases["g2"]
+        h2.b_f2 = model.biases["f2"]
+        # every digit: new input, voltages and traces back to zero, settling restarts
+        vis.run_regularly("x = digits(t, i)\nu_g1 = 0", dt=p.t_digit, when="start",
+                          name="visible_next_digit")
+        h1.run_regularly("t_start = t\nv = 0\ni_data = 0\ni_recon = 0\ni_td = 0",
+                         dt=p.t_digit, when="start", name="h1_next_digit")
+        h2.run_regularly("t_start = t\nv = 0\ni_data = 0\ni_recon = 0", dt=p.t_digit,
+                         when="start", name="h2_next_digit")
+
+        f1 = _weight_tied(vis, h1, "f1", gain_unit)
+        f2 = _weight_tied(h1, h2, "f2", gain_h1)
+        g1 = b2.Synapses(h1, vis, model="w : 1", on_pre="u_g1_post += w * gain",
+                         namespace={"gain": gain_h1}, name="g1")
+        g2 = b2.Synapses(h2, h1, model="w : 1", on_pre="i_td_post += w * gain",
+                         namespace={"gain": gain_unit}, name="g2")
+        for syn, name in ((f1, "f1"), (f2, "f2"), (g1, "g1"), (g2, "g2")):
+            n_in, n_out = model.weights[name].shape
+            _connect_all(syn, n_in, n_out)
+            syn.w = model.weights[name].astype(np.float64).ravel()
+
+        mon_h1 = b2.StateMonitor(h1, "v", record=True, dt=p.step_time, name="v_h1")
+        mon_h2 = b2.StateMonitor(h2, "v", record=True, dt=p.step_time, name="v_h2")
+        objects = [vis, h1, h2, f1, f2, g1, g2, mon_h1, mon_h2]
+        spikes = {}
+        if record_spikes:
+            spikes = {g.name: b2.SpikeMonitor(g, name=f"spikes_{g.name}")
+                      for g in (vis, h1, h2)}
+            objects += list(spikes.values())
+
+        def collect() -> dict[str, np.ndarray]:
+            out = {"v_h1": np.asarray(mon_h1.v).T, "v_h2": np.asarray(mon_h2.v).T}
+            for name, mon in spikes.items():
+                out[f"spike_i_{name}"] = np.asarray(mon.i)
+                out[f"spike_t_{name}"] = np.asarray(mon.t / b2.second)
+            return out
+
+        return backend.Simulation(objects, {"digits": stimulus}, collect)
+
+    return build
+
+
+@dataclasses.dataclass
+class SpikingInference:
+    """What :func:`run_inference` returns.
+
+    Attributes
+    ----------
+    h1, h2
+        Read-out voltages at the start (index 0, the end of settling) and after each
+        INFERENCE step: shapes (n_digits, n_steps + 1, 1000) and (n_digits, n_steps + 1, 100).
+    log_p
+        log p(x, h) of those voltages under the rate model, (n_digits, n_steps + 1), nats.
+    spikes
+        ``{population: (neuron indices, spike times in s)}`` over the whole run.
+    params
+        The parameters used; the digit k occupies [k·t_digit, (k + 1)·t_digit).
+    info
+        Device, wall, build and run times (:class:`stdpsim.backend.RunInfo`).
+    """
+
+    h1: np.ndarray
+    h2: np.ndarray
+    log_p: np.ndarray
+    spikes: dict[str, tuple[np.ndarray, np.ndarray]]
+    params: SpikingParameters
+    info: backend.RunInfo
+
+
+def check_model(model: RateModel) -> None:
+    """The spiking network needs the rate model's layer chain; clear error otherwise."""
+    shapes = {k: w.shape for k, w in model.weights.items()}
+    need = {"f1", "f2", "g2", "g1"}
+    if set(shapes) != need:
+        raise ValueError(f"model needs layers {sorted(need)}, has {sorted(shapes)}")
+    (n_x, n_1), (n_1b, n_2) = shapes["f1"], shapes["f2"]
+    if n_1b != n_1 or shapes["g2"] != (n_2, n_1) or shapes["g1"] != (n_1, n_x):
+        raise ValueError(f"layer shapes do not chain (x→h1→h2 and back): {shapes}")
+
+
+def run_inference(model: RateModel, x: np.ndarray, params: SpikingParameters | None = None,
+                  *, device: str | None = "auto", seed: int = 0,
+                  record_spikes: bool = True) -> SpikingInference:
+    """Spiking INFERENCE on every row of ``x`` (shape (K, 784), values in [0, 1]) in one
+    simulation; see the module docstring.  Returns voltages, log p(x, h) and spikes."""
+    params = params or SpikingParameters()
+    check_model(model)
+    x = np.asarray(x, dtype=np.float64)
+    n_vis = model.weights["f1"].shape[0]
+    if x.ndim != 2 or x.shape[1] != n_vis or x.shape[0] < 1:
+        raise ValueError(f"x must have shape (K ≥ 1, {n_vis}), got {x.shape}")
+    if not np.all(np.isfinite(x)) or x.min() < 0 or x.max() > 1:
+        raise ValueError("x must hold finite pixel values in [0, 1]")
+    k = x.shape[0]
+    build = network_builder(model, k, params, record_spikes)
+    res, info = backend.simulate(build, {"digits": x}, k * params.t_digit, device=device,
+                                 dt=params.dt, seed=seed)
+    per, first = params.steps_per_digit(), params.settle_steps()
+    keep = first + np.arange(params.n_steps + 1)
+    h1 = res["v_h1"].reshape(k, per, -1)[:, keep].astype(np.float32)
+    h2 = res["v_h2"].reshape(k, per, -1)[:, keep].astype(np.float32)
+    log_p = np.stack([log_joint(model, x.astype(np.float32), h1[:, s], h2[:, s])
+                      for s in range(params.n_steps + 1)], axis=1)
+    spikes = {name: (res[f"spike_i_{name}"], res[f"spike_t_{name}"])
+              for name in ("visible", "h1", "h2") if f"spike_i_{name}" in res}
+    return SpikingInference(h1, h2, log_p, spikes, params, info)
