@@ -363,16 +363,39 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
 @click.option("--out-dir", type=click.Path(file_okay=False), default="figures",
               show_default=True, help="Where fig4_inference_loglik.png/.json go.")
 @_card_option
+@click.option("--spiking", is_flag=True,
+              help="Spiking INFERENCE in Brian2 on the first --digits test digits, in one "
+                   "simulation, beside the rate model (spiking_inference.png/.json, spikes in "
+                   "spiking_inference_spikes.npz).")
+@click.option("--digits", type=int, default=100, show_default=True,
+              help="Test digits for --spiking.")
+@click.option("--r-max", type=float, default=None,
+              help="--spiking: top firing rate in Hz [default: 8000].")
+@click.option("--tau", type=float, default=None,
+              help="--spiking: membrane time constant in ms; one step lasts 0.1·tau "
+                   "[default: 20].")
+@click.option("--tau-syn", type=float, default=None,
+              help="--spiking: synaptic trace time constant in ms [default: 1].")
+@_device_option
+@click.option("--seed", type=int, default=0, show_default=True, help="--spiking: noise seed.")
 def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: int | None,
-              n_traces: int, out_dir: str, update_card: bool) -> None:
-    """log p(x, h) along INFERENCE on the test set (the paper's Figure 4).
+              n_traces: int, out_dir: str, update_card: bool, spiking: bool, digits: int,
+              r_max: float | None, tau: float | None, tau_syn: float | None, device: str,
+              seed: int) -> None:
+    """log p(x, h) along INFERENCE on the test set (the paper's Figure 4), or with
+    --spiking along spiking INFERENCE, with the rasters of every population.
 
-    Example: stdpsim infer --data ../shared/data/mnist
+    Examples: stdpsim infer --data ../shared/data/mnist;
+    stdpsim infer --spiking --digits 1000 --data ../shared/data/mnist
     """
     from . import evaluation, plotting, rate_model
 
     if n_steps < 1:
         raise ValueError(f"--n-steps must be at least 1, got {n_steps}")
+    if spiking:
+        _infer_spiking(model_path, data_path, n_steps, digits, r_max, tau, tau_syn, device,
+                       seed, Path(out_dir))
+        return
     model = rate_model.load_model(model_path)
     x = _test_images(data_path, n_images, minimum=2)  # a standard error needs two
     lp = rate_model.inference_log_joint(model, x, n_steps)
@@ -397,6 +420,60 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
             "n_images": results["n_images"], "start": results["mean"][0],
             "end": results["mean"][-1], "rises_every_step": results["rises_every_step"],
             "smallest_step": rise["smallest_step"]})
+
+
+def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits: int,
+                   r_max: float | None, tau: float | None, tau_syn: float | None,
+                   device: str, seed: int, out: Path) -> None:
+    """``stdpsim infer --spiking``: run, compare with the rate model, save, plot."""
+    from brian2 import Hz, ms
+
+    from . import plotting, rate_model, spiking_network
+
+    chosen = {"r_max": (r_max, Hz), "tau": (tau, ms), "tau_syn": (tau_syn, ms)}
+    params = spiking_network.SpikingParameters(
+        n_steps=n_steps, **{k: v * unit for k, (v, unit) in chosen.items() if v is not None})
+    model = rate_model.load_model(model_path)
+    spiking_network.check_model(model)
+    x, _ = load_mnist("test", data_path)
+    if not 1 <= digits <= x.shape[0]:
+        raise ValueError(f"--digits must be in 1..{x.shape[0]}, got {digits}")
+    x = x[:digits]
+    summary = spiking_network.parameters_summary(params)
+    _info(f"infer --spiking: {digits} test digits, {digits * summary['t_digit_ms']:.0f} ms of "
+          f"biological time on {backend.resolve_device(device)} (r_max "
+          f"{summary['r_max_hz']:g} Hz, tau {summary['tau_ms']:g} ms)")
+    result = spiking_network.run_inference(model, x, params, device=device, seed=seed)
+    comparison = spiking_network.compare_with_rate(result, model, x)
+    info = result.info
+    biological_s = digits * summary["t_digit_ms"] / 1000
+    results = {"model": str(model_path), "device": info.device, "seed": seed,
+               "n_digits": digits, "params": summary, "t_digit_ms": summary["t_digit_ms"],
+               "t_settle_ms": summary["t_settle_ms"], "step_ms": summary["step_ms"],
+               **comparison,
+               "spike_counts": {k: int(v[0].size) for k, v in result.spikes.items()},
+               "timing": {"wall_s": info.wall_s, "build_s": info.build_s, "run_s": info.run_s,
+                          "cached_build": info.cached, "biological_s": biological_s,
+                          "run_s_per_biological_s": info.run_s / biological_s}}
+    out.mkdir(parents=True, exist_ok=True)
+    spikes = {}
+    for name, (i, t) in result.spikes.items():
+        spikes[f"{name}_i"] = i.astype(np.int32)
+        spikes[f"{name}_t_ms"] = (t * 1000).astype(np.float32)
+    spikes_path = out / "spiking_inference_spikes.npz"
+    np.savez_compressed(spikes_path, **spikes)
+    write_json(out / "spiking_inference.json", results)
+    with np.load(spikes_path) as saved:
+        plotting.plot_spiking_inference(read_json(out / "spiking_inference.json"),
+                                        dict(saved), out / "spiking_inference.png")
+    sp, rt = comparison["spiking"]["mean"], comparison["rate"]["mean"]
+    click.echo(f"spiking log p(x,h): {sp[0]:.1f} -> {sp[-1]:.1f} nats over {n_steps} steps "
+               f"({digits} test digits; rate model {rt[0]:.1f} -> {rt[-1]:.1f}); correlation "
+               f"with the rate trajectory h1 {comparison['corr_h1']:.3f}, h2 "
+               f"{comparison['corr_h2']:.3f}")
+    click.echo(f"{biological_s:.2f} s of biological time: run {info.run_s:.1f} s, build "
+               f"{info.build_s:.1f} s ({'cached' if info.cached else 'compiled'})")
+    click.echo(f"wrote {out / 'spiking_inference.png'}, .json and {spikes_path.name}")
 
 
 @cli.command("inpaint")

@@ -218,3 +218,54 @@ def plot_inpainting(original: np.ndarray, corrupted: np.ndarray, filled: np.ndar
         axes[0].set_title(title, fontsize=9)
     fig.subplots_adjust(hspace=0.05)
     return _save(fig, path)
+
+
+def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, np.ndarray],
+                           path: str | Path, *, n_show: int = 2, max_neurons: int = 100
+                           ) -> Path:
+    """Rasters of every population for the first ``n_show`` digits (at most ``max_neurons``
+    evenly spaced neurons each), and log p(x, h) along spiking INFERENCE beside the rate
+    model's on the same digits.
+
+    ``results`` is what ``stdpsim infer --spiking`` writes (``t_digit_ms``, ``t_settle_ms``,
+    ``step_ms``, ``n_digits`` and ``spiking``/``rate`` with ``mean`` and ``sem`` per step);
+    ``spikes`` holds ``<population>_i`` (neuron indices) and ``<population>_t_ms``.
+    """
+    populations = [p for p in ("visible", "h1", "h2") if f"{p}_i" in spikes]
+    t_digit = float(results["t_digit_ms"])
+    n_show = max(1, min(n_show, int(results["n_digits"])))
+    t_end = n_show * t_digit
+    fig = plt.figure(figsize=(11, 5.5))
+    grid = fig.add_gridspec(len(populations), 2, width_ratios=(1.5, 1), wspace=0.25)
+    for row, pop in enumerate(populations):
+        ax = fig.add_subplot(grid[row, 0])
+        i, t = np.asarray(spikes[f"{pop}_i"]), np.asarray(spikes[f"{pop}_t_ms"])
+        n = int(i.max()) + 1 if i.size else 1
+        stride = max(1, -(-n // max_neurons))
+        sel = (t < t_end) & (i % stride == 0)
+        ax.plot(t[sel], i[sel] // stride, "|", color="k", ms=1.2, mew=0.3)
+        ax.set_ylim(-1, -(-n // stride))
+        for k in range(n_show):
+            start = k * t_digit
+            ax.axvspan(start, start + float(results["t_settle_ms"]), color="C1", alpha=0.12,
+                       lw=0)
+        ax.set_xlim(0, t_end)
+        ax.set_ylabel(f"{pop}\nevery {stride}th" if stride > 1 else pop, fontsize=8)
+        if row == 0:
+            ax.set_title(f"a  spikes, first {n_show} digits (shaded: feed-forward settling; "
+                         f"top rate {results['params']['r_max_hz']:g} Hz)", fontsize=9)
+        if row < len(populations) - 1:
+            ax.set_xticklabels([])
+        else:
+            ax.set_xlabel("time (ms)")
+    ax = fig.add_subplot(grid[:, 1])
+    for key, colour, label in (("rate", "C0", "rate model"), ("spiking", "C3", "spiking")):
+        mean, sem = np.asarray(results[key]["mean"]), np.asarray(results[key]["sem"])
+        steps = np.arange(mean.size)
+        ax.fill_between(steps, mean - sem, mean + sem, color=colour, alpha=0.25, lw=0)
+        ax.plot(steps, mean, "o-", color=colour, ms=3, label=label)
+    ax.set(xlabel=f"INFERENCE step ({results['step_ms']:g} ms each)",
+           ylabel="log p(x, h) (nats)")
+    ax.set_title(f"b  mean ± s.e. over {results['n_digits']} test digits", fontsize=9)
+    ax.legend(fontsize=8)
+    return _save(fig, path)

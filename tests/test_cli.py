@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from stdpsim import runs
+from stdpsim import rate_model, runs
 from stdpsim.cli import main
 
 
@@ -90,8 +90,6 @@ def test_rate_model_commands_bad_input(capsys, tmp_path):
 
 
 def test_generate_writes_samples_in_unit_range(capsys, tmp_path):
-    from stdpsim import rate_model
-
     path = rate_model.save_model(rate_model.init_model(np.random.default_rng(0)),
                                  tmp_path / "m.npz")
     code, _, err = run_cli(capsys, "generate", "--model", str(path), "--n", "0",
@@ -175,3 +173,47 @@ def test_rate_commands_reject_bad_values(capsys, args, text):
 def test_image_counts_are_checked(capsys, args, text):
     code, _, err = run_cli(capsys, *args)
     assert_one_line_error(code, err, text)
+
+
+@pytest.mark.parametrize("args, text", [
+    (["infer", "--spiking", "--r-max", "0"], "r_max must be positive"),
+    (["infer", "--spiking", "--tau", "-2"], "tau must be positive"),
+    (["infer", "--spiking", "--tau-syn", "0"], "tau_syn must be positive"),
+])
+def test_spiking_infer_rejects_bad_parameters(capsys, args, text):
+    code, _, err = run_cli(capsys, *args)
+    assert_one_line_error(code, err, text)
+
+
+def test_spiking_infer_rejects_a_model_of_the_wrong_shape(capsys, tmp_path):
+    tiny = {"f1": (784, 50, "softplus"), "f2": (50, 10, "sigmoid"),
+            "g2": (10, 50, "linear"), "g1": (50, 784, "sigmoid")}
+    path = rate_model.save_model(rate_model.init_model(np.random.default_rng(0), tiny),
+                                 tmp_path / "small.npz")
+    code, _, err = run_cli(capsys, "infer", "--spiking", "--model", str(path))
+    assert_one_line_error(code, err, "shape")
+
+
+@needs_mnist
+@pytest.mark.parametrize("digits", ["0", "10001"])
+def test_spiking_infer_checks_the_digit_count(capsys, digits):
+    code, _, err = run_cli(capsys, "infer", "--spiking", "--digits", digits)
+    assert_one_line_error(code, err, f"--digits must be in 1..10000, got {digits}")
+
+
+@needs_mnist
+def test_spiking_infer_saves_and_plots_rasters(capsys, tmp_path):
+    code, out, err = run_cli(capsys, "infer", "--spiking", "--digits", "3", "--n-steps", "4",
+                             "--out-dir", str(tmp_path))
+    assert code == 0, err
+    res = runs.read_json(tmp_path / "spiking_inference.json")
+    assert res["n_digits"] == 3 and len(res["spiking"]["mean"]) == len(res["rate"]["mean"]) == 5
+    assert -1.0 <= res["corr_h1"] <= 1.0 and res["corr_h1"] > 0.5
+    with np.load(tmp_path / "spiking_inference_spikes.npz") as spikes:
+        for pop, n in (("visible", 784), ("h1", 1000), ("h2", 100)):
+            i, t = spikes[f"{pop}_i"], spikes[f"{pop}_t_ms"]
+            assert i.size == t.size == res["spike_counts"][pop] > 0
+            assert 0 <= i.min() and i.max() < n
+            assert 0 <= t.min() and t.max() < 3 * res["t_digit_ms"]
+    assert (tmp_path / "spiking_inference.png").stat().st_size > 20_000
+    assert "spiking log p(x,h)" in out
