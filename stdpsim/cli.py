@@ -365,8 +365,8 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
 @_card_option
 @click.option("--spiking", is_flag=True,
               help="Spiking INFERENCE in Brian2 on the first --digits test digits, in one "
-                   "simulation, beside the rate model (spiking_inference.png/.json, spikes in "
-                   "spiking_inference_spikes.npz).")
+                   "simulation, beside the rate model (spiking_inference.png/.json; spikes of "
+                   "the first 2 digits in spiking_inference_spikes.npz).")
 @click.option("--digits", type=int, default=100, show_default=True,
               help="Test digits for --spiking.")
 @click.option("--r-max", type=float, default=None,
@@ -422,6 +422,10 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
             "smallest_step": rise["smallest_step"]})
 
 
+RASTER_DIGITS = 2
+"""``infer --spiking`` records the spikes of this many digits (the rasters), counts the rest."""
+
+
 def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits: int,
                    r_max: float | None, tau: float | None, tau_syn: float | None,
                    device: str, seed: int, out: Path) -> None:
@@ -443,7 +447,13 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
     _info(f"infer --spiking: {digits} test digits, {digits * summary['t_digit_ms']:.0f} ms of "
           f"biological time on {backend.resolve_device(device)} (r_max "
           f"{summary['r_max_hz']:g} Hz, tau {summary['tau_ms']:g} ms)")
-    result = spiking_network.run_inference(model, x, params, device=device, seed=seed)
+    # every spike of a long run would take gigabytes: count them, and record the rasters in
+    # a second, short run of the first digits (same network and seed)
+    result = spiking_network.run_inference(model, x, params, device=device, seed=seed,
+                                           record_spikes=False)
+    n_raster = min(RASTER_DIGITS, digits)
+    raster = spiking_network.run_inference(model, x[:n_raster], params, device=device,
+                                           seed=seed, record_spikes=True)
     comparison = spiking_network.compare_with_rate(result, model, x)
     info = result.info
     biological_s = digits * summary["t_digit_ms"] / 1000
@@ -451,13 +461,16 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
                "n_digits": digits, "params": summary, "t_digit_ms": summary["t_digit_ms"],
                "t_settle_ms": summary["t_settle_ms"], "step_ms": summary["step_ms"],
                **comparison,
-               "spike_counts": {k: int(v[0].size) for k, v in result.spikes.items()},
+               "events": result.events,
+               "raster": {"n_digits": n_raster,
+                          "spike_counts": {k: int(v[0].size) for k, v in raster.spikes.items()}},
                "timing": {"wall_s": info.wall_s, "build_s": info.build_s, "run_s": info.run_s,
                           "cached_build": info.cached, "biological_s": biological_s,
-                          "run_s_per_biological_s": info.run_s / biological_s}}
+                          "run_s_per_biological_s": info.run_s / biological_s,
+                          "synaptic_events_per_s": result.events["synaptic"] / info.run_s}}
     out.mkdir(parents=True, exist_ok=True)
     spikes = {}
-    for name, (i, t) in result.spikes.items():
+    for name, (i, t) in raster.spikes.items():
         spikes[f"{name}_i"] = i.astype(np.int32)
         spikes[f"{name}_t_ms"] = (t * 1000).astype(np.float32)
     spikes_path = out / "spiking_inference_spikes.npz"
@@ -471,8 +484,9 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
                f"({digits} test digits; rate model {rt[0]:.1f} -> {rt[-1]:.1f}); correlation "
                f"with the rate trajectory h1 {comparison['corr_h1']:.3f}, h2 "
                f"{comparison['corr_h2']:.3f}")
-    click.echo(f"{biological_s:.2f} s of biological time: run {info.run_s:.1f} s, build "
-               f"{info.build_s:.1f} s ({'cached' if info.cached else 'compiled'})")
+    click.echo(f"{biological_s:.2f} s of biological time: run {info.run_s:.1f} s "
+               f"({result.events['synaptic'] / info.run_s / 1e6:.0f} M synaptic events/s), "
+               f"build {info.build_s:.1f} s ({'cached' if info.cached else 'compiled'})")
     click.echo(f"wrote {out / 'spiking_inference.png'}, .json and {spikes_path.name}")
 
 

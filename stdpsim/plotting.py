@@ -228,12 +228,14 @@ def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, np.ndarray
     model's on the same digits.
 
     ``results`` is what ``stdpsim infer --spiking`` writes (``t_digit_ms``, ``t_settle_ms``,
-    ``step_ms``, ``n_digits`` and ``spiking``/``rate`` with ``mean`` and ``sem`` per step);
-    ``spikes`` holds ``<population>_i`` (neuron indices) and ``<population>_t_ms``.
+    ``step_ms``, ``n_digits``, ``raster.n_digits`` (digits whose spikes were recorded) and
+    ``spiking``/``rate`` with ``mean`` and ``sem`` per step); ``spikes`` holds
+    ``<population>_i`` (neuron indices) and ``<population>_t_ms``.
     """
     populations = [p for p in ("visible", "h1", "h2") if f"{p}_i" in spikes]
     t_digit = float(results["t_digit_ms"])
-    n_show = max(1, min(n_show, int(results["n_digits"])))
+    recorded = int(results.get("raster", {}).get("n_digits", results["n_digits"]))
+    n_show = max(1, min(n_show, recorded))
     t_end = n_show * t_digit
     fig = plt.figure(figsize=(11, 5.5))
     grid = fig.add_gridspec(len(populations), 2, width_ratios=(1.5, 1), wspace=0.25)
@@ -268,4 +270,43 @@ def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, np.ndarray
            ylabel="log p(x, h) (nats)")
     ax.set_title(f"b  mean ± s.e. over {results['n_digits']} test digits", fontsize=9)
     ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_spiking_fidelity(results: dict[str, Any], path: str | Path) -> Path:
+    """How closely spiking INFERENCE follows the rate model's, against r_max, one line per τ:
+    correlation of the h1 and h2 trajectories (a), and the log p(x, h) gain over the
+    inference period (b).  ``results`` is what ``experiments/spiking_vs_rate.py`` writes."""
+    rows = results["rows"]
+    taus = sorted({r["tau_ms"] for r in rows})
+    fig, (ax_c, ax_g) = plt.subplots(1, 2, figsize=(10, 3.8))
+    paper = results.get("paper_corruption", {}).get("r_max_hz_at_h2_0.5")
+    for k, tau in enumerate(taus):
+        sel = sorted((r for r in rows if r["tau_ms"] == tau), key=lambda r: r["r_max_hz"])
+        r_max = [r["r_max_hz"] for r in sel]
+        colour = f"C{k}"
+        ax_c.plot(r_max, [r["corr_h2"] for r in sel], "o-", color=colour, ms=3,
+                  label=f"h2, τ = {tau:g} ms")
+        ax_c.plot(r_max, [r["corr_h1"] for r in sel], "s--", color=colour, ms=3, lw=0.8,
+                  label=f"h1, τ = {tau:g} ms")
+        ax_g.plot(r_max, [r["log_p_gain_spiking"] for r in sel], "o-", color=colour, ms=3,
+                  label=f"spiking, τ = {tau:g} ms")
+    if rows:
+        ax_g.axhline(rows[0]["log_p_gain_rate"], color="k", lw=1, label="rate model")
+    ax_c.axhline(0.95, color="0.5", lw=0.8, ls=":")
+    ax_g.axhline(0, color="0.5", lw=0.5)
+    for ax in (ax_c, ax_g):
+        ax.set_xscale("log")
+        ax.set_xlabel("r_max (Hz)")
+        if paper:
+            ax.axvline(paper, color="C3", lw=0.8, ls=":")
+    ax_c.set(ylabel="correlation with the rate trajectory",
+             title=f"a  trajectories, {results['n_digits']} test digits")
+    ax_g.set(ylabel="log p(x, h): end − start (nats)", title="b  log p gain over 20 steps")
+    ax_c.legend(fontsize=7, ncol=2, loc="lower right")
+    ax_g.legend(fontsize=7, loc="lower right")
+    if paper:
+        ax_c.text(paper, ax_c.get_ylim()[1], " noise of the paper's\n 3-Bernoulli corruption",
+                  color="C3", fontsize=7, va="top")
+    fig.tight_layout()
     return _save(fig, path)

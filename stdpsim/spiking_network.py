@@ -265,18 +265,23 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
 
         mon_h1 = b2.StateMonitor(h1, "v", record=True, dt=p.step_time, name="v_h1")
         mon_h2 = b2.StateMonitor(h2, "v", record=True, dt=p.step_time, name="v_h2")
-        objects = [vis, h1, h2, f1, f2, g1, g2, mon_h1, mon_h2]
-        spikes = {}
-        if record_spikes:
-            spikes = {g.name: b2.SpikeMonitor(g, name=f"spikes_{g.name}")
-                      for g in (vis, h1, h2)}
-            objects += list(spikes.values())
+        # spikes (all of them, or only their count) and reconstruction events (count)
+        spikes = {g.name: b2.SpikeMonitor(g, record=record_spikes, name=f"spikes_{g.name}")
+                  for g in (vis, h1, h2)}
+        recons = {g.name: b2.EventMonitor(g, "recon", record=False, name=f"recon_{g.name}")
+                  for g in (vis, h1)}
+        objects = [vis, h1, h2, f1, f2, g1, g2, mon_h1, mon_h2, *spikes.values(),
+                   *recons.values()]
 
         def collect() -> dict[str, np.ndarray]:
             out = {"v_h1": np.asarray(mon_h1.v).T, "v_h2": np.asarray(mon_h2.v).T}
             for name, mon in spikes.items():
-                out[f"spike_i_{name}"] = np.asarray(mon.i)
-                out[f"spike_t_{name}"] = np.asarray(mon.t / b2.second)
+                out[f"n_spikes_{name}"] = np.asarray(mon.num_spikes)
+                if record_spikes:
+                    out[f"spike_i_{name}"] = np.asarray(mon.i)
+                    out[f"spike_t_{name}"] = np.asarray(mon.t / b2.second)
+            for name, mon in recons.items():
+                out[f"n_recon_{name}"] = np.asarray(mon.num_events)
             return out
 
         return backend.Simulation(objects, {"digits": stimulus}, collect)
@@ -296,7 +301,12 @@ class SpikingInference:
     log_p
         log p(x, h) of those voltages under the rate model, (n_digits, n_steps + 1), nats.
     spikes
-        ``{population: (neuron indices, spike times in s)}`` over the whole run.
+        ``{population: (neuron indices, spike times in s)}`` over the whole run (empty
+        unless spikes were recorded).
+    events
+        Event counts over the whole run: ``spikes_<population>``, ``recon_visible``,
+        ``recon_h1``, and ``synaptic``, the synaptic updates they caused (each event times
+        the fan-out of the pathways it drives).
     params
         The parameters used; the digit k occupies [k·t_digit, (k + 1)·t_digit).
     info
@@ -307,6 +317,7 @@ class SpikingInference:
     h2: np.ndarray
     log_p: np.ndarray
     spikes: dict[str, tuple[np.ndarray, np.ndarray]]
+    events: dict[str, int]
     params: SpikingParameters
     info: backend.RunInfo
 
@@ -347,7 +358,21 @@ def run_inference(model: RateModel, x: np.ndarray, params: SpikingParameters | N
                       for s in range(params.n_steps + 1)], axis=1)
     spikes = {name: (res[f"spike_i_{name}"], res[f"spike_t_{name}"])
               for name in ("visible", "h1", "h2") if f"spike_i_{name}" in res}
-    return SpikingInference(h1, h2, log_p, spikes, params, info)
+    events = {f"spikes_{n}": int(res[f"n_spikes_{n}"]) for n in ("visible", "h1", "h2")}
+    events.update({f"recon_{n}": int(res[f"n_recon_{n}"]) for n in ("visible", "h1")})
+    events["synaptic"] = synaptic_events(events, model)
+    return SpikingInference(h1, h2, log_p, spikes, events, params, info)
+
+
+def synaptic_events(events: dict[str, int], model: RateModel) -> int:
+    """Synaptic updates caused by the counted events: visible spikes and reconstruction events
+    drive f1 (n_h1 targets each), h1 spikes drive f2 and g1 (n_h2 + n_visible), h1
+    reconstruction events drive f2 (n_h2), h2 spikes drive g2 (n_h1)."""
+    n_vis, n_h1 = model.weights["f1"].shape
+    n_h2 = model.weights["f2"].shape[1]
+    return ((events["spikes_visible"] + events["recon_visible"]) * n_h1
+            + events["spikes_h1"] * (n_h2 + n_vis) + events["recon_h1"] * n_h2
+            + events["spikes_h2"] * n_h1)
 
 
 def parameters_summary(params: SpikingParameters) -> dict[str, float]:
@@ -389,3 +414,16 @@ def compare_with_rate(result: SpikingInference, model: RateModel, x: np.ndarray
                     "share_rising": float(np.mean(lp[:, -1] > lp[:, 0]))}
     return out
 
+
+
+def bernoulli_equivalent_r_max(tau_syn: Any, n_draws: int = 3, h: float = 0.5) -> Any:
+    """The top rate at which a spike train reads out like the paper's corruption.
+
+    A unit firing Poisson spikes at r_max·h, read through a trace of time constant
+    ``tau_syn`` and gain 1/(r_max·τ_syn), has mean h and variance h/(2·r_max·τ_syn)
+    (Campbell's theorem); the mean of ``n_draws`` Bernoulli(h) draws has variance
+    h(1 − h)/n_draws.  They match at r_max = n_draws / (2 (1 − h) τ_syn).
+    """
+    if not 0 <= h < 1 or n_draws < 1:
+        raise ValueError("need 0 ≤ h < 1 and n_draws ≥ 1")
+    return n_draws / (2.0 * (1.0 - h) * tau_syn)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.signal import lfilter
 
 brian2 = pytest.importorskip("brian2")
 from brian2 import Hz, ms, us  # noqa: E402
@@ -97,3 +98,31 @@ def test_parameters_and_inputs_get_clear_errors():
     bad.weights["g1"] = np.zeros((2, 1), np.float32)
     with pytest.raises(ValueError, match="do not chain"):
         sn.check_model(bad)
+
+
+def test_bernoulli_equivalent_rate_matches_simulated_shot_noise():
+    """At the returned r_max, an exponential spike trace (simulated here with numpy) has the
+    variance of the mean of 3 Bernoulli(h) draws."""
+    tau_syn, h = 1e-3, 0.3
+    r_max = float(sn.bernoulli_equivalent_r_max(tau_syn * brian2.second, 3, h) / Hz)
+    assert r_max == pytest.approx(3 / (2 * (1 - h) * tau_syn))
+    rng = np.random.default_rng(0)
+    dt, n = 2e-6, 2_000_000
+    spikes = (rng.random(n) < r_max * h * dt).astype(float)
+    # each spike adds the gain, which then decays with τ_syn: an IIR filter of the train
+    trace = lfilter([1 / (r_max * tau_syn)], [1.0, -np.exp(-dt / tau_syn)], spikes)
+    burn = int(10 * tau_syn / dt)
+    assert trace[burn:].mean() == pytest.approx(h, rel=0.02)
+    assert trace[burn:].var() == pytest.approx(h * (1 - h) / 3, rel=0.05)
+    with pytest.raises(ValueError):
+        sn.bernoulli_equivalent_r_max(tau_syn * brian2.second, 3, 1.0)
+
+
+def test_synaptic_event_count_by_hand():
+    layers = {"f1": (5, 4, "softplus"), "f2": (4, 3, "sigmoid"), "g2": (3, 4, "linear"),
+              "g1": (4, 5, "sigmoid")}
+    m = rm.init_model(np.random.default_rng(0), layers)
+    events = {"spikes_visible": 10, "recon_visible": 7, "spikes_h1": 6, "recon_h1": 2,
+              "spikes_h2": 3}
+    # f1: (10 + 7) × 4; h1 spikes: 6 × (3 + 5); h1 recon: 2 × 3; g2: 3 × 4
+    assert sn.synaptic_events(events, m) == 68 + 48 + 6 + 12

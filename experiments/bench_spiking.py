@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Benchmark: spiking INFERENCE throughput, against a plain LIF network of the same size and
+against Brian2's numpy target on the same workload, all in one run.
+
+1. the plain 784 → 1000 → 100 LIF network with feedback (984,000 synapses,
+   :mod:`stdpsim.bench_networks`), 1 s of biological time, cpp_standalone;
+2. spiking INFERENCE (:mod:`stdpsim.spiking_network`, default parameters) on ``--digits``
+   test digits in one compiled simulation, cpp_standalone;
+3. the same spiking INFERENCE on ``--numpy-digits`` digits, once with cpp_standalone and once
+   with the numpy target: the ratio of their run times.
+
+Reported: run time (simulation only; compilation separately), real-time factor (run time per
+second of biological time), synaptic events per second (events × fan-out / run time), and
+the throughput of (2) as a share of (1).  Writes ``figures/bench_spiking.json``.
+
+    python experiments/bench_spiking.py [--data DIR] [--digits 100] [--numpy-digits 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+from pathlib import Path
+
+from brian2 import second
+
+from stdpsim import backend, bench_networks, rate_model, spiking_network
+from stdpsim.data import load_mnist
+from stdpsim.runs import write_json
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def spiking_row(model, x, device: str) -> dict:
+    params = spiking_network.SpikingParameters()
+    res = spiking_network.run_inference(model, x, params, device=device, record_spikes=False)
+    bio = float(x.shape[0] * params.t_digit / second)
+    return {"device": device, "n_digits": int(x.shape[0]), "biological_s": bio,
+            "run_s": res.info.run_s, "build_s": res.info.build_s,
+            "cached_build": res.info.cached, "realtime_factor": res.info.run_s / bio,
+            "synaptic_events": res.events["synaptic"],
+            "synaptic_events_per_s": res.events["synaptic"] / res.info.run_s,
+            "events": res.events}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
+    ap.add_argument("--model", default=str(ROOT / "models" / "rate_mnist.npz"))
+    ap.add_argument("--digits", type=int, default=100)
+    ap.add_argument("--numpy-digits", type=int, default=2)
+    ap.add_argument("--out", default=str(ROOT / "figures" / "bench_spiking.json"))
+    args = ap.parse_args()
+
+    model = rate_model.load_model(args.model)
+    x_all = load_mnist("test", args.data)[0]
+    results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()}}
+
+    res, info = backend.simulate(bench_networks.plain_lif_builder(), {}, 1 * second,
+                                 device="cpp_standalone")
+    ref = {"biological_s": 1.0, "run_s": info.run_s, "build_s": info.build_s,
+           "realtime_factor": info.run_s, "synaptic_events": int(res["synaptic"]),
+           "synaptic_events_per_s": float(res["synaptic"]) / info.run_s,
+           "spikes": {k[7:]: int(v) for k, v in res.items() if k.startswith("spikes_")}}
+    results["plain_lif_reference"] = ref
+    print(f"plain LIF 784-1000-100 with feedback: 1 s in {info.run_s:.2f} s, "
+          f"{ref['synaptic_events_per_s'] / 1e6:.0f} M synaptic events/s", flush=True)
+
+    row = spiking_row(model, x_all[:args.digits], "cpp_standalone")
+    results["spiking_inference"] = row
+    share = row["synaptic_events_per_s"] / ref["synaptic_events_per_s"]
+    results["throughput_share_of_reference"] = share
+    print(f"spiking INFERENCE, {row['n_digits']} digits ({row['biological_s']:.1f} s): run "
+          f"{row['run_s']:.1f} s, {row['synaptic_events_per_s'] / 1e6:.0f} M synaptic "
+          f"events/s = {100 * share:.0f} % of the plain LIF network", flush=True)
+
+    small = x_all[:args.numpy_digits]
+    cpp, npy = spiking_row(model, small, "cpp_standalone"), spiking_row(model, small, "numpy")
+    results["same_workload"] = {"cpp_standalone": cpp, "numpy": npy,
+                                "numpy_over_cpp_run_time": npy["run_s"] / cpp["run_s"]}
+    print(f"{args.numpy_digits} digits: cpp_standalone run {cpp['run_s']:.2f} s, numpy "
+          f"{npy['run_s']:.2f} s → {npy['run_s'] / cpp['run_s']:.1f}×", flush=True)
+    write_json(args.out, results)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

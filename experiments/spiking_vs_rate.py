@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Fidelity study: spiking INFERENCE against the rate model's, over a grid of r_max and τ.
+
+For every (r_max, τ) the same test digits run through spiking INFERENCE
+(:func:`stdpsim.spiking_network.run_inference`, one compiled simulation per setting) and
+through the rate model; recorded per setting: the correlation and mean squared difference
+of the h1 and h2 trajectories (all digits, steps and units; also of their change since the
+start), and the log p(x, h) gain over the 20 steps of both.  Each finished setting is saved
+at once, so a stopped run continues where it stopped.
+
+Which setting is the paper's spike-like corruption (h̃2 = mean of 3 Bernoulli(h2) draws,
+variance h2(1 − h2)/3)?  A unit firing Poisson spikes at r_max·h2, read through a trace of
+time constant τ_syn and gain 1/(r_max·τ_syn), has mean h2 and variance h2/(2·r_max·τ_syn)
+(Campbell's theorem).  The two variances match at r_max·τ_syn = 3/(2(1 − h2)): 3 at
+h2 = 0.5, i.e. r_max = 3 kHz for τ_syn = 1 ms
+(:func:`stdpsim.spiking_network.bernoulli_equivalent_r_max`); the JSON records it and the
+figure marks it.
+
+Writes ``figures/spiking_vs_rate.json`` and ``figures/spiking_vs_rate.png``.
+
+    python experiments/spiking_vs_rate.py [--data DIR] [--digits 20] [--r-max 1000,2000,...]
+                                          [--tau 10,20,40] [--device cpp_standalone]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from brian2 import Hz, ms
+
+from stdpsim import plotting, rate_model, spiking_network
+from stdpsim.data import load_mnist
+from stdpsim.runs import read_json, write_json
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
+    ap.add_argument("--model", default=str(ROOT / "models" / "rate_mnist.npz"))
+    ap.add_argument("--digits", type=int, default=20, help="first test digits")
+    ap.add_argument("--r-max", default="1000,2000,4000,8000,16000", help="Hz, comma-separated")
+    ap.add_argument("--tau", default="10,20,40", help="ms, comma-separated")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_vs_rate.json"))
+    args = ap.parse_args()
+
+    model = rate_model.load_model(args.model)
+    x = load_mnist("test", args.data)[0][:args.digits]
+    rates = [float(v) for v in args.r_max.split(",")]
+    taus = [float(v) for v in args.tau.split(",")]
+    out = Path(args.out)
+    results = read_json(out) if out.exists() else {}
+    if results.get("n_digits") != args.digits or results.get("model") != args.model:
+        results = {"model": args.model, "n_digits": args.digits, "rows": []}
+    tau_syn = spiking_network.SpikingParameters().tau_syn
+    results["paper_corruption"] = {
+        "r_max_hz_at_h2_0.5": float(spiking_network.bernoulli_equivalent_r_max(tau_syn) / Hz),
+        "rule": "r_max * tau_syn = 3 / (2 (1 - h2))", "tau_syn_ms": float(tau_syn / ms)}
+    done = {(r["r_max_hz"], r["tau_ms"]) for r in results["rows"]}
+    for tau in taus:
+        for r_max in rates:
+            if (r_max, tau) in done:
+                continue
+            # dt: at most 0.05 ms and 0.4/r_max, dividing a step (δ·τ); settling: at least
+            # 10 ms, a whole number of steps
+            step_ms = 0.1 * tau
+            dt = step_ms / np.ceil(step_ms / min(0.05, 400.0 / r_max)) * ms
+            settle = np.ceil(10.0 / step_ms) * step_ms * ms
+            params = spiking_network.SpikingParameters(r_max=r_max * Hz, tau=tau * ms, dt=dt,
+                                                       t_settle=settle)
+            res = spiking_network.run_inference(model, x, params, device=args.device,
+                                                record_spikes=False)
+            cmp = spiking_network.compare_with_rate(res, model, x)
+            row = {"r_max_hz": r_max, "tau_ms": tau, "dt_ms": float(dt / ms),
+                   **{k: v for k, v in cmp.items() if k not in ("spiking", "rate")},
+                   "log_p_gain_spiking": cmp["spiking"]["gain"],
+                   "log_p_gain_rate": cmp["rate"]["gain"],
+                   "log_p_spiking": cmp["spiking"]["mean"], "run_s": res.info.run_s}
+            results["rows"].append(row)
+            write_json(out, results)
+            print(f"r_max {r_max:g} Hz, tau {tau:g} ms: corr h1 {row['corr_h1']:.3f} h2 "
+                  f"{row['corr_h2']:.3f}; log p gain {row['log_p_gain_spiking']:+.1f} "
+                  f"(rate {row['log_p_gain_rate']:+.1f}); run {row['run_s']:.1f} s", flush=True)
+    plotting.plot_spiking_fidelity(read_json(out), out.with_suffix(".png"))
+    print(f"wrote {out} and {out.with_suffix('.png')}")
+
+
+if __name__ == "__main__":
+    main()
