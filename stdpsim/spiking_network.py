@@ -99,11 +99,11 @@ class SpikingParameters:
                 raise ValueError(f"{name} must be a time (e.g. 10*ms), got {value!r}")
         if not b2.have_same_dimensions(self.r_max, b2.Hz):
             raise ValueError(f"r_max must be a rate (e.g. 1000*Hz), got {self.r_max!r}")
-        for name in ("tau", "tau_syn", "tau_ff", "dt", "r_max", "h1_max", "delta"):
-            if not float(getattr(self, name)) > 0:
+        for name in ("tau", "tau_syn", "tau_ff", "dt", "r_max", "h1_max", "delta", "t_settle"):
+            if not float(getattr(self, name)) > 0:  # (t_settle: INFERENCE starts from f(x))
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
-        if float(self.t_settle) < 0 or self.alpha < 0:
-            raise ValueError("t_settle and alpha must not be negative")
+        if self.alpha < 0:
+            raise ValueError(f"alpha must not be negative, got {self.alpha}")
         if self.n_steps < 1:
             raise ValueError(f"n_steps must be at least 1, got {self.n_steps}")
         if float(self.r_max * self.dt) > 1:
@@ -392,7 +392,8 @@ def compare_with_rate(result: SpikingInference, model: RateModel, x: np.ndarray
     """The rate model's INFERENCE on the same digits, and how closely the spiking voltages
     follow it: Pearson correlation over all digits, steps and units, per layer, of the
     states and of their change since the start; mean squared difference; log p(x, h) of both
-    (mean and standard error per step, nats)."""
+    (mean and standard error per step, the gain end − start with its paired standard error,
+    the share of digits that end above their start; nats)."""
     p = result.params
     _, _, states = inference(model, x.astype(np.float32), p.n_steps, p.delta, p.alpha,
                              trace=True)
@@ -409,9 +410,11 @@ def compare_with_rate(result: SpikingInference, model: RateModel, x: np.ndarray
     n = x.shape[0]
     for key, lp in (("spiking", result.log_p), ("rate", rate_lp)):
         sem = lp.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros(lp.shape[1])
+        gain = lp[:, -1] - lp[:, 0]
         out[key] = {"mean": lp.mean(axis=0).tolist(), "sem": sem.tolist(),
-                    "gain": float(lp[:, -1].mean() - lp[:, 0].mean()),
-                    "share_rising": float(np.mean(lp[:, -1] > lp[:, 0]))}
+                    "gain": float(gain.mean()),
+                    "gain_sem": float(gain.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0,
+                    "share_rising": float(np.mean(gain > 0))}
     return out
 
 

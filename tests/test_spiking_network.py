@@ -87,6 +87,8 @@ def test_parameters_and_inputs_get_clear_errors():
         sn.SpikingParameters(tau=-1 * ms)
     with pytest.raises(ValueError, match="fire more than once"):
         sn.SpikingParameters(r_max=30_000 * Hz, dt=0.05 * ms)
+    with pytest.raises(ValueError, match="t_settle must be positive"):
+        sn.SpikingParameters(t_settle=0 * ms)
     with pytest.raises(ValueError, match="whole multiple"):
         sn.SpikingParameters(t_settle=1.5 * ms)
     m = one_unit_model()
@@ -126,3 +128,40 @@ def test_synaptic_event_count_by_hand():
               "spikes_h2": 3}
     # f1: (10 + 7) × 4; h1 spikes: 6 × (3 + 5); h1 recon: 2 × 3; g2: 3 × 4
     assert sn.synaptic_events(events, m) == 68 + 48 + 6 + 12
+
+
+def test_plain_lif_reference_counts_its_synaptic_events():
+    from stdpsim import backend, bench_networks
+
+    p = bench_networks.PlainLIFParameters(sizes=(30, 20, 10), input_rate=200 * Hz,
+                                          w_in=0.2, w_up=0.3, w_down=0.1)
+    res, _ = backend.simulate(bench_networks.plain_lif_builder(p), {}, 100 * ms,
+                              device="numpy")
+    n_in, n_1, n_2 = p.sizes
+    spikes = {k: int(res[f"spikes_{k}"]) for k in ("input", "lif1", "lif2")}
+    assert spikes["input"] > 0 and spikes["lif1"] > 0 and spikes["lif2"] > 0
+    assert int(res["synaptic"]) == spikes["input"] * n_1 + spikes["lif1"] * n_2 \
+        + spikes["lif2"] * n_1
+
+
+def test_rate_and_spiking_models_load_the_same_file(tmp_path):
+    layers = {"f1": (6, 5, "softplus"), "f2": (5, 3, "sigmoid"), "g2": (3, 5, "linear"),
+              "g1": (5, 6, "sigmoid")}
+    saved = rm.init_model(np.random.default_rng(2), layers)
+    path = rm.save_model(saved, tmp_path / "m.npz")
+    model = rm.load_model(path, layers)
+    x = np.random.default_rng(3).random((2, 6))
+    params = sn.SpikingParameters(r_max=2000 * Hz, n_steps=3, t_settle=2 * ms)
+    res = sn.run_inference(model, x, params, device="numpy")
+    h1, h2 = rm.inference(model, x.astype(np.float32), 3, trace=False)
+    assert res.h1.shape == (2, 4, 5) and res.h2.shape == (2, 4, 3)
+    assert res.log_p.shape == (2, 4) and np.all(np.isfinite(res.log_p))
+    assert h1.shape == (2, 5) and h2.shape == (2, 3)
+    # the network's synapses hold exactly the file's weights, (n_in, n_out) raveled
+    brian2.start_scope()
+    brian2.prefs.codegen.target = "numpy"
+    sim = sn.network_builder(model, 2, params, record_spikes=False)()
+    for obj in sim.objects:
+        if obj.name in layers:
+            np.testing.assert_allclose(obj.w[:], saved.weights[obj.name].ravel(), rtol=1e-7)
+    assert {o.name for o in sim.objects} >= set(layers)
