@@ -279,23 +279,41 @@ def train_cmd(kind: str, epochs: int, seed: int, data_path: str | None, out: str
               help="Output .npy file, (N, 784) floats in [0, 1].")
 @click.option("--figure", type=click.Path(dir_okay=False), default=None,
               help="Also draw the first 100 samples into this image (e.g. .png).")
-def generate_cmd(model_path: str, n: int, seed: int, out: str, figure: str | None) -> None:
-    """GENERATE samples from the rate model (prior, decoder, 3 rounds of INFERENCE).
+@click.option("--spiking", is_flag=True,
+              help="GENERATE's 3 rounds of INFERENCE run in the spiking network (Brian2), "
+                   "all samples in one simulation.")
+@_device_option
+def generate_cmd(model_path: str, n: int, seed: int, out: str, figure: str | None,
+                 spiking: bool, device: str) -> None:
+    """GENERATE samples from the rate model (prior, decoder, 3 rounds of INFERENCE), or with
+    --spiking with spiking INFERENCE.
 
-    Example: stdpsim generate --n 100 --out samples.npy --figure figures/fig3_samples.png
+    Examples: stdpsim generate --n 100 --out samples.npy --figure figures/fig3_samples.png;
+    stdpsim generate --spiking --n 100 --out spiking.npy --figure spiking.png
     """
     from . import plotting, rate_model
 
     if n < 1:
         raise ValueError(f"--n must be at least 1, got {n}")
     model = rate_model.load_model(model_path)
-    x = rate_model.generate(model, n, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    if spiking:
+        from . import spiking_network
+
+        x, events, info = spiking_network.run_generate(model, n, rng, device=device,
+                                                       seed=seed)
+        click.echo(f"spiking GENERATE on {info.device}: run {info.run_s:.1f} s "
+                   f"({events['synaptic'] / info.run_s / 1e6:.0f} M synaptic events/s), "
+                   f"build {info.build_s:.1f} s")
+    else:
+        x = rate_model.generate(model, n, rng)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     np.save(out, x.astype(np.float32))
     click.echo(f"wrote {out}: {x.shape[0]} samples of {x.shape[1]} pixels")
     if figure:
         saved = np.load(out)[:100]
-        plotting.plot_digit_grid(saved, figure, title=f"{len(saved)} GENERATE samples "
+        kind = "spiking GENERATE" if spiking else "GENERATE"
+        plotting.plot_digit_grid(saved, figure, title=f"{len(saved)} {kind} samples "
                                  f"({Path(model_path).name}, seed {seed})")
         click.echo(f"wrote {figure}")
 

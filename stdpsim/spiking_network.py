@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from . import backend
-from .rate_model import RateModel, activation_expression, inference, log_joint
+from .rate_model import RateModel, activation_expression, inference, log_joint, sample_prior
 
 N_VISIBLE, N_H1, N_H2 = 784, 1000, 100
 
@@ -142,11 +142,14 @@ def _b2():
 
 
 def visible_equations(model: RateModel) -> str:
-    """Visible units: the digit ``x`` and the reconstruction x̂ = g1(h1) read from h1's spikes."""
+    """Visible units: the digit ``x``, the reconstruction x̂ = g1(h1) read from h1's spikes,
+    and ``x_out``, x̂ averaged over the last INFERENCE step (time constant δ·τ): the read-out
+    that GENERATE feeds back and returns."""
     return f"""
 x : 1
 du_g1/dt = -u_g1 / tau_syn : 1
 x_recon = {activation_expression(model.activations["g1"], "u_g1 + b_g1")} : 1
+dx_out/dt = (x_recon - x_out) / tau_out : 1
 b_g1 : 1 (constant)
 """
 
@@ -213,23 +216,34 @@ def _connect_all(syn, n_in: int, n_out: int) -> None:
 
 
 def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
-                    record_spikes: bool = True):
+                    record_spikes: bool = True, n_rounds: int = 1):
     """A :func:`stdpsim.backend.simulate` builder for ``n_digits`` digits of INFERENCE.
 
     The digits are the input ``"digits"`` (shape (n_digits, 784)); weights and biases are
-    set from ``model`` (so a different model file is a different build).
+    set from ``model`` (so a different model file is a different build).  With
+    ``n_rounds`` > 1 each digit gets that many INFERENCE periods in a row, and every period
+    after the first takes as its input the network's own reconstruction x̂ = g1(h1) at the
+    end of the previous one, averaged over its last step (GENERATE's x ← g1(h1)); that
+    read-out at the end of each digit's last period is recorded as ``samples``.
     """
     b2 = _b2()
     n_vis, n_h1 = model.weights["f1"].shape
     n_h2 = model.weights["f2"].shape[1]
     p = params
     ns = {"tau": p.tau, "tau_syn": p.tau_syn, "tau_ff": p.tau_ff, "r_max": p.r_max,
-          "t_settle": p.t_settle, "leak": p.alpha / p.delta, "h1_max": p.h1_max}
+          "t_settle": p.t_settle, "leak": p.alpha / p.delta, "h1_max": p.h1_max,
+          "tau_out": p.step_time}
     gain_unit = float(1.0 / (p.r_max * p.tau_syn))  # a rate-1 spike train → trace mean w
     gain_h1 = gain_unit * p.h1_max
 
+    if n_rounds < 1:
+        raise ValueError(f"n_rounds must be at least 1, got {n_rounds}")
+    t_input = n_rounds * p.t_digit  # one row of "digits" per input
+    # 1 at the first period of an input, 0 at the later ones (GENERATE's rounds)
+    first_round = (np.arange(n_digits * n_rounds) % n_rounds == 0).astype(float)
+
     def build() -> backend.Simulation:
-        stimulus = b2.TimedArray(np.zeros((n_digits, n_vis)), dt=p.t_digit, name="digits")
+        stimulus = b2.TimedArray(np.zeros((n_digits, n_vis)), dt=t_input, name="digits")
         vis = b2.NeuronGroup(n_vis, visible_equations(model), method="euler",
                              threshold=rate_expression("x"),
                              events={"recon": rate_expression("x_recon")},
@@ -245,8 +259,14 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
         h1.b_g2 = model.biases["g2"]
         h2.b_f2 = model.biases["f2"]
         # every digit: new input, voltages and traces back to zero, settling restarts
-        vis.run_regularly("x = digits(t, i)\nu_g1 = 0", dt=p.t_digit, when="start",
-                          name="visible_next_digit")
+        if n_rounds == 1:
+            vis.run_regularly("x = digits(t, i)\nu_g1 = 0", dt=p.t_digit, when="start",
+                              name="visible_next_digit")
+        else:  # a new input at its first period, else x ← x̂ (averaged over the last step)
+            vis.namespace["first_round"] = b2.TimedArray(first_round, dt=p.t_digit)
+            vis.run_regularly("x = first_round(t) * digits(t, i) + (1 - first_round(t)) * "
+                              "clip(x_out, 0, 1)\nu_g1 = 0", dt=p.t_digit, when="start",
+                              name="visible_next_digit")
         h1.run_regularly("t_start = t\nv = 0\ni_data = 0\ni_recon = 0\ni_td = 0",
                          dt=p.t_digit, when="start", name="h1_next_digit")
         h2.run_regularly("t_start = t\nv = 0\ni_data = 0\ni_recon = 0", dt=p.t_digit,
@@ -263,8 +283,10 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
             _connect_all(syn, n_in, n_out)
             syn.w = model.weights[name].astype(np.float64).ravel()
 
-        mon_h1 = b2.StateMonitor(h1, "v", record=True, dt=p.step_time, name="v_h1")
-        mon_h2 = b2.StateMonitor(h2, "v", record=True, dt=p.step_time, name="v_h2")
+        # the voltages after every INFERENCE step (GENERATE keeps only its samples)
+        record_v = n_rounds == 1
+        mon_h1 = b2.StateMonitor(h1, "v", record=record_v, dt=p.step_time, name="v_h1")
+        mon_h2 = b2.StateMonitor(h2, "v", record=record_v, dt=p.step_time, name="v_h2")
         # spikes (all of them, or only their count) and reconstruction events (count)
         spikes = {g.name: b2.SpikeMonitor(g, record=record_spikes, name=f"spikes_{g.name}")
                   for g in (vis, h1, h2)}
@@ -272,9 +294,15 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
                   for g in (vis, h1)}
         objects = [vis, h1, h2, f1, f2, g1, g2, mon_h1, mon_h2, *spikes.values(),
                    *recons.values()]
+        samples = None
+        if n_rounds > 1:  # x̂ at every input boundary, before the new input replaces it
+            samples = b2.StateMonitor(vis, "x_out", record=True, dt=t_input, when="start",
+                                      order=-1, name="samples")
+            objects.append(samples)
 
         def collect() -> dict[str, np.ndarray]:
-            out = {"v_h1": np.asarray(mon_h1.v).T, "v_h2": np.asarray(mon_h2.v).T}
+            out = ({"v_h1": np.asarray(mon_h1.v).T, "v_h2": np.asarray(mon_h2.v).T}
+                   if record_v else {})
             for name, mon in spikes.items():
                 out[f"n_spikes_{name}"] = np.asarray(mon.num_spikes)
                 if record_spikes:
@@ -282,6 +310,8 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
                     out[f"spike_t_{name}"] = np.asarray(mon.t / b2.second)
             for name, mon in recons.items():
                 out[f"n_recon_{name}"] = np.asarray(mon.num_events)
+            if samples is not None:  # row k: the end of input k − 1
+                out["samples"] = np.asarray(samples.x_out).T[1:n_digits + 1]
             return out
 
         return backend.Simulation(objects, {"digits": stimulus}, collect)
@@ -362,6 +392,35 @@ def run_inference(model: RateModel, x: np.ndarray, params: SpikingParameters | N
     events.update({f"recon_{n}": int(res[f"n_recon_{n}"]) for n in ("visible", "h1")})
     events["synaptic"] = synaptic_events(events, model)
     return SpikingInference(h1, h2, log_p, spikes, events, params, info)
+
+
+def run_generate(model: RateModel, n: int, rng: np.random.Generator,
+                 params: SpikingParameters | None = None, *, n_rounds: int = 3,
+                 device: str | None = "auto", seed: int = 0
+                 ) -> tuple[np.ndarray, dict[str, int], backend.RunInfo]:
+    """GENERATE with spiking INFERENCE: h2 ~ prior, x ← g1(g2(h2)) (the rate decoders, no
+    inference involved), then ``n_rounds`` periods of spiking INFERENCE (α = 0.3, 15 steps
+    unless ``params`` says otherwise), each fed the network's reconstruction x̂ = g1(h1) at
+    the end of the one before (averaged over the last step); all ``n`` samples in one
+    simulation.
+
+    Returns the samples (n, 784) in [0, 1] (the last averaged x̂ of each), the event counts
+    and the run's timings.
+    """
+    params = params or SpikingParameters(n_steps=15, alpha=0.3)
+    check_model(model)
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    x0 = np.asarray(model.g1(model.g2(sample_prior(model, n, rng))), dtype=np.float64)
+    build = network_builder(model, n, params, record_spikes=False, n_rounds=n_rounds)
+    # one extra time step, so that the monitor sees the end of the last sample
+    duration = n * n_rounds * params.t_digit + params.dt
+    res, info = backend.simulate(build, {"digits": x0}, duration, device=device,
+                                 dt=params.dt, seed=seed)
+    events = {f"spikes_{k}": int(res[f"n_spikes_{k}"]) for k in ("visible", "h1", "h2")}
+    events.update({f"recon_{k}": int(res[f"n_recon_{k}"]) for k in ("visible", "h1")})
+    events["synaptic"] = synaptic_events(events, model)
+    return np.clip(res["samples"], 0, 1).astype(np.float32), events, info
 
 
 def synaptic_events(events: dict[str, int], model: RateModel) -> int:

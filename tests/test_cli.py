@@ -219,3 +219,14 @@ def test_spiking_infer_saves_and_plots_rasters(capsys, tmp_path):
             assert res["events"][f"spikes_{pop}"] > i.size
     assert (tmp_path / "spiking_inference.png").stat().st_size > 20_000
     assert "spiking log p(x,h)" in out and res["events"]["synaptic"] > 0
+
+
+def test_spiking_generate_writes_samples_in_unit_range(capsys, tmp_path):
+    out = tmp_path / "s.npy"
+    code, stdout, err = run_cli(capsys, "generate", "--spiking", "--n", "2", "--out", str(out),
+                                "--figure", str(tmp_path / "s.png"))
+    assert code == 0, err
+    x = np.load(out)
+    assert x.shape == (2, 784) and x.min() >= 0 and x.max() <= 1
+    assert x.sum(axis=1).min() > 5  # the samples hold ink, not a blank read-out
+    assert "spiking GENERATE" in stdout and (tmp_path / "s.png").exists()
