@@ -388,10 +388,15 @@ def run_inference(model: RateModel, x: np.ndarray, params: SpikingParameters | N
                       for s in range(params.n_steps + 1)], axis=1)
     spikes = {name: (res[f"spike_i_{name}"], res[f"spike_t_{name}"])
               for name in ("visible", "h1", "h2") if f"spike_i_{name}" in res}
+    return SpikingInference(h1, h2, log_p, spikes, _event_counts(res, model), params, info)
+
+
+def _event_counts(res: dict[str, np.ndarray], model: RateModel) -> dict[str, int]:
+    """Spike and reconstruction-event counts of a run, and the synaptic updates they caused."""
     events = {f"spikes_{n}": int(res[f"n_spikes_{n}"]) for n in ("visible", "h1", "h2")}
     events.update({f"recon_{n}": int(res[f"n_recon_{n}"]) for n in ("visible", "h1")})
     events["synaptic"] = synaptic_events(events, model)
-    return SpikingInference(h1, h2, log_p, spikes, events, params, info)
+    return events
 
 
 def run_generate(model: RateModel, n: int, rng: np.random.Generator,
@@ -417,10 +422,7 @@ def run_generate(model: RateModel, n: int, rng: np.random.Generator,
     duration = n * n_rounds * params.t_digit + params.dt
     res, info = backend.simulate(build, {"digits": x0}, duration, device=device,
                                  dt=params.dt, seed=seed)
-    events = {f"spikes_{k}": int(res[f"n_spikes_{k}"]) for k in ("visible", "h1", "h2")}
-    events.update({f"recon_{k}": int(res[f"n_recon_{k}"]) for k in ("visible", "h1")})
-    events["synaptic"] = synaptic_events(events, model)
-    return np.clip(res["samples"], 0, 1).astype(np.float32), events, info
+    return np.clip(res["samples"], 0, 1).astype(np.float32), _event_counts(res, model), info
 
 
 def synaptic_events(events: dict[str, int], model: RateModel) -> int:

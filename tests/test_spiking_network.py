@@ -1,11 +1,14 @@
 """Spiking targetprop network: weight tying, the ODE it integrates, inputs, errors."""
 
+import gc
+
 import numpy as np
 import pytest
 from scipy.signal import lfilter
 
 brian2 = pytest.importorskip("brian2")
 from brian2 import Hz, ms, us  # noqa: E402
+from brian2.utils.logger import catch_logs  # noqa: E402
 
 from stdpsim import rate_model as rm  # noqa: E402
 from stdpsim import spiking_network as sn  # noqa: E402
@@ -165,3 +168,6 @@ def test_rate_and_spiking_models_load_the_same_file(tmp_path):
         if obj.name in layers:
             np.testing.assert_allclose(obj.w[:], saved.weights[obj.name].ravel(), rtol=1e-7)
     assert {o.name for o in sim.objects} >= set(layers)
+    with catch_logs():  # built to be inspected, never run: no "unused object" warning
+        del sim, obj
+        gc.collect()
