@@ -508,6 +508,10 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
     click.echo(f"wrote {out / 'spiking_inference.png'}, .json and {spikes_path.name}")
 
 
+SPIKING_INPAINT_IMAGES = 100
+"""Default number of test images for ``inpaint --spiking`` (5 s of biological time)."""
+
+
 @cli.command("inpaint")
 @_model_option
 @_data_option
@@ -523,9 +527,15 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Also save the filled images, (N, 784) floats in [0, 1], as .npy.")
 @_card_option
+@click.option("--spiking", is_flag=True,
+              help="In-paint with spiking INFERENCE (Brian2), all images in one simulation "
+                   f"(default --n-images {SPIKING_INPAINT_IMAGES}); writes "
+                   "spiking_inpainting.png/.json.")
+@_device_option
+@click.option("--seed", type=int, default=0, show_default=True, help="--spiking: noise seed.")
 def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int,
                 n_images: int | None, n_show: int, out_dir: str, out: str | None,
-                update_card: bool) -> None:
+                update_card: bool, spiking: bool, device: str, seed: int) -> None:
     """Fill in half of each test image by INFERENCE with the other half clamped; the hidden
     half starts as the mean training image.
 
@@ -537,31 +547,45 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int,
     if n_steps < 1:
         raise ValueError(f"--n-steps must be at least 1, got {n_steps}")
     model = rate_model.load_model(model_path)
+    if spiking and n_images is None:
+        n_images = SPIKING_INPAINT_IMAGES
     x = _test_images(data_path, n_images)
     if not 1 <= n_show <= x.shape[0]:
         raise ValueError(f"--n-show must be in 1..{x.shape[0]}, got {n_show}")
     mask = half_mask(half)
     mean_image = load_mnist("train", data_path)[0][:N_TRAIN].mean(axis=0)
-    filled = rate_model.inpaint(model, x, mask, mean_image, n_steps=n_steps)
-    errors = evaluation.inpainting_errors(filled, x, mask, mean_image)
     results = {"model": str(model_path), "half": half, "n_steps": n_steps,
-               "n_images": int(x.shape[0]), "mse_inpainting": errors["mse_inpainting"],
-               "mse_mean_image": errors["mse_fill"]}
+               "n_images": int(x.shape[0])}
+    if spiking:
+        from . import spiking_network
+
+        params = spiking_network.SpikingParameters(n_steps=n_steps)
+        filled, events, info = spiking_network.run_inpaint(model, x, mask, mean_image, params,
+                                                           device=device, seed=seed)
+        results.update(params=spiking_network.parameters_summary(params), device=info.device,
+                       seed=seed, run_s=info.run_s, build_s=info.build_s, events=events)
+    else:
+        filled = rate_model.inpaint(model, x, mask, mean_image, n_steps=n_steps)
+    errors = evaluation.inpainting_errors(filled, x, mask, mean_image)
+    results.update(mse_inpainting=errors["mse_inpainting"], mse_mean_image=errors["mse_fill"])
     out_path = Path(out_dir)
-    write_json(out_path / "fig5_inpainting.json", results)
+    name = "spiking_inpainting" if spiking else "fig5_inpainting"
+    write_json(out_path / f"{name}.json", results)
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         np.save(out, filled.astype(np.float32))
     start = np.where(mask, mean_image, x[:n_show])
     plotting.plot_inpainting(x[:n_show], start, filled[:n_show],
-                             out_path / "fig5_inpainting.png",
+                             out_path / f"{name}.png",
                              title=f"{half} half hidden, started from the mean training "
-                             f"image, filled by {n_steps} INFERENCE steps")
-    click.echo(f"squared error per hidden pixel: in-painting {results['mse_inpainting']:.4f}, "
-               f"mean training image {results['mse_mean_image']:.4f} "
-               f"({x.shape[0]} test images, {half} half hidden)")
-    click.echo(f"wrote {out_path / 'fig5_inpainting.png'} and .json")
-    if update_card:
+                             f"image, filled by {n_steps} {'spiking ' if spiking else ''}"
+                             "INFERENCE steps")
+    click.echo(f"squared error per hidden pixel: {'spiking ' if spiking else ''}in-painting "
+               f"{results['mse_inpainting']:.4f}, mean training image "
+               f"{results['mse_mean_image']:.4f} ({x.shape[0]} test images, {half} half "
+               "hidden)")
+    click.echo(f"wrote {out_path / name}.png and .json")
+    if update_card and not spiking:
         _record_metrics(model_path, "inpainting", results)
 
 

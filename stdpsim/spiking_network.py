@@ -143,13 +143,19 @@ def _b2():
 
 def visible_equations(model: RateModel) -> str:
     """Visible units: the digit ``x``, the reconstruction x̂ = g1(h1) read from h1's spikes,
-    and ``x_out``, x̂ averaged over the last INFERENCE step (time constant δ·τ): the read-out
-    that GENERATE feeds back and returns."""
+    ``x_out``, x̂ averaged over the last INFERENCE step (time constant δ·τ; the read-out that
+    GENERATE feeds back and returns), and ``x_in``, what the data spikes carry: x, except
+    that pixels flagged ``missing`` carry x_out once settling is over (in-painting's
+    f1(x^visible, g1(h1)^missing))."""
     return f"""
 x : 1
 du_g1/dt = -u_g1 / tau_syn : 1
 x_recon = {activation_expression(model.activations["g1"], "u_g1 + b_g1")} : 1
 dx_out/dt = (x_recon - x_out) / tau_out : 1
+x_in = x + missing * (1 - settle) * (clip(x_out, 0, 1) - x) : 1
+settle = int(t - t_start < t_settle) : 1
+t_start : second (shared)
+missing : 1 (constant)
 b_g1 : 1 (constant)
 """
 
@@ -216,7 +222,8 @@ def _connect_all(syn, n_in: int, n_out: int) -> None:
 
 
 def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
-                    record_spikes: bool = True, n_rounds: int = 1):
+                    record_spikes: bool = True, n_rounds: int = 1,
+                    missing: np.ndarray | None = None):
     """A :func:`stdpsim.backend.simulate` builder for ``n_digits`` digits of INFERENCE.
 
     The digits are the input ``"digits"`` (shape (n_digits, 784)); weights and biases are
@@ -224,7 +231,9 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
     ``n_rounds`` > 1 each digit gets that many INFERENCE periods in a row, and every period
     after the first takes as its input the network's own reconstruction x̂ = g1(h1) at the
     end of the previous one, averaged over its last step (GENERATE's x ← g1(h1)); that
-    read-out at the end of each digit's last period is recorded as ``samples``.
+    read-out at the end of each digit's last period is recorded as ``samples``.  With a
+    boolean ``missing`` (784,), those pixels are in-painted: after settling their data
+    spikes carry the reconstruction, and ``samples`` are recorded too.
     """
     b2 = _b2()
     n_vis, n_h1 = model.weights["f1"].shape
@@ -245,7 +254,7 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
     def build() -> backend.Simulation:
         stimulus = b2.TimedArray(np.zeros((n_digits, n_vis)), dt=t_input, name="digits")
         vis = b2.NeuronGroup(n_vis, visible_equations(model), method="euler",
-                             threshold=rate_expression("x"),
+                             threshold=rate_expression("x_in"),
                              events={"recon": rate_expression("x_recon")},
                              namespace={**ns, "digits": stimulus}, name="visible")
         h1 = b2.NeuronGroup(n_h1, h1_equations(model), method="euler",
@@ -255,18 +264,20 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
         h2 = b2.NeuronGroup(n_h2, h2_equations(model), method="euler",
                             threshold=rate_expression("v"), namespace=ns, name="h2")
         vis.b_g1 = model.biases["g1"]
+        if missing is not None:
+            vis.missing = np.asarray(missing, dtype=float)
         h1.b_f1 = model.biases["f1"]
         h1.b_g2 = model.biases["g2"]
         h2.b_f2 = model.biases["f2"]
         # every digit: new input, voltages and traces back to zero, settling restarts
         if n_rounds == 1:
-            vis.run_regularly("x = digits(t, i)\nu_g1 = 0", dt=p.t_digit, when="start",
-                              name="visible_next_digit")
+            vis.run_regularly("t_start = t\nx = digits(t, i)\nu_g1 = 0", dt=p.t_digit,
+                              when="start", name="visible_next_digit")
         else:  # a new input at its first period, else x ← x̂ (averaged over the last step)
             vis.namespace["first_round"] = b2.TimedArray(first_round, dt=p.t_digit)
-            vis.run_regularly("x = first_round(t) * digits(t, i) + (1 - first_round(t)) * "
-                              "clip(x_out, 0, 1)\nu_g1 = 0", dt=p.t_digit, when="start",
-                              name="visible_next_digit")
+            vis.run_regularly("t_start = t\nx = first_round(t) * digits(t, i) + "
+                              "(1 - first_round(t)) * clip(x_out, 0, 1)\nu_g1 = 0",
+                              dt=p.t_digit, when="start", name="visible_next_digit")
         h1.run_regularly("t_start = t\nv = 0\ni_data = 0\ni_recon = 0\ni_td = 0",
                          dt=p.t_digit, when="start", name="h1_next_digit")
         h2.run_regularly("t_start = t\nv = 0\ni_data = 0\ni_recon = 0", dt=p.t_digit,
@@ -295,7 +306,7 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
         objects = [vis, h1, h2, f1, f2, g1, g2, mon_h1, mon_h2, *spikes.values(),
                    *recons.values()]
         samples = None
-        if n_rounds > 1:  # x̂ at every input boundary, before the new input replaces it
+        if n_rounds > 1 or missing is not None:  # x̂ at every input boundary, before reset
             samples = b2.StateMonitor(vis, "x_out", record=True, dt=t_input, when="start",
                                       order=-1, name="samples")
             objects.append(samples)
@@ -423,6 +434,34 @@ def run_generate(model: RateModel, n: int, rng: np.random.Generator,
     res, info = backend.simulate(build, {"digits": x0}, duration, device=device,
                                  dt=params.dt, seed=seed)
     return np.clip(res["samples"], 0, 1).astype(np.float32), _event_counts(res, model), info
+
+
+def run_inpaint(model: RateModel, x: np.ndarray, missing: np.ndarray, fill: np.ndarray,
+                params: SpikingParameters | None = None, *, device: str | None = "auto",
+                seed: int = 0) -> tuple[np.ndarray, dict[str, int], backend.RunInfo]:
+    """In-painting with spiking INFERENCE: the ``missing`` pixels (boolean, (784,)) of every
+    row of ``x`` start as ``fill`` (e.g. the mean training image); after settling their data
+    spikes carry the network's reconstruction, the visible pixels stay clamped (the paper's
+    f1(x^visible, g1(h1)^missing) − f1(g1(h1))).  All rows in one simulation.
+
+    Returns the filled images (K, 784) (visible pixels unchanged, missing ones the averaged
+    reconstruction at the end), the event counts and the run's timings.
+    """
+    params = params or SpikingParameters()
+    check_model(model)
+    x = np.asarray(x, dtype=np.float64)
+    missing = np.asarray(missing, dtype=bool)
+    n_vis = model.weights["f1"].shape[0]
+    if x.ndim != 2 or x.shape[1] != n_vis or missing.shape != (n_vis,):
+        raise ValueError(f"need x (K, {n_vis}) and missing ({n_vis},), got {x.shape} and "
+                         f"{missing.shape}")
+    start = np.where(missing, fill, x)
+    build = network_builder(model, x.shape[0], params, record_spikes=False, missing=missing)
+    duration = x.shape[0] * params.t_digit + params.dt  # the monitor sees the last end
+    res, info = backend.simulate(build, {"digits": start}, duration, device=device,
+                                 dt=params.dt, seed=seed)
+    filled = np.where(missing, np.clip(res["samples"], 0, 1), x).astype(np.float32)
+    return filled, _event_counts(res, model), info
 
 
 def synaptic_events(events: dict[str, int], model: RateModel) -> int:

@@ -230,3 +230,21 @@ def test_spiking_generate_writes_samples_in_unit_range(capsys, tmp_path):
     assert x.shape == (2, 784) and x.min() >= 0 and x.max() <= 1
     assert x.sum(axis=1).min() > 5  # the samples hold ink, not a blank read-out
     assert "spiking GENERATE" in stdout and (tmp_path / "s.png").exists()
+
+
+@needs_mnist
+def test_spiking_inpaint_keeps_visible_pixels_and_reports_errors(capsys, tmp_path):
+    code, out, err = run_cli(capsys, "inpaint", "--spiking", "--n-images", "3", "--n-show",
+                             "3", "--n-steps", "4", "--out-dir", str(tmp_path),
+                             "--out", str(tmp_path / "f.npy"))
+    assert code == 0, err
+    res = runs.read_json(tmp_path / "spiking_inpainting.json")
+    assert res["n_images"] == 3 and 0 < res["mse_inpainting"] < 1 and res["events"]["synaptic"]
+    filled = np.load(tmp_path / "f.npy")
+    from stdpsim.data import half_mask, load_mnist
+
+    x = load_mnist("test")[0][:3]
+    keep = ~half_mask("right")
+    np.testing.assert_array_equal(filled[:, keep], x[:, keep])
+    assert not np.allclose(filled[:, ~keep], x[:, ~keep])  # the hidden half was filled in
+    assert (tmp_path / "spiking_inpainting.png").exists() and "spiking in-painting" in out
