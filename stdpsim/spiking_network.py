@@ -294,8 +294,8 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
             _connect_all(syn, n_in, n_out)
             syn.w = model.weights[name].astype(np.float64).ravel()
 
-        # the voltages after every INFERENCE step (GENERATE keeps only its samples)
-        record_v = n_rounds == 1
+        # the voltages after every INFERENCE step (GENERATE and in-painting keep their samples)
+        record_v = n_rounds == 1 and missing is None
         mon_h1 = b2.StateMonitor(h1, "v", record=record_v, dt=p.step_time, name="v_h1")
         mon_h2 = b2.StateMonitor(h2, "v", record=record_v, dt=p.step_time, name="v_h2")
         # spikes (all of them, or only their count) and reconstruction events (count)
