@@ -160,38 +160,36 @@ b_g1 : 1 (constant)
 """
 
 
+def _encoder_read_out(activation: str, bias: str) -> str:
+    """Equation lines shared by h1 and h2: their encoder f applied to the data trace and to
+    the reconstruction trace, both traces, and the clock of the settling phase."""
+    return f"""
+f_data = {activation_expression(activation, f"i_data + {bias}")} : 1
+f_recon = {activation_expression(activation, f"i_recon + {bias}")} : 1
+di_data/dt = -i_data / tau_syn : 1
+di_recon/dt = -i_recon / tau_syn : 1
+settle = int(t - t_start < t_settle) : 1
+t_start : second (shared)
+{bias} : 1 (constant)
+"""
+
+
 def h1_equations(model: RateModel) -> str:
     """h1 units: τ dv/dt = f1(x) − f1(x̂) + (α/δ)(ĥ1 − v) after settling on f1(x)."""
-    act_f1 = model.activations["f1"]
     return f"""
 dv/dt = (1 - settle) * (f_data - f_recon + leak * (top_down - v)) / tau
         + settle * (f_data - v) / tau_ff : 1
-f_data = {activation_expression(act_f1, "i_data + b_f1")} : 1
-f_recon = {activation_expression(act_f1, "i_recon + b_f1")} : 1
 top_down = {activation_expression(model.activations["g2"], "i_td + b_g2")} : 1
-di_data/dt = -i_data / tau_syn : 1
-di_recon/dt = -i_recon / tau_syn : 1
 di_td/dt = -i_td / tau_syn : 1
-settle = int(t - t_start < t_settle) : 1
-t_start : second (shared)
-b_f1 : 1 (constant)
 b_g2 : 1 (constant)
-"""
+""" + _encoder_read_out(model.activations["f1"], "b_f1")
 
 
 def h2_equations(model: RateModel) -> str:
     """h2 units: τ dv/dt = f2(h1) − f2(ĥ1) after settling on f2(h1)."""
-    act_f2 = model.activations["f2"]
-    return f"""
+    return """
 dv/dt = (1 - settle) * (f_data - f_recon) / tau + settle * (f_data - v) / tau_ff : 1
-f_data = {activation_expression(act_f2, "i_data + b_f2")} : 1
-f_recon = {activation_expression(act_f2, "i_recon + b_f2")} : 1
-di_data/dt = -i_data / tau_syn : 1
-di_recon/dt = -i_recon / tau_syn : 1
-settle = int(t - t_start < t_settle) : 1
-t_start : second (shared)
-b_f2 : 1 (constant)
-"""
+""" + _encoder_read_out(model.activations["f2"], "b_f2")
 
 
 def rate_expression(value: str, scale: str = "1") -> str:
