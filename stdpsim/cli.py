@@ -455,8 +455,7 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
     chosen = {"r_max": (r_max, Hz), "tau": (tau, ms), "tau_syn": (tau_syn, ms)}
     params = spiking_network.SpikingParameters(
         n_steps=n_steps, **{k: v * unit for k, (v, unit) in chosen.items() if v is not None})
-    model = rate_model.load_model(model_path)
-    spiking_network.check_model(model)
+    model = rate_model.load_model(model_path)  # checks the layer shapes
     x, _ = load_mnist("test", data_path)
     if not 1 <= digits <= x.shape[0]:
         raise ValueError(f"--digits must be in 1..{x.shape[0]}, got {digits}")

@@ -47,7 +47,8 @@ from typing import Any
 import numpy as np
 
 from . import backend
-from .rate_model import RateModel, activation_expression, inference, log_joint, sample_prior
+from .rate_model import (RateModel, activation_expression, ancestral_sample, inference,
+                         log_joint)
 
 N_VISIBLE, N_H1, N_H2 = 784, 1000, 100
 
@@ -425,7 +426,7 @@ def run_generate(model: RateModel, n: int, rng: np.random.Generator,
     check_model(model)
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
-    x0 = np.asarray(model.g1(model.g2(sample_prior(model, n, rng))), dtype=np.float64)
+    x0 = np.asarray(ancestral_sample(model, n, rng), dtype=np.float64)
     build = network_builder(model, n, params, record_spikes=False, n_rounds=n_rounds)
     # one extra time step, so that the monitor sees the end of the last sample
     duration = n * n_rounds * params.t_digit + params.dt
