@@ -9,11 +9,13 @@ biological time; a sample takes 3 × 32 ms) saved to ``runs/spiking_parzen/`` as
 done, so a stopped run continues with the next chunk.  Chunk k draws its prior samples from
 ``default_rng([seed, k])`` for both models.  ``--n`` defaults to 1,000 rather than the
 standard 10,000 (about 3 hours here): the two numbers are comparable with each other, not with
-the 10,000-sample table.
+the 10,000-sample table.  ``--chunks A:B`` simulates only chunks A to B − 1 and stops, so that
+several processes (one per core) can share one ``--n``; a run without it scores once every chunk
+is saved.
 
 Writes ``figures/spiking_parzen.json``.
 
-    python experiments/spiking_parzen.py [--data DIR] [--n 1000] [--chunk 500]
+    python experiments/spiking_parzen.py [--data DIR] [--n 1000] [--chunk 500] [--chunks A:B]
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--chunk", type=int, default=500, help="samples per simulation")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--chunks", default=None, metavar="A:B",
+                    help="only simulate chunks A..B-1 (0-based) and stop without scoring")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_parzen.json"))
     args = ap.parse_args()
 
@@ -46,6 +50,16 @@ def main() -> None:
     x_test = load_mnist("test", args.data)[0]
     if args.n < 1 or args.chunk < 1:
         raise SystemExit("--n and --chunk must be positive")
+    n_chunks = -(-args.n // args.chunk)
+    todo = range(n_chunks)
+    if args.chunks is not None:
+        try:
+            a, b = (int(v) for v in args.chunks.split(":"))
+        except ValueError:
+            raise SystemExit(f"--chunks must look like A:B, got {args.chunks!r}") from None
+        if not 0 <= a < b <= n_chunks:
+            raise SystemExit(f"--chunks {args.chunks}: need 0 <= A < B <= {n_chunks} chunks")
+        todo = range(a, b)
     folder = ROOT / "runs" / "spiking_parzen"
     folder.mkdir(parents=True, exist_ok=True)
     results = {"model": args.model, "n_samples": args.n, "chunk": args.chunk,
@@ -54,7 +68,7 @@ def main() -> None:
     for k, start in enumerate(range(0, args.n, args.chunk)):
         size = min(args.chunk, args.n - start)
         path = folder / f"seed{args.seed}_chunk{k:04d}_n{size}.npy"
-        if not path.exists():
+        if k in todo and not path.exists():
             samples, _, info = spiking_network.run_generate(
                 model, size, np.random.default_rng([args.seed, k]), seed=args.seed + k)
             tmp = path.with_suffix(".tmp.npy")
@@ -62,8 +76,13 @@ def main() -> None:
             tmp.replace(path)  # a chunk file is complete or absent
             results["run_s_this_invocation"] += info.run_s
             print(f"chunk {k}: {size} spiking samples, run {info.run_s:.0f} s", flush=True)
+        if args.chunks is not None:
+            continue
         spiking_parts.append(np.load(path))
         rate_parts.append(rate_model.generate(model, size, np.random.default_rng([args.seed, k])))
+    if args.chunks is not None:
+        print(f"chunks {args.chunks} saved in {folder}; run without --chunks to score")
+        return
     spiking, rate = np.concatenate(spiking_parts), np.concatenate(rate_parts)
     for name, samples in (("spiking_generate", spiking), ("rate_generate", rate)):
         r = evaluation.score_samples(samples, x_test, x_all[N_TRAIN:], x_all[:N_TRAIN],
