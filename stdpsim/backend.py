@@ -16,7 +16,8 @@ Building takes an exclusive ``flock`` on the folder, running takes a shared one,
 run writes its results to a folder of its own that is deleted once its arrays are read.
 Everything that varies between runs of one build (per-neuron parameters, initial values,
 the random seed) is passed at start-up (Brian2's ``run_args`` and an environment variable),
-never compiled in.
+never compiled in.  While a binary runs, SIGTERM to the Python process (``kill PID``, a job
+scheduler's time limit) stops the binary too instead of leaving it running on its own.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ import gc
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 import warnings
@@ -167,6 +170,33 @@ def _flock(path: Path, mode: int) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+class Terminated(SystemExit):
+    """Raised in place of Python's default exit on SIGTERM while a standalone binary runs."""
+
+
+@contextlib.contextmanager
+def _sigterm_stops_child() -> Iterator[None]:
+    """Turn SIGTERM into an exception for the duration of the block.
+
+    Python's default SIGTERM action ends the process at once, leaving a standalone binary
+    started with ``subprocess.call`` running as an orphan.  As an exception it unwinds through
+    ``subprocess.call``, which kills and reaps its child.  Only the main thread may install
+    signal handlers; elsewhere the block runs unchanged.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Terminated(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _hash_tree(root: Path) -> str:
     """SHA-256 over every file's relative path and content below ``root``."""
     h = hashlib.sha256()
@@ -246,7 +276,7 @@ def _run_standalone(
         t1 = time.perf_counter()
         os.environ[SEED_ENV] = str(int(seed))
         try:
-            with _flock(build / ".lock", fcntl.LOCK_SH):
+            with _flock(build / ".lock", fcntl.LOCK_SH), _sigterm_stops_child():
                 dev.run(
                     directory=str(build),
                     results_directory=results_name,

@@ -1,5 +1,6 @@
 """Device selection, standalone build caching, concurrency and cross-device agreement."""
 
+import contextlib
 import multiprocessing as mp
 import os
 from pathlib import Path
@@ -107,3 +108,57 @@ def test_numpy_and_cpp_standalone_agree_on_a_deterministic_case():
     assert a["spike_i"].size > 50
     np.testing.assert_array_equal(a["spike_i"], b["spike_i"])
     np.testing.assert_allclose(a["spike_t_ms"], b["spike_t_ms"], atol=1e-9)
+
+
+_LONG_RUN = """
+import sys
+sys.path.insert(0, {tests!r})
+import numpy as np
+from netfixtures import run_constant_drive
+run_constant_drive(np.array([-60.0]), -65.0, [], 1e8, "cpp_standalone")
+"""
+
+
+def _children(pid: int) -> dict[int, str]:
+    """pid -> command name of the processes whose parent is ``pid`` (Linux /proc)."""
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        if int(text[text.rindex(")") + 2:].split()[1]) == pid:
+            out[int(stat.parent.name)] = name
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_sigterm_to_python_also_stops_the_standalone_binary(build_cache):
+    """`kill PID` on a Python process whose standalone binary is running must not leave the
+    binary running as an orphan."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = _LONG_RUN.format(tests=str(Path(__file__).parent))
+    binary = None
+    proc = subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 300  # includes a first compile
+        while binary is None and time.monotonic() < deadline and proc.poll() is None:
+            binary = next((p for p, n in _children(proc.pid).items() if n == "main"), None)
+            time.sleep(0.2)
+        assert binary is not None, "the standalone binary never started"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+        time.sleep(0.5)
+        with pytest.raises(ProcessLookupError):
+            os.kill(binary, 0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if binary is not None:  # an orphan left by a failure must not outlive the test
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(binary, signal.SIGKILL)
