@@ -27,7 +27,7 @@ import numpy as np
 
 from stdpsim import evaluation, rate_model, spiking_network
 from stdpsim.data import load_mnist
-from stdpsim.runs import write_json
+from stdpsim.runs import shown_path, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN = 20_000
@@ -62,7 +62,7 @@ def main() -> None:
         todo = range(a, b)
     folder = ROOT / "runs" / "spiking_parzen"
     folder.mkdir(parents=True, exist_ok=True)
-    results = {"model": args.model, "n_samples": args.n, "chunk": args.chunk,
+    results = {"model": shown_path(args.model), "n_samples": args.n, "chunk": args.chunk,
                "seed": args.seed, "run_s_this_invocation": 0.0}
     spiking_parts, rate_parts = [], []
     for k, start in enumerate(range(0, args.n, args.chunk)):

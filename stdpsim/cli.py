@@ -18,7 +18,7 @@ import numpy as np
 
 from . import backend
 from .data import HALVES, DataError, half_mask, load_mnist
-from .runs import RunFileError, load_spikes, read_json, write_json
+from .runs import RunFileError, load_spikes, read_json, shown_path, write_json
 
 _USER_ERRORS = (backend.BackendError, DataError, RunFileError, ValueError)
 DEBUG_ENV = "STDPSIM_DEBUG"
@@ -349,7 +349,7 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
     x_train, y_train, x_valid = x_all[:N_TRAIN], y_all[:N_TRAIN], x_all[N_TRAIN:]
     rng = np.random.default_rng(seed)
     data_share = evaluation.class_proportions(y_train)
-    results = {"model": str(model_path), "seed": seed, "n_samples": n_samples,
+    results = {"model": shown_path(model_path), "seed": seed, "n_samples": n_samples,
                "train_class_share": data_share.round(4).tolist()}
     for name, samples in (("generate", rate_model.generate(model, n_samples, rng)),
                           ("ancestral", rate_model.ancestral_sample(model, n_samples, rng))):
@@ -418,7 +418,7 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
     x = _test_images(data_path, n_images, minimum=2)  # a standard error needs two
     lp = rate_model.inference_log_joint(model, x, n_steps)
     rise = evaluation.rise_summary(lp.mean(axis=1))
-    results = {"model": str(model_path), "n_images": int(x.shape[0]), "n_steps": n_steps,
+    results = {"model": shown_path(model_path), "n_images": int(x.shape[0]), "n_steps": n_steps,
                "mean": lp.mean(axis=1).tolist(),
                "sem": (lp.std(axis=1, ddof=1) / np.sqrt(x.shape[0])).tolist(),
                "traces": lp[:, :n_traces].T.tolist(),
@@ -474,7 +474,7 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
     comparison = spiking_network.compare_with_rate(result, model, x)
     info = result.info
     biological_s = digits * summary["t_digit_ms"] / 1000
-    results = {"model": str(model_path), "device": info.device, "seed": seed,
+    results = {"model": shown_path(model_path), "device": info.device, "seed": seed,
                "n_digits": digits, "params": summary, "t_digit_ms": summary["t_digit_ms"],
                "t_settle_ms": summary["t_settle_ms"], "step_ms": summary["step_ms"],
                **comparison,
@@ -553,7 +553,7 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int,
         raise ValueError(f"--n-show must be in 1..{x.shape[0]}, got {n_show}")
     mask = half_mask(half)
     mean_image = load_mnist("train", data_path)[0][:N_TRAIN].mean(axis=0)
-    results = {"model": str(model_path), "half": half, "n_steps": n_steps,
+    results = {"model": shown_path(model_path), "half": half, "n_steps": n_steps,
                "n_images": int(x.shape[0])}
     if spiking:
         from . import spiking_network

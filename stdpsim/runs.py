@@ -23,6 +23,16 @@ def atomic_target(path: str | os.PathLike, suffix: str) -> tuple[Path, Path]:
     return path, path.with_name(f".{path.name}.{os.getpid()}.tmp{suffix}")
 
 
+def shown_path(path: str | os.PathLike) -> str:
+    """``path`` relative to the working directory when it lies below it, else as given: what
+    results files record, so that they do not carry one machine's absolute paths."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _jsonable(x: Any) -> Any:
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}

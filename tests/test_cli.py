@@ -248,3 +248,11 @@ def test_spiking_inpaint_keeps_visible_pixels_and_reports_errors(capsys, tmp_pat
     np.testing.assert_array_equal(filled[:, keep], x[:, keep])
     assert not np.allclose(filled[:, ~keep], x[:, ~keep])  # the hidden half was filled in
     assert (tmp_path / "spiking_inpainting.png").exists() and "spiking in-painting" in out
+
+
+def test_results_record_paths_below_the_working_directory_relatively(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert runs.shown_path(tmp_path / "models" / "m.npz") == os.path.join("models", "m.npz")
+    assert runs.shown_path("models/m.npz") == os.path.join("models", "m.npz")
+    outside = tmp_path.parent / "elsewhere.npz"
+    assert runs.shown_path(outside) == str(outside)
