@@ -7,15 +7,18 @@ over the 10,000 test images), with ``--n`` samples each.  Spiking GENERATE runs 
 ``--chunk`` samples, each one compiled simulation (about 8 s of run time per second of
 biological time; a sample takes 3 × 32 ms) saved to ``runs/spiking_parzen/`` as soon as it is
 done, so a stopped run continues with the next chunk.  Chunk k draws its prior samples from
-``default_rng([seed, k])`` for both models.  ``--n`` defaults to 1,000 rather than the
-standard 10,000 (about 3 hours here): the two numbers are comparable with each other, not with
-the 10,000-sample table.  ``--chunks A:B`` simulates only chunks A to B − 1 and stops, so that
-several processes (one per core) can share one ``--n``; a run without it scores once every chunk
-is saved.
+``default_rng([seed, k])`` for both models.  ``--n`` defaults to the standard 10,000 samples
+(20 chunks, about 2.8 hours of simulation on one core here).  ``--chunks A:B`` simulates only
+chunks A to B − 1 and stops, so that several processes (one per core) can share one ``--n``; a
+run without it simulates whatever is still missing and scores:
+
+    python experiments/spiking_parzen.py --chunks 0:10 &   # one process per core
+    python experiments/spiking_parzen.py --chunks 10:20
+    python experiments/spiking_parzen.py                   # afterwards: score
 
 Writes ``figures/spiking_parzen.json``.
 
-    python experiments/spiking_parzen.py [--data DIR] [--n 1000] [--chunk 500] [--chunks A:B]
+    python experiments/spiking_parzen.py [--data DIR] [--n 10000] [--chunk 500] [--chunks A:B]
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
     ap.add_argument("--model", default=str(ROOT / "models" / "rate_mnist.npz"))
-    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--chunk", type=int, default=500, help="samples per simulation")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--chunks", default=None, metavar="A:B",
