@@ -73,13 +73,15 @@ def _n_images_option(f):
                         help="First N test images [default: the whole test set].")(f)
 
 
-def _test_images(data_path: str | None, n_images: int | None, minimum: int = 1) -> np.ndarray:
-    """The MNIST test images, or the first ``n_images`` of them (checked)."""
+def _test_images(data_path: str | None, n_images: int | None, minimum: int = 1,
+                 option: str = "--n-images") -> np.ndarray:
+    """The MNIST test images, or the first ``n_images`` of them (checked; ``option`` names
+    the flag in the error)."""
     x, _ = load_mnist("test", data_path)
     if n_images is None:
         return x
     if not minimum <= n_images <= x.shape[0]:
-        raise ValueError(f"--n-images must be in {minimum}..{x.shape[0]}, got {n_images}")
+        raise ValueError(f"{option} must be in {minimum}..{x.shape[0]}, got {n_images}")
     return x[:n_images]
 
 
@@ -456,10 +458,7 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
     params = spiking_network.SpikingParameters(
         n_steps=n_steps, **{k: v * unit for k, (v, unit) in chosen.items() if v is not None})
     model = rate_model.load_model(model_path)  # checks the layer shapes
-    x, _ = load_mnist("test", data_path)
-    if not 1 <= digits <= x.shape[0]:
-        raise ValueError(f"--digits must be in 1..{x.shape[0]}, got {digits}")
-    x = x[:digits]
+    x = _test_images(data_path, digits, option="--digits")
     summary = spiking_network.parameters_summary(params)
     _info(f"infer --spiking: {digits} test digits, {digits * summary['t_digit_ms']:.0f} ms of "
           f"biological time on {backend.resolve_device(device)} (r_max "

@@ -373,12 +373,8 @@ def check_model(model: RateModel) -> None:
         raise ValueError(f"layer shapes do not chain (x→h1→h2 and back): {shapes}")
 
 
-def run_inference(model: RateModel, x: np.ndarray, params: SpikingParameters | None = None,
-                  *, device: str | None = "auto", seed: int = 0,
-                  record_spikes: bool = True) -> SpikingInference:
-    """Spiking INFERENCE on every row of ``x`` (shape (K, 784), values in [0, 1]) in one
-    simulation; see the module docstring.  Returns voltages, log p(x, h) and spikes."""
-    params = params or SpikingParameters()
+def _checked_images(model: RateModel, x: np.ndarray) -> np.ndarray:
+    """``x`` as float64 (K, 784) after checking the model and the images (clear errors)."""
     check_model(model)
     x = np.asarray(x, dtype=np.float64)
     n_vis = model.weights["f1"].shape[0]
@@ -386,6 +382,16 @@ def run_inference(model: RateModel, x: np.ndarray, params: SpikingParameters | N
         raise ValueError(f"x must have shape (K ≥ 1, {n_vis}), got {x.shape}")
     if not np.all(np.isfinite(x)) or x.min() < 0 or x.max() > 1:
         raise ValueError("x must hold finite pixel values in [0, 1]")
+    return x
+
+
+def run_inference(model: RateModel, x: np.ndarray, params: SpikingParameters | None = None,
+                  *, device: str | None = "auto", seed: int = 0,
+                  record_spikes: bool = True) -> SpikingInference:
+    """Spiking INFERENCE on every row of ``x`` (shape (K, 784), values in [0, 1]) in one
+    simulation; see the module docstring.  Returns voltages, log p(x, h) and spikes."""
+    params = params or SpikingParameters()
+    x = _checked_images(model, x)
     k = x.shape[0]
     build = network_builder(model, k, params, record_spikes)
     res, info = backend.simulate(build, {"digits": x}, k * params.t_digit, device=device,
@@ -447,13 +453,10 @@ def run_inpaint(model: RateModel, x: np.ndarray, missing: np.ndarray, fill: np.n
     reconstruction at the end), the event counts and the run's timings.
     """
     params = params or SpikingParameters()
-    check_model(model)
-    x = np.asarray(x, dtype=np.float64)
+    x = _checked_images(model, x)
     missing = np.asarray(missing, dtype=bool)
-    n_vis = model.weights["f1"].shape[0]
-    if x.ndim != 2 or x.shape[1] != n_vis or missing.shape != (n_vis,):
-        raise ValueError(f"need x (K, {n_vis}) and missing ({n_vis},), got {x.shape} and "
-                         f"{missing.shape}")
+    if missing.shape != (x.shape[1],):
+        raise ValueError(f"missing must have shape ({x.shape[1]},), got {missing.shape}")
     start = np.where(missing, fill, x)
     build = network_builder(model, x.shape[0], params, record_spikes=False, missing=missing)
     duration = x.shape[0] * params.t_digit + params.dt  # the monitor sees the last end
@@ -515,7 +518,6 @@ def compare_with_rate(result: SpikingInference, model: RateModel, x: np.ndarray
                     "gain_sem": float(gain.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0,
                     "share_rising": float(np.mean(gain > 0))}
     return out
-
 
 
 def bernoulli_equivalent_r_max(tau_syn: Any, n_draws: int = 3, h: float = 0.5) -> Any:

@@ -99,6 +99,10 @@ def test_parameters_and_inputs_get_clear_errors():
         sn.run_inference(m, np.zeros((1, 3)))
     with pytest.raises(ValueError, match=r"in \[0, 1\]"):
         sn.run_inference(m, np.full((1, 1), 1.5))
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        sn.run_inpaint(m, np.full((1, 1), -0.5), np.ones(1, bool), np.zeros(1))
+    with pytest.raises(ValueError, match=r"missing must have shape \(1,\)"):
+        sn.run_inpaint(m, np.zeros((1, 1)), np.ones(2, bool), np.zeros(1))
     bad = one_unit_model()
     bad.weights["g1"] = np.zeros((2, 1), np.float32)
     with pytest.raises(ValueError, match="do not chain"):
