@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
-"""Table: what the rate model's unpublished choices do (writes figures/rate_ablation.json).
+"""Table: which of the authors' training settings matter (writes figures/rate_ablation.json).
 
-Two parts, both scored with the standard Parzen protocol (10,000 samples, σ on the 2,699
-validation images, the 10,000 test images), the class share of the samples, whether the mean
-log p(x, h) rises at every one of 20 INFERENCE steps and the in-painting error:
+Starting from the authors' preset (:data:`stdpsim.rate_training.PRESETS`), each training row
+changes one setting back to this project's first choice (``adam-v1``) and trains for 20
+epochs (the paper's budget; no epoch selection, so every row is the model after epoch 20).
+Each row is scored with the standard protocol:
 
-* training variants (corruption noise, encoder learning rate, initial f2 weight scale,
-  epochs), each trained with :func:`stdpsim.rate_training.train_model` into
-  ``runs/ablation/<name>.npz`` — about 7 min an epoch-20 model on 2 cores; existing models are reused and a stopped training resumes
-  from its checkpoint, so the script can be stopped and started again (rows whose model file
-  is unchanged are not scored again);
-* sampling variants on one trained model (prior variance scale, GENERATE's α and rounds).
+* Parzen log-likelihood of the 10,000 test images under 10,000 GENERATE and 10,000 ancestral
+  samples (σ chosen on the 2,699 validation images; the σ = 0.2 figure beside it);
+* the class mix of the GENERATE samples (5 nearest training images) and its largest class;
+* the Figure-4 check: does the mean log p(x, h) rise at every one of 20 INFERENCE steps on
+  the test set (smallest step);
+* right-half in-painting error per hidden pixel on the test set (20 steps, the first
+  procedure).
+
+Sampling rows change only the prior's width of a trained model.  Models go to
+``runs/ablation/<row>.npz``; a stopped training resumes from its checkpoint and rows whose
+model file is unchanged are not scored again, so the script can be stopped and re-run.
 
     python experiments/rate_ablation.py [--data DIR] [--only NAME,...] [--train-only | --no-train]
                                         [--rescore]
@@ -32,122 +38,96 @@ from stdpsim.runs import read_json, write_json
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN = 20_000
 N_SAMPLES = 10_000
-BASE = rate_training.TrainConfig()
+BASE = dataclasses.replace(rate_training.PRESETS["authors"], epochs=20, valid_every=0)
+OLD = rate_training.PRESETS["adam-v1"]
 
 TRAINING = {
-    "shipped (noise 0.05; cosine lr to 5 %)": {},
-    "noise 0.1": dict(noise_x=0.1, noise_h1=0.1),
-    "noise 0.3": dict(noise_x=0.3, noise_h1=0.3),
-    "constant lr": dict(lr_final=1.0),
-    "weight decay 0.1": dict(weight_decay=0.1),
-    "f2 lr 3e-4": dict(lr={**BASE.lr, "f2": 3e-4}),
-    "f2 lr 1e-3": dict(lr={**BASE.lr, "f2": 1e-3}),
-    "10 epochs": dict(epochs=10),
-    "f2 init gain 4": dict(init_gain={"f2": 4.0}),
-    "f2 init gain 8": dict(init_gain={"f2": 8.0}),
-    "f2 lr 3e-4 + init gain 4": dict(lr={**BASE.lr, "f2": 3e-4}, init_gain={"f2": 4.0}),
-    "f2 lr 3e-4 + init gain 8": dict(lr={**BASE.lr, "f2": 3e-4}, init_gain={"f2": 8.0}),
+    "authors' settings, 20 epochs": {},
+    "authors' settings, seed 1": dict(seed=1),
+    "noise 0.05 everywhere (was 0.5 / 0.5 / 0.3)": dict(noise_x=0.05, noise_h=0.05,
+                                                         noise_g=0.05),
+    "g2 linear (was softplus)": dict(decoder_hidden="linear"),
+    "delta-rule loss (was through the nonlinearity)": dict(loss="delta"),
+    "Adam 1e-4 / 1e-3, cosine to 5 % (was centred RMSprop 1e-5)": dict(
+        optimizer="adam", lr_encoders=OLD.lr_encoders, lr_decoders=OLD.lr_decoders,
+        lr_final=OLD.lr_final),
+    "Gaussian N(0, 1/n_in) init (was orthogonal)": dict(init="gaussian"),
+    "all of the above: the adam-v1 preset": {
+        k: getattr(OLD, k) for k in ("decoder_hidden", "loss", "optimizer", "lr_encoders",
+                                     "lr_decoders", "lr_final", "noise_x", "noise_h",
+                                     "noise_g", "init", "prior_var_scale")},
+    "3 hidden layers, 784-1000-500-100": dict(sizes=(784, 1000, 500, 100)),
 }
-"""Training variants: changes to :class:`~stdpsim.rate_training.TrainConfig`."""
+"""Training rows: changes to :data:`BASE` (the authors' preset, 20 epochs)."""
 
 SAMPLING = {
-    "prior variance ×1": dict(var_scale=1.0),
-    "prior variance ×4 (paper)": dict(var_scale=4.0),
-    "prior variance ×16": dict(var_scale=16.0),
-    "GENERATE α 0.03": dict(alpha=0.03),
-    "GENERATE α 0.1": dict(alpha=0.1),
-    "GENERATE 1 round": dict(n_rounds=1),
-    "GENERATE 10 rounds": dict(n_rounds=10),
+    "prior variance ×4 (the paper's text; was ×16)": ("authors' settings, 20 epochs", 4.0),
+    "prior variance ×1": ("authors' settings, 20 epochs", 1.0),
+    "adam-v1 preset with prior variance ×16": ("all of the above: the adam-v1 preset", 16.0),
 }
-"""Sampling variants on the shipped model: prior ``var_scale`` and GENERATE arguments."""
+"""Sampling rows: (training row, prior variance factor)."""
 
 
 def slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name).strip("_")
+    return "".join(c if c.isalnum() else "_" for c in name).strip("_")[:60]
 
 
-def score_model(model: rate_model.RateModel, data: dict, seed: int = 0,
-                var_scale: float | None = None, **generate_args) -> dict:
-    """Parzen LL and class share of GENERATE and ancestral samples; ``var_scale`` refits the
-    prior with that multiple of the empirical variance first."""
-    if var_scale is not None:
-        model = dataclasses.replace(model)
-        rate_model.fit_prior(model, data["h2_train"], var_scale)
+def score_model(model: rate_model.RateModel, data: dict, seed: int = 0) -> dict:
+    """Parzen LL (σ on validation, and σ = 0.2) and class share of GENERATE and ancestral
+    samples."""
     rng = np.random.default_rng(seed)
     out = {}
-    for kind, samples in (("generate", rate_model.generate(model, N_SAMPLES, rng,
-                                                            **generate_args)),
+    for kind, samples in (("generate", rate_model.generate(model, N_SAMPLES, rng)),
                           ("ancestral", rate_model.ancestral_sample(model, N_SAMPLES, rng))):
         r = evaluation.score_samples(samples, data["x_test"], data["x_valid"],
                                      data["x_train"], data["y_train"])
-        out[kind] = {k: r[k] for k in ("mean", "sem", "sigma", "class_share",
+        out[kind] = {k: r[k] for k in ("mean", "sem", "sigma", "fixed_sigma", "class_share",
                                        "class_share_max_abs_diff", "class_share_cosine",
                                        "class_share_max_abs_diff_cosine")}
     return out
 
 
 def score_inference(model: rate_model.RateModel, data: dict) -> dict:
-    """Mean log p(x, h) over 20 INFERENCE steps and right-half in-painting, on the test set."""
-    lp = rate_model.inference_log_joint(model, data["x_test"], n_steps=20).mean(axis=1)
-    rise = evaluation.rise_summary(lp)
+    """Mean log p(x, h) over 20 INFERENCE steps (Algorithm 2, and with the prior term) and
+    right-half in-painting, on the test set."""
+    out = {}
+    for key, prior_alpha in (("", 0.0), ("_prior_term", 0.001)):
+        lp = rate_model.inference_log_joint(model, data["x_test"], n_steps=20,
+                                            prior_alpha=prior_alpha).mean(axis=1)
+        rise = evaluation.rise_summary(lp)
+        out.update({f"log_p_start{key}": float(lp[0]), f"log_p_end{key}": float(lp[-1]),
+                    f"log_p_smallest_step{key}": rise["smallest_step"],
+                    f"log_p_rises_every_step{key}": rise["rises_every_step"]})
     mask = half_mask("right")
     mean_image = data["x_train"].mean(axis=0)
     filled = rate_model.inpaint(model, data["x_test"], mask, mean_image)
     errors = evaluation.inpainting_errors(filled, data["x_test"], mask, mean_image)
-    return {"log_p_start": float(lp[0]), "log_p_end": float(lp[-1]),
-            "log_p_smallest_step": rise["smallest_step"],
-            "log_p_rises_every_step": rise["rises_every_step"],
-            "inpaint_mse": errors["mse_inpainting"], "mean_image_mse": errors["mse_fill"]}
+    out.update(inpaint_mse=errors["mse_inpainting"], mean_image_mse=errors["mse_fill"])
+    return out
 
 
-def diagnostics(model: rate_model.RateModel, data: dict) -> dict:
-    """Where the shipped model loses: decoder, prior, or GENERATE's rounds."""
-    h1, h2 = rate_model.inference(model, data["x_train"][:N_SAMPLES])
-    decoded = model.g1(model.g2(h2))
-    r = evaluation.score_samples(decoded, data["x_test"], data["x_valid"], data["x_train"],
-                                 data["y_train"])
-    x = data["x_test"][:1000]
-    ink = [float(x.sum(axis=1).mean())]
-    for _ in range(3):  # GENERATE's rounds, started from real test digits
-        h1x, _ = rate_model.inference(model, x, alpha=0.3)
-        x = model.g1(h1x)
-        ink.append(float(x.sum(axis=1).mean()))
-    xt = data["x_test"][:2000]
-    _, _, states = rate_model.inference(model, xt, n_steps=20, trace=True)
-    terms = np.array([[t.mean() for t in rate_model.log_joint_terms(model, xt, a, b)]
-                      for a, b in states])
-    # Does the h2 autoencoder f2∘g2 shrink codes towards their mean (slope < 1), so that
-    # INFERENCE's h2 update, which undoes that, spreads h2 out against the prior?
-    h2_start = model.f2(model.f1(xt))
-    dev = h2_start - model.prior_mean
-    slope = float(np.sum((model.f2(model.g2(h2_start)) - model.prior_mean) * dev)
-                  / np.sum(dev * dev))
-    sd = data["h2_train"].std(axis=0)
-    spread = [float(np.mean(np.abs(h - model.prior_mean) / sd))
-              for h in (h2_start, states[-1][1])]
-    return {"decoded_inferred_h2_parzen": {k: r[k] for k in ("mean", "sem", "sigma")},
-            "f2_g2_slope_about_prior_mean": slope,
-            "h2_spread_in_sd_start_and_after_20_steps": spread,
-            "inferred_h2_share_between_0.1_and_0.9": float(np.mean((h2 > 0.1) & (h2 < 0.9))),
-            "inferred_h2_mean_abs_correlation": float(np.abs(
-                np.corrcoef(h2.T)[np.triu_indices(h2.shape[1], 1)]).mean()),
-            "ink_per_generate_round_from_test_digits": ink,
-            "log_p_term_changes_per_step": {
-                name: np.diff(terms[:, i]).tolist()
-                for i, name in enumerate(("log p(x|h1)", "log p(h1|h2)", "log p(h2)"))}}
+def train_row(name: str, data: dict, no_train: bool) -> Path | None:
+    cfg = dataclasses.replace(BASE, **TRAINING[name])
+    path = ROOT / "runs" / "ablation" / f"{slug(name)}.npz"
+    if not path.exists():
+        if no_train:
+            print(f"{name}: no model at {path}, skipped")
+            return None
+        rate_training.train_model(data["x_train"], data["x_valid"], cfg, path, resume=True,
+                                  command=f"experiments/rate_ablation.py --only '{name}'",
+                                  preset="authors")
+    return path
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
-    ap.add_argument("--only", default=None, help="comma-separated training variants")
+    ap.add_argument("--only", default=None, help="comma-separated training rows")
     ap.add_argument("--no-train", action="store_true", help="score existing models only")
     ap.add_argument("--train-only", action="store_true",
-                    help="train the missing models, score nothing (to run variants in "
-                         "parallel processes, then score them all with --no-train)")
+                    help="train the missing models, score nothing")
     ap.add_argument("--rescore", action="store_true",
                     help="score every row again, even where its model file is unchanged")
-    ap.add_argument("--shipped", default=str(ROOT / "models" / "rate_mnist.npz"))
     ap.add_argument("--out", default=str(ROOT / "figures" / "rate_ablation.json"))
     args = ap.parse_args()
 
@@ -155,24 +135,17 @@ def main() -> None:
     data = {"x_train": x_all[:N_TRAIN], "y_train": y_all[:N_TRAIN],
             "x_valid": x_all[N_TRAIN:], "x_test": load_mnist("test", args.data)[0]}
     out_path = Path(args.out)
-    results = read_json(out_path) if out_path.exists() else {"training": {}, "sampling": {}}
+    results = read_json(out_path) if out_path.exists() else {}
+    results.setdefault("training", {})
+    results.setdefault("sampling", {})
+    results["base"] = dataclasses.asdict(BASE)
     names = args.only.split(",") if args.only else list(TRAINING)
     unknown = [n for n in names if n not in TRAINING]
     if unknown:
-        raise SystemExit(f"unknown variant(s) {unknown}; choose from {list(TRAINING)}")
+        raise SystemExit(f"unknown row(s) {unknown}; choose from {list(TRAINING)}")
     for name in names:
-        cfg = dataclasses.replace(BASE, **TRAINING[name])
-        path = ROOT / "runs" / "ablation" / f"{slug(name)}.npz"
-        if name.startswith("shipped") and Path(args.shipped).exists():
-            path = Path(args.shipped)
-        if not path.exists():
-            if args.no_train:
-                print(f"{name}: no model at {path}, skipped")
-                continue
-            rate_training.train_model(data["x_train"], data["x_valid"], cfg, path,
-                                      resume=True, command=f"experiments/rate_ablation.py "
-                                      f"--only '{name}'")
-        if args.train_only:
+        path = train_row(name, data, args.no_train)
+        if path is None or args.train_only:
             continue
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if (not args.rescore
@@ -180,8 +153,9 @@ def main() -> None:
             print(f"{name}: already scored")
             continue
         model = rate_model.load_model(path)
-        row = {"model": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
-               "model_sha256": digest, "changes": dict(TRAINING[name]),
+        row = {"model": str(path.relative_to(ROOT)), "model_sha256": digest,
+               "changes": dict(TRAINING[name]),
+               "train_seconds": model.meta.get("train_seconds"),
                **score_model(model, data), **score_inference(model, data)}
         results["training"][name] = row
         write_json(out_path, results)
@@ -191,19 +165,22 @@ def main() -> None:
               flush=True)
     if args.train_only:
         return
-    if Path(args.shipped).exists() and not args.only:
-        shipped = rate_model.load_model(args.shipped)
-        _, h2 = rate_model.inference(shipped, data["x_train"])
-        data["h2_train"] = h2
-        results["diagnostics"] = diagnostics(shipped, data)
+    for name, (row_name, scale) in SAMPLING.items():
+        path = ROOT / "runs" / "ablation" / f"{slug(row_name)}.npz"
+        if not path.exists() or (args.only and row_name not in names):
+            continue
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if (not args.rescore
+                and results["sampling"].get(name, {}).get("model_sha256") == digest):
+            continue
+        model = rate_model.with_prior_scale(rate_model.load_model(path), scale)
+        row = {"model_sha256": digest, "row": row_name, "prior_var_scale": scale,
+               **score_model(model, data)}
+        results["sampling"][name] = row
         write_json(out_path, results)
-        for name, change in SAMPLING.items():
-            row = score_model(shipped, data, **change)
-            results["sampling"][name] = {"changes": change, **row}
-            write_json(out_path, results)
-            print(f"{name}: GENERATE {row['generate']['mean']:.1f}, ancestral "
-                  f"{row['ancestral']['mean']:.1f}", flush=True)
-    if not args.only:
+        print(f"{name}: GENERATE {row['generate']['mean']:.1f}, ancestral "
+              f"{row['ancestral']['mean']:.1f}", flush=True)
+    if "reference_training_images" not in results:
         ref = evaluation.score_samples(data["x_train"][:N_SAMPLES], data["x_test"],
                                        data["x_valid"], data["x_train"], data["y_train"])
         results["reference_training_images"] = {k: ref[k] for k in ("mean", "sem", "sigma")}
@@ -211,32 +188,38 @@ def main() -> None:
     print_table(results)
 
 
-def _ones(r: dict, key: str = "class_share") -> str:
-    return f"{100 * r[key][1]:.0f} %" if key in r else "–"
+def _largest(r: dict) -> str:
+    share = r["class_share"]
+    c = int(np.argmax(share))
+    return f"'{c}' {100 * share[c]:.0f} %"
 
 
 def print_table(results: dict) -> None:
     """The README's two tables (Markdown)."""
-    print('| variant | GENERATE LL | ancestral LL | "1"s among GENERATE samples (by angle) | '
-          "log p rises at every step (smallest step, nats) | in-painting MSE |")
-    print("|---|---|---|---|---|---|")
+    print("| variant | GENERATE LL | at σ = 0.2 | ancestral LL | largest class of GENERATE "
+          "samples | log p rises at every step (smallest step, nats): Alg. 2 / with prior "
+          "term | in-painting MSE |")
+    print("|---|---|---|---|---|---|---|")
     for name, r in results["training"].items():
         g, a = r["generate"], r["ancestral"]
-        print(f"| {name} | {g['mean']:.1f} ± {g['sem']:.1f} | {a['mean']:.1f} ± {a['sem']:.1f} "
-              f"| {_ones(g)} ({_ones(g, 'class_share_cosine')}) | "
-              f"{'yes' if r['log_p_rises_every_step'] else 'no'} "
-              f"({r['log_p_smallest_step']:.3f}) | {r['inpaint_mse']:.4f} |")
+        rises = " / ".join(
+            f"{'yes' if r['log_p_rises_every_step' + k] else 'no'} "
+            f"({r['log_p_smallest_step' + k]:+.3f})" for k in ("", "_prior_term"))
+        print(f"| {name} | {g['mean']:.1f} ± {g['sem']:.1f} | {g['fixed_sigma']['mean']:.1f} "
+              f"| {a['mean']:.1f} ± {a['sem']:.1f} | {_largest(g)} | {rises} | "
+              f"{r['inpaint_mse']:.4f} |")
     ref = results.get("reference_training_images")
     if ref:
         print(f"| 10,000 training images as samples | {ref['mean']:.1f} ± {ref['sem']:.1f} "
-              "| | | | |")
+              "| | | | | |")
     print()
-    print('| variant | GENERATE LL | ancestral LL | "1"s among GENERATE samples (by angle) |')
-    print("|---|---|---|---|")
+    print("| sampling variant | GENERATE LL | at σ = 0.2 | ancestral LL | largest class of "
+          "GENERATE samples |")
+    print("|---|---|---|---|---|")
     for name, r in results["sampling"].items():
         g, a = r["generate"], r["ancestral"]
-        print(f"| {name} | {g['mean']:.1f} ± {g['sem']:.1f} | {a['mean']:.1f} ± {a['sem']:.1f} "
-              f"| {_ones(g)} ({_ones(g, 'class_share_cosine')}) |")
+        print(f"| {name} | {g['mean']:.1f} ± {g['sem']:.1f} | {g['fixed_sigma']['mean']:.1f} "
+              f"| {a['mean']:.1f} ± {a['sem']:.1f} | {_largest(g)} |")
 
 
 if __name__ == "__main__":

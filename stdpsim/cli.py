@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from . import backend
+from . import backend, rate_training
 from .data import HALVES, DataError, half_mask, load_mnist
 from .runs import RunFileError, load_spikes, read_json, shown_path, write_json
 
@@ -208,69 +208,126 @@ def data_cmd(data_path: str | None) -> None:
                    f"[{x.min():.0f}, {x.max():.0f}]; per-digit counts {counts}")
 
 
+def _train_options(f):
+    """The ``train`` options that override one setting of the chosen preset."""
+    opts = [
+        click.option("--sizes", default=None,
+                     help="Layer widths, visible first, e.g. 784,1000,500,100 for three "
+                          "hidden layers [default: 784,1000,100]."),
+        click.option("--decoder-hidden", type=click.Choice(["softplus", "linear"]),
+                     default=None, help="Activation of g2 (and of deeper hidden decoders)."),
+        click.option("--loss", type=click.Choice(list(rate_training.LOSSES)), default=None,
+                     help="Layer loss gradient: through the nonlinearity, or the delta rule."),
+        click.option("--optimizer", type=click.Choice(list(rate_training.OPTIMIZERS)),
+                     default=None, help="Centred RMSprop with momentum, or Adam."),
+        click.option("--lr", type=float, default=None, help="Learning rate of every layer."),
+        click.option("--lr-encoders", type=float, default=None,
+                     help="Learning rate of f1, f2, ..."),
+        click.option("--lr-decoders", type=float, default=None,
+                     help="Learning rate of g1, g2, ..."),
+        click.option("--lr-final", type=float, default=None,
+                     help="Last epoch's learning rate as a fraction of the first (cosine "
+                          "schedule; 1 = constant)."),
+        click.option("--weight-decay", type=float, default=None,
+                     help="Decoupled weight decay."),
+        click.option("--noise", type=float, default=None,
+                     help="One Gaussian corruption s.d. for x, the encoders' and the "
+                          "decoders' inputs (sets the three below)."),
+        click.option("--noise-x", type=float, default=None, help="Corruption s.d. of x (f1)."),
+        click.option("--noise-h", type=float, default=None,
+                     help="Corruption s.d. of the inputs of f2, f3, ..."),
+        click.option("--noise-g", type=float, default=None,
+                     help="Corruption s.d. of the inputs of g1, ... (not the top decoder, "
+                          "whose input is the mean of 3 Bernoulli draws)."),
+        click.option("--init", type=click.Choice(["orthogonal", "gaussian"]), default=None,
+                     help="Initial weights."),
+        click.option("--prior-var-scale", type=float, default=None,
+                     help="Prior variance as a multiple of the inferred top layer's variance "
+                          "(the authors' 16 = 4 × the s.d.; the paper's text says 4)."),
+        click.option("--valid-every", type=int, default=None,
+                     help="Score validation Parzen every N epochs and keep the best epoch "
+                          "(0: keep the last)."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+_NON_NEGATIVE = ("noise", "noise_x", "noise_h", "noise_g", "weight_decay", "valid_every")
+
+
+def _train_config(preset: str, epochs: int | None, seed: int, overrides: dict
+                  ) -> "rate_training.TrainConfig":
+    """The preset with the command line's overrides, each checked with a message naming
+    its flag."""
+    changes: dict = {"seed": seed}
+    if epochs is not None:
+        if epochs < 1:
+            raise ValueError(f"--epochs must be at least 1, got {epochs}")
+        changes["epochs"] = epochs
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if key in _NON_NEGATIVE and value < 0:
+            raise ValueError(f"{flag} must be non-negative, got {value}")
+        if key.startswith("lr") and key != "lr_final" and not value > 0:
+            raise ValueError(f"{flag} must be positive, got {value}")
+        if key == "lr_final" and not 0 < value <= 1:
+            raise ValueError(f"--lr-final must be in (0, 1], got {value}")
+        if key == "prior_var_scale" and not value > 0:
+            raise ValueError(f"--prior-var-scale must be positive, got {value}")
+        if key == "sizes":
+            try:
+                value = tuple(int(v) for v in value.split(","))
+            except ValueError:
+                raise ValueError(f"--sizes must be comma-separated integers, got "
+                                 f"{value!r}") from None
+        if key == "noise":
+            changes.update(noise_x=value, noise_h=value, noise_g=value)
+        elif key == "lr":
+            changes.update(lr_encoders=value, lr_decoders=value)
+        else:
+            changes[key] = value
+    return dataclasses.replace(rate_training.PRESETS[preset], **changes)
+
+
 @cli.command("train")
 @click.option("--model", "kind", type=click.Choice(["rate"]), default="rate",
               show_default=True, help="Which model to train.")
-@click.option("--epochs", type=int, default=20, show_default=True)
+@click.option("--preset", type=click.Choice(list(rate_training.PRESETS)), default="authors",
+              show_default=True,
+              help="authors: the settings of the authors' published training script; "
+                   "adam-v1: this project's first shipped model.")
+@click.option("--epochs", type=int, default=None,
+              help="Passes over the training set [default: the preset's, 50 / 20].")
 @click.option("--seed", type=int, default=0, show_default=True)
 @_data_option
-@click.option("--out", type=click.Path(dir_okay=False), default=str(DEFAULT_RATE_MODEL),
-              show_default=True, help="Where the trained model goes.")
+@click.option("--out", type=click.Path(dir_okay=False), default="runs/rate_mnist.npz",
+              show_default=True,
+              help="Where the trained model goes (never the shipped model unless asked).")
 @click.option("--resume", is_flag=True, help="Continue from OUT's checkpoint (OUT.ckpt.npz).")
-@click.option("--noise", type=float, default=None,
-              help="Gaussian corruption s.d. of x and h1 [default: TrainConfig's].")
-@click.option("--lr-encoders", type=float, default=None,
-              help="Adam learning rate of f1, f2 [default: TrainConfig's].")
-@click.option("--lr-decoders", type=float, default=None,
-              help="Adam learning rate of g2, g1 [default: TrainConfig's].")
-@click.option("--lr-final", type=float, default=None,
-              help="Last epoch's learning rate as a fraction of the first (cosine schedule) "
-                   "[default: TrainConfig's].")
-@click.option("--weight-decay", type=float, default=None,
-              help="Decoupled weight decay [default: TrainConfig's].")
-def train_cmd(kind: str, epochs: int, seed: int, data_path: str | None, out: str,
-              resume: bool, noise: float | None, lr_encoders: float | None,
-              lr_decoders: float | None, lr_final: float | None,
-              weight_decay: float | None) -> None:
+@_train_options
+def train_cmd(kind: str, preset: str, epochs: int | None, seed: int, data_path: str | None,
+              out: str, resume: bool, **overrides) -> None:
     """Train the rate-based generative model (layer-local targetprop, Algorithm 2).
 
-    Example: stdpsim train --model rate --epochs 20 --data ../shared/data/mnist
-    """
-    from . import rate_training
+    Every setting of the preset can be changed by its option; all are recorded in the model
+    card (OUT.json).  With validation scoring (the authors' preset) the saved model is the
+    epoch with the best validation Parzen log-likelihood.
 
-    if epochs < 1:
-        raise ValueError(f"--epochs must be at least 1, got {epochs}")
-    cfg = rate_training.TrainConfig(epochs=epochs, seed=seed)
-    changes = {}
-    if noise is not None:
-        if noise < 0:
-            raise ValueError(f"--noise must be non-negative, got {noise}")
-        changes.update(noise_x=noise, noise_h1=noise)
-    if lr_encoders is not None or lr_decoders is not None:
-        lr = dict(cfg.lr)
-        for names, value, flag in ((("f1", "f2"), lr_encoders, "--lr-encoders"),
-                                   (("g2", "g1"), lr_decoders, "--lr-decoders")):
-            if value is not None:
-                if not value > 0:
-                    raise ValueError(f"{flag} must be positive, got {value}")
-                lr.update(dict.fromkeys(names, value))
-        changes["lr"] = lr
-    if lr_final is not None:
-        if not 0 < lr_final <= 1:
-            raise ValueError(f"--lr-final must be in (0, 1], got {lr_final}")
-        changes["lr_final"] = lr_final
-    if weight_decay is not None:
-        if weight_decay < 0:
-            raise ValueError(f"--weight-decay must be non-negative, got {weight_decay}")
-        changes["weight_decay"] = weight_decay
-    cfg = dataclasses.replace(cfg, **changes)
+    Example: stdpsim train --data ../shared/data/mnist --out runs/rate.npz
+    """
+    cfg = _train_config(preset, epochs, seed, overrides)
     x, _ = load_mnist("train", data_path)
     if x.shape[0] <= N_TRAIN:
         raise ValueError(f"need more than {N_TRAIN} training images, found {x.shape[0]}")
     x_train, x_valid = x[:N_TRAIN], x[N_TRAIN:]
-    rate_training.train_model(x_train, x_valid, cfg, out, resume=resume,
-                              command="stdpsim " + " ".join(sys.argv[1:]))
-    click.echo(f"wrote {out} (model card {Path(out).with_suffix('.json')})")
+    model = rate_training.train_model(x_train, x_valid, cfg, out, resume=resume,
+                                      command="stdpsim " + " ".join(sys.argv[1:]),
+                                      preset=preset)
+    click.echo(f"wrote {out} (epoch {model.meta['chosen_epoch']} of {cfg.epochs}; model card "
+               f"{Path(out).with_suffix('.json')})")
 
 
 @cli.command("generate")
@@ -357,16 +414,20 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
                           ("ancestral", rate_model.ancestral_sample(model, n_samples, rng))):
         r = evaluation.score_samples(samples, x_test, x_valid, x_train, y_train)
         results[name] = r
+        fixed = r["fixed_sigma"]
         click.echo(f"{name}: Parzen log-likelihood {r['mean']:.1f} ± {r['sem']:.1f} nats "
-                   f"(sigma {r['sigma']:.3f}, {r['n_test']} test images, "
-                   f"{r['n_samples']} samples); classes " + _shares(r["class_share"])
+                   f"(sigma {r['sigma']:.3f} chosen on validation images; at sigma "
+                   f"{fixed['sigma']:g}: {fixed['mean']:.1f} ± {fixed['sem']:.1f}; "
+                   f"{r['n_test']} test images, {r['n_samples']} samples); classes "
+                   + _shares(r["class_share"])
                    + "; by angle " + _shares(r["class_share_cosine"]))
     click.echo("training data classes " + _shares(data_share))
     write_json(out, results)
     click.echo(f"wrote {out}")
     if update_card:
         _record_metrics(model_path, "parzen", {
-            kind: {k: results[kind][k] for k in ("mean", "sem", "sigma", "n_samples",
+            kind: {k: results[kind][k] for k in ("mean", "sem", "sigma", "fixed_sigma",
+                                                 "n_samples",
                                                  "class_share_max_abs_diff",
                                                  "class_share_max_abs_diff_cosine")}
             for kind in ("generate", "ancestral")})
@@ -387,6 +448,9 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
               help="Spiking INFERENCE in Brian2 on the first --digits test digits, in one "
                    "simulation, beside the rate model (spiking_inference.png/.json; spikes of "
                    "the first 2 digits in spiking_inference_spikes.npz).")
+@click.option("--prior-alpha", type=float, default=0.001, show_default=True,
+              help="Weight β of the prior's term β(μ − h_L)/σ² in the top layer's update, for "
+                   "the second curve beside Algorithm 2's own (0: Algorithm 2 only).")
 @click.option("--digits", type=int, default=100, show_default=True,
               help="Test digits for --spiking.")
 @click.option("--r-max", type=float, default=None,
@@ -399,7 +463,8 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
 @_device_option
 @click.option("--seed", type=int, default=0, show_default=True, help="--spiking: noise seed.")
 def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: int | None,
-              n_traces: int, out_dir: str, update_card: bool, spiking: bool, digits: int,
+              n_traces: int, out_dir: str, update_card: bool, spiking: bool,
+              prior_alpha: float, digits: int,
               r_max: float | None, tau: float | None, tau_syn: float | None, device: str,
               seed: int) -> None:
     """log p(x, h) along INFERENCE on the test set (the paper's Figure 4), or with
@@ -416,17 +481,29 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
         _infer_spiking(model_path, data_path, n_steps, digits, r_max, tau, tau_syn, device,
                        seed, Path(out_dir))
         return
+    if prior_alpha < 0:
+        raise ValueError(f"--prior-alpha must be non-negative, got {prior_alpha}")
+    if n_traces < 0:
+        raise ValueError(f"--n-traces must be non-negative, got {n_traces}")
     model = rate_model.load_model(model_path)
     x = _test_images(data_path, n_images, minimum=2)  # a standard error needs two
     lp = rate_model.inference_log_joint(model, x, n_steps)
     rise = evaluation.rise_summary(lp.mean(axis=1))
+    sem = lambda a: (a.std(axis=1, ddof=1) / np.sqrt(x.shape[0])).tolist()  # noqa: E731
     results = {"model": shown_path(model_path), "n_images": int(x.shape[0]), "n_steps": n_steps,
                "mean": lp.mean(axis=1).tolist(),
-               "sem": (lp.std(axis=1, ddof=1) / np.sqrt(x.shape[0])).tolist(),
-               "traces": lp[:, :n_traces].T.tolist(),
+               "sem": sem(lp), "traces": lp[:, :n_traces].T.tolist(),
                "mean_increase_per_step": rise["increase_per_step"],
                "rises_every_step": rise["rises_every_step"],
                "share_of_images_rising_overall": float(np.mean(lp[-1] > lp[0]))}
+    if prior_alpha > 0:
+        lp_prior = rate_model.inference_log_joint(model, x, n_steps, prior_alpha=prior_alpha)
+        rise_prior = evaluation.rise_summary(lp_prior.mean(axis=1))
+        results["prior_term"] = {
+            "prior_alpha": prior_alpha, "mean": lp_prior.mean(axis=1).tolist(),
+            "sem": sem(lp_prior), "mean_increase_per_step": rise_prior["increase_per_step"],
+            "rises_every_step": rise_prior["rises_every_step"],
+            "share_of_images_rising_overall": float(np.mean(lp_prior[-1] > lp_prior[0]))}
     out = Path(out_dir)
     write_json(out / "fig4_inference_loglik.json", results)
     plotting.plot_inference_loglik(read_json(out / "fig4_inference_loglik.json"),
@@ -434,6 +511,11 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
     click.echo(f"log p(x,h): {lp[0].mean():.1f} -> {lp[-1].mean():.1f} nats over {n_steps} "
                f"iterations ({x.shape[0]} test images); mean rises at every step: "
                f"{results['rises_every_step']} (smallest step {rise['smallest_step']:+.3f} nats)")
+    if prior_alpha > 0:
+        click.echo(f"with the prior's term (beta {prior_alpha:g}): {lp_prior[0].mean():.1f} -> "
+                   f"{lp_prior[-1].mean():.1f} nats; mean rises at every step: "
+                   f"{rise_prior['rises_every_step']} (smallest step "
+                   f"{rise_prior['smallest_step']:+.3f} nats)")
     click.echo(f"wrote {out / 'fig4_inference_loglik.png'} and .json")
     if update_card:
         _record_metrics(model_path, "inference_log_p", {
@@ -457,7 +539,8 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
     chosen = {"r_max": (r_max, Hz), "tau": (tau, ms), "tau_syn": (tau_syn, ms)}
     params = spiking_network.SpikingParameters(
         n_steps=n_steps, **{k: v * unit for k, (v, unit) in chosen.items() if v is not None})
-    model = rate_model.load_model(model_path)  # checks the layer shapes
+    model = rate_model.load_model(model_path)
+    spiking_network.check_model(model)  # two hidden layers that chain
     x = _test_images(data_path, digits, option="--digits")
     summary = spiking_network.parameters_summary(params)
     _info(f"infer --spiking: {digits} test digits, {digits * summary['t_digit_ms']:.0f} ms of "
@@ -506,6 +589,9 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
     click.echo(f"wrote {out / 'spiking_inference.png'}, .json and {spikes_path.name}")
 
 
+INPAINT = {"n_steps": 20, "alpha": 0.001, "n_rounds": 1}
+"""The rate model's in-painting procedure, chosen on validation images
+(``experiments/inpaint_tuning.py``)."""
 SPIKING_INPAINT_IMAGES = 100
 """Default number of test images for ``inpaint --spiking`` (5 s of biological time)."""
 
@@ -515,8 +601,16 @@ SPIKING_INPAINT_IMAGES = 100
 @_data_option
 @click.option("--half", type=click.Choice(HALVES), default="right", show_default=True,
               help="Which half of each image is hidden.")
-@click.option("--n-steps", type=int, default=20, show_default=True,
-              help="INFERENCE iterations with the visible pixels clamped.")
+@click.option("--n-steps", type=int, default=None,
+              help=f"INFERENCE iterations with the visible pixels clamped [default: "
+                   f"{INPAINT['n_steps']}, chosen on validation images].")
+@click.option("--alpha", type=float, default=None,
+              help=f"Pull of h1 towards g2(h2) [default: {INPAINT['alpha']}, chosen on "
+                   "validation images].")
+@click.option("--n-rounds", type=int, default=None,
+              help="Rounds, each restarting INFERENCE from the feed-forward pass of the "
+                   f"filled image [default: {INPAINT['n_rounds']}, chosen on validation "
+                   "images].")
 @_n_images_option
 @click.option("--n-show", type=int, default=10, show_default=True,
               help="Examples drawn in the figure.")
@@ -531,19 +625,33 @@ SPIKING_INPAINT_IMAGES = 100
                    "spiking_inpainting.png/.json.")
 @_device_option
 @click.option("--seed", type=int, default=0, show_default=True, help="--spiking: noise seed.")
-def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int,
-                n_images: int | None, n_show: int, out_dir: str, out: str | None,
+def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int | None,
+                alpha: float | None, n_rounds: int | None, n_images: int | None, n_show: int, out_dir: str, out: str | None,
                 update_card: bool, spiking: bool, device: str, seed: int) -> None:
     """Fill in half of each test image by INFERENCE with the other half clamped; the hidden
     half starts as the mean training image.
 
-    Reports the squared error on the hidden pixels against filling them with the mean
-    training image.  Example: stdpsim inpaint --half right --data ../shared/data/mnist
+    Reports the squared error on the hidden pixels beside two fills that use no model: the
+    mean training image, and the mean of the 10 training images nearest on the visible half.
+    Example: stdpsim inpaint --half right --data ../shared/data/mnist
     """
     from . import evaluation, plotting, rate_model
 
-    if n_steps < 1:
-        raise ValueError(f"--n-steps must be at least 1, got {n_steps}")
+    if spiking and (alpha is not None or n_rounds is not None):
+        raise ValueError("--alpha and --n-rounds apply to the rate model's in-painting; "
+                         "spiking in-painting runs one round with the network's own alpha")
+    procedure = {"n_steps": n_steps, "alpha": alpha, "n_rounds": n_rounds}
+    for key, value in procedure.items():
+        flag = "--" + key.replace("_", "-")
+        if value is None:
+            procedure[key] = INPAINT[key]
+        elif key == "alpha" and value < 0:
+            raise ValueError(f"--alpha must be non-negative, got {value}")
+        elif key != "alpha" and value < 1:
+            raise ValueError(f"{flag} must be at least 1, got {value}")
+    if spiking:
+        procedure = {"n_steps": n_steps or 20}
+    n_steps = procedure["n_steps"]
     model = rate_model.load_model(model_path)
     if spiking and n_images is None:
         n_images = SPIKING_INPAINT_IMAGES
@@ -551,8 +659,9 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int,
     if not 1 <= n_show <= x.shape[0]:
         raise ValueError(f"--n-show must be in 1..{x.shape[0]}, got {n_show}")
     mask = half_mask(half)
-    mean_image = load_mnist("train", data_path)[0][:N_TRAIN].mean(axis=0)
-    results = {"model": shown_path(model_path), "half": half, "n_steps": n_steps,
+    x_train = load_mnist("train", data_path)[0][:N_TRAIN]
+    mean_image = x_train.mean(axis=0)
+    results = {"model": shown_path(model_path), "half": half, **procedure,
                "n_images": int(x.shape[0])}
     if spiking:
         from . import spiking_network
@@ -563,9 +672,11 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int,
         results.update(params=spiking_network.parameters_summary(params), device=info.device,
                        seed=seed, run_s=info.run_s, build_s=info.build_s, events=events)
     else:
-        filled = rate_model.inpaint(model, x, mask, mean_image, n_steps=n_steps)
+        filled = rate_model.inpaint(model, x, mask, mean_image, **procedure)
     errors = evaluation.inpainting_errors(filled, x, mask, mean_image)
-    results.update(mse_inpainting=errors["mse_inpainting"], mse_mean_image=errors["mse_fill"])
+    nearest = evaluation.nearest_neighbour_fill(x, mask, x_train, k=10)
+    results.update(mse_inpainting=errors["mse_inpainting"], mse_mean_image=errors["mse_fill"],
+                   mse_nearest_10=evaluation.masked_mse(nearest, x, mask))
     out_path = Path(out_dir)
     name = "spiking_inpainting" if spiking else "fig5_inpainting"
     write_json(out_path / f"{name}.json", results)
@@ -577,10 +688,13 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int,
                              out_path / f"{name}.png",
                              title=f"{half} half hidden, started from the mean training "
                              f"image, filled by {n_steps} {'spiking ' if spiking else ''}"
-                             "INFERENCE steps")
+                             "INFERENCE steps" + (f" × {procedure['n_rounds']} rounds, "
+                                                  f"α = {procedure['alpha']:g}"
+                                                  if not spiking else ""))
     click.echo(f"squared error per hidden pixel: {'spiking ' if spiking else ''}in-painting "
-               f"{results['mse_inpainting']:.4f}, mean training image "
-               f"{results['mse_mean_image']:.4f} ({x.shape[0]} test images, {half} half "
+               f"{results['mse_inpainting']:.4f}; mean training image "
+               f"{results['mse_mean_image']:.4f}; mean of the 10 nearest training images "
+               f"{results['mse_nearest_10']:.4f} ({x.shape[0]} test images, {half} half "
                "hidden)")
     click.echo(f"wrote {out_path / name}.png and .json")
     if update_card and not spiking:

@@ -180,23 +180,44 @@ def plot_inference_loglik(results: dict[str, Any], path: str | Path) -> Path:
     """log p(x, h) against INFERENCE iteration: mean ± s.e. and individual traces.
 
     ``results`` holds ``mean``, ``sem`` (one value per iteration, index 0 = feed-forward
-    start), ``traces`` (a few individual examples) and ``n_images``.
+    start), ``traces`` (a few individual examples) and ``n_images``; with ``prior_term``
+    (``mean``, ``sem``, ``prior_alpha``) panel a also shows INFERENCE with the prior's term,
+    and panel c the change per step of both.
     """
     mean, sem = np.asarray(results["mean"]), np.asarray(results["sem"])
     steps = np.arange(mean.size)
-    fig, (ax_mean, ax_ind) = plt.subplots(1, 2, figsize=(9.5, 3.6))
-    ax_mean.fill_between(steps, mean - sem, mean + sem, color="C0", alpha=0.3, lw=0)
-    ax_mean.plot(steps, mean, "o-", color="C0", ms=3,
-                 label=f"mean ± s.e., {results['n_images']} test images")
+    curves = [("Algorithm 2", mean, sem, "C0")]
+    extra = results.get("prior_term")
+    if extra:
+        curves.append((f"with the prior's term (β = {extra['prior_alpha']:g})",
+                       np.asarray(extra["mean"]), np.asarray(extra["sem"]), "C3"))
+    n_panels = 3 if extra else 2
+    fig, axes = plt.subplots(1, n_panels, figsize=(4.7 * n_panels, 3.6))
+    ax_mean, ax_ind = axes[0], axes[1]
+    for label, m, s, color in curves:
+        ax_mean.fill_between(steps, m - s, m + s, color=color, alpha=0.25, lw=0)
+        ax_mean.plot(steps, m, "o-", color=color, ms=3, label=f"{label}, mean ± s.e.")
     ax_mean.set(xlabel="INFERENCE iteration", ylabel="log p(x, h) (nats)",
-                title="a  average over the test set")
-    ax_mean.legend(fontsize=8)
+                title=f"a  mean over {results['n_images']} test images")
+    ax_mean.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax_mean.legend(fontsize=7, loc="lower right")
     for trace in results["traces"]:
         trace = np.asarray(trace)
         ax_ind.plot(steps, trace - trace[0], lw=0.8, alpha=0.7)
     ax_ind.axhline(0, color="k", lw=0.5)
+    ax_ind.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax_ind.set(xlabel="INFERENCE iteration", ylabel="log p(x, h) − start (nats)",
-               title=f"b  {len(results['traces'])} individual test images")
+               title=f"b  {len(results['traces'])} test images (Algorithm 2)")
+    if extra:
+        ax_step = axes[2]
+        for label, m, _, color in curves:
+            ax_step.plot(steps[1:], np.diff(m), "o-", color=color, ms=3, label=label)
+        ax_step.axhline(0, color="k", lw=0.5)
+        ax_step.set_yscale("symlog", linthresh=0.1)
+        ax_step.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        ax_step.set(xlabel="INFERENCE iteration", ylabel="change of the mean (nats)",
+                    title="c  change per iteration (> 0: rises)")
+        ax_step.legend(fontsize=7)
     fig.tight_layout()
     return _save(fig, path)
 

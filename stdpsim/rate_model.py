@@ -24,21 +24,49 @@ import dataclasses
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from .runs import atomic_target, load_npz
 
-LAYERS: dict[str, tuple[int, int, str]] = {
-    "f1": (784, 1000, "softplus"),
-    "f2": (1000, 100, "sigmoid"),
-    "g2": (100, 1000, "linear"),
-    "g1": (1000, 784, "sigmoid"),
-}
-"""Default architecture: name -> (n_in, n_out, activation)."""
+LayerSpec = dict[str, tuple[int, int, str]]
+"""Architecture: layer name -> (n_in, n_out, activation), encoders ``f1..fL`` then decoders
+``gL..g1``."""
+
+
+def stack_layers(sizes: Sequence[int], decoder_hidden: str = "softplus") -> LayerSpec:
+    """The architecture of a stack with visible size ``sizes[0]`` and hidden sizes
+    ``sizes[1:]``.
+
+    Encoders f_l map h_{l−1} → h_l (softplus, the top one sigmoid); decoders g_l map
+    h_l → h_{l−1} (``decoder_hidden``, g1 sigmoid for pixels in [0, 1]).  With sizes
+    (784, 1000, 100) and the default this is the authors' f1 softplus, f2 sigmoid,
+    g2 softplus, g1 sigmoid.
+    """
+    sizes = [int(s) for s in sizes]
+    if len(sizes) < 3 or min(sizes) < 1:
+        raise ValueError(f"need a visible and at least two hidden sizes, all positive, "
+                         f"got {sizes}")
+    if decoder_hidden not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {decoder_hidden!r}; expected one of "
+                         f"{ACTIVATIONS}")
+    depth = len(sizes) - 1
+    layers: LayerSpec = {}
+    for l in range(1, depth + 1):
+        layers[f"f{l}"] = (sizes[l - 1], sizes[l], "sigmoid" if l == depth else "softplus")
+    for l in range(depth, 0, -1):
+        layers[f"g{l}"] = (sizes[l], sizes[l - 1], "sigmoid" if l == 1 else decoder_hidden)
+    return layers
+
 
 ACTIVATIONS = ("softplus", "sigmoid", "linear")
+
+SIZES = (784, 1000, 100)
+"""The paper's MNIST model: 784 pixels, h1 of 1000 and h2 of 100 units."""
+
+LAYERS: LayerSpec = stack_layers(SIZES)
+"""Default architecture (the authors'): f1 softplus, f2 sigmoid, g2 softplus, g1 sigmoid."""
 
 
 class ModelFileError(ValueError):
@@ -97,18 +125,21 @@ def activation_expression(activation: str, u: str) -> str:
 
 @dataclasses.dataclass
 class RateModel:
-    """Weights, biases, activations and the prior on h2.
+    """Weights, biases, activations and the prior on the top hidden layer.
 
     Attributes
     ----------
     weights
-        ``{"f1": W, ...}``, each (n_in, n_out) float32.
+        ``{"f1": W, ...}``, each (n_in, n_out) float32: encoders ``f1..fL`` and decoders
+        ``gL..g1`` of a stack with L ≥ 2 hidden layers.
     biases
         ``{"f1": b, ...}``, each (n_out,) float32.
     activations
         ``{"f1": "softplus", ...}``.
     prior_mean, prior_var
-        Gaussian prior on h2, shape (n_h2,) each.
+        Factorised Gaussian prior on the top layer h_L, shape (n_L,) each; ``prior_var``
+        already includes the width factor (``meta["prior_var_scale"]`` × the empirical
+        variance, see :func:`fit_prior`).
     meta
         Free-form JSON-able description (hyper-parameters, data checksum, metrics).
     """
@@ -119,6 +150,17 @@ class RateModel:
     prior_mean: np.ndarray
     prior_var: np.ndarray
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def depth(self) -> int:
+        """Number of hidden layers L."""
+        return sum(1 for name in self.weights if name.startswith("f"))
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """(n_visible, n_1, ..., n_L)."""
+        return (self.weights["f1"].shape[0],) + tuple(
+            self.weights[f"f{l}"].shape[1] for l in range(1, self.depth + 1))
 
     def layer(self, name: str, x: np.ndarray) -> np.ndarray:
         """Apply layer ``name`` to a batch ``x`` (batch, n_in) -> (batch, n_out)."""
@@ -138,30 +180,100 @@ class RateModel:
     def g1(self, h1: np.ndarray) -> np.ndarray:
         return self.layer("g1", h1)
 
+    def decode(self, top: np.ndarray) -> list[np.ndarray]:
+        """Top-down pass from h_L: [g1(...), ..., g_L(h_L)], i.e. x̂ first, then ĥ1, ..."""
+        out = [top]
+        for l in range(self.depth, 0, -1):
+            out.append(self.layer(f"g{l}", out[-1]))
+        return out[:0:-1]
 
-def init_model(rng: np.random.Generator, layers: dict[str, tuple[int, int, str]] = LAYERS,
-               weight_std: float | None = None,
-               gain: dict[str, float] | None = None) -> RateModel:
-    """Random initial model: weights N(0, std²) with std = gain/√n_in (gain per layer, 1 unless
-    given in ``gain``) or ``weight_std`` for every layer; zero biases; a standard-normal prior
-    until :func:`fit_prior` sets it from data."""
+
+INITS = ("orthogonal", "gaussian")
+
+
+def orthogonal(rng: np.random.Generator, n_in: int, n_out: int) -> np.ndarray:
+    """The orthogonal factor U·Vᵀ of the SVD U·S·Vᵀ of a uniform random (n_in, n_out)
+    matrix: orthonormal columns when n_in ≥ n_out, orthonormal rows otherwise."""
+    u, _, vt = np.linalg.svd(rng.uniform(-1.0, 1.0, (n_in, n_out)), full_matrices=False)
+    return u @ vt
+
+
+def init_model(rng: np.random.Generator, layers: LayerSpec = LAYERS,
+               weight_std: float | None = None, gain: dict[str, float] | None = None,
+               init: str = "gaussian") -> RateModel:
+    """Random initial model with zero biases and a standard-normal prior (until
+    :func:`fit_prior` sets it from data).
+
+    ``init="gaussian"``: weights N(0, std²) with std = gain/√n_in, or ``weight_std`` for every
+    layer; ``init="orthogonal"``: :func:`orthogonal` times the gain.  The gain is per layer
+    (``gain``; 1 for layers not named).
+    """
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
     weights, biases, acts = {}, {}, {}
     for name, (n_in, n_out, act) in layers.items():
-        std = (weight_std if weight_std is not None
-               else (gain or {}).get(name, 1.0) / np.sqrt(n_in))
-        weights[name] = (rng.standard_normal((n_in, n_out)) * std).astype(np.float32)
+        g = (gain or {}).get(name, 1.0)
+        if init == "orthogonal":
+            w = g * orthogonal(rng, n_in, n_out)
+        else:
+            std = weight_std if weight_std is not None else g / np.sqrt(n_in)
+            w = rng.standard_normal((n_in, n_out)) * std
+        weights[name] = w.astype(np.float32)
         biases[name] = np.zeros(n_out, dtype=np.float32)
         acts[name] = act
-    n_h2 = layers["f2"][1]
-    return RateModel(weights, biases, acts, np.zeros(n_h2, np.float32),
-                     np.ones(n_h2, np.float32))
+    depth = sum(1 for name in layers if name.startswith("f"))
+    n_top = layers[f"f{depth}"][1]
+    return RateModel(weights, biases, acts, np.zeros(n_top, np.float32),
+                     np.ones(n_top, np.float32))
+
+
+def _settle(model: RateModel, hs: list[np.ndarray], bottom_drive, n_steps: int, delta: float,
+            alpha: float, prior_alpha: float, states: list | None) -> list[np.ndarray]:
+    """The INFERENCE iterations of Algorithm 2 on the hidden states ``hs`` = [h1, ..., hL],
+    top layer first, each lower layer pulled towards the *new* state above it::
+
+        h_L ← h_L + δ (f_L(h_{L−1}) − f_L(g_L(h_L)))  [+ β (μ − h_L)/σ²]
+        h_l ← h_l + δ (f_l(h_{l−1}) − f_l(g_l(h_l))) + α (g_{l+1}(h_{l+1}) − h_l)
+
+    ``bottom_drive(h1)`` is h1's bottom-up term (f1(x) − f1(g1(h1)) in plain INFERENCE),
+    β = ``prior_alpha`` the weight of the prior's gradient (0: Algorithm 2 as published).
+    """
+    depth, n = len(hs), hs[0].shape[0]
+    top_down = {l: model.layer(f"g{l}", hs[l - 1]) for l in range(2, depth + 1)}
+    for _ in range(n_steps):
+        for l in range(depth, 0, -1):
+            if l == 1:
+                drive = bottom_drive(hs[0])
+            else:  # f_l(h_{l−1}) and f_l(g_l(h_l)) as one product of twice the rows
+                both = model.layer(f"f{l}", np.concatenate((hs[l - 2], top_down[l])))
+                drive = both[:n] - both[n:]
+            h = hs[l - 1] + delta * drive
+            if l < depth:
+                h += alpha * (top_down[l + 1] - hs[l - 1])
+            elif prior_alpha:
+                h += prior_alpha * (model.prior_mean - hs[l - 1]) / model.prior_var
+            hs[l - 1] = h
+            if l >= 2:
+                top_down[l] = model.layer(f"g{l}", h)
+        if states is not None:
+            states.append(tuple(hs))
+    return hs
+
+
+def feed_forward(model: RateModel, x: np.ndarray) -> list[np.ndarray]:
+    """[f1(x), f2(f1(x)), ...]: INFERENCE's starting point, one array per hidden layer."""
+    hs = [model.f1(x)]
+    for l in range(2, model.depth + 1):
+        hs.append(model.layer(f"f{l}", hs[-1]))
+    return hs
 
 
 def inference(model: RateModel, x: np.ndarray, n_steps: int = 15, delta: float = 0.1,
-              alpha: float = 0.001, trace: bool = False):
-    """Targetprop INFERENCE (Algorithm 2).
+              alpha: float = 0.001, trace: bool = False, prior_alpha: float = 0.0):
+    """Targetprop INFERENCE (Algorithm 2, extended to L hidden layers).
 
-    h1 ← f1(x), h2 ← f2(h1), then ``n_steps`` times::
+    h_l ← f_l(h_{l−1}) (h_0 = x), then ``n_steps`` iterations, top layer first; with two
+    hidden layers::
 
         h2 ← h2 + δ (f2(h1) − f2(g2(h2)))
         h1 ← h1 + δ (f1(x) − f1(g1(h1))) + α (g2(h2) − h1)
@@ -169,58 +281,54 @@ def inference(model: RateModel, x: np.ndarray, n_steps: int = 15, delta: float =
     Parameters
     ----------
     x
-        Visible batch, shape (batch, 784), values in [0, 1].
+        Visible batch, shape (batch, n_visible), values in [0, 1].
     trace
-        Also return the list of (h1, h2) after every step (index 0: the start).
+        Also return the list of (h1, ..., hL) after every step (index 0: the start).
+    prior_alpha
+        Weight of the top prior's gradient (μ − h_L)/σ² in the h_L update (0: as published).
 
     Returns
     -------
-    h1, h2 (, states)
-        Shapes (batch, 1000) and (batch, 100).
+    h1, ..., hL (, states)
+        Shapes (batch, n_l); with ``trace`` the list of states follows.
     """
-    fx = model.f1(x)
-    h1, h2 = fx, model.f2(fx)
-    states = [(h1, h2)] if trace else None
-    top_down = model.g2(h2)  # g2(h2), reused by the next step's h2 update
-    n = h1.shape[0]
-    for _ in range(n_steps):
-        # f2(h1) and f2(g2(h2)) as one product of twice the rows (better BLAS throughput)
-        both = model.f2(np.concatenate((h1, top_down)))
-        h2 = h2 + delta * (both[:n] - both[n:])
-        top_down = model.g2(h2)
-        h1 = h1 + delta * (fx - model.f1(model.g1(h1))) + alpha * (top_down - h1)
-        if trace:
-            states.append((h1, h2))
-    return (h1, h2, states) if trace else (h1, h2)
+    hs = feed_forward(model, x)
+    fx = hs[0]
+    states = [tuple(hs)] if trace else None
+    hs = _settle(model, hs, lambda h1: fx - model.f1(model.g1(h1)), n_steps, delta, alpha,
+                 prior_alpha, states)
+    return (*hs, states) if trace else tuple(hs)
 
 
-def log_joint_terms(model: RateModel, x: np.ndarray, h1: np.ndarray, h2: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The three terms of log p(x, h1, h2): log p(x|h1), log p(h1|h2), log p(h2).
+def log_joint_terms(model: RateModel, x: np.ndarray, *hs: np.ndarray
+                    ) -> tuple[np.ndarray, ...]:
+    """The terms of log p(x, h1, ..., hL): log p(x|h1), log p(h1|h2), ..., log p(hL).
 
-    Unit-variance Gaussians centred on g1(h1) and g2(h2), and the Gaussian prior on h2.
-    Each has shape (batch,), in nats.
+    Unit-variance Gaussians centred on g_l(h_l), and the Gaussian prior on h_L.  Each has
+    shape (batch,), in nats.
     """
     half_log_2pi = 0.5 * np.log(2 * np.pi)
-    lx = -0.5 * np.sum((x - model.g1(h1)) ** 2, axis=1) - x.shape[1] * half_log_2pi
-    lh1 = -0.5 * np.sum((h1 - model.g2(h2)) ** 2, axis=1) - h1.shape[1] * half_log_2pi
-    z = (h2 - model.prior_mean) ** 2 / model.prior_var
-    lh2 = -0.5 * np.sum(z + np.log(2 * np.pi * model.prior_var), axis=1)
-    return lx, lh1, lh2
+    below = (x,) + hs[:-1]
+    terms = []
+    for l, (lower, upper) in enumerate(zip(below, hs), start=1):
+        err = lower - model.layer(f"g{l}", upper)
+        terms.append(-0.5 * np.sum(err * err, axis=1) - lower.shape[1] * half_log_2pi)
+    z = (hs[-1] - model.prior_mean) ** 2 / model.prior_var
+    terms.append(-0.5 * np.sum(z + np.log(2 * np.pi * model.prior_var), axis=1))
+    return tuple(terms)
 
 
-def log_joint(model: RateModel, x: np.ndarray, h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
-    """log p(x, h1, h2) with unit-variance Gaussian p(x|h1), p(h1|h2) and the Gaussian prior.
+def log_joint(model: RateModel, x: np.ndarray, *hs: np.ndarray) -> np.ndarray:
+    """log p(x, h1, ..., hL) with unit-variance Gaussian conditionals and the Gaussian prior.
 
     Returns shape (batch,), in nats.
     """
-    lx, lh1, lh2 = log_joint_terms(model, x, h1, h2)
-    return lx + lh1 + lh2
+    return np.sum(log_joint_terms(model, x, *hs), axis=0)
 
 
 def inference_log_joint(model: RateModel, x: np.ndarray, n_steps: int = 20,
-                        delta: float = 0.1, alpha: float = 0.001, block: int = 1000
-                        ) -> np.ndarray:
+                        delta: float = 0.1, alpha: float = 0.001, block: int = 1000,
+                        prior_alpha: float = 0.0) -> np.ndarray:
     """log p(x, h) after every INFERENCE iteration (the paper's Figure 4).
 
     Returns
@@ -231,81 +339,118 @@ def inference_log_joint(model: RateModel, x: np.ndarray, n_steps: int = 20,
     out = np.empty((n_steps + 1, x.shape[0]))
     for start in range(0, x.shape[0], block):
         xb = x[start:start + block]
-        _, _, states = inference(model, xb, n_steps, delta, alpha, trace=True)
-        for i, (h1, h2) in enumerate(states):
-            out[i, start:start + block] = log_joint(model, xb, h1, h2)
+        *_, states = inference(model, xb, n_steps, delta, alpha, trace=True,
+                               prior_alpha=prior_alpha)
+        for i, hs in enumerate(states):
+            out[i, start:start + block] = log_joint(model, xb, *hs)
     return out
 
 
-def fit_prior(model: RateModel, h2: np.ndarray, var_scale: float = 4.0) -> None:
-    """Set the prior on h2 to the empirical mean and ``var_scale`` × the empirical variance."""
-    model.prior_mean = h2.mean(axis=0).astype(np.float32)
-    model.prior_var = (var_scale * h2.var(axis=0) + 1e-6).astype(np.float32)
+DEFAULT_PRIOR_VAR_SCALE = 16.0
+"""Prior width: draws at 4 × the empirical standard deviation of the inferred top layer, as in
+the authors' script (the paper's text says 4 × the variance)."""
+LEGACY_PRIOR_VAR_SCALE = 4.0
+"""The factor of model files that do not record theirs (written before it was a setting)."""
+
+
+def fit_prior(model: RateModel, top: np.ndarray,
+              var_scale: float = DEFAULT_PRIOR_VAR_SCALE) -> None:
+    """Set the prior on h_L to the empirical mean and ``var_scale`` × the empirical variance
+    of ``top`` (batch, n_L), and record ``var_scale`` in ``model.meta``."""
+    if not var_scale > 0:
+        raise ValueError(f"the prior's variance scale must be positive, got {var_scale}")
+    model.prior_mean = top.mean(axis=0).astype(np.float32)
+    model.prior_var = (var_scale * top.var(axis=0) + 1e-6).astype(np.float32)
+    model.meta = dict(model.meta, prior_var_scale=float(var_scale))
+
+
+def prior_var_scale(model: RateModel) -> float:
+    """The factor between the prior's variance and the empirical one."""
+    return float(model.meta.get("prior_var_scale", LEGACY_PRIOR_VAR_SCALE))
+
+
+def with_prior_scale(model: RateModel, var_scale: float) -> RateModel:
+    """A copy of ``model`` (sharing the weights) whose prior is ``var_scale`` × the empirical
+    variance instead of its own factor."""
+    if not var_scale > 0:
+        raise ValueError(f"the prior's variance scale must be positive, got {var_scale}")
+    empirical = (model.prior_var - 1e-6) / prior_var_scale(model)
+    return dataclasses.replace(
+        model, prior_var=(var_scale * empirical + 1e-6).astype(np.float32),
+        meta=dict(model.meta, prior_var_scale=float(var_scale)))
 
 
 def sample_prior(model: RateModel, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n draws of h2 from the Gaussian prior, shape (n, n_h2)."""
+    """n draws of h_L from the Gaussian prior, shape (n, n_L)."""
     z = rng.standard_normal((n, model.prior_mean.size)).astype(np.float32)
     return model.prior_mean + z * np.sqrt(model.prior_var)
 
 
 def ancestral_sample(model: RateModel, n: int, rng: np.random.Generator) -> np.ndarray:
-    """x = g1(g2(h2)), h2 from the prior: the means of p(x|h)p(h), shape (n, 784)."""
-    return model.g1(model.g2(sample_prior(model, n, rng)))
+    """x = g1(g2(...g_L(h_L))), h_L from the prior: the means of p(x|h)p(h), shape
+    (n, n_visible)."""
+    return model.decode(sample_prior(model, n, rng))[0]
 
 
 def generate(model: RateModel, n: int, rng: np.random.Generator, n_rounds: int = 3,
              alpha: float = 0.3, n_steps: int = 15, delta: float = 0.1) -> np.ndarray:
-    """GENERATE (Algorithm 2): h2 ~ prior; h1 ← g2(h2); x ← g1(h1); then ``n_rounds`` times
-    h1, h2 ← INFERENCE(x, α) (which starts from the feed-forward pass f1(x), f2(f1(x)))
-    and x ← g1(h1).
+    """GENERATE (Algorithm 2): h_L ~ prior; decode to x; then ``n_rounds`` times
+    h ← INFERENCE(x, α) (which starts from the feed-forward pass) and x ← g1(h1).
 
     Returns
     -------
     numpy.ndarray
-        Shape (n, 784), pixel intensities in [0, 1].
+        Shape (n, n_visible), pixel intensities in [0, 1].
     """
     x = ancestral_sample(model, n, rng)
     for _ in range(n_rounds):
-        h1, _ = inference(model, x, n_steps=n_steps, delta=delta, alpha=alpha)
+        h1 = inference(model, x, n_steps=n_steps, delta=delta, alpha=alpha)[0]
         x = model.g1(h1)
     return x
 
 
 def inpaint(model: RateModel, x: np.ndarray, missing: np.ndarray, fill: np.ndarray,
-            n_steps: int = 20, delta: float = 0.1, alpha: float = 0.001) -> np.ndarray:
+            n_steps: int = 20, delta: float = 0.1, alpha: float = 0.001,
+            n_rounds: int = 1) -> np.ndarray:
     """Fill the ``missing`` pixels of ``x`` by INFERENCE with the visible pixels clamped.
 
     The paper's variant for clamped pixels: the bottom-up drive of h1 is
     f1(x^v, g1(h1)^m) − f1(g1(h1)), i.e. visible pixels come from the data and missing ones
     from the model's own reconstruction.  The missing pixels start at ``fill`` (e.g. the
     mean training image), so what the procedure adds is measured against that start.
+    With ``n_rounds`` > 1 the whole procedure starts again from the feed-forward pass of the
+    last round's filled image (as GENERATE's rounds do).
 
     Parameters
     ----------
     x
-        Images, shape (batch, 784), in [0, 1]; values at missing pixels are ignored.
+        Images, shape (batch, n_visible), in [0, 1]; values at missing pixels are ignored.
     missing
-        Boolean mask, shape (batch, 784) or (784,): True where the pixel is unknown.
+        Boolean mask, shape (batch, n_visible) or (n_visible,): True where the pixel is
+        unknown.
     fill
         Starting values of the missing pixels, broadcastable to ``x`` (e.g. shape (784,)).
 
     Returns
     -------
     numpy.ndarray
-        The images with missing pixels replaced by g1(h1), shape (batch, 784).
+        The images with missing pixels replaced by g1(h1), shape (batch, n_visible).
     """
+    if n_rounds < 1:
+        raise ValueError(f"n_rounds must be at least 1, got {n_rounds}")
     missing = np.broadcast_to(np.asarray(missing, dtype=bool), x.shape)
-    visible = np.where(missing, fill, x).astype(np.float32)
-    h1 = model.f1(visible)
-    h2 = model.f2(h1)
-    recon = model.g1(h1)
-    for _ in range(n_steps):
-        clamped = np.where(missing, recon, visible)
-        h2 = h2 + delta * (model.f2(h1) - model.f2(model.g2(h2)))
-        h1 = h1 + delta * (model.f1(clamped) - model.f1(recon)) + alpha * (model.g2(h2) - h1)
-        recon = model.g1(h1)
-    return np.where(missing, recon, visible)
+    current = np.where(missing, fill, x).astype(np.float32)
+    visible = current
+    for _ in range(n_rounds):
+        hs = feed_forward(model, current)
+
+        def bottom_drive(h1: np.ndarray) -> np.ndarray:
+            recon = model.g1(h1)
+            return model.f1(np.where(missing, recon, visible)) - model.f1(recon)
+
+        hs = _settle(model, hs, bottom_drive, n_steps, delta, alpha, 0.0, None)
+        current = np.where(missing, model.g1(hs[0]), visible)
+    return current
 
 
 # ----------------------------------------------------------------------------- file format
@@ -316,8 +461,9 @@ _REQUIRED = ("prior_mean", "prior_var")
 def save_model(model: RateModel, path: str | os.PathLike) -> Path:
     """Write ``model`` as a compressed ``.npz`` (atomic replace).
 
-    Keys: ``<layer>.W``, ``<layer>.b`` for each layer, ``prior_mean``, ``prior_var``, and
-    ``meta`` (a JSON string that also records the activations).
+    Keys: ``<layer>.W``, ``<layer>.b`` for each layer (``f1..fL``, ``gL..g1``),
+    ``prior_mean``, ``prior_var``, and ``meta`` (a JSON string that also records the
+    activations and the prior's variance factor).
     """
     path, tmp = atomic_target(path, ".npz")
     arrays = {}
@@ -331,20 +477,48 @@ def save_model(model: RateModel, path: str | os.PathLike) -> Path:
     return path
 
 
-def load_model(path: str | os.PathLike, layers: dict[str, tuple[int, int, str]] = LAYERS
-               ) -> RateModel:
-    """Read and validate a model file; any problem is a :class:`ModelFileError` naming it."""
+def _layers_in_file(path: Path, data, acts: dict[str, str]) -> LayerSpec:
+    """The architecture a model file holds: f1..fL and gL..g1 with chained shapes."""
+    depth = 0
+    while f"f{depth + 1}.W" in data:
+        depth += 1
+    if depth < 2:
+        raise ModelFileError(f"{path}: need encoders f1 and f2 at least (found {depth})")
+    sizes = [data["f1.W"].shape[0] if data["f1.W"].ndim == 2 else -1]
+    for l in range(1, depth + 1):
+        W = data[f"f{l}.W"]
+        if W.ndim != 2 or W.shape[0] != sizes[-1]:
+            raise ModelFileError(f"{path}: f{l}.W has shape {W.shape}, which does not follow "
+                                 f"the layer below (width {sizes[-1]})")
+        sizes.append(W.shape[1])
+    # activations the file does not name: the old default (linear hidden decoders)
+    layers = stack_layers(sizes, decoder_hidden="linear")
+    return {n: (i, o, acts.get(n, a)) for n, (i, o, a) in layers.items()}
+
+
+def load_model(path: str | os.PathLike, layers: LayerSpec | None = None) -> RateModel:
+    """Read and validate a model file; any problem is a :class:`ModelFileError` naming it.
+
+    ``layers`` (name -> (n_in, n_out, activation)) demands an architecture; without it the
+    file's own stack (any number of hidden layers) is read and its shapes checked.
+    """
     path = Path(path)
     data = load_npz(path, "model", ModelFileError)
-    expected = [f"{n}.{p}" for n in layers for p in ("W", "b")] + list(_REQUIRED) + ["meta"]
-    missing = [k for k in expected if k not in data]
-    if missing:
-        raise ModelFileError(f"{path}: missing {', '.join(missing)}")
+    if "meta" not in data:
+        raise ModelFileError(f"{path}: missing meta")
     try:
         meta = json.loads(str(data["meta"]))
     except json.JSONDecodeError:
         raise ModelFileError(f"{path}: 'meta' is not valid JSON") from None
-    acts = meta.get("activations", {})
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{path}: 'meta' must be a JSON object")
+    acts = dict(meta.pop("activations", None) or {})
+    if layers is None:
+        layers = _layers_in_file(path, data, acts)
+    expected = [f"{n}.{p}" for n in layers for p in ("W", "b")] + list(_REQUIRED)
+    missing = [k for k in expected if k not in data]
+    if missing:
+        raise ModelFileError(f"{path}: missing {', '.join(missing)}")
     weights, biases = {}, {}
     for name, (n_in, n_out, default_act) in layers.items():
         W, b = data[f"{name}.W"], data[f"{name}.b"]
@@ -355,17 +529,17 @@ def load_model(path: str | os.PathLike, layers: dict[str, tuple[int, int, str]] 
         if acts[name] not in ACTIVATIONS:
             raise ModelFileError(f"{path}: unknown activation {acts[name]!r} for {name}")
         weights[name], biases[name] = W.astype(np.float32), b.astype(np.float32)
-    n_h2 = layers["f2"][1]
+    n_top = max((n for n in layers if n.startswith("f")), key=lambda n: int(n[1:]))
+    n_top = layers[n_top][1]
     for key in _REQUIRED:
-        if data[key].shape != (n_h2,):
+        if data[key].shape != (n_top,):
             raise ModelFileError(f"{path}: {key} has shape {data[key].shape}, "
-                                 f"expected ({n_h2},)")
-    for key in expected[:-1]:  # every array but meta
+                                 f"expected ({n_top},)")
+    for key in expected:
         if not np.all(np.isfinite(data[key])):
             raise ModelFileError(f"{path}: {key} holds NaN or infinite values")
     if np.any(data["prior_var"] <= 0):
         raise ModelFileError(f"{path}: prior_var must be positive")
-    meta.pop("activations", None)
     return RateModel(weights, biases, {n: acts[n] for n in layers},
                      data["prior_mean"].astype(np.float32),
                      data["prior_var"].astype(np.float32), meta)

@@ -1,21 +1,26 @@
 """Layer-local training of the rate model (Bengio et al. 2015, Algorithm 2, TRAIN).
 
-Per minibatch: h1, h2 ← INFERENCE(x); then every layer takes one step on its own target loss
-with a corrupted input and no gradient crossing layers:
+Per minibatch: h1, ..., hL ← INFERENCE(x); then every layer takes one step on its own target
+loss with a corrupted input and no gradient crossing layers (h_0 = x):
 
-========  =====================  ===========  ===========================================
-layer     input                  target       corruption
-========  =====================  ===========  ===========================================
-``f1``    x̃ = x + N(0, σ_x²)     h1           Gaussian
-``f2``    h̃1 = h1 + N(0, σ_h1²)  h2           Gaussian
-``g2``    h̃2                     h1           mean of ``n_spikes`` Bernoulli(h2) draws
-``g1``    h̃1 = h1 + N(0, σ_h1²)  x            Gaussian
-========  =====================  ===========  ===========================================
+==============  ===============================  ===========  ==============================
+layer           input                            target       corruption (authors' preset)
+==============  ===============================  ===========  ==============================
+``f1``          x + N(0, σ_x²)                   h1           Gaussian, σ_x = 0.5
+``f_l``, l ≥ 2  h_{l−1} + N(0, σ_h²)             h_l          Gaussian, σ_h = 0.5
+``g_L``         mean of ``n_spikes`` Bern(h_L)   h_{L−1}      "spike-like", 3 draws
+``g_l``, l < L  h_l + N(0, σ_g²)                 h_{l−1}      Gaussian, σ_g = 0.3
+==============  ===============================  ===========  ==============================
 
-The step on a layer y = act(u W + b) with target t uses the error (y − t) at the
-pre-activation, multiplied by act′ for softplus layers: for sigmoid layers this is the
-delta rule (the cross-entropy gradient), for the linear layer the squared-error gradient.
-Each layer has its own Adam optimiser and learning rate.
+Each layer y = act(u W + b) with target t minimises ‖y − t‖² summed over units and averaged
+over the minibatch.  ``loss="through"`` (the authors') takes its gradient through the
+nonlinearity, 2 (y − t)·act′(a)·u; ``loss="delta"`` (this project's first model) uses the
+delta rule (y − t)·u for sigmoid and linear layers and (y − t)·σ(a)·u for softplus.
+
+Two presets (:data:`PRESETS`): ``authors``, the settings of the training script the authors
+published with the paper (centred RMSprop, orthogonal initialisation, the noise levels above,
+prior at 16 × the variance), which is the default; and ``adam-v1``, the configuration of this
+project's first shipped model, kept for comparison.
 """
 
 from __future__ import annotations
@@ -30,51 +35,134 @@ from pathlib import Path
 
 import numpy as np
 
-from .rate_model import (RateModel, fit_prior, inference, init_model, save_model, sigmoid,
-                         softplus)
+from .parzen import choose_sigma, parzen_log_likelihood
+from .rate_model import (RateModel, fit_prior, generate, inference, init_model, save_model,
+                         sigmoid, softplus, stack_layers)
 from .runs import atomic_target, load_npz, write_json
+
+OPTIMIZERS = ("rmsprop", "adam")
+LOSSES = ("through", "delta")
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Training hyper-parameters (the paper gives none of these; see the model card).
+    """Training hyper-parameters; the defaults are the authors' (preset ``authors``).
 
     Attributes
     ----------
-    lr
-        Adam learning rate per layer.
-    noise_x, noise_h1
-        Standard deviation of the Gaussian corruption of x (pixels in [0, 1]) and of h1.
-    n_spikes
-        Bernoulli draws averaged for the spike-like corruption of h2.
+    sizes
+        Layer widths (n_visible, n_1, ..., n_L); L ≥ 2 hidden layers.
+    decoder_hidden
+        Activation of the decoders into hidden layers (g2, ...): ``softplus`` or ``linear``.
+    loss
+        ``through`` (gradient through the nonlinearity) or ``delta`` (delta rule).
+    optimizer
+        ``rmsprop`` (centred, with momentum) or ``adam``.
+    lr_encoders, lr_decoders
+        Learning rate of the f layers and of the g layers.
     lr_final
-        Cosine learning-rate schedule: every layer's rate falls from ``lr`` at the first epoch
-        to ``lr_final`` × ``lr`` at the last (1.0: constant).
+        Cosine learning-rate schedule: every layer's rate falls from its rate at the first
+        epoch to ``lr_final`` × that rate at the last (1.0: constant).
+    momentum, rms_decay, rms_eps
+        Centred RMSprop: velocity decay, decay of the running means of g and g², and the
+        constant added under the square root of (mean of g² − (mean of g)²).
     weight_decay
-        Decoupled weight decay (AdamW): each step multiplies weights (not biases) by
+        Decoupled weight decay: each step multiplies weights (not biases) by
         1 − lr·weight_decay.
+    noise_x, noise_h, noise_g
+        Gaussian corruption s.d. of f1's input x (pixels in [0, 1]), of the inputs of f2..fL,
+        and of the inputs of the decoders below the top (g1..g_{L−1}).
+    n_spikes
+        Bernoulli draws averaged for the spike-like corruption of the top decoder's input.
+    init, init_gain
+        Initial weights, ``orthogonal`` or ``gaussian`` (N(0, 1/n_in)), times a per-layer gain
+        (layers not named: 1).  Biases start at 0.
     n_steps, delta, alpha
         INFERENCE parameters used during training.
-    init_gain
-        Initial weights are N(0, (gain/√n_in)²) per layer; layers not named have gain 1.
+    prior_var_scale
+        The prior on h_L has ``prior_var_scale`` × the empirical variance of the inferred h_L.
     batch_size, epochs, seed
         Minibatch size, passes over the training set, random seed.
+    valid_every, valid_samples
+        Every ``valid_every`` epochs (and after the last) GENERATE ``valid_samples`` samples
+        and score the validation images' Parzen log-likelihood (σ chosen on training images);
+        the best-scoring epoch is the model that :func:`train` leaves behind.  0: keep the
+        last epoch, no scoring.
     """
 
-    lr: dict[str, float] = dataclasses.field(
-        default_factory=lambda: {"f1": 1e-4, "f2": 1e-4, "g2": 1e-3, "g1": 1e-3})
-    noise_x: float = 0.05
-    noise_h1: float = 0.05
-    n_spikes: int = 3
-    lr_final: float = 0.05
+    sizes: tuple[int, ...] = (784, 1000, 100)
+    decoder_hidden: str = "softplus"
+    loss: str = "through"
+    optimizer: str = "rmsprop"
+    lr_encoders: float = 1e-5
+    lr_decoders: float = 1e-5
+    lr_final: float = 1.0
+    momentum: float = 0.9
+    rms_decay: float = 0.95
+    rms_eps: float = 1e-4
     weight_decay: float = 0.0
+    noise_x: float = 0.5
+    noise_h: float = 0.5
+    noise_g: float = 0.3
+    n_spikes: int = 3
+    init: str = "orthogonal"
+    init_gain: dict[str, float] = dataclasses.field(default_factory=dict)
     n_steps: int = 15
     delta: float = 0.1
     alpha: float = 0.001
-    init_gain: dict[str, float] = dataclasses.field(default_factory=dict)
+    prior_var_scale: float = 16.0
     batch_size: int = 100
-    epochs: int = 20
+    epochs: int = 50
     seed: int = 0
+    valid_every: int = 5
+    valid_samples: int = 5000
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sizes", tuple(int(s) for s in self.sizes))
+        checks = [
+            (len(self.sizes) >= 3 and min(self.sizes) >= 1,
+             f"sizes need a visible and at least two hidden layers, got {self.sizes}"),
+            (self.decoder_hidden in ("softplus", "linear", "sigmoid"),
+             f"unknown decoder activation {self.decoder_hidden!r}"),
+            (self.loss in LOSSES, f"loss must be one of {LOSSES}, got {self.loss!r}"),
+            (self.optimizer in OPTIMIZERS,
+             f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}"),
+            (self.lr_encoders > 0 and self.lr_decoders > 0, "learning rates must be positive"),
+            (0 < self.lr_final <= 1, f"lr_final must be in (0, 1], got {self.lr_final}"),
+            (min(self.noise_x, self.noise_h, self.noise_g, self.weight_decay) >= 0,
+             "noise levels and weight decay must be non-negative"),
+            (self.n_spikes >= 1, f"n_spikes must be at least 1, got {self.n_spikes}"),
+            (self.prior_var_scale > 0,
+             f"prior_var_scale must be positive, got {self.prior_var_scale}"),
+            (self.epochs >= 1 and self.batch_size >= 1, "epochs and batch_size must be >= 1"),
+            (self.valid_every >= 0 and self.valid_samples >= 2,
+             "valid_every must be >= 0 and valid_samples >= 2"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    @property
+    def layers(self) -> dict[str, tuple[int, int, str]]:
+        """The architecture these settings train."""
+        return stack_layers(self.sizes, self.decoder_hidden)
+
+    def lr(self, name: str) -> float:
+        """Learning rate of layer ``name`` at the first epoch."""
+        return self.lr_encoders if name.startswith("f") else self.lr_decoders
+
+
+PRESETS: dict[str, TrainConfig] = {
+    "authors": TrainConfig(),
+    "adam-v1": TrainConfig(decoder_hidden="linear", loss="delta", optimizer="adam",
+                           lr_encoders=1e-4, lr_decoders=1e-3, lr_final=0.05,
+                           noise_x=0.05, noise_h=0.05, noise_g=0.05, init="gaussian",
+                           prior_var_scale=4.0, epochs=20, valid_every=0),
+}
+"""Named training configurations: ``authors`` (the default: the authors' published script)
+and ``adam-v1`` (this project's first shipped model: Adam at 1e-4 / 1e-3 with a cosine
+schedule to 5 %, corruption 0.05, delta-rule loss, linear g2, Gaussian initialisation,
+prior at 4 × the variance, 20 epochs)."""
 
 
 class Adam:
@@ -93,6 +181,11 @@ class Adam:
         self.v = {k: np.zeros_like(v) for k, v in params.items()}
         self._tmp = {k: np.empty_like(v) for k, v in params.items()}
         self.t = 0
+
+    def buffers(self) -> dict[str, np.ndarray]:
+        """The optimiser's state arrays by name (for checkpoints; restore in place)."""
+        return {**{f"{k}.m": a for k, a in self.m.items()},
+                **{f"{k}.v": a for k, a in self.v.items()}}
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         self.t += 1
@@ -119,17 +212,81 @@ class Adam:
             params[k] -= tmp
 
 
+class CentredRMSprop:
+    """Centred RMSprop with momentum (Graves 2013), as in the authors' training script::
+
+        n ← ρ n + (1 − ρ) g²          ḡ ← ρ ḡ + (1 − ρ) g
+        v ← μ v − lr · g / √(n − ḡ² + ε)
+        p ← p + v
+
+    for a dict of float32 arrays, updated in place in preallocated buffers.
+    """
+
+    def __init__(self, params: dict[str, np.ndarray], lr: float, momentum: float = 0.9,
+                 decay: float = 0.95, eps: float = 1e-4, weight_decay: float = 0.0,
+                 decay_keys: tuple[str, ...] = ("W",)) -> None:
+        self.lr, self.momentum, self.decay, self.eps = lr, momentum, decay, eps
+        self.weight_decay, self.decay_keys = weight_decay, decay_keys
+        self.mean_sq = {k: np.zeros_like(v) for k, v in params.items()}
+        self.mean_g = {k: np.zeros_like(v) for k, v in params.items()}
+        self.velocity = {k: np.zeros_like(v) for k, v in params.items()}
+        self._tmp = {k: np.empty_like(v) for k, v in params.items()}
+        self.t = 0
+
+    def buffers(self) -> dict[str, np.ndarray]:
+        """The optimiser's state arrays by name (for checkpoints; restore in place)."""
+        return {**{f"{k}.mean_sq": a for k, a in self.mean_sq.items()},
+                **{f"{k}.mean_g": a for k, a in self.mean_g.items()},
+                **{f"{k}.velocity": a for k, a in self.velocity.items()}}
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        self.t += 1
+        for k, g in grads.items():
+            n, gbar, vel, tmp = self.mean_sq[k], self.mean_g[k], self.velocity[k], self._tmp[k]
+            dt = n.dtype.type
+            rho = dt(self.decay)
+            n *= rho
+            np.multiply(g, g, out=tmp)
+            tmp *= dt(1.0 - self.decay)
+            n += tmp
+            gbar *= rho
+            np.multiply(g, dt(1.0 - self.decay), out=tmp)
+            gbar += tmp
+            np.multiply(gbar, gbar, out=tmp)   # tmp = √(n − ḡ² + ε)
+            np.subtract(n, tmp, out=tmp)
+            tmp += dt(self.eps)
+            np.sqrt(tmp, out=tmp)
+            np.divide(g, tmp, out=tmp)
+            tmp *= dt(self.lr)
+            vel *= dt(self.momentum)
+            vel -= tmp
+            if self.weight_decay and k in self.decay_keys:
+                params[k] *= dt(1.0 - self.lr * self.weight_decay)
+            params[k] += vel
+
+
 def local_problems(model: RateModel, x: np.ndarray, rng: np.random.Generator,
                    cfg: TrainConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Run INFERENCE on ``x`` and draw the corruptions: layer -> (input, target)."""
-    h1, h2 = inference(model, x, cfg.n_steps, cfg.delta, cfg.alpha)
+    hs = (x,) + tuple(inference(model, x, cfg.n_steps, cfg.delta, cfg.alpha))
+    depth = len(hs) - 1
     f32 = np.float32
-    x_noisy = x + f32(cfg.noise_x) * rng.standard_normal(x.shape, dtype=f32)
-    h1_noisy = h1 + f32(cfg.noise_h1) * rng.standard_normal(h1.shape, dtype=f32)
-    spikes = rng.random((cfg.n_spikes,) + h2.shape, dtype=f32) < h2
-    h2_noisy = spikes.mean(axis=0, dtype=f32)
-    return {"f1": (x_noisy, h1), "f2": (h1_noisy, h2), "g2": (h2_noisy, h1),
-            "g1": (h1_noisy, x)}
+
+    def gaussian(a: np.ndarray, sd: float) -> np.ndarray:
+        return a + f32(sd) * rng.standard_normal(a.shape, dtype=f32)
+
+    problems = {}
+    for l in range(1, depth + 1):
+        problems[f"f{l}"] = (gaussian(hs[l - 1], cfg.noise_x if l == 1 else cfg.noise_h),
+                             hs[l])
+    for l in range(depth, 0, -1):
+        if l == depth:
+            spikes = rng.random((cfg.n_spikes,) + hs[l].shape, dtype=f32) < hs[l]
+            noisy = spikes.mean(axis=0, dtype=f32)
+        else:
+            noisy = gaussian(hs[l], cfg.noise_g)
+        problems[f"g{l}"] = (noisy, hs[l - 1])
+    return problems
 
 
 def local_losses(model: RateModel, problems: dict[str, tuple[np.ndarray, np.ndarray]]
@@ -139,57 +296,80 @@ def local_losses(model: RateModel, problems: dict[str, tuple[np.ndarray, np.ndar
             for name, (u, t) in problems.items()}
 
 
-def layer_gradients(model: RateModel, name: str, u: np.ndarray, t: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray, float]:
+def layer_gradients(model: RateModel, name: str, u: np.ndarray, t: np.ndarray,
+                    loss: str = "through") -> tuple[np.ndarray, np.ndarray, float]:
     """(dW, db, loss) of the local step for layer ``name`` on input ``u`` and target ``t``;
-    ``loss`` is the layer's local loss before the step (as in :func:`local_losses`)."""
+    ``loss`` is the layer's local loss before the step (as in :func:`local_losses`).
+
+    ``loss="through"``: the exact gradient of mean_batch Σ_units (y − t)², i.e. the error
+    2 (y − t)·act′(a) at the pre-activation a; ``loss="delta"``: the error (y − t), times
+    σ(a) for softplus layers (the delta rule of this project's first model).
+    """
     a = u @ model.weights[name] + model.biases[name]
     act = model.activations[name]
     y = {"softplus": softplus, "sigmoid": sigmoid}.get(act, lambda z: z)(a)
     diff = y - t
-    err = diff * sigmoid(a) if act == "softplus" else diff
+    if loss == "through":
+        slope = {"softplus": lambda: sigmoid(a), "sigmoid": lambda: y * (1 - y),
+                 "linear": lambda: 1}[act]()
+        err = 2 * diff * slope
+    elif loss == "delta":
+        err = diff * sigmoid(a) if act == "softplus" else diff
+    else:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     n = np.float32(u.shape[0])
-    loss = float(np.mean(np.sum(diff * diff, axis=1)))
-    return (u.T @ err) / n, err.sum(axis=0) / n, loss
+    value = float(np.mean(np.sum(diff * diff, axis=1)))
+    return (u.T @ err) / n, err.sum(axis=0) / n, value
 
 
 def training_flops_per_example(model: RateModel, n_steps: int) -> int:
     """Floating-point operations of the matrix products of one training example.
 
-    Counts 2 × n_in × n_out per layer application: the feed-forward pass f1, f2 and the
-    first g2; per INFERENCE step f2 twice, g2, g1 and f1; then each layer's forward pass and
-    weight gradient.  Element-wise work is not counted (it is the overhead the benchmark
-    measures against this floor).
+    Counts 2 × n_in × n_out per layer application: the feed-forward pass f1..fL and the
+    first g2..gL; per INFERENCE step every f_l with l ≥ 2 twice (on h_{l−1} and on
+    g_l(h_l)), g2..gL once, and f1(g1(h1)); then each layer's forward pass and weight
+    gradient.  Element-wise work is not counted (it is the overhead the benchmark measures
+    against this floor).
     """
     mac = {name: W.shape[0] * W.shape[1] for name, W in model.weights.items()}
-    start = mac["f1"] + mac["f2"] + mac["g2"]
-    step = 2 * mac["f2"] + mac["g2"] + mac["g1"] + mac["f1"]
+    upper = [name for name in mac if name not in ("f1", "g1")]
+    start = mac["f1"] + sum(mac[n] for n in upper)
+    step = sum(mac[n] * (2 if n.startswith("f") else 1) for n in upper) \
+        + mac["g1"] + mac["f1"]
     learn = 2 * sum(mac.values())
     return 2 * (start + n_steps * step + learn)
 
 
+def make_optimizer(params: dict[str, np.ndarray], lr: float, cfg: TrainConfig):
+    """The optimiser ``cfg.optimizer`` names, for one layer's parameters."""
+    if cfg.optimizer == "adam":
+        return Adam(params, lr, weight_decay=cfg.weight_decay)
+    return CentredRMSprop(params, lr, momentum=cfg.momentum, decay=cfg.rms_decay,
+                          eps=cfg.rms_eps, weight_decay=cfg.weight_decay)
+
+
 class LocalTrainer:
-    """One Adam optimiser per layer; :meth:`step` trains on one minibatch."""
+    """One optimiser per layer; :meth:`step` trains on one minibatch."""
 
     def __init__(self, model: RateModel, cfg: TrainConfig) -> None:
         self.model, self.cfg = model, cfg
-        self.opts = {name: Adam({"W": model.weights[name], "b": model.biases[name]},
-                                cfg.lr[name], weight_decay=cfg.weight_decay)
-                      for name in model.weights}
+        self.opts = {name: make_optimizer({"W": model.weights[name], "b": model.biases[name]},
+                                          cfg.lr(name), cfg)
+                     for name in model.weights}
 
     def set_epoch(self, epoch: int) -> None:
         """Learning rates of the cosine schedule for epoch ``epoch`` (0-based)."""
         frac = epoch / max(self.cfg.epochs - 1, 1)
         scale = self.cfg.lr_final + (1 - self.cfg.lr_final) * 0.5 * (1 + np.cos(np.pi * frac))
         for name, opt in self.opts.items():
-            opt.lr = self.cfg.lr[name] * float(scale)
+            opt.lr = self.cfg.lr(name) * float(scale)
 
     def apply(self, problems: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
         """One step of every layer on fixed (input, target) pairs; returns the local losses
         before the step (from the same forward pass as the gradients)."""
         losses = {}
         for name, (u, t) in problems.items():
-            gW, gb, losses[name] = layer_gradients(self.model, name, u, t)
+            gW, gb, losses[name] = layer_gradients(self.model, name, u, t, self.cfg.loss)
             params = {"W": self.model.weights[name], "b": self.model.biases[name]}
             self.opts[name].step(params, {"W": gW, "b": gb})
         return losses
@@ -199,39 +379,74 @@ class LocalTrainer:
         return self.apply(local_problems(self.model, x, rng, self.cfg))
 
 
+# ------------------------------------------------------------------------ validation
+
+
+VALID_PRIOR_IMAGES = 2000
+"""Training images whose inferred top layer sets the prior for a validation score."""
+VALID_SIGMA_IMAGES = 1000
+"""Training images (the last ones of the training set) on which the validation score's σ is
+chosen; the score itself is the mean log-likelihood of the validation images."""
+
+
+def validation_parzen(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray,
+                      cfg: TrainConfig) -> dict[str, float]:
+    """Parzen log-likelihood of ``x_valid`` under ``cfg.valid_samples`` GENERATE samples.
+
+    The prior is fitted (``cfg.prior_var_scale``) on the first :data:`VALID_PRIOR_IMAGES`
+    training images, σ is chosen on the last :data:`VALID_SIGMA_IMAGES` training images, and
+    the prior draws come from a fixed seed, so that epochs are compared on equal terms.  The
+    test set is never used.  ``model`` itself is not changed.
+    """
+    probe = dataclasses.replace(model, meta={})
+    top = inference(model, x_train[:VALID_PRIOR_IMAGES], cfg.n_steps, cfg.delta, cfg.alpha)[-1]
+    fit_prior(probe, top, cfg.prior_var_scale)
+    samples = generate(probe, cfg.valid_samples, np.random.default_rng([cfg.seed, 1]))
+    sigma, _ = choose_sigma(x_train[-VALID_SIGMA_IMAGES:], samples)
+    ll = parzen_log_likelihood(x_valid, samples, sigma)
+    return {"valid_parzen": float(ll.mean()), "valid_sigma": sigma}
+
+
 # ------------------------------------------------------------------------ epochs, checkpoints
 
 
 def _checkpoint_arrays(trainer: LocalTrainer) -> dict[str, np.ndarray]:
     out = {}
     for name, opt in trainer.opts.items():
-        for p in ("W", "b"):
-            out[f"adam.{name}.{p}.m"] = opt.m[p]
-            out[f"adam.{name}.{p}.v"] = opt.v[p]
-        out[f"adam.{name}.t"] = np.int64(opt.t)
+        for key, a in opt.buffers().items():
+            out[f"opt.{name}.{key}"] = a
+        out[f"opt.{name}.t"] = np.int64(opt.t)
     return out
 
 
+def _snapshot(model: RateModel) -> dict[str, np.ndarray]:
+    return {f"{n}.{p}": a.copy() for n in model.weights
+            for p, a in (("W", model.weights[n]), ("b", model.biases[n]))}
+
+
 def save_checkpoint(path: str | os.PathLike, trainer: LocalTrainer, epoch: int,
-                    rng: np.random.Generator, history: list[dict[str, float]]) -> Path:
-    """Model, optimiser state, finished epochs, RNG state and loss history, written
-    atomically (a crash leaves the previous checkpoint intact)."""
+                    rng: np.random.Generator, history: list[dict[str, float]],
+                    best: dict | None = None) -> Path:
+    """Model, optimiser state, finished epochs, RNG state, loss history and the best epoch's
+    weights so far, written atomically (a crash leaves the previous checkpoint intact)."""
     model = trainer.model
     state = {"epoch": epoch, "rng": rng.bit_generator.state, "history": history,
-             "config": dataclasses.asdict(trainer.cfg), "meta": model.meta}
-    arrays = {f"{n}.{p}": a for n in model.weights
-              for p, a in (("W", model.weights[n]), ("b", model.biases[n]))}
+             "config": dataclasses.asdict(trainer.cfg), "meta": model.meta,
+             "best": {k: v for k, v in (best or {}).items() if k != "arrays"}}
+    best_arrays = {f"best.{k}": a for k, a in (best or {}).get("arrays", {}).items()}
     path, tmp = atomic_target(path, ".npz")
     np.savez(tmp, state=np.array(json.dumps(state)), prior_mean=model.prior_mean,
-             prior_var=model.prior_var, **arrays, **_checkpoint_arrays(trainer))
+             prior_var=model.prior_var, **_snapshot(model), **_checkpoint_arrays(trainer),
+             **best_arrays)
     tmp.replace(path)
     return path
 
 
 def load_checkpoint(path: str | os.PathLike, model: RateModel, cfg: TrainConfig
-                    ) -> tuple[LocalTrainer, int, np.random.Generator, list[dict[str, float]]]:
+                    ) -> tuple[LocalTrainer, int, np.random.Generator, list[dict[str, float]],
+                               dict]:
     """Restore what :func:`save_checkpoint` wrote into ``model``; returns the trainer, the
-    number of finished epochs, the RNG and the history."""
+    number of finished epochs, the RNG, the history and the best epoch so far."""
     data = load_npz(path, "checkpoint")
     state = json.loads(str(data["state"]))
     for n in model.weights:
@@ -239,13 +454,15 @@ def load_checkpoint(path: str | os.PathLike, model: RateModel, cfg: TrainConfig
         model.biases[n][...] = data[f"{n}.b"]
     trainer = LocalTrainer(model, cfg)
     for name, opt in trainer.opts.items():
-        for p in ("W", "b"):
-            opt.m[p][...] = data[f"adam.{name}.{p}.m"]
-            opt.v[p][...] = data[f"adam.{name}.{p}.v"]
-        opt.t = int(data[f"adam.{name}.t"])
+        for key, a in opt.buffers().items():
+            a[...] = data[f"opt.{name}.{key}"]
+        opt.t = int(data[f"opt.{name}.t"])
     rng = np.random.default_rng()
     rng.bit_generator.state = state["rng"]
-    return trainer, int(state["epoch"]), rng, state["history"]
+    best = dict(state.get("best") or {})
+    if best:
+        best["arrays"] = {k[len("best."):]: data[k] for k in data if k.startswith("best.")}
+    return trainer, int(state["epoch"]), rng, state["history"], best
 
 
 def train(model: RateModel, x_train: np.ndarray, cfg: TrainConfig, *,
@@ -254,16 +471,19 @@ def train(model: RateModel, x_train: np.ndarray, cfg: TrainConfig, *,
     """Train for ``cfg.epochs`` epochs of shuffled minibatches, checkpointing after each.
 
     With ``resume`` and an existing ``checkpoint`` the run continues where it stopped and
-    ends exactly as an uninterrupted run would.  Returns one dict per epoch: mean local
-    losses, validation reconstruction error (if ``x_valid``) and seconds.
+    ends exactly as an uninterrupted run would.  With ``x_valid`` and ``cfg.valid_every``
+    the validation Parzen score (:func:`validation_parzen`) is computed every
+    ``valid_every`` epochs and after the last, and ``model`` ends with the weights of the
+    best-scoring epoch.  Returns one dict per epoch: mean local losses, validation
+    reconstruction error and score (if computed), seconds.
     """
     from tqdm import tqdm
 
     if resume and checkpoint is not None and Path(checkpoint).exists():
-        trainer, done, rng, history = load_checkpoint(checkpoint, model, cfg)
+        trainer, done, rng, history, best = load_checkpoint(checkpoint, model, cfg)
     else:
-        trainer, done, rng, history = LocalTrainer(model, cfg), 0, \
-            np.random.default_rng(cfg.seed), []
+        trainer, done, rng, history, best = LocalTrainer(model, cfg), 0, \
+            np.random.default_rng(cfg.seed), [], {}
     n = x_train.shape[0]
     for epoch in range(done, cfg.epochs):
         trainer.set_epoch(epoch)
@@ -279,42 +499,66 @@ def train(model: RateModel, x_train: np.ndarray, cfg: TrainConfig, *,
         record = {f"loss_{k}": v / len(batches) for k, v in sums.items()}
         record["seconds"] = time.perf_counter() - t0
         if x_valid is not None:
-            h1, _ = inference(model, x_valid, cfg.n_steps, cfg.delta, cfg.alpha)
+            h1 = inference(model, x_valid, cfg.n_steps, cfg.delta, cfg.alpha)[0]
             record["valid_reconstruction"] = float(
                 np.mean(np.sum((model.g1(h1) - x_valid) ** 2, axis=1)))
+            if cfg.valid_every and ((epoch + 1) % cfg.valid_every == 0
+                                    or epoch + 1 == cfg.epochs):
+                t1 = time.perf_counter()
+                record.update(validation_parzen(model, x_train, x_valid, cfg))
+                record["valid_seconds"] = time.perf_counter() - t1
+                if not best or record["valid_parzen"] > best["valid_parzen"]:
+                    best = {"epoch": epoch + 1, "valid_parzen": record["valid_parzen"],
+                            "arrays": _snapshot(model)}
         history.append({"epoch": epoch + 1, **record})
         if progress:
             print(f"epoch {epoch + 1}/{cfg.epochs}: " + ", ".join(
                 f"{k} {v:.4g}" for k, v in record.items()), file=sys.stderr, flush=True)
         if checkpoint is not None:
-            save_checkpoint(checkpoint, trainer, epoch + 1, rng, history)
+            save_checkpoint(checkpoint, trainer, epoch + 1, rng, history, best)
+    if best:
+        for name in model.weights:
+            model.weights[name][...] = best["arrays"][f"{name}.W"]
+            model.biases[name][...] = best["arrays"][f"{name}.b"]
     return history
+
+
+def best_epoch(history: list[dict[str, float]]) -> int:
+    """The epoch with the highest validation Parzen score (the last epoch if none)."""
+    scored = [r for r in history if "valid_parzen" in r]
+    if not scored:
+        return int(history[-1]["epoch"])
+    return int(max(scored, key=lambda r: r["valid_parzen"])["epoch"])
 
 
 def train_model(x_train: np.ndarray, x_valid: np.ndarray, cfg: TrainConfig,
                 out: str | os.PathLike, *, resume: bool = False, command: str = "",
-                progress: bool = True) -> RateModel:
+                progress: bool = True, preset: str | None = None) -> RateModel:
     """Train a fresh model (seeded by ``cfg.seed``), fit its prior and save it with its card.
 
     The checkpoint lives beside ``out`` as ``<out>.ckpt.npz``; with ``resume`` a stopped run
-    continues from it.  Writes ``out`` (the model) and ``out`` with suffix ``.json`` (the model
-    card: command, data checksum, hyper-parameters, per-epoch history, training seconds).
+    continues from it.  Writes ``out`` (the model, the best epoch on validation when
+    ``cfg.valid_every``) and ``out`` with suffix ``.json`` (the model card: command, preset,
+    data checksum, hyper-parameters, per-epoch history, chosen epoch, training seconds).
     """
-    model = init_model(np.random.default_rng(cfg.seed), gain=cfg.init_gain)
+    model = init_model(np.random.default_rng(cfg.seed), cfg.layers, gain=cfg.init_gain,
+                       init=cfg.init)
     out = Path(out)
     t0 = time.perf_counter()
     history = train(model, x_train, cfg, x_valid=x_valid,
                     checkpoint=out.with_suffix(".ckpt.npz"), resume=resume,
                     progress=progress)
-    _, h2 = inference(model, x_train, cfg.n_steps, cfg.delta, cfg.alpha)
-    fit_prior(model, h2)
+    top = inference(model, x_train, cfg.n_steps, cfg.delta, cfg.alpha)[-1]
+    fit_prior(model, top, cfg.prior_var_scale)
     model.meta = {
-        "command": command,
+        "command": command, "preset": preset,
         "data_sha256_float32": hashlib.sha256(x_train.tobytes()).hexdigest(),
         "n_train": int(x_train.shape[0]), "n_valid": int(x_valid.shape[0]),
         "config": dataclasses.asdict(cfg), "history": history,
-        "train_seconds": sum(r["seconds"] for r in history),
+        "chosen_epoch": best_epoch(history),
+        "train_seconds": sum(r["seconds"] + r.get("valid_seconds", 0.0) for r in history),
         "wall_s_last_session": time.perf_counter() - t0,
+        "prior_var_scale": cfg.prior_var_scale,
     }
     save_model(model, out)
     write_json(out.with_suffix(".json"), model.meta)

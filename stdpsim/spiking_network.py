@@ -367,7 +367,8 @@ def check_model(model: RateModel) -> None:
     shapes = {k: w.shape for k, w in model.weights.items()}
     need = {"f1", "f2", "g2", "g1"}
     if set(shapes) != need:
-        raise ValueError(f"model needs layers {sorted(need)}, has {sorted(shapes)}")
+        raise ValueError(f"the spiking network runs two hidden layers (layers "
+                         f"{sorted(need)}); this model has {sorted(shapes)}")
     (n_x, n_1), (n_1b, n_2) = shapes["f1"], shapes["f2"]
     if n_1b != n_1 or shapes["g2"] != (n_2, n_1) or shapes["g1"] != (n_1, n_x):
         raise ValueError(f"layer shapes do not chain (x→h1→h2 and back): {shapes}")

@@ -185,13 +185,12 @@ def test_spiking_infer_rejects_bad_parameters(capsys, args, text):
     assert_one_line_error(code, err, text)
 
 
-def test_spiking_infer_rejects_a_model_of_the_wrong_shape(capsys, tmp_path):
-    tiny = {"f1": (784, 50, "softplus"), "f2": (50, 10, "sigmoid"),
-            "g2": (10, 50, "linear"), "g1": (50, 784, "sigmoid")}
-    path = rate_model.save_model(rate_model.init_model(np.random.default_rng(0), tiny),
-                                 tmp_path / "small.npz")
+def test_spiking_infer_rejects_a_deeper_model(capsys, tmp_path):
+    deep = rate_model.stack_layers((784, 50, 20, 10))
+    path = rate_model.save_model(rate_model.init_model(np.random.default_rng(0), deep),
+                                 tmp_path / "deep.npz")
     code, _, err = run_cli(capsys, "infer", "--spiking", "--model", str(path))
-    assert_one_line_error(code, err, "shape")
+    assert_one_line_error(code, err, "the spiking network runs two hidden layers")
 
 
 @needs_mnist

@@ -89,3 +89,25 @@ def test_inpainting_errors_and_rise_summary():
     assert up["increase_per_step"] == [1.0, 0.5]
     flat = evaluation.rise_summary([1.0, 2.0, 2.0])
     assert not flat["rises_every_step"] and flat["smallest_step"] == 0.0
+
+
+def test_nearest_neighbour_fill_against_brute_force():
+    from stdpsim import evaluation
+
+    rng = np.random.default_rng(0)
+    ref = rng.random((30, 6)).astype(np.float32)
+    x = rng.random((7, 6)).astype(np.float32)
+    missing = np.array([False, True, False, False, True, True])
+    got = evaluation.nearest_neighbour_fill(x, missing, ref, k=3, block=4)
+    for i in range(7):
+        d = ((ref[:, ~missing] - x[i, ~missing]) ** 2).sum(axis=1)
+        near = np.argsort(d)[:3]
+        np.testing.assert_allclose(got[i, missing], ref[near][:, missing].mean(axis=0),
+                                   rtol=1e-6)
+        np.testing.assert_array_equal(got[i, ~missing], x[i, ~missing])
+    # k = 1 with the reference itself as input gives back the reference
+    np.testing.assert_allclose(evaluation.nearest_neighbour_fill(ref, missing, ref, k=1), ref)
+    with pytest.raises(ValueError, match="k must be in 1..30"):
+        evaluation.nearest_neighbour_fill(x, missing, ref, k=31)
+    with pytest.raises(ValueError, match="mask of shape"):
+        evaluation.nearest_neighbour_fill(x, missing[:5], ref)

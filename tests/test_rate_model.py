@@ -1,6 +1,7 @@
 """Rate model maths, local training, Parzen estimator and the model file format."""
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -45,11 +46,14 @@ def test_one_inference_step_by_hand():
     np.testing.assert_allclose(got1, h1_new, rtol=1e-5)
 
 
-def test_training_step_lowers_each_local_loss():
+@pytest.mark.parametrize("optimizer, loss", [("adam", "delta"), ("rmsprop", "through"),
+                                             ("rmsprop", "delta")])
+def test_training_step_lowers_each_local_loss(optimizer, loss):
     m = tiny_model(3)
     rng = np.random.default_rng(0)
     x = rng.random((20, 4)).astype(np.float32)
-    cfg = rt.TrainConfig(lr={k: 1e-2 for k in TINY}, n_steps=3)
+    cfg = rt.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-3, lr_decoders=1e-3, n_steps=3,
+                         optimizer=optimizer, loss=loss)
     trainer = rt.LocalTrainer(m, cfg)
     problems = rt.local_problems(m, x, rng, cfg)
     before = rt.local_losses(m, problems)
@@ -141,7 +145,8 @@ def test_missing_and_non_npz_files(tmp_path):
 
 def test_interrupted_training_resumes_to_the_same_model(tmp_path):
     x = np.random.default_rng(0).random((60, 4)).astype(np.float32)
-    cfg = rt.TrainConfig(lr={k: 1e-2 for k in TINY}, n_steps=2, batch_size=20, epochs=3)
+    cfg = rt.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, n_steps=2,
+                         batch_size=20, epochs=3)
     straight = tiny_model()
     rt.train(straight, x, cfg, progress=False)
     ckpt = tmp_path / "ckpt.npz"
@@ -158,7 +163,7 @@ def test_step_reports_the_local_losses_before_it():
     m = tiny_model(5)
     rng = np.random.default_rng(0)
     x = rng.random((10, 4)).astype(np.float32)
-    cfg = rt.TrainConfig(lr={k: 1e-2 for k in TINY}, n_steps=2)
+    cfg = rt.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, n_steps=2)
     problems = rt.local_problems(m, x, rng, cfg)
     expected = rt.local_losses(m, problems)
     reported = rt.LocalTrainer(m, cfg).apply(problems)
@@ -228,7 +233,8 @@ def test_adam_matches_the_textbook_update():
 
 def test_cosine_schedule_and_weight_decay():
     m = tiny_model()
-    cfg = rt.TrainConfig(lr={k: 1e-2 for k in TINY}, epochs=5, lr_final=0.1)
+    cfg = rt.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, epochs=5,
+                         lr_final=0.1)
     trainer = rt.LocalTrainer(m, cfg)
     rates = []
     for epoch in range(5):
@@ -265,3 +271,231 @@ def test_brian2_activation_expressions_match_the_numpy_ones():
     np.testing.assert_array_equal(got["linear"], u)
     with pytest.raises(ValueError, match="unknown activation"):
         rm.activation_expression("relu", "u")
+
+
+DEEP = rm.stack_layers((5, 4, 3, 2))
+
+
+def deep_model(seed=0):
+    m = rm.init_model(np.random.default_rng(seed), DEEP, weight_std=0.7)
+    rng = np.random.default_rng(seed + 1)
+    for b in m.biases.values():
+        b[:] = rng.normal(0, 0.3, b.shape)
+    m.prior_mean[:] = [0.3, 0.6]
+    m.prior_var[:] = [0.2, 0.5]
+    return m
+
+
+def test_stack_layers_names_shapes_and_activations():
+    assert rm.LAYERS == {"f1": (784, 1000, "softplus"), "f2": (1000, 100, "sigmoid"),
+                         "g2": (100, 1000, "softplus"), "g1": (1000, 784, "sigmoid")}
+    assert DEEP == {"f1": (5, 4, "softplus"), "f2": (4, 3, "softplus"),
+                    "f3": (3, 2, "sigmoid"), "g3": (2, 3, "softplus"),
+                    "g2": (3, 4, "softplus"), "g1": (4, 5, "sigmoid")}
+    with pytest.raises(ValueError, match="at least two hidden"):
+        rm.stack_layers((784, 100))
+
+
+def test_three_layer_inference_step_by_hand():
+    m = deep_model()
+    x = np.array([[0.0, 0.5, 1.0, 0.2, 0.8]])
+    sp = lambda a: np.log1p(np.exp(a))  # noqa: E731
+    W, b = m.weights, m.biases
+    act = {"softplus": sp, "sigmoid": expit}
+    L = {n: (lambda v, n=n: act[m.activations[n]](v @ W[n] + b[n])) for n in DEEP}
+    d, al, beta = 0.1, 0.05, 0.02
+    h1 = L["f1"](x)
+    h2 = L["f2"](h1)
+    h3 = L["f3"](h2)
+    h3n = (h3 + d * (L["f3"](h2) - L["f3"](L["g3"](h3)))
+           + beta * (m.prior_mean - h3) / m.prior_var)
+    h2n = h2 + d * (L["f2"](h1) - L["f2"](L["g2"](h2))) + al * (L["g3"](h3n) - h2)
+    h1n = h1 + d * (L["f1"](x) - L["f1"](L["g1"](h1))) + al * (L["g2"](h2n) - h1)
+    got = rm.inference(m, x.astype(np.float32), n_steps=1, delta=d, alpha=al,
+                       prior_alpha=beta)
+    for g, e in zip(got, (h1n, h2n, h3n)):
+        np.testing.assert_allclose(g, e, rtol=1e-5)
+
+
+def test_three_layer_log_joint_and_generate():
+    from scipy.stats import norm
+
+    m = deep_model(1)
+    x = np.array([[0.1, 0.9, 0.4, 0.0, 0.3]], np.float32)
+    hs = rm.inference(m, x, n_steps=2)
+    expected = (norm.logpdf(x, m.g1(hs[0])).sum() + norm.logpdf(hs[0], m.g2(hs[1])).sum()
+                + norm.logpdf(hs[1], m.layer("g3", hs[2])).sum()
+                + norm.logpdf(hs[2], m.prior_mean, np.sqrt(m.prior_var)).sum())
+    np.testing.assert_allclose(rm.log_joint(m, x, *hs), [expected], rtol=1e-5)
+    assert len(rm.log_joint_terms(m, x, *hs)) == 4
+    samples = rm.generate(m, 6, np.random.default_rng(0), n_steps=3)
+    assert samples.shape == (6, 5) and 0 <= samples.min() and samples.max() <= 1
+    problems = rt.local_problems(m, x, np.random.default_rng(0),
+                                 rt.TrainConfig(sizes=(5, 4, 3, 2), n_steps=1))
+    assert {k: (u.shape[1], t.shape[1]) for k, (u, t) in problems.items()} == {
+        k: (n_in, n_out) for k, (n_in, n_out, _) in DEEP.items()}
+
+
+def test_deeper_model_file_round_trips(tmp_path):
+    m = deep_model(2)
+    rm.fit_prior(m, np.random.default_rng(0).random((50, 2)), var_scale=16.0)
+    path = rm.save_model(m, tmp_path / "deep.npz")
+    back = rm.load_model(path)
+    assert back.depth == 3 and back.sizes == (5, 4, 3, 2)
+    assert back.activations == m.activations and rm.prior_var_scale(back) == 16.0
+    for k in DEEP:
+        np.testing.assert_array_equal(back.weights[k], m.weights[k])
+    np.testing.assert_array_equal(back.prior_var, m.prior_var)
+    with pytest.raises(rm.ModelFileError, match="missing g3.W"):
+        rm.load_model(_corrupt_model(m, tmp_path, lambda d: d.pop("g3.W")))
+    with pytest.raises(rm.ModelFileError, match="does not follow"):
+        rm.load_model(_corrupt_model(m, tmp_path, lambda d: d.update(
+            {"f3.W": np.zeros((4, 2), np.float32)})))
+
+
+def _corrupt_model(m, tmp_path, change):
+    path = rm.save_model(m, tmp_path / "c.npz")
+    with np.load(path) as z:
+        data = {k: z[k] for k in z.files}
+    change(data)
+    np.savez(path, **data)
+    return path
+
+
+def test_old_two_layer_files_still_load(tmp_path):
+    """Files written before the deeper stack: linear g2 named in meta, no prior factor."""
+    rng = np.random.default_rng(0)
+    shapes = {"f1": (6, 4), "f2": (4, 3), "g2": (3, 4), "g1": (4, 6)}
+    arrays = {f"{n}.W": rng.standard_normal(s).astype(np.float32) for n, s in shapes.items()}
+    arrays.update({f"{n}.b": np.zeros(s[1], np.float32) for n, s in shapes.items()})
+    meta = {"activations": {"f1": "softplus", "f2": "sigmoid", "g2": "linear",
+                            "g1": "sigmoid"}, "config": {"epochs": 20}}
+    np.savez(tmp_path / "old.npz", prior_mean=np.full(3, 0.5, np.float32),
+             prior_var=np.full(3, 0.4, np.float32), meta=np.array(json.dumps(meta)),
+             **arrays)
+    m = rm.load_model(tmp_path / "old.npz")
+    assert m.depth == 2 and m.activations["g2"] == "linear" and m.meta["config"]["epochs"] == 20
+    assert rm.prior_var_scale(m) == rm.LEGACY_PRIOR_VAR_SCALE == 4.0
+    wide = rm.with_prior_scale(m, 16.0)
+    np.testing.assert_allclose(wide.prior_var, (0.4 - 1e-6) * 4 + 1e-6, rtol=1e-6)
+    assert rm.prior_var_scale(wide) == 16.0 and m.prior_var[0] == np.float32(0.4)
+    # and the project's first shipped model, if this checkout still has it
+    h1, h2 = rm.inference(m, rng.random((2, 6)).astype(np.float32))
+    assert h1.shape == (2, 4) and h2.shape == (2, 3)
+
+
+def test_orthogonal_initialisation_is_orthogonal():
+    m = rm.init_model(np.random.default_rng(0), rm.stack_layers((30, 20, 5)),
+                      init="orthogonal", gain={"f2": 2.0})
+    W = m.weights
+    np.testing.assert_allclose(W["f1"].T @ W["f1"], np.eye(20), atol=1e-5)   # tall
+    np.testing.assert_allclose(W["g1"] @ W["g1"].T, np.eye(20), atol=1e-5)   # wide
+    np.testing.assert_allclose(W["f2"].T @ W["f2"], 4 * np.eye(5), atol=1e-5)
+    assert not np.allclose(W["f1"][:, 0], W["g1"][0])  # each layer its own draw
+    assert all(np.all(b == 0) for b in m.biases.values())
+    with pytest.raises(ValueError, match="init must be one of"):
+        rm.init_model(np.random.default_rng(0), init="uniform")
+
+
+def test_centred_rmsprop_matches_a_hand_computation():
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((4, 3)).astype(np.float32)
+    grads = [rng.standard_normal((4, 3)).astype(np.float32) for _ in range(4)]
+    params = {"W": w0.copy()}
+    opt = rt.CentredRMSprop(params, lr=1e-3, momentum=0.9, decay=0.95, eps=1e-4)
+    n = gbar = vel = np.zeros((4, 3))
+    w = w0.astype(np.float64)
+    for g in grads:
+        opt.step(params, {"W": g})
+        n = 0.95 * n + 0.05 * g.astype(np.float64) ** 2
+        gbar = 0.95 * gbar + 0.05 * g
+        vel = 0.9 * vel - 1e-3 * g / np.sqrt(n - gbar**2 + 1e-4)
+        w = w + vel
+    np.testing.assert_allclose(params["W"], w, rtol=1e-5, atol=1e-7)
+    # the first step by hand: n = 0.05 g², ḡ = 0.05 g, so the step is lr g / √(0.0475 g² + ε)
+    g = grads[0][0, 0]
+    expected = -1e-3 * g / np.sqrt(0.0475 * g * g + 1e-4)
+    opt2 = rt.CentredRMSprop({"W": np.zeros(1, np.float32)}, lr=1e-3)
+    p = {"W": np.zeros(1, np.float32)}
+    opt2.step(p, {"W": np.array([g], np.float32)})
+    assert p["W"][0] == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("name", ["f1", "f2", "g2", "g1"])
+def test_loss_through_the_nonlinearity_matches_finite_differences(name):
+    layers = rm.stack_layers((5, 4, 3))
+    m = rm.init_model(np.random.default_rng(1), layers, weight_std=0.8)
+    rng = np.random.default_rng(2)
+    n_in, n_out, _ = layers[name]
+    u = rng.random((6, n_in))
+    t = rng.random((6, n_out))
+    m.weights[name] = m.weights[name].astype(np.float64)
+    m.biases[name] = rng.normal(0, 0.3, n_out)
+
+    def loss():
+        return np.mean(np.sum((m.layer(name, u.copy()) - t) ** 2, axis=1))
+
+    gW, gb, value = rt.layer_gradients(m, name, u, t, loss="through")
+    assert value == pytest.approx(loss())
+    eps = 1e-6
+    for arr, grad in ((m.weights[name], gW), (m.biases[name], gb)):
+        num = np.zeros_like(arr)
+        for idx in np.ndindex(arr.shape):
+            old = arr[idx]
+            arr[idx] = old + eps
+            up = loss()
+            arr[idx] = old - eps
+            down = loss()
+            arr[idx] = old
+            num[idx] = (up - down) / (2 * eps)
+        np.testing.assert_allclose(grad, num, rtol=1e-5, atol=1e-8)
+    # the delta rule differs from it for a sigmoid layer (no σ′ factor, no 2)
+    if m.activations[name] == "sigmoid":
+        gd, _, _ = rt.layer_gradients(m, name, u, t, loss="delta")
+        assert not np.allclose(gd, gW)
+
+
+def test_presets_and_bad_settings():
+    authors, old = rt.PRESETS["authors"], rt.PRESETS["adam-v1"]
+    assert rt.TrainConfig() == authors
+    assert (authors.optimizer, authors.init, authors.loss, authors.decoder_hidden) == (
+        "rmsprop", "orthogonal", "through", "softplus")
+    assert (authors.noise_x, authors.noise_h, authors.noise_g, authors.lr("g1"),
+            authors.prior_var_scale) == (0.5, 0.5, 0.3, 1e-5, 16.0)
+    assert (old.optimizer, old.lr("f1"), old.lr("g2"), old.prior_var_scale) == (
+        "adam", 1e-4, 1e-3, 4.0)
+    for bad, text in ((dict(optimizer="sgd"), "optimizer must be one of"),
+                      (dict(loss="l1"), "loss must be one of"),
+                      (dict(sizes=(784, 100)), "at least two hidden"),
+                      (dict(prior_var_scale=0), "prior_var_scale must be positive")):
+        with pytest.raises(ValueError, match=text):
+            rt.TrainConfig(**bad)
+
+
+def test_training_keeps_the_best_validation_epoch(tmp_path, monkeypatch):
+    scores = iter([1.0, 5.0, 2.0])
+    monkeypatch.setattr(rt, "validation_parzen",
+                        lambda *a, **k: {"valid_parzen": next(scores), "valid_sigma": 0.2})
+    x = np.random.default_rng(0).random((40, 4)).astype(np.float32)
+    cfg = rt.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, n_steps=2,
+                         batch_size=20, epochs=3, valid_every=1)
+    m = rm.init_model(np.random.default_rng(0), cfg.layers)
+    history = rt.train(m, x, cfg, x_valid=x[:10], checkpoint=tmp_path / "c.npz",
+                       progress=False)
+    assert rt.best_epoch(history) == 2
+    assert [r["valid_parzen"] for r in history] == [1.0, 5.0, 2.0]
+    # constant learning rate: epoch 2 of this run is a 2-epoch run without validation
+    two = rm.init_model(np.random.default_rng(0), cfg.layers)
+    rt.train(two, x, dataclasses.replace(cfg, epochs=2, valid_every=0), progress=False)
+    for k in m.weights:
+        np.testing.assert_array_equal(m.weights[k], two.weights[k])
+    # a run stopped after epoch 1 and resumed ends with the same best epoch
+    scores = iter([1.0])
+    resumed = rm.init_model(np.random.default_rng(0), cfg.layers)
+    ckpt = tmp_path / "c1.npz"
+    rt.train(resumed, x, dataclasses.replace(cfg, epochs=1), x_valid=x[:10], checkpoint=ckpt,
+             progress=False)
+    scores = iter([5.0, 2.0])
+    rt.train(resumed, x, cfg, x_valid=x[:10], checkpoint=ckpt, resume=True, progress=False)
+    for k in m.weights:
+        np.testing.assert_array_equal(resumed.weights[k], two.weights[k])
