@@ -27,7 +27,7 @@ from stdpsim.runs import shown_path, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN = 20_000
-GRID = {"n_steps": (20, 50, 100), "alpha": (0.001, 0.03, 0.1, 0.3), "n_rounds": (1, 3)}
+GRID = {"n_steps": (20, 100), "alpha": (0.001, 0.1, 0.3), "n_rounds": (1, 3)}
 FIRST = {"n_steps": 20, "alpha": 0.001, "n_rounds": 1}
 """The procedure of the first release (and of the paper's Figure 5 as we read it)."""
 

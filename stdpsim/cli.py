@@ -448,9 +448,13 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
               help="Spiking INFERENCE in Brian2 on the first --digits test digits, in one "
                    "simulation, beside the rate model (spiking_inference.png/.json; spikes of "
                    "the first 2 digits in spiking_inference_spikes.npz).")
+@click.option("--alpha", type=float, default=0.1, show_default=True,
+              help="Pull α of each hidden layer towards the layer above's prediction "
+                   f"(training uses {0.001}); Algorithm 2 as trained and the curve without "
+                   "the prior's term are drawn beside it.")
 @click.option("--prior-alpha", type=float, default=0.001, show_default=True,
-              help="Weight β of the prior's term β(μ − h_L)/σ² in the top layer's update, for "
-                   "the second curve beside Algorithm 2's own (0: Algorithm 2 only).")
+              help="Weight β of the prior's term β(μ − h_L)/σ² in the top layer's update "
+                   "(0: Algorithm 2's own update).")
 @click.option("--digits", type=int, default=100, show_default=True,
               help="Test digits for --spiking.")
 @click.option("--r-max", type=float, default=None,
@@ -464,7 +468,7 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
 @click.option("--seed", type=int, default=0, show_default=True, help="--spiking: noise seed.")
 def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: int | None,
               n_traces: int, out_dir: str, update_card: bool, spiking: bool,
-              prior_alpha: float, digits: int,
+              alpha: float, prior_alpha: float, digits: int,
               r_max: float | None, tau: float | None, tau_syn: float | None, device: str,
               seed: int) -> None:
     """log p(x, h) along INFERENCE on the test set (the paper's Figure 4), or with
@@ -483,47 +487,48 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
         return
     if prior_alpha < 0:
         raise ValueError(f"--prior-alpha must be non-negative, got {prior_alpha}")
+    if alpha < 0:
+        raise ValueError(f"--alpha must be non-negative, got {alpha}")
     if n_traces < 0:
         raise ValueError(f"--n-traces must be non-negative, got {n_traces}")
     model = rate_model.load_model(model_path)
     x = _test_images(data_path, n_images, minimum=2)  # a standard error needs two
-    lp = rate_model.inference_log_joint(model, x, n_steps)
-    rise = evaluation.rise_summary(lp.mean(axis=1))
-    sem = lambda a: (a.std(axis=1, ddof=1) / np.sqrt(x.shape[0])).tolist()  # noqa: E731
-    results = {"model": shown_path(model_path), "n_images": int(x.shape[0]), "n_steps": n_steps,
-               "mean": lp.mean(axis=1).tolist(),
-               "sem": sem(lp), "traces": lp[:, :n_traces].T.tolist(),
-               "mean_increase_per_step": rise["increase_per_step"],
-               "rises_every_step": rise["rises_every_step"],
-               "share_of_images_rising_overall": float(np.mean(lp[-1] > lp[0]))}
-    if prior_alpha > 0:
-        lp_prior = rate_model.inference_log_joint(model, x, n_steps, prior_alpha=prior_alpha)
-        rise_prior = evaluation.rise_summary(lp_prior.mean(axis=1))
-        results["prior_term"] = {
-            "prior_alpha": prior_alpha, "mean": lp_prior.mean(axis=1).tolist(),
-            "sem": sem(lp_prior), "mean_increase_per_step": rise_prior["increase_per_step"],
-            "rises_every_step": rise_prior["rises_every_step"],
-            "share_of_images_rising_overall": float(np.mean(lp_prior[-1] > lp_prior[0]))}
+    # the chosen setting first, then Algorithm 2 as trained and without the prior's term
+    settings = [(alpha, prior_alpha), (TRAIN_ALPHA, 0.0), (alpha, 0.0)]
+    settings = list(dict.fromkeys(settings))
+    curves, traces = [], None
+    for a, beta in settings:
+        lp = rate_model.inference_log_joint(model, x, n_steps, alpha=a, prior_alpha=beta)
+        rise = evaluation.rise_summary(lp.mean(axis=1))
+        traces = lp[:, :n_traces].T.tolist() if traces is None else traces
+        curves.append({"alpha": a, "prior_alpha": beta, "mean": lp.mean(axis=1).tolist(),
+                       "sem": (lp.std(axis=1, ddof=1) / np.sqrt(x.shape[0])).tolist(),
+                       "mean_increase_per_step": rise["increase_per_step"],
+                       "rises_every_step": rise["rises_every_step"],
+                       "smallest_step": rise["smallest_step"],
+                       "share_of_images_rising_overall": float(np.mean(lp[-1] > lp[0]))})
+        click.echo(f"alpha {a:g}, prior term beta {beta:g}: log p(x,h) {lp[0].mean():.1f} -> "
+                   f"{lp[-1].mean():.1f} nats over {n_steps} iterations ({x.shape[0]} test "
+                   f"images); mean rises at every step: {rise['rises_every_step']} (smallest "
+                   f"step {rise['smallest_step']:+.3f} nats)")
+    results = {"model": shown_path(model_path), "n_images": int(x.shape[0]),
+               "n_steps": n_steps, **curves[0], "traces": traces, "curves": curves}
     out = Path(out_dir)
     write_json(out / "fig4_inference_loglik.json", results)
     plotting.plot_inference_loglik(read_json(out / "fig4_inference_loglik.json"),
                                    out / "fig4_inference_loglik.png")
-    click.echo(f"log p(x,h): {lp[0].mean():.1f} -> {lp[-1].mean():.1f} nats over {n_steps} "
-               f"iterations ({x.shape[0]} test images); mean rises at every step: "
-               f"{results['rises_every_step']} (smallest step {rise['smallest_step']:+.3f} nats)")
-    if prior_alpha > 0:
-        click.echo(f"with the prior's term (beta {prior_alpha:g}): {lp_prior[0].mean():.1f} -> "
-                   f"{lp_prior[-1].mean():.1f} nats; mean rises at every step: "
-                   f"{rise_prior['rises_every_step']} (smallest step "
-                   f"{rise_prior['smallest_step']:+.3f} nats)")
     click.echo(f"wrote {out / 'fig4_inference_loglik.png'} and .json")
     if update_card:
         _record_metrics(model_path, "inference_log_p", {
-            "n_images": results["n_images"], "start": results["mean"][0],
-            "end": results["mean"][-1], "rises_every_step": results["rises_every_step"],
-            "smallest_step": rise["smallest_step"]})
+            "n_images": results["n_images"], **{
+                f"alpha {c['alpha']:g}, beta {c['prior_alpha']:g}": {
+                    "start": c["mean"][0], "end": c["mean"][-1],
+                    "rises_every_step": c["rises_every_step"],
+                    "smallest_step": c["smallest_step"]} for c in curves}})
 
 
+TRAIN_ALPHA = 0.001
+"""INFERENCE's α during training (Algorithm 2), drawn as the reference curve of Figure 4."""
 RASTER_DIGITS = 2
 """``infer --spiking`` records the spikes of this many digits (the rasters), counts the rest."""
 

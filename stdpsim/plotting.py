@@ -177,47 +177,40 @@ def plot_digit_grid(images: np.ndarray, path: str | Path, *, n_cols: int = 10,
 
 
 def plot_inference_loglik(results: dict[str, Any], path: str | Path) -> Path:
-    """log p(x, h) against INFERENCE iteration: mean ± s.e. and individual traces.
+    """log p(x, h) against INFERENCE iteration: mean ± s.e., individual traces and the
+    change per iteration.
 
-    ``results`` holds ``mean``, ``sem`` (one value per iteration, index 0 = feed-forward
-    start), ``traces`` (a few individual examples) and ``n_images``; with ``prior_term``
-    (``mean``, ``sem``, ``prior_alpha``) panel a also shows INFERENCE with the prior's term,
-    and panel c the change per step of both.
+    ``results`` holds ``curves`` (each ``alpha``, ``prior_alpha``, ``mean``, ``sem``: one
+    value per iteration, index 0 = feed-forward start; the first is the chosen setting),
+    ``traces`` (a few test images under the first setting) and ``n_images``.  Results of
+    older runs with a single ``mean``/``sem`` are drawn as one curve.
     """
-    mean, sem = np.asarray(results["mean"]), np.asarray(results["sem"])
-    steps = np.arange(mean.size)
-    curves = [("Algorithm 2", mean, sem, "C0")]
-    extra = results.get("prior_term")
-    if extra:
-        curves.append((f"with the prior's term (β = {extra['prior_alpha']:g})",
-                       np.asarray(extra["mean"]), np.asarray(extra["sem"]), "C3"))
-    n_panels = 3 if extra else 2
-    fig, axes = plt.subplots(1, n_panels, figsize=(4.7 * n_panels, 3.6))
-    ax_mean, ax_ind = axes[0], axes[1]
-    for label, m, s, color in curves:
+    curves = results.get("curves") or [{"alpha": 0.001, "prior_alpha": 0.0,
+                                          "mean": results["mean"], "sem": results["sem"]}]
+    steps = np.arange(len(curves[0]["mean"]))
+    fig, (ax_mean, ax_ind, ax_step) = plt.subplots(1, 3, figsize=(14, 3.8))
+    for k, c in enumerate(curves):
+        m, s = np.asarray(c["mean"]), np.asarray(c["sem"])
+        label = f"α = {c['alpha']:g}" + (f", prior term β = {c['prior_alpha']:g}"
+                                         if c["prior_alpha"] else ", Algorithm 2")
+        color = f"C{k}"
         ax_mean.fill_between(steps, m - s, m + s, color=color, alpha=0.25, lw=0)
-        ax_mean.plot(steps, m, "o-", color=color, ms=3, label=f"{label}, mean ± s.e.")
+        ax_mean.plot(steps, m, "o-", color=color, ms=3, label=label)
+        ax_step.plot(steps[1:], np.diff(m), "o-", color=color, ms=3, label=label)
     ax_mean.set(xlabel="INFERENCE iteration", ylabel="log p(x, h) (nats)",
-                title=f"a  mean over {results['n_images']} test images")
-    ax_mean.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-    ax_mean.legend(fontsize=7, loc="lower right")
+                title=f"a  mean ± s.e. over {results['n_images']} test images")
+    ax_mean.legend(fontsize=7, loc="best")
     for trace in results["traces"]:
         trace = np.asarray(trace)
         ax_ind.plot(steps, trace - trace[0], lw=0.8, alpha=0.7)
     ax_ind.axhline(0, color="k", lw=0.5)
-    ax_ind.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax_ind.set(xlabel="INFERENCE iteration", ylabel="log p(x, h) − start (nats)",
-               title=f"b  {len(results['traces'])} test images (Algorithm 2)")
-    if extra:
-        ax_step = axes[2]
-        for label, m, _, color in curves:
-            ax_step.plot(steps[1:], np.diff(m), "o-", color=color, ms=3, label=label)
-        ax_step.axhline(0, color="k", lw=0.5)
-        ax_step.set_yscale("symlog", linthresh=0.1)
-        ax_step.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-        ax_step.set(xlabel="INFERENCE iteration", ylabel="change of the mean (nats)",
-                    title="c  change per iteration (> 0: rises)")
-        ax_step.legend(fontsize=7)
+               title=f"b  {len(results['traces'])} test images, first setting")
+    ax_step.axhline(0, color="k", lw=0.8)
+    ax_step.set(xlabel="INFERENCE iteration", ylabel="change of the mean per iteration (nats)",
+                title="c  above 0: log p rises at that iteration")
+    for ax in (ax_mean, ax_ind, ax_step):
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     fig.tight_layout()
     return _save(fig, path)
 

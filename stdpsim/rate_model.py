@@ -237,6 +237,10 @@ def _settle(model: RateModel, hs: list[np.ndarray], bottom_drive, n_steps: int, 
 
     ``bottom_drive(h1)`` is h1's bottom-up term (f1(x) − f1(g1(h1)) in plain INFERENCE),
     β = ``prior_alpha`` the weight of the prior's gradient (0: Algorithm 2 as published).
+    The prior's term is taken as an implicit (backward-Euler) step, h_L ← (h̃_L + c μ)/(1 + c)
+    with c = β/σ² and h̃_L the update without it: to first order in c the explicit step
+    above, and stable for units whose prior variance is tiny (an explicit step with
+    β/σ² > 2 diverges).
     """
     depth, n = len(hs), hs[0].shape[0]
     top_down = {l: model.layer(f"g{l}", hs[l - 1]) for l in range(2, depth + 1)}
@@ -250,8 +254,9 @@ def _settle(model: RateModel, hs: list[np.ndarray], bottom_drive, n_steps: int, 
             h = hs[l - 1] + delta * drive
             if l < depth:
                 h += alpha * (top_down[l + 1] - hs[l - 1])
-            elif prior_alpha:
-                h += prior_alpha * (model.prior_mean - hs[l - 1]) / model.prior_var
+            elif prior_alpha:  # implicit step: stable however small a unit's variance
+                c = prior_alpha / model.prior_var
+                h = (h + c * model.prior_mean) / (1 + c)
             hs[l - 1] = h
             if l >= 2:
                 top_down[l] = model.layer(f"g{l}", h)
@@ -285,7 +290,8 @@ def inference(model: RateModel, x: np.ndarray, n_steps: int = 15, delta: float =
     trace
         Also return the list of (h1, ..., hL) after every step (index 0: the start).
     prior_alpha
-        Weight of the top prior's gradient (μ − h_L)/σ² in the h_L update (0: as published).
+        Weight β of the top prior's gradient (μ − h_L)/σ² in the h_L update (0: as
+        published), taken as an implicit step (see :func:`_settle`).
 
     Returns
     -------

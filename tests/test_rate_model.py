@@ -307,8 +307,8 @@ def test_three_layer_inference_step_by_hand():
     h1 = L["f1"](x)
     h2 = L["f2"](h1)
     h3 = L["f3"](h2)
-    h3n = (h3 + d * (L["f3"](h2) - L["f3"](L["g3"](h3)))
-           + beta * (m.prior_mean - h3) / m.prior_var)
+    c = beta / m.prior_var  # the prior's term as an implicit step
+    h3n = (h3 + d * (L["f3"](h2) - L["f3"](L["g3"](h3))) + c * m.prior_mean) / (1 + c)
     h2n = h2 + d * (L["f2"](h1) - L["f2"](L["g2"](h2))) + al * (L["g3"](h3n) - h2)
     h1n = h1 + d * (L["f1"](x) - L["f1"](L["g1"](h1))) + al * (L["g2"](h2n) - h1)
     got = rm.inference(m, x.astype(np.float32), n_steps=1, delta=d, alpha=al,
