@@ -114,7 +114,9 @@ def test_shipped_model_loads_with_its_card():
     model = rate_model.load_model(DEFAULT_RATE_MODEL)
     card = runs.read_json(DEFAULT_RATE_MODEL.with_suffix(".json"))
     assert model.weights["f1"].shape == (784, 1000) and model.weights["g1"].shape == (1000, 784)
-    assert card["config"]["epochs"] == len(card["history"]) == 20
+    assert card["config"]["epochs"] == len(card["history"]) == 50
+    assert card["preset"] == "authors" and card["config"]["optimizer"] == "rmsprop"
+    assert 1 <= card["chosen_epoch"] <= 50 and card["prior_var_scale"] == 16.0
     assert card["n_train"] == 20_000 and len(card["data_sha256_float32"]) == 64
 
 
@@ -133,8 +135,12 @@ def test_infer_inpaint_evaluate_on_the_shipped_model(capsys, tmp_path):
     res = runs.read_json(tmp_path / "fig4_inference_loglik.json")
     assert len(res["mean"]) == len(res["sem"]) == 6 and res["n_images"] == 50
     card = runs.read_json(tmp_path / "copy.json")
-    assert card["metrics"]["inference_log_p"]["end"] == res["mean"][-1]
-    assert card["config"]["epochs"] == 20  # the rest of the card is kept
+    first = res["curves"][0]
+    assert (first["alpha"], first["prior_alpha"]) == (0.1, 0.001)
+    assert [(c["alpha"], c["prior_alpha"]) for c in res["curves"][1:]] == [(0.001, 0), (0.1, 0)]
+    metrics = card["metrics"]["inference_log_p"]
+    assert metrics["alpha 0.1, beta 0.001"]["end"] == res["mean"][-1] == first["mean"][-1]
+    assert card["config"]["epochs"] == 50  # the rest of the card is kept
     assert (tmp_path / "fig4_inference_loglik.png").stat().st_size > 10_000
     code, out, err = run_cli(capsys, "inpaint", "--n-images", "40", "--n-show", "4",
                              "--half", "bottom", "--out-dir", str(tmp_path),
