@@ -80,13 +80,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=2, help="timed epochs (best is reported)")
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
+    ap.add_argument("--shipped-epochs", type=int, default=rate_training.TrainConfig().epochs,
+                    help="epochs of the shipped model, for the estimate of its training time")
     ap.add_argument("--out", default=str(ROOT / "figures" / "bench_rate_training.json"))
     args = ap.parse_args()
 
     rng = np.random.default_rng(0)
-    x = load_mnist("train", args.data)[0][:N_TRAIN]
-    cfg = rate_training.TrainConfig(epochs=1)
-    model = rate_model.init_model(rng)
+    x_all = load_mnist("train", args.data)[0]
+    x, x_valid = x_all[:N_TRAIN], x_all[N_TRAIN:]
+    cfg = rate_training.TrainConfig(epochs=1)  # the default (authors') preset
+    model = rate_model.init_model(rng, cfg.layers, init=cfg.init)
     products = epoch_products(model, cfg.batch_size, cfg.n_steps)
     flops_example = rate_training.training_flops_per_example(model, cfg.n_steps)
     assert sum(c * 2 * a[0] * a[1] * b[1] for _, a, b, c in products) \
@@ -102,6 +105,9 @@ def main() -> None:
         for start in range(0, x.shape[0], cfg.batch_size):
             trainer.step(x[order[start:start + cfg.batch_size]], rng)
         epoch_s.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    rate_training.validation_parzen(model, x, x_valid, cfg)
+    valid_s = time.perf_counter() - t0
     peak = max(peak_before, best_gflops(sq, sq))
     shapes_after = time_products(products, rng)
     shapes = {k: max((shapes_before[k], shapes_after[k]), key=lambda r: r["gflops"])
@@ -126,6 +132,10 @@ def main() -> None:
         "floor_seconds_products_as_shaped": floor_shapes,
         "epoch_over_floor_products_as_shaped": best / floor_shapes,
         "goal_epoch_over_floor": 1.5,
+        "validation_score_seconds": valid_s,
+        "shipped_epochs": args.shipped_epochs, "valid_every": cfg.valid_every,
+        "shipped_training_seconds_estimate":
+            args.shipped_epochs * best + args.shipped_epochs // cfg.valid_every * valid_s,
     }
     path = write_json(args.out, result)
     print(f"| matrix products per example | {flops_example / 1e6:.1f} MFLOP |")
@@ -138,6 +148,10 @@ def main() -> None:
           f"{best / floor_peak:.2f} |")
     print(f"| floor: the same products as shaped, timed alone | {floor_shapes:.1f} s → "
           f"epoch / floor {best / floor_shapes:.2f} |")
+    print(f"| one validation score (5,000 GENERATE samples, Parzen) | {valid_s:.1f} s |")
+    print(f"| shipped model: {args.shipped_epochs} epochs + "
+          f"{args.shipped_epochs // cfg.valid_every} validation scores | "
+          f"{result['shipped_training_seconds_estimate'] / 60:.1f} min |")
     print(f"wrote {path}")
 
 

@@ -164,6 +164,12 @@ def test_infer_inpaint_evaluate_on_the_shipped_model(capsys, tmp_path):
     (["inpaint", "--n-steps", "0"], "--n-steps must be at least 1"),
     (["train", "--noise", "-1"], "--noise must be non-negative"),
     (["train", "--lr-final", "0"], "--lr-final must be in (0, 1]"),
+    (["train", "--sizes", "784,x"], "--sizes must be comma-separated integers"),
+    (["train", "--sizes", "784,100"], "at least two hidden layers"),
+    (["train", "--prior-var-scale", "0"], "--prior-var-scale must be positive"),
+    (["inpaint", "--spiking", "--alpha", "0.1"], "--alpha and --n-rounds apply to the rate"),
+    (["inpaint", "--n-rounds", "0"], "--n-rounds must be at least 1"),
+    (["infer", "--prior-alpha", "-1"], "--prior-alpha must be non-negative"),
 ])
 def test_rate_commands_reject_bad_values(capsys, args, text):
     code, _, err = run_cli(capsys, *args)

@@ -499,3 +499,19 @@ def test_training_keeps_the_best_validation_epoch(tmp_path, monkeypatch):
     rt.train(resumed, x, cfg, x_valid=x[:10], checkpoint=ckpt, resume=True, progress=False)
     for k in m.weights:
         np.testing.assert_array_equal(resumed.weights[k], two.weights[k])
+
+
+def test_inpaint_rounds_restart_from_the_filled_image():
+    m = tiny_model(8)
+    x = np.array([[0.9, 0.1, 0.7, 0.3], [0.2, 0.8, 0.4, 0.6]], np.float32)
+    missing = np.array([False, True, False, True])
+    fill = np.full(4, 0.5, np.float32)
+    once = rm.inpaint(m, x, missing, fill, n_steps=3, alpha=0.1)
+    # round 2 = one round started from round 1's result (its missing pixels as the fill)
+    twice = rm.inpaint(m, x, missing, fill, n_steps=3, alpha=0.1, n_rounds=2)
+    np.testing.assert_allclose(twice, rm.inpaint(m, x, missing, once, n_steps=3, alpha=0.1),
+                               rtol=1e-6)
+    assert not np.allclose(twice, once)
+    np.testing.assert_array_equal(twice[:, ~missing], x[:, ~missing])
+    with pytest.raises(ValueError, match="n_rounds must be at least 1"):
+        rm.inpaint(m, x, missing, fill, n_rounds=0)
