@@ -8,12 +8,16 @@ name      shape        role
 ========  ===========  ==========================================
 ``f1``    784 → 1000   encoder, softplus
 ``f2``    1000 → 100   encoder, sigmoid
-``g2``    100 → 1000   decoder back to h1's space, linear
+``g2``    100 → 1000   decoder back to h1's space, softplus (the first
+                       release's models: linear)
 ``g1``    1000 → 784   decoder to pixels, sigmoid
 ========  ===========  ==========================================
 
-plus a Gaussian prior on h2 (``prior_mean``, ``prior_var``, shape (100,)).  The same file
-format (:func:`save_model` / :func:`load_model`) is what the spiking network reads.
+plus a factorised Gaussian prior on h2 (``prior_mean``, ``prior_var``, shape (100,)).  Deeper
+stacks (:func:`stack_layers`) have encoders ``f1..fL``, decoders ``gL..g1`` and the prior on
+h_L; INFERENCE, GENERATE, in-painting, log p and the file format take any L ≥ 2.  The same
+file format (:func:`save_model` / :func:`load_model`) is what the spiking network reads (two
+hidden layers).
 
 Everything is numpy float32; the maths is in small pure functions.
 """
