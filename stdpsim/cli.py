@@ -46,6 +46,8 @@ DEFAULT_RATE_MODEL = Path(__file__).resolve().parents[1] / "models" / "rate_mnis
 folder (the README installs the package in editable mode)."""
 N_TRAIN = 20_000
 """The first N_TRAIN training images train the rate model; the rest validate it."""
+TRAIN_ALPHA = rate_training.PRESETS["authors"].alpha
+"""INFERENCE's α during training (Algorithm 2), drawn as the reference curve of Figure 4."""
 
 
 def _data_option(f):
@@ -450,7 +452,7 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
                    "the first 2 digits in spiking_inference_spikes.npz).")
 @click.option("--alpha", type=float, default=0.1, show_default=True,
               help="Pull α of each hidden layer towards the layer above's prediction "
-                   f"(training uses {0.001}); Algorithm 2 as trained and the curve without "
+                   f"(training uses {TRAIN_ALPHA}); Algorithm 2 as trained and the curve without "
                    "the prior's term are drawn beside it.")
 @click.option("--prior-alpha", type=float, default=0.001, show_default=True,
               help="Weight β of the prior's term β(μ − h_L)/σ² in the top layer's update "
@@ -527,8 +529,6 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
                     "smallest_step": c["smallest_step"]} for c in curves}})
 
 
-TRAIN_ALPHA = 0.001
-"""INFERENCE's α during training (Algorithm 2), drawn as the reference curve of Figure 4."""
 RASTER_DIGITS = 2
 """``infer --spiking`` records the spikes of this many digits (the rasters), counts the rest."""
 
