@@ -48,6 +48,9 @@ N_TRAIN = 20_000
 """The first N_TRAIN training images train the rate model; the rest validate it."""
 TRAIN_ALPHA = rate_training.PRESETS["authors"].alpha
 """INFERENCE's α during training (Algorithm 2), drawn as the reference curve of Figure 4."""
+FIGURE4_ALPHA = 0.1
+"""Figure 4's α: with it log p(x, h) rises at every INFERENCE step of the shipped model
+(with training's α it falls; README, Figure 4)."""
 
 
 def _data_option(f):
@@ -450,10 +453,11 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
               help="Spiking INFERENCE in Brian2 on the first --digits test digits, in one "
                    "simulation, beside the rate model (spiking_inference.png/.json; spikes of "
                    "the first 2 digits in spiking_inference_spikes.npz).")
-@click.option("--alpha", type=float, default=0.1, show_default=True,
+@click.option("--alpha", type=float, default=None,
               help="Pull α of each hidden layer towards the layer above's prediction "
-                   f"(training uses {TRAIN_ALPHA}); Algorithm 2 as trained and the curve without "
-                   "the prior's term are drawn beside it.")
+                   f"[default: 0.1; with --spiking {TRAIN_ALPHA}, training's value]; Figure 4 "
+                   "draws Algorithm 2 as trained and the curve without the prior's term "
+                   "beside it.")
 @click.option("--prior-alpha", type=float, default=0.001, show_default=True,
               help="Weight β of the prior's term β(μ − h_L)/σ² in the top layer's update "
                    "(0: Algorithm 2's own update).")
@@ -483,14 +487,15 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
 
     if n_steps < 1:
         raise ValueError(f"--n-steps must be at least 1, got {n_steps}")
+    if alpha is not None and alpha < 0:
+        raise ValueError(f"--alpha must be non-negative, got {alpha}")
     if spiking:
         _infer_spiking(model_path, data_path, n_steps, digits, r_max, tau, tau_syn, device,
-                       seed, Path(out_dir))
+                       seed, Path(out_dir), TRAIN_ALPHA if alpha is None else alpha)
         return
+    alpha = FIGURE4_ALPHA if alpha is None else alpha
     if prior_alpha < 0:
         raise ValueError(f"--prior-alpha must be non-negative, got {prior_alpha}")
-    if alpha < 0:
-        raise ValueError(f"--alpha must be non-negative, got {alpha}")
     if n_traces < 0:
         raise ValueError(f"--n-traces must be non-negative, got {n_traces}")
     model = rate_model.load_model(model_path)
@@ -535,7 +540,7 @@ RASTER_DIGITS = 2
 
 def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits: int,
                    r_max: float | None, tau: float | None, tau_syn: float | None,
-                   device: str, seed: int, out: Path) -> None:
+                   device: str, seed: int, out: Path, alpha: float) -> None:
     """``stdpsim infer --spiking``: run, compare with the rate model, save, plot."""
     from brian2 import Hz, ms
 
@@ -543,7 +548,7 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
 
     chosen = {"r_max": (r_max, Hz), "tau": (tau, ms), "tau_syn": (tau_syn, ms)}
     params = spiking_network.SpikingParameters(
-        n_steps=n_steps, **{k: v * unit for k, (v, unit) in chosen.items() if v is not None})
+        n_steps=n_steps, alpha=alpha, **{k: v * unit for k, (v, unit) in chosen.items() if v is not None})
     model = rate_model.load_model(model_path)
     spiking_network.check_model(model)  # two hidden layers that chain
     x = _test_images(data_path, digits, option="--digits")
