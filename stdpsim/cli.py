@@ -548,7 +548,8 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
 
     chosen = {"r_max": (r_max, Hz), "tau": (tau, ms), "tau_syn": (tau_syn, ms)}
     params = spiking_network.SpikingParameters(
-        n_steps=n_steps, alpha=alpha, **{k: v * unit for k, (v, unit) in chosen.items() if v is not None})
+        n_steps=n_steps, alpha=alpha,
+        **{k: v * unit for k, (v, unit) in chosen.items() if v is not None})
     model = rate_model.load_model(model_path)
     spiking_network.check_model(model)  # two hidden layers that chain
     x = _test_images(data_path, digits, option="--digits")
@@ -602,6 +603,8 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
 INPAINT = {"n_steps": 100, "alpha": 0.1, "n_rounds": 3}
 """The rate model's in-painting procedure, chosen on validation images
 (``experiments/inpaint_tuning.py``)."""
+SPIKING_INPAINT_STEPS = 20
+"""Default INFERENCE steps of ``inpaint --spiking`` (one round, the network's own α)."""
 SPIKING_INPAINT_IMAGES = 100
 """Default number of test images for ``inpaint --spiking`` (5 s of biological time)."""
 
@@ -636,7 +639,8 @@ SPIKING_INPAINT_IMAGES = 100
 @_device_option
 @click.option("--seed", type=int, default=0, show_default=True, help="--spiking: noise seed.")
 def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int | None,
-                alpha: float | None, n_rounds: int | None, n_images: int | None, n_show: int, out_dir: str, out: str | None,
+                alpha: float | None, n_rounds: int | None, n_images: int | None,
+                n_show: int, out_dir: str, out: str | None,
                 update_card: bool, spiking: bool, device: str, seed: int) -> None:
     """Fill in half of each test image by INFERENCE with the other half clamped; the hidden
     half starts as the mean training image.
@@ -660,7 +664,7 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int 
         elif key != "alpha" and value < 1:
             raise ValueError(f"{flag} must be at least 1, got {value}")
     if spiking:
-        procedure = {"n_steps": n_steps or 20}
+        procedure = {"n_steps": n_steps or SPIKING_INPAINT_STEPS}
     n_steps = procedure["n_steps"]
     model = rate_model.load_model(model_path)
     if spiking and n_images is None:

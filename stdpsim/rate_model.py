@@ -539,8 +539,7 @@ def load_model(path: str | os.PathLike, layers: LayerSpec | None = None) -> Rate
         if acts[name] not in ACTIVATIONS:
             raise ModelFileError(f"{path}: unknown activation {acts[name]!r} for {name}")
         weights[name], biases[name] = W.astype(np.float32), b.astype(np.float32)
-    n_top = max((n for n in layers if n.startswith("f")), key=lambda n: int(n[1:]))
-    n_top = layers[n_top][1]
+    n_top = layers[f"f{sum(name.startswith('f') for name in layers)}"][1]
     for key in _REQUIRED:
         if data[key].shape != (n_top,):
             raise ModelFileError(f"{path}: {key} has shape {data[key].shape}, "

@@ -370,7 +370,7 @@ def test_old_two_layer_files_still_load(tmp_path):
     wide = rm.with_prior_scale(m, 16.0)
     np.testing.assert_allclose(wide.prior_var, (0.4 - 1e-6) * 4 + 1e-6, rtol=1e-6)
     assert rm.prior_var_scale(wide) == 16.0 and m.prior_var[0] == np.float32(0.4)
-    # and the project's first shipped model, if this checkout still has it
+    # and INFERENCE runs on it as on any two-layer model
     h1, h2 = rm.inference(m, rng.random((2, 6)).astype(np.float32))
     assert h1.shape == (2, 4) and h2.shape == (2, 3)
 
