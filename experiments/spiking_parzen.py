@@ -4,10 +4,12 @@
 Both sets come from the shipped model with the same prior draws and are scored with the same
 estimator and protocol as ``stdpsim evaluate`` (σ on the 2,699 validation images, mean ± s.e.
 over the 10,000 test images), with ``--n`` samples each.  Spiking GENERATE runs in chunks of
-``--chunk`` samples, each one compiled simulation (about 8 s of run time per second of
-biological time; a sample takes 3 × 32 ms) saved to ``runs/spiking_parzen/`` as soon as it is
-done, so a stopped run continues with the next chunk.  Chunk k draws its prior samples from
-``default_rng([seed, k])`` for both models.  ``--n`` defaults to the standard 10,000 samples
+``--chunk`` samples, each one run of one compiled simulation (about 8 s of run time per
+second of biological time; a sample takes 3 × 32 ms), saved to
+``runs/spiking_parzen/<model hash>/`` as soon as it is done; the folder is named after the
+model file's contents, so chunks of another model are never mixed in, and a stopped run
+continues with the next chunk.  Chunk k draws its prior samples from ``default_rng([seed, k])``
+for both models.  ``--n`` defaults to the standard 10,000 samples
 (20 chunks, about 2.8 hours of simulation on one core here).  ``--chunks A:B`` simulates only
 chunks A to B − 1 and stops, so that several processes (one per core) can share one ``--n``; a
 run without it simulates whatever is still missing and scores:
@@ -24,6 +26,7 @@ Writes ``figures/spiking_parzen.json``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -63,9 +66,11 @@ def main() -> None:
         if not 0 <= a < b <= n_chunks:
             raise SystemExit(f"--chunks {args.chunks}: need 0 <= A < B <= {n_chunks} chunks")
         todo = range(a, b)
-    folder = ROOT / "runs" / "spiking_parzen"
+    model_sha = hashlib.sha256(Path(args.model).read_bytes()).hexdigest()[:16]
+    folder = ROOT / "runs" / "spiking_parzen" / model_sha
     folder.mkdir(parents=True, exist_ok=True)
-    results = {"model": shown_path(args.model), "n_samples": args.n, "chunk": args.chunk,
+    results = {"model": shown_path(args.model), "model_sha256_16": model_sha,
+               "n_samples": args.n, "chunk": args.chunk,
                "seed": args.seed, "run_s_this_invocation": 0.0}
     spiking_parts, rate_parts = [], []
     for k, start in enumerate(range(0, args.n, args.chunk)):
@@ -90,10 +95,11 @@ def main() -> None:
     for name, samples in (("spiking_generate", spiking), ("rate_generate", rate)):
         r = evaluation.score_samples(samples, x_test, x_all[N_TRAIN:], x_all[:N_TRAIN],
                                      y_all[:N_TRAIN])
-        results[name] = {k: r[k] for k in ("mean", "sem", "sigma", "class_share",
-                                           "class_share_cosine")}
+        results[name] = {k: r[k] for k in ("mean", "sem", "sigma", "fixed_sigma",
+                                           "class_share", "class_share_cosine")}
         print(f"{name}: Parzen {r['mean']:.1f} ± {r['sem']:.1f} nats ({args.n} samples, "
-              f"sigma {r['sigma']:.3f}); '1's {100 * r['class_share'][1]:.0f} %", flush=True)
+              f"sigma {r['sigma']:.3f}; at sigma 0.2: {r['fixed_sigma']['mean']:.1f}); "
+              f"'1's {100 * r['class_share'][1]:.0f} %", flush=True)
     results["spiking_over_rate"] = results["spiking_generate"]["mean"] / \
         results["rate_generate"]["mean"]
     write_json(args.out, results)

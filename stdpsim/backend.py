@@ -29,6 +29,7 @@ import functools
 import gc
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -53,6 +54,12 @@ SEED_ENV = "STDPSIM_SEED"
 """Environment variable through which a standalone binary receives its random seed."""
 
 _BUILD_MARKER = "stdpsim_build_ok"
+
+# Brian2 writes the lines that reset each clock (``_array_<clock>_timestep[0] = 0;`` and
+# ``_array_<clock>_t[0] = 0.0;``) in the order of a set, which changes from process to
+# process.  They are independent assignments, so sorting each run of them gives one canonical
+# main.cpp and with it a build hash that is the same for the same network.
+_CLOCK_RESET_LINE = re.compile(r"^\s*_array_\w+_(timestep|t)\[0\] = 0(\.0)?;\s*$")
 
 # C++ inserted at the start of ``main``: reseed Brian2's generators from the environment,
 # so that one compiled binary serves every seed.
@@ -197,6 +204,29 @@ def _sigterm_stops_child() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _canonical_main(path: Path) -> None:
+    """Sort every run of consecutive clock-reset lines in Brian2's generated ``main.cpp``."""
+    lines = path.read_text().splitlines(keepends=True)
+    out: list[str] = []
+    block: list[str] = []
+    for line in lines + [""]:
+        if line and _CLOCK_RESET_LINE.match(line):
+            block.append(line)
+            continue
+        out.extend(sorted(block))
+        block = []
+        out.append(line)
+    path.write_text("".join(out))
+
+
+def make_jobs() -> int:
+    """Compiler processes a standalone build may run at once: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def _hash_tree(root: Path) -> str:
     """SHA-256 over every file's relative path and content below ``root``."""
     h = hashlib.sha256()
@@ -238,6 +268,8 @@ def _run_standalone(
     dev.reinit()
     dev.activate(build_on_run=False)
     b2.prefs.devices.cpp_standalone.openmp_threads = 0  # serial: processes parallelise
+    # Brian2's default is a bare ``make -j``: dozens of compilers at once on a small machine
+    b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{make_jobs()}"]
     try:
         b2.defaultclock.dt = dt
         sim = build_fn()
@@ -253,6 +285,7 @@ def _run_standalone(
             dev.build(directory=str(staging), compile=False, run=False)
             # the empty results folder Brian2 creates is not part of the build
             shutil.rmtree(staging / "results", ignore_errors=True)
+            _canonical_main(staging / "main.cpp")
             key = _hash_tree(staging)
             build = root / key
             with _flock(root / f"{key}.lock", fcntl.LOCK_EX):

@@ -162,3 +162,31 @@ def test_sigterm_to_python_also_stops_the_standalone_binary(build_cache):
         if binary is not None:  # an orphan left by a failure must not outlive the test
             with contextlib.suppress(ProcessLookupError):
                 os.kill(binary, signal.SIGKILL)
+
+
+def test_clock_reset_lines_are_put_in_one_order(tmp_path):
+    # Brian2 writes these lines in a set's order, which differs between processes; the build
+    # hash must not see the difference, and nothing else in main.cpp may move
+    head = ["int main() {\n", "    brian_start();\n"]
+    resets = [f"        _array_{c}_clock_{v}[0] = {z};\n"
+              for c in ("visible", "h1", "defaultclock") for v, z in (("timestep", "0"),
+                                                                      ("t", "0.0"))]
+    tail = ["        network.add(&h1_clock, _run_h1);\n",
+            "        network.add(&a_clock, _run_a);\n", "}\n"]
+    texts = []
+    for order in (resets, resets[::-1], resets[2:] + resets[:2]):
+        path = tmp_path / "main.cpp"
+        path.write_text("".join(head + order + tail))
+        backend._canonical_main(path)
+        texts.append(path.read_text())
+    assert texts[0] == texts[1] == texts[2]
+    assert texts[0] == "".join(head + sorted(resets) + tail)  # network.add order is kept
+
+
+def test_standalone_compiles_with_at_most_one_job_per_core():
+    import brian2 as b2
+
+    run_constant_drive(np.array([-55.0]), V0_MV, [7.0], 15.0, "cpp_standalone")
+    args = b2.prefs.devices.cpp_standalone.extra_make_args_unix
+    assert args == [f"-j{backend.make_jobs()}"]
+    assert 1 <= backend.make_jobs() <= (os.cpu_count() or 1)
