@@ -26,14 +26,13 @@ Writes ``figures/spiking_parzen.json``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
 from stdpsim import evaluation, rate_model, spiking_network
 from stdpsim.data import load_mnist
-from stdpsim.runs import shown_path, write_json
+from stdpsim.runs import file_digest, shown_path, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN = 20_000
@@ -66,7 +65,7 @@ def main() -> None:
         if not 0 <= a < b <= n_chunks:
             raise SystemExit(f"--chunks {args.chunks}: need 0 <= A < B <= {n_chunks} chunks")
         todo = range(a, b)
-    model_sha = hashlib.sha256(Path(args.model).read_bytes()).hexdigest()[:16]
+    model_sha = file_digest(args.model)
     folder = ROOT / "runs" / "spiking_parzen" / model_sha
     folder.mkdir(parents=True, exist_ok=True)
     results = {"model": shown_path(args.model), "model_sha256_16": model_sha,

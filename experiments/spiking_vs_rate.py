@@ -6,7 +6,8 @@ For every (r_max, τ) the same test digits run through spiking INFERENCE
 through the rate model; recorded per setting: the correlation and mean squared difference
 of the h1 and h2 trajectories (all digits, steps and units; also of their change since the
 start), and the log p(x, h) gain over the 20 steps of both.  Each finished setting is saved
-at once, so a stopped run continues where it stopped.
+at once, so a stopped run continues where it stopped (rows of another model, recognised by
+the model file's SHA-256, are discarded).
 
 Which setting is the paper's spike-like corruption (h̃2 = mean of 3 Bernoulli(h2) draws,
 variance h2(1 − h2)/3)?  A unit firing Poisson spikes at r_max·h2, read through a trace of
@@ -32,7 +33,7 @@ from brian2 import Hz, ms
 
 from stdpsim import plotting, rate_model, spiking_network
 from stdpsim.data import load_mnist
-from stdpsim.runs import read_json, write_json
+from stdpsim.runs import file_digest, read_json, shown_path, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,8 +55,11 @@ def main() -> None:
     taus = [float(v) for v in args.tau.split(",")]
     out = Path(args.out)
     results = read_json(out) if out.exists() else {}
-    if results.get("n_digits") != args.digits or results.get("model") != args.model:
-        results = {"model": args.model, "n_digits": args.digits, "rows": []}
+    model_sha = file_digest(args.model)
+    if results.get("n_digits") != args.digits or results.get("model_sha256_16") != model_sha:
+        # rows of other digits or of another model (even one saved under the same path)
+        results = {"model": shown_path(args.model), "model_sha256_16": model_sha,
+                   "n_digits": args.digits, "rows": []}
     tau_syn = spiking_network.SpikingParameters().tau_syn
     results["paper_corruption"] = {
         "r_max_hz_at_h2_0.5": float(spiking_network.bernoulli_equivalent_r_max(tau_syn) / Hz),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -31,6 +32,16 @@ def shown_path(path: str | os.PathLike) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def file_digest(path: str | os.PathLike, n_hex: int = 16) -> str:
+    """The first ``n_hex`` hex digits of the SHA-256 of a file's bytes: names cached partial
+    results after the model they came from, so results of another model are never mixed in."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:n_hex]
 
 
 def _jsonable(x: Any) -> Any:
