@@ -32,6 +32,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import threads
 from .runs import atomic_target, load_npz
 
 LayerSpec = dict[str, tuple[int, int, str]]
@@ -78,12 +79,16 @@ class ModelFileError(ValueError):
 
 
 def _softplus_inplace(a: np.ndarray) -> np.ndarray:
-    """softplus written into ``a``: max(a, 0) + log1p(exp(−|a|)), one temporary."""
+    """softplus written into ``a``: max(a, 0) + log1p(exp(−|a|)), one temporary.
+
+    max(a, 0) is formed as (a + |a|)/2, which is exact in floating point and, on the
+    training's (100, 1000) arrays, faster than ``np.maximum``."""
     t = np.abs(a)
+    a += t
+    a *= a.dtype.type(0.5)
     np.negative(t, out=t)
     np.exp(t, out=t)
     np.log1p(t, out=t)
-    np.maximum(a, 0, out=a)
     a += t
     return a
 
@@ -169,8 +174,14 @@ class RateModel:
     def layer(self, name: str, x: np.ndarray) -> np.ndarray:
         """Apply layer ``name`` to a batch ``x`` (batch, n_in) -> (batch, n_out)."""
         a = x @ self.weights[name]
-        a += self.biases[name]
-        return _ACT_INPLACE[self.activations[name]](a)
+        bias, act = self.biases[name], _ACT_INPLACE[self.activations[name]]
+
+        def finish(rows: np.ndarray) -> None:
+            rows += bias
+            act(rows)
+
+        threads.over_rows(finish, a)  # the element-wise part on every core, like the product
+        return a
 
     def f1(self, x: np.ndarray) -> np.ndarray:
         return self.layer("f1", x)

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import threads
 from .parzen import choose_sigma, parzen_log_likelihood
 from .rate_model import (RateModel, fit_prior, generate, inference, init_model, save_model,
                          sigmoid, softplus, stack_layers)
@@ -242,27 +243,36 @@ class CentredRMSprop:
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         self.t += 1
         for k, g in grads.items():
-            n, gbar, vel, tmp = self.mean_sq[k], self.mean_g[k], self.velocity[k], self._tmp[k]
-            dt = n.dtype.type
-            rho = dt(self.decay)
-            n *= rho
-            np.multiply(g, g, out=tmp)
-            tmp *= dt(1.0 - self.decay)
-            n += tmp
-            gbar *= rho
-            np.multiply(g, dt(1.0 - self.decay), out=tmp)
-            gbar += tmp
-            np.multiply(gbar, gbar, out=tmp)   # tmp = √(n − ḡ² + ε)
-            np.subtract(n, tmp, out=tmp)
-            tmp += dt(self.eps)
-            np.sqrt(tmp, out=tmp)
-            np.divide(g, tmp, out=tmp)
-            tmp *= dt(self.lr)
-            vel *= dt(self.momentum)
-            vel -= tmp
-            if self.weight_decay and k in self.decay_keys:
-                params[k] *= dt(1.0 - self.lr * self.weight_decay)
-            params[k] += vel
+            dt = self.mean_sq[k].dtype.type
+            rho, lr = dt(self.decay), dt(self.lr)
+            one_minus_rho, momentum, eps = dt(1.0 - self.decay), dt(self.momentum), dt(self.eps)
+            shrink = (dt(1.0 - self.lr * self.weight_decay)
+                      if self.weight_decay and k in self.decay_keys else None)
+
+            def update(p: np.ndarray, g: np.ndarray, n: np.ndarray, gbar: np.ndarray,
+                       vel: np.ndarray, tmp: np.ndarray) -> None:
+                n *= rho
+                np.multiply(g, g, out=tmp)
+                tmp *= one_minus_rho
+                n += tmp
+                gbar *= rho
+                np.multiply(g, one_minus_rho, out=tmp)
+                gbar += tmp
+                np.multiply(gbar, gbar, out=tmp)   # tmp = √(n − ḡ² + ε)
+                np.subtract(n, tmp, out=tmp)
+                tmp += eps
+                np.sqrt(tmp, out=tmp)
+                np.divide(g, tmp, out=tmp)
+                tmp *= lr
+                vel *= momentum
+                vel -= tmp
+                if shrink is not None:
+                    p *= shrink
+                p += vel
+
+            # element-wise over the weight matrix: split over the cores
+            threads.over_rows(update, params[k], g, self.mean_sq[k], self.mean_g[k],
+                              self.velocity[k], self._tmp[k])
 
 
 def local_problems(model: RateModel, x: np.ndarray, rng: np.random.Generator,
@@ -319,7 +329,9 @@ def layer_gradients(model: RateModel, name: str, u: np.ndarray, t: np.ndarray,
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     n = np.float32(u.shape[0])
     value = float(np.mean(np.sum(diff * diff, axis=1)))
-    return (u.T @ err) / n, err.sum(axis=0) / n, value
+    grad_w = u.T @ err
+    grad_w /= n  # in place: no second weight-sized array per layer and step
+    return grad_w, err.sum(axis=0) / n, value
 
 
 def training_flops_per_example(model: RateModel, n_steps: int) -> int:
