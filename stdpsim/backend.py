@@ -353,13 +353,12 @@ def _run_runtime(
     sim = build_fn()
     _check_inputs(sim, values)
     for name, value in values.items():
-        target = sim.inputs[name]
-        if isinstance(target, b2.TimedArray):
+        slot = sim.inputs[name]  # not ``target``: that names the device in the RunInfo below
+        if isinstance(slot, b2.TimedArray):
             # the runtime code reads this very array when the network is run
-            target.values[...] = np.asarray(value, dtype=np.float64).reshape(
-                target.values.shape)
+            slot.values[...] = np.asarray(value, dtype=np.float64).reshape(slot.values.shape)
         else:
-            target[:] = value
+            slot[:] = value
     net = b2.Network(*sim.objects)
     build_s = time.perf_counter() - t0
     t1 = time.perf_counter()

@@ -190,3 +190,17 @@ def test_standalone_compiles_with_at_most_one_job_per_core():
     args = b2.prefs.devices.cpp_standalone.extra_make_args_unix
     assert args == [f"-j{backend.make_jobs()}"]
     assert 1 <= backend.make_jobs() <= (os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize("device", ["numpy", "cython"])
+def test_runtime_devices_report_their_own_name(device):
+    # issue 12, defect 1: a loop variable overwrote the device name with a Brian2 array view,
+    # so `stdp-curve --device numpy` simulated and then failed writing its JSON
+    import json
+
+    u = np.array([-55.0, -70.0])
+    res, info = run_constant_drive(u, V0_MV, [7.0], 15.0, device)
+    assert info.device == device
+    json.dumps(info.device)
+    expected = ETA_MS * (u - free_voltage_mv(7.0, u, V0_MV)) / TAU_M_MS
+    np.testing.assert_allclose(res["w_mv"], expected, rtol=0.01)
