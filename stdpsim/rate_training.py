@@ -438,12 +438,14 @@ def _snapshot(model: RateModel) -> dict[str, np.ndarray]:
 
 def save_checkpoint(path: str | os.PathLike, trainer: LocalTrainer, epoch: int,
                     rng: np.random.Generator, history: list[dict[str, float]],
-                    best: dict | None = None) -> Path:
-    """Model, optimiser state, finished epochs, RNG state, loss history and the best epoch's
-    weights so far, written atomically (a crash leaves the previous checkpoint intact)."""
+                    best: dict | None = None, data_sha256: str | None = None) -> Path:
+    """Model, optimiser state, finished epochs, RNG state, loss history, the best epoch's
+    weights so far, the settings and the training data's checksum, written atomically (a
+    crash leaves the previous checkpoint intact)."""
     model = trainer.model
     state = {"epoch": epoch, "rng": rng.bit_generator.state, "history": history,
              "config": dataclasses.asdict(trainer.cfg), "meta": model.meta,
+             "data_sha256": data_sha256,
              "best": {k: v for k, v in (best or {}).items() if k != "arrays"}}
     best_arrays = {f"best.{k}": a for k, a in (best or {}).get("arrays", {}).items()}
     path, tmp = atomic_target(path, ".npz")
@@ -452,6 +454,31 @@ def save_checkpoint(path: str | os.PathLike, trainer: LocalTrainer, epoch: int,
              **best_arrays)
     tmp.replace(path)
     return path
+
+
+def check_resumable(path: str | os.PathLike, cfg: TrainConfig,
+                    data_sha256: str | None = None) -> None:
+    """Refuse to resume from a checkpoint that the run ``cfg`` would not have written.
+
+    Every setting must match except ``epochs``, which may grow (not shrink below the
+    finished epochs) when the learning rate is constant, so that the resumed run ends as an
+    uninterrupted run with ``cfg`` would; the training data must be the same (when the
+    checkpoint recorded it).  Raises ``ValueError`` naming the differences."""
+    state = json.loads(str(load_npz(path, "checkpoint")["state"]))
+    saved, wanted = state.get("config", {}), dataclasses.asdict(cfg)
+    if "epochs" in saved and saved["epochs"] != wanted["epochs"] and wanted["lr_final"] == 1:
+        saved = {**saved, "epochs": wanted["epochs"]}  # a constant rate: epochs may change
+    differ = [f"{k} (checkpoint {json.dumps(saved.get(k))}, now {json.dumps(v)})"
+              for k, v in wanted.items()
+              if json.loads(json.dumps(saved.get(k))) != json.loads(json.dumps(v))]
+    if differ:
+        raise ValueError(f"--resume: the checkpoint {path} was made with other settings: "
+                         + "; ".join(differ))
+    if int(state["epoch"]) > cfg.epochs:
+        raise ValueError(f"--resume: the checkpoint {path} has {state['epoch']} finished "
+                         f"epochs, more than --epochs {cfg.epochs}")
+    if data_sha256 and state.get("data_sha256") not in (None, data_sha256):
+        raise ValueError(f"--resume: the checkpoint {path} was trained on other data")
 
 
 def load_checkpoint(path: str | os.PathLike, model: RateModel, cfg: TrainConfig
@@ -491,7 +518,11 @@ def train(model: RateModel, x_train: np.ndarray, cfg: TrainConfig, *,
     """
     from tqdm import tqdm
 
-    if resume and checkpoint is not None and Path(checkpoint).exists():
+    data_sha = hashlib.sha256(np.ascontiguousarray(x_train).tobytes()).hexdigest()
+    if resume:
+        if checkpoint is None or not Path(checkpoint).exists():
+            raise ValueError(f"--resume: there is no checkpoint to resume at {checkpoint}")
+        check_resumable(checkpoint, cfg, data_sha)
         trainer, done, rng, history, best = load_checkpoint(checkpoint, model, cfg)
     else:
         trainer, done, rng, history, best = LocalTrainer(model, cfg), 0, \
@@ -527,7 +558,8 @@ def train(model: RateModel, x_train: np.ndarray, cfg: TrainConfig, *,
             print(f"epoch {epoch + 1}/{cfg.epochs}: " + ", ".join(
                 f"{k} {v:.4g}" for k, v in record.items()), file=sys.stderr, flush=True)
         if checkpoint is not None:
-            save_checkpoint(checkpoint, trainer, epoch + 1, rng, history, best)
+            save_checkpoint(checkpoint, trainer, epoch + 1, rng, history, best,
+                            data_sha256=data_sha)
     if best:
         for name in model.weights:
             model.weights[name][...] = best["arrays"][f"{name}.W"]

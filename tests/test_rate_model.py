@@ -159,6 +159,35 @@ def test_interrupted_training_resumes_to_the_same_model(tmp_path):
         np.testing.assert_allclose(resumed.weights[k], straight.weights[k], rtol=1e-6)
 
 
+def test_resume_refuses_what_would_not_continue_the_same_run(tmp_path):
+    x = np.random.default_rng(0).random((40, 4)).astype(np.float32)
+    cfg = rt.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, n_steps=2,
+                         batch_size=20, epochs=3)
+    ckpt = tmp_path / "ckpt.npz"
+    with pytest.raises(ValueError, match="no checkpoint to resume"):
+        rt.train(tiny_model(), x, cfg, checkpoint=ckpt, resume=True, progress=False)
+    rt.train(tiny_model(), x, cfg, checkpoint=ckpt, progress=False)
+    bad = [
+        (dataclasses.replace(cfg, noise_x=0.1, lr_decoders=0.5),
+         r"other settings: .*lr_decoders \(checkpoint 0.01, now 0.5\).*noise_x"),
+        (dataclasses.replace(cfg, epochs=1), "3 finished epochs, more than --epochs 1"),
+    ]
+    for other, message in bad:
+        with pytest.raises(ValueError, match=message):
+            rt.train(tiny_model(), x, other, checkpoint=ckpt, resume=True, progress=False)
+    with pytest.raises(ValueError, match="trained on other data"):
+        rt.train(tiny_model(), x[::-1].copy(), cfg, checkpoint=ckpt, resume=True,
+                 progress=False)
+    # more epochs continue a constant-rate run; with a decaying rate the schedule would change
+    rt.train(tiny_model(), x, dataclasses.replace(cfg, epochs=4), checkpoint=ckpt,
+             resume=True, progress=False)
+    decaying = dataclasses.replace(cfg, lr_final=0.5)
+    rt.train(tiny_model(), x, decaying, checkpoint=tmp_path / "d.npz", progress=False)
+    with pytest.raises(ValueError, match=r"epochs \(checkpoint 3, now 5\)"):
+        rt.train(tiny_model(), x, dataclasses.replace(decaying, epochs=5),
+                 checkpoint=tmp_path / "d.npz", resume=True, progress=False)
+
+
 def test_step_reports_the_local_losses_before_it():
     m = tiny_model(5)
     rng = np.random.default_rng(0)
