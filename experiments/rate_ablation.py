@@ -5,8 +5,9 @@ Starting from the authors' preset (:data:`stdpsim.rate_training.PRESETS`), each 
 changes one setting back to this project's first choice (``adam-v1``) and trains for 20
 epochs (the paper's budget; no epoch selection, so every row is the model after epoch 20).
 Two rows ask other questions of the same budget: three hidden layers, and a learning rate
-scaled by the training-set sizes (the authors' 20 epochs over 50,000 images are 2.5 × the
-updates of 20 epochs over our 20,000).
+scaled by the training-set sizes (the paper does not give its size; over MNIST's usual
+50,000 training images of that time, 20 epochs are 2.5 × the updates of 20 epochs over our
+20,000).
 Each row is scored with the standard protocol:
 
 * Parzen log-likelihood of the 10,000 test images under 10,000 GENERATE and 10,000 ancestral
@@ -61,7 +62,7 @@ TRAINING = {
                                      "lr_decoders", "lr_final", "noise_x", "noise_h",
                                      "noise_g", "init", "prior_var_scale")},
     "3 hidden layers, 784-1000-500-100": dict(sizes=(784, 1000, 500, 100)),
-    "learning rate 2.5e-5 (was 1e-5; × 50,000 / 20,000 training images)": dict(
+    "learning rate 2.5e-5 (was 1e-5; × 50,000 / 20,000 training images)": dict(  # noqa
         lr_encoders=2.5e-5, lr_decoders=2.5e-5),
 }
 """Training rows: changes to :data:`BASE` (the authors' preset, 20 epochs)."""
