@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from . import backend, rate_training
+from . import backend, rate_training, runs
 from .data import HALVES, DataError, half_mask, load_mnist
 from .runs import RunFileError, load_spikes, read_json, shown_path, write_json
 
@@ -359,6 +359,9 @@ def generate_cmd(model_path: str, n: int, seed: int, out: str, figure: str | Non
 
     if n < 1:
         raise ValueError(f"--n must be at least 1, got {n}")
+    runs.check_output(out, "--out", ".npy")
+    if figure:
+        runs.check_output(figure, "--figure")
     model = rate_model.load_model(model_path)
     rng = np.random.default_rng(seed)
     if spiking:
@@ -371,11 +374,10 @@ def generate_cmd(model_path: str, n: int, seed: int, out: str, figure: str | Non
                    f"build {info.build_s:.1f} s")
     else:
         x = rate_model.generate(model, n, rng)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    np.save(out, x.astype(np.float32))
+    runs.save_npy(out, x.astype(np.float32))
     click.echo(f"wrote {out}: {x.shape[0]} samples of {x.shape[1]} pixels")
     if figure:
-        saved = np.load(out)[:100]
+        saved = x[:100].astype(np.float32)
         kind = "spiking GENERATE" if spiking else "GENERATE"
         plotting.plot_digit_grid(saved, figure, title=f"{len(saved)} {kind} samples "
                                  f"({Path(model_path).name}, seed {seed})")
@@ -407,6 +409,7 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
 
     if n_samples < 2:
         raise ValueError(f"--n-samples must be at least 2, got {n_samples}")
+    runs.check_output(out, "--out", ".json")
     model = rate_model.load_model(model_path)
     x_test, _ = load_mnist("test", data_path)
     x_all, y_all = load_mnist("train", data_path)
@@ -666,6 +669,11 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int 
     if spiking:
         procedure = {"n_steps": n_steps or SPIKING_INPAINT_STEPS}
     n_steps = procedure["n_steps"]
+    if out:
+        runs.check_output(out, "--out", ".npy")
+    for name in ("spiking_inpainting" if spiking else "fig5_inpainting",):
+        for suffix in (".json", ".png"):
+            runs.check_output(Path(out_dir) / f"{name}{suffix}", "--out-dir")
     model = rate_model.load_model(model_path)
     if spiking and n_images is None:
         n_images = SPIKING_INPAINT_IMAGES
@@ -695,8 +703,7 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int 
     name = "spiking_inpainting" if spiking else "fig5_inpainting"
     write_json(out_path / f"{name}.json", results)
     if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        np.save(out, filled.astype(np.float32))
+        runs.save_npy(out, filled.astype(np.float32))
     start = np.where(mask, mean_image, x[:n_show])
     plotting.plot_inpainting(x[:n_show], start, filled[:n_show],
                              out_path / f"{name}.png",

@@ -24,6 +24,41 @@ def atomic_target(path: str | os.PathLike, suffix: str) -> tuple[Path, Path]:
     return path, path.with_name(f".{path.name}.{os.getpid()}.tmp{suffix}")
 
 
+def check_output(path: str | os.PathLike, option: str, suffix: str | None = None) -> Path:
+    """Make sure an output file can be written, before any long computation.
+
+    Creates the parent folder, and creates and removes a temporary file beside ``path``.
+    Raises :class:`RunFileError` naming ``option`` when ``path`` does not end in ``suffix``
+    (numpy would silently append one), is something other than a regular file (a folder,
+    ``/dev/full``), or cannot be written.
+    """
+    path = Path(path)
+    if suffix is not None and path.suffix != suffix:
+        raise RunFileError(f"{option} must name a {suffix} file, got {path}")
+    if path.exists() and not path.is_file():
+        raise RunFileError(f"{option} {path}: exists and is not a regular file")
+    probe = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe = atomic_target(path, ".probe")[1]
+        probe.touch()
+    except OSError as e:
+        raise RunFileError(f"{option} {path}: cannot write there ({e.strerror or e})") from None
+    finally:
+        if probe is not None:
+            probe.unlink(missing_ok=True)
+    return path
+
+
+def save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
+    """``np.save`` to ``path`` (which must end in ``.npy``) atomically: a killed write
+    leaves the previous file, never a truncated one."""
+    path, tmp = atomic_target(path, ".npy")
+    np.save(tmp, array)
+    tmp.replace(path)
+    return path
+
+
 def shown_path(path: str | os.PathLike) -> str:
     """``path`` relative to the working directory when it lies below it, else as given: what
     results files record, so that they do not carry one machine's absolute paths."""

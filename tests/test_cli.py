@@ -267,3 +267,25 @@ def test_results_record_paths_below_the_working_directory_relatively(tmp_path, m
     assert runs.shown_path("models/m.npz") == os.path.join("models", "m.npz")
     outside = tmp_path.parent / "elsewhere.npz"
     assert runs.shown_path(outside) == str(outside)
+
+
+@pytest.mark.parametrize("args, text", [
+    (["generate", "--n", "2", "--out", "{tmp}/samples"], "--out must name a .npy file"),
+    (["generate", "--n", "2", "--out", "/dev/full"], "--out must name a .npy file"),
+    (["generate", "--n", "2", "--out", "{tmp}/folder.npy"], "is a directory"),
+    (["generate", "--n", "2", "--out", "{tmp}/file.txt/x.npy"], "cannot write there"),
+    (["generate", "--n", "2", "--out", "{tmp}/ok.npy", "--figure", "{tmp}/file.txt/f.png"],
+     "--figure"),
+    (["evaluate", "--out", "{tmp}/file.txt/r.json"], "cannot write there"),
+    (["evaluate", "--out", "{tmp}/r.txt"], "--out must name a .json file"),
+    (["inpaint", "--out", "{tmp}/filled.np"], "--out must name a .npy file"),
+    (["inpaint", "--out-dir", "{tmp}/file.txt"], "--out-dir"),
+])
+def test_output_paths_are_checked_before_any_work(capsys, tmp_path, args, text):
+    # issue 12, defect 5: these failed after the whole computation, or wrote elsewhere
+    (tmp_path / "folder.npy").mkdir()
+    (tmp_path / "file.txt").write_text("a file, not a folder")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, _, err = run_cli(capsys, *[a.format(tmp=tmp_path) for a in args])
+    assert_one_line_error(code, err, text)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing left behind

@@ -1,8 +1,12 @@
-"""Saved-run helpers: file digests that name cached partial results."""
+"""Saved-run helpers: file digests that name cached partial results, output checks, atomic
+writes."""
 
 import hashlib
 
-from stdpsim.runs import file_digest
+import numpy as np
+import pytest
+
+from stdpsim.runs import RunFileError, check_output, file_digest, save_npy
 
 
 def test_file_digest_is_the_sha256_of_the_bytes_and_sees_one_changed_byte(tmp_path):
@@ -13,3 +17,13 @@ def test_file_digest_is_the_sha256_of_the_bytes_and_sees_one_changed_byte(tmp_pa
     assert len(file_digest(path, 40)) == 40
     path.write_bytes(data[:-1] + b"\x00")
     assert file_digest(path) != hashlib.sha256(data).hexdigest()[:16]
+
+
+def test_check_output_refuses_devices_and_leaves_nothing(tmp_path):
+    with pytest.raises(RunFileError, match="--out /dev/null: exists and is not a regular file"):
+        check_output("/dev/null", "--out")
+    target = tmp_path / "deep" / "er" / "a.npy"
+    assert check_output(target, "--out", ".npy") == target
+    assert target.parent.is_dir() and list(target.parent.iterdir()) == []  # probe removed
+    save_npy(target, np.arange(3))
+    assert sorted(p.name for p in target.parent.iterdir()) == ["a.npy"]  # no temporary left
