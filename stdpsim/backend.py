@@ -17,7 +17,12 @@ run writes its results to a folder of its own that is deleted once its arrays ar
 Everything that varies between runs of one build (per-neuron parameters, initial values,
 the random seed) is passed at start-up (Brian2's ``run_args`` and an environment variable),
 never compiled in.  While a binary runs, SIGTERM to the Python process (``kill PID``, a job
-scheduler's time limit) stops the binary too instead of leaving it running on its own.
+scheduler's time limit) stops the binary too instead of leaving it running on its own; on
+Linux the binary also ends when its Python process is killed with SIGKILL (the kernel's
+parent-death signal), and the next run removes the results folders such runs leave.  The
+generated ``main.cpp`` is made canonical before hashing (Brian2 writes some lines in a set's
+order), so the same network gets the same build in every process, and compilation runs at
+most one ``make`` job per usable core (:func:`make_jobs`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -73,6 +79,25 @@ _SEED_FROM_ENV_CPP = f"""
     }}
 }}
 """
+
+
+PARENT_ENV = "STDPSIM_PARENT_PID"
+"""Environment variable through which a standalone binary learns which process started it."""
+
+# C++ inserted at the start of ``main`` (Linux): ask the kernel to SIGKILL this binary when
+# the Python process that started it dies, even by SIGKILL (which Python cannot catch to stop
+# its child), and end at once if that process died before the request was made.
+_DIE_WITH_PARENT_CPP = f"""
+#ifdef __linux__
+{{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    const char* _stdpsim_parent = std::getenv("{PARENT_ENV}");
+    if (_stdpsim_parent != NULL && (long)getppid() != std::strtol(_stdpsim_parent, NULL, 10))
+        return 1;
+}}
+#endif
+"""
+_DIE_WITH_PARENT_HEADERS = ["<sys/prctl.h>", "<unistd.h>"] if sys.platform == "linux" else []
 
 
 class BackendError(ValueError):
@@ -238,6 +263,20 @@ def _hash_tree(root: Path) -> str:
     return h.hexdigest()[:20]
 
 
+def _remove_orphaned_results(root: Path) -> None:
+    """Delete the results folders (``<build>/results_<pid>_<tag>``) of runs whose process no
+    longer exists, in every build below ``root``: a run killed with SIGKILL cannot clean up
+    after itself."""
+    for folder in root.glob("*/results_*"):
+        try:
+            pid = int(folder.name.split("_")[1])
+            os.kill(pid, 0)
+        except (IndexError, ValueError, ProcessLookupError):
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # another user's live process
+            pass
+
+
 def _prune_run_args(build: Path) -> None:
     """Delete run_args value files once no process is using ``build``."""
     with open(build / ".lock", "a+") as fh:
@@ -268,12 +307,16 @@ def _run_standalone(
     dev.reinit()
     dev.activate(build_on_run=False)
     b2.prefs.devices.cpp_standalone.openmp_threads = 0  # serial: processes parallelise
+    headers = list(b2.prefs.codegen.cpp.headers)
+    b2.prefs.codegen.cpp.headers = headers + [h for h in _DIE_WITH_PARENT_HEADERS
+                                              if h not in headers]
     # Brian2's default is a bare ``make -j``: dozens of compilers at once on a small machine
     b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{make_jobs()}"]
     try:
         b2.defaultclock.dt = dt
         sim = build_fn()
         _check_inputs(sim, values)
+        dev.insert_code("main", _DIE_WITH_PARENT_CPP)
         dev.insert_code("main", _SEED_FROM_ENV_CPP)
         net = b2.Network(*sim.objects)
         net.run(duration, namespace={})
@@ -308,6 +351,8 @@ def _run_standalone(
         results_name = f"results_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         t1 = time.perf_counter()
         os.environ[SEED_ENV] = str(int(seed))
+        os.environ[PARENT_ENV] = str(os.getpid())
+        _remove_orphaned_results(root)
         try:
             with _flock(build / ".lock", fcntl.LOCK_SH), _sigterm_stops_child():
                 dev.run(
@@ -319,6 +364,7 @@ def _run_standalone(
                 results = _owned(sim.collect())
         finally:
             os.environ.pop(SEED_ENV, None)
+            os.environ.pop(PARENT_ENV, None)
             shutil.rmtree(build / results_name, ignore_errors=True)
         run_s = time.perf_counter() - t1
         _prune_run_args(build)
@@ -327,6 +373,7 @@ def _run_standalone(
         )
         return results, info
     finally:
+        b2.prefs.codegen.cpp.headers = headers
         dev.reinit()
         b2.set_device("runtime")
 
