@@ -62,7 +62,7 @@ TRAINING = {
                                      "lr_decoders", "lr_final", "noise_x", "noise_h",
                                      "noise_g", "init", "prior_var_scale")},
     "3 hidden layers, 784-1000-500-100": dict(sizes=(784, 1000, 500, 100)),
-    "learning rate 2.5e-5 (was 1e-5; × 50,000 / 20,000 training images)": dict(  # noqa
+    "learning rate 2.5e-5 (was 1e-5; × 50k / 20k training images)": dict(  # noqa
         lr_encoders=2.5e-5, lr_decoders=2.5e-5),
 }
 """Training rows: changes to :data:`BASE` (the authors' preset, 20 epochs)."""
