@@ -6,6 +6,8 @@ import hashlib
 import json
 import math
 import os
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,10 @@ import numpy as np
 
 class RunFileError(ValueError):
     """A saved run is missing or cannot be read."""
+
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+"""How a ``.npz`` (a zip archive, possibly empty) starts."""
 
 
 def atomic_target(path: str | os.PathLike, suffix: str) -> tuple[Path, Path]:
@@ -152,10 +158,16 @@ def load_npz(path: str | os.PathLike, what: str, error: type[Exception] = RunFil
     path = Path(path)
     if not path.is_file():
         raise error(f"{path}: no such {what} file")
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head not in _ZIP_MAGIC:
+        kind = "it is empty" if not head else "it does not start like a zip archive"
+        raise error(f"{path}: not a .npz {what} file ({kind})")
     try:
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
+        # a truncated or damaged archive fails here, when a member is read
         raise error(f"{path}: not a readable .npz {what} file ({e})") from None
 
 

@@ -27,3 +27,22 @@ def test_check_output_refuses_devices_and_leaves_nothing(tmp_path):
     assert target.parent.is_dir() and list(target.parent.iterdir()) == []  # probe removed
     save_npy(target, np.arange(3))
     assert sorted(p.name for p in target.parent.iterdir()) == ["a.npy"]  # no temporary left
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: b"", "it is empty"),
+    (lambda d: b"hello\n", "does not start like a zip archive"),
+    (lambda d: d[:len(d) - 60], "not a readable .npz spike file"),
+    (lambda d: d[:200] + bytes([d[200] ^ 255]) + d[201:], "not a readable .npz spike file"),
+])
+def test_damaged_npz_files_get_one_error_naming_the_file(tmp_path, damage, message):
+    # issue 12: a zero-byte file read as "interrupted" (EOFError became click's Abort), a
+    # truncated zip gave a traceback, a text file talked about pickles
+    from stdpsim.runs import load_npz
+
+    good = tmp_path / "good.npz"
+    np.savez(good, a=np.arange(1000))
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(damage(good.read_bytes()))
+    with pytest.raises(RunFileError, match=f"{bad}: .*{message}"):
+        load_npz(bad, "spike")
