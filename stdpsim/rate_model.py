@@ -74,6 +74,12 @@ LAYERS: LayerSpec = stack_layers(SIZES)
 """Default architecture (the authors'): f1 softplus, f2 sigmoid, g2 softplus, g1 sigmoid."""
 
 
+MAX_ABS_PARAMETER = 1e6
+"""Largest magnitude a model file's weight, bias or prior value may have.  Trained values are
+of order 1; beyond this a layer's products over 1,000 inputs overflow float32 or saturate
+every unit, so such a file is refused as damaged."""
+
+
 class ModelFileError(ValueError):
     """A model file is missing, malformed or holds unusable values."""
 
@@ -558,6 +564,9 @@ def load_model(path: str | os.PathLike, layers: LayerSpec | None = None) -> Rate
     for key in expected:
         if not np.all(np.isfinite(data[key])):
             raise ModelFileError(f"{path}: {key} holds NaN or infinite values")
+        if data[key].size and np.abs(data[key]).max() > MAX_ABS_PARAMETER:
+            raise ModelFileError(f"{path}: {key} holds values up to "
+                                 f"{np.abs(data[key]).max():.3g}, beyond ±{MAX_ABS_PARAMETER:g}")
     if np.any(data["prior_var"] <= 0):
         raise ModelFileError(f"{path}: prior_var must be positive")
     return RateModel(weights, biases, {n: acts[n] for n in layers},

@@ -126,6 +126,7 @@ def _corrupt(tmp_path, change, m=None):
     (lambda d: d.pop("g2.W"), "missing g2.W"),
     (lambda d: d.update({"f1.W": np.zeros((5, 3))}), r"f1.W has shape \(5, 3\)"),
     (lambda d: d["g1.b"].__setitem__(0, np.nan), "g1.b holds NaN"),
+    (lambda d: d["f1.W"].__setitem__((0, 0), 1e30), r"f1.W holds values up to 1e\+30"),
     (lambda d: d.update({"prior_var": -np.ones(2)}), "prior_var must be positive"),
     (lambda d: d.update({"meta": np.array("{not json")}), "not valid JSON"),
 ])
