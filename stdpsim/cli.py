@@ -114,7 +114,7 @@ def cli() -> None:
 @click.option("--dt-ms", type=float, default=None, help="Time step in ms [default: 0.1].")
 @click.option("--duration-ms", type=float, default=None,
               help="Simulated time in ms, pre spike in the middle [default: 400].")
-@click.option("--seed", type=int, default=None, help="Random seed [default: 1].")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed [default: 1].")
 def stdp_curve_cmd(device: str, cache: str | None, out_dir: str, runs_dir: str,
                    trials: int | None, dt_ms: float | None, duration_ms: float | None,
                    seed: int | None) -> None:
@@ -181,6 +181,8 @@ def raster_cmd(run: str, out: str | None, max_neurons: int, rows: str | None,
     """
     from . import plotting
 
+    if t_min_ms is not None and t_max_ms is not None and t_min_ms >= t_max_ms:
+        raise ValueError(f"--t-min-ms ({t_min_ms:g}) must be below --t-max-ms ({t_max_ms:g})")
     spikes = load_spikes(run)
     row_range = None
     if rows == "main":
@@ -306,7 +308,7 @@ def _train_config(preset: str, epochs: int | None, seed: int, overrides: dict
                    "adam-v1: this project's first shipped model.")
 @click.option("--epochs", type=int, default=None,
               help="Passes over the training set [default: the preset's, 50 / 20].")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @_data_option
 @click.option("--out", type=click.Path(dir_okay=False), default="runs/rate_mnist.npz",
               show_default=True,
@@ -338,7 +340,7 @@ def train_cmd(kind: str, preset: str, epochs: int | None, seed: int, data_path: 
 @cli.command("generate")
 @_model_option
 @click.option("--n", type=int, default=100, show_default=True, help="Number of samples.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), required=True,
               help="Output .npy file, (N, 784) floats in [0, 1].")
 @click.option("--figure", type=click.Path(dir_okay=False), default=None,
@@ -393,7 +395,7 @@ def _shares(share) -> str:
 @_model_option
 @_data_option
 @click.option("--n-samples", type=int, default=10_000, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default="figures/rate_parzen.json",
               show_default=True, help="Results JSON.")
 @_card_option
@@ -447,7 +449,7 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
 @click.option("--n-steps", type=int, default=20, show_default=True,
               help="INFERENCE iterations.")
 @_n_images_option
-@click.option("--n-traces", type=int, default=20, show_default=True,
+@click.option("--n-traces", type=click.IntRange(min=0), default=20, show_default=True,
               help="Individual traces drawn in panel b.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default="figures",
               show_default=True, help="Where fig4_inference_loglik.png/.json go.")
@@ -474,7 +476,7 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
 @click.option("--tau-syn", type=float, default=None,
               help="--spiking: synaptic trace time constant in ms [default: 1].")
 @_device_option
-@click.option("--seed", type=int, default=0, show_default=True, help="--spiking: noise seed.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="--spiking: noise seed.")
 def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: int | None,
               n_traces: int, out_dir: str, update_card: bool, spiking: bool,
               alpha: float, prior_alpha: float, digits: int,
@@ -640,7 +642,7 @@ SPIKING_INPAINT_IMAGES = 100
                    f"(default --n-images {SPIKING_INPAINT_IMAGES}); writes "
                    "spiking_inpainting.png/.json.")
 @_device_option
-@click.option("--seed", type=int, default=0, show_default=True, help="--spiking: noise seed.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="--spiking: noise seed.")
 def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int | None,
                 alpha: float | None, n_rounds: int | None, n_images: int | None,
                 n_show: int, out_dir: str, out: str | None,

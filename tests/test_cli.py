@@ -32,6 +32,10 @@ def assert_one_line_error(code, err, text):
     (["stdp-curve", "--dt-ms", "abc"], "'abc' is not a valid float"),
     (["data", "--data", "/nonexistent/mnist"], "/nonexistent/mnist does not exist"),
     (["raster", "/nonexistent/run"], "no such spike file"),
+    (["raster", "/nonexistent/run", "--t-min-ms", "50", "--t-max-ms", "10"],
+     "--t-min-ms (50) must be below --t-max-ms (10)"),
+    (["generate", "--n", "2", "--out", "x.npy", "--seed", "-1"], "'--seed': -1 is not in"),
+    (["infer", "--n-traces", "-3"], "'--n-traces': -3 is not in"),
     (["no-such-command"], "No such command"),
 ])
 def test_bad_input_gives_one_line(capsys, args, text):
