@@ -37,6 +37,8 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
         if not path:
             raise DataError(f"no MNIST folder given: use --data DIR or set {DATA_ENV}")
     p = Path(path).expanduser()
+    if p.exists() and not p.is_dir():
+        raise DataError(f"MNIST folder {p} is a file; give the folder that holds the IDX files")
     if not p.is_dir():
         raise DataError(f"MNIST folder {p} does not exist")
     return p
@@ -116,6 +118,11 @@ def load_mnist(split: str = "train", path: str | os.PathLike | None = None
     images = read_idx(img_file, IMAGES_MAGIC)
     lab_file = _find(folder, lab_stem)
     labels = read_idx(lab_file, LABELS_MAGIC)
+    if images.shape[0] == 0:
+        raise DataError(f"{img_file}: holds no images")
+    if images.shape[1:] != IMAGE_SHAPE:
+        raise DataError(f"{img_file}: images of {images.shape[1]} × {images.shape[2]} "
+                        f"pixels, expected MNIST's {IMAGE_SHAPE[0]} × {IMAGE_SHAPE[1]}")
     if images.shape[0] != labels.shape[0]:
         raise DataError(f"{img_file} has {images.shape[0]} images but {lab_file} has "
                         f"{labels.shape[0]} labels")

@@ -95,6 +95,22 @@ def test_missing_folder_file_and_unset_env(tmp_path, monkeypatch):
         data.load_mnist("valid", tmp_path)
 
 
+def test_misleading_cases_name_the_file(mnist_dir):
+    # issue 12: --data naming a file said the folder did not exist; a zero-image file and
+    # images of another size did not say which file
+    folder, imgs, labels = mnist_dir
+    with pytest.raises(data.DataError, match="is a file; give the folder"):
+        data.load_mnist("train", folder / "t10k-labels-idx1-ubyte")
+    write_idx(folder / "t10k-images-idx3-ubyte", imgs[:0])
+    write_idx(folder / "t10k-labels-idx1-ubyte", labels[:0])
+    with pytest.raises(data.DataError, match="t10k-images-idx3-ubyte: holds no images"):
+        data.load_mnist("test", folder)
+    write_idx(folder / "t10k-images-idx3-ubyte", np.zeros((3, 14, 14)))
+    write_idx(folder / "t10k-labels-idx1-ubyte", labels[:3])
+    with pytest.raises(data.DataError, match="t10k-images-idx3-ubyte: images of 14 × 14"):
+        data.load_mnist("test", folder)
+
+
 @pytest.mark.skipif(not os.environ.get(data.DATA_ENV), reason="STDPSIM_DATA not set")
 def test_real_mnist_counts_from_header():
     x, y = data.load_mnist("test")
