@@ -24,6 +24,10 @@ _USER_ERRORS = (backend.BackendError, DataError, RunFileError, ValueError)
 DEBUG_ENV = "STDPSIM_DEBUG"
 """Set to 1 to get full tracebacks instead of one-line errors."""
 
+SAMPLE_BYTES = 4 * 4 * (784 + 1000 + 1000 + 100)
+"""Rough memory per GENERATE sample: float32 pixels, h1, g2(h2) and h2, about four copies of
+each alive at once (INFERENCE's states and temporaries)."""
+
 
 def _info(msg: str) -> None:
     click.echo(msg, err=True)
@@ -361,6 +365,7 @@ def generate_cmd(model_path: str, n: int, seed: int, out: str, figure: str | Non
 
     if n < 1:
         raise ValueError(f"--n must be at least 1, got {n}")
+    runs.check_memory(n * SAMPLE_BYTES, f"--n {n}")
     runs.check_output(out, "--out", ".npy")
     if figure:
         runs.check_output(figure, "--figure")
@@ -411,6 +416,7 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
 
     if n_samples < 2:
         raise ValueError(f"--n-samples must be at least 2, got {n_samples}")
+    runs.check_memory(n_samples * SAMPLE_BYTES, f"--n-samples {n_samples}")
     runs.check_output(out, "--out", ".json")
     model = rate_model.load_model(model_path)
     x_test, _ = load_mnist("test", data_path)
@@ -760,6 +766,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo(f"stdpsim: interrupted after {time.perf_counter() - t0:.1f} s", err=True)
         return 130
+    except MemoryError:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        click.echo("stdpsim: error: not enough memory for this command; ask for fewer "
+                   "samples, images or digits", err=True)
+        return 1
+    except Exception as e:  # a bug: one line, the traceback only when asked for
+        if os.environ.get(DEBUG_ENV):
+            raise
+        click.echo(f"stdpsim: error: unexpected {type(e).__name__}: {e} (set {DEBUG_ENV}=1 "
+                   "for the traceback)", err=True)
+        return 1
     return 0
 
 

@@ -56,6 +56,18 @@ def check_output(path: str | os.PathLike, option: str, suffix: str | None = None
     return path
 
 
+def check_memory(n_bytes: float, what: str) -> None:
+    """Refuse a command whose arrays would need more than the machine's physical memory,
+    before allocating them (``what`` names the option responsible, e.g. ``"--n 10^9"``)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not available here: let numpy decide
+        return
+    if n_bytes > total:
+        raise RunFileError(f"{what} needs about {n_bytes / 2**30:.1f} GiB of memory, more "
+                           f"than this machine's {total / 2**30:.1f} GiB")
+
+
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
     """``np.save`` to ``path`` (which must end in ``.npy``) atomically: a killed write
     leaves the previous file, never a truncated one."""

@@ -36,6 +36,8 @@ def assert_one_line_error(code, err, text):
      "--t-min-ms (50) must be below --t-max-ms (10)"),
     (["generate", "--n", "2", "--out", "x.npy", "--seed", "-1"], "'--seed': -1 is not in"),
     (["infer", "--n-traces", "-3"], "'--n-traces': -3 is not in"),
+    (["generate", "--n", "1000000000", "--out", "x.npy"], "--n 1000000000 needs about"),
+    (["evaluate", "--n-samples", "100000000", "--out", "x.json"], "needs about"),
     (["no-such-command"], "No such command"),
 ])
 def test_bad_input_gives_one_line(capsys, args, text):
@@ -293,3 +295,19 @@ def test_output_paths_are_checked_before_any_work(capsys, tmp_path, args, text):
     code, _, err = run_cli(capsys, *[a.format(tmp=tmp_path) for a in args])
     assert_one_line_error(code, err, text)
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing left behind
+
+
+def test_an_unexpected_error_is_one_line_unless_debugging(capsys, monkeypatch):
+    import stdpsim.cli as cli_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli_module, "load_mnist", broken)
+    monkeypatch.delenv("STDPSIM_DEBUG", raising=False)
+    code, _, err = run_cli(capsys, "data", "--data", ".")
+    assert_one_line_error(code, err, "unexpected RuntimeError: boom (set STDPSIM_DEBUG=1")
+    assert code == 1
+    monkeypatch.setenv("STDPSIM_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["data", "--data", "."])
