@@ -134,6 +134,8 @@ class RunInfo:
     run_s: float
     cached: bool
     build_dir: str | None = None
+    compile_s: float = 0.0
+    """Of ``build_s``, the C++ compilation alone: 0 when a cached build was reused."""
 
 
 def cache_dir(path: str | os.PathLike | None = None) -> Path:
@@ -333,7 +335,9 @@ def _run_standalone(
             build = root / key
             with _flock(root / f"{key}.lock", fcntl.LOCK_EX):
                 cached = (build / _BUILD_MARKER).exists()
+                compile_s = 0.0
                 if not cached:
+                    t_compile = time.perf_counter()
                     shutil.rmtree(build, ignore_errors=True)
                     staging.rename(build)
                     staging = None
@@ -341,6 +345,7 @@ def _run_standalone(
                     for obj in build.rglob("*.o"):  # keep the binary, drop the objects
                         obj.unlink()
                     (build / _BUILD_MARKER).write_text(time.strftime("%Y-%m-%d %H:%M:%S\n"))
+                    compile_s = time.perf_counter() - t_compile
         finally:
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -368,9 +373,8 @@ def _run_standalone(
             shutil.rmtree(build / results_name, ignore_errors=True)
         run_s = time.perf_counter() - t1
         _prune_run_args(build)
-        info = RunInfo(
-            "cpp_standalone", time.perf_counter() - t0, build_s, run_s, cached, str(build)
-        )
+        info = RunInfo("cpp_standalone", time.perf_counter() - t0, build_s, run_s, cached,
+                       str(build), compile_s)
         return results, info
     finally:
         b2.prefs.codegen.cpp.headers = headers

@@ -585,7 +585,8 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
                "events": result.events,
                "raster": {"n_digits": n_raster,
                           "spike_counts": {k: int(v[0].size) for k, v in raster.spikes.items()}},
-               "timing": {"wall_s": info.wall_s, "build_s": info.build_s, "run_s": info.run_s,
+               "timing": {"wall_s": info.wall_s, "build_s": info.build_s,
+                          "compile_s": info.compile_s, "run_s": info.run_s,
                           "cached_build": info.cached, "biological_s": biological_s,
                           "run_s_per_biological_s": info.run_s / biological_s,
                           "synaptic_events_per_s": result.events["synaptic"] / info.run_s}}

@@ -242,3 +242,24 @@ def test_runtime_devices_report_their_own_name(device):
     json.dumps(info.device)
     expected = ETA_MS * (u - free_voltage_mv(7.0, u, V0_MV)) / TAU_M_MS
     np.testing.assert_allclose(res["w_mv"], expected, rtol=0.01)
+
+
+@pytest.mark.skipif(not os.environ.get("STDPSIM_DATA"), reason="STDPSIM_DATA not set")
+def test_spiking_build_is_reused_by_a_fresh_process_with_another_hash_seed(build_cache,
+                                                                          tmp_path):
+    """issue 12, defect 2: every `infer --spiking` compiled anew, because Brian2 wrote the
+    clock resets of main.cpp in a set's order; the second process must compile nothing."""
+    import json
+    import subprocess
+    import sys
+
+    timings = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"run{hash_seed}"
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed)
+        subprocess.run([sys.executable, "-c", "import sys; from stdpsim.cli import main; "
+                        "sys.exit(main(sys.argv[1:]))", "infer", "--spiking", "--digits", "3",
+                        "--out-dir", str(out)], env=env, check=True, capture_output=True)
+        timings.append(json.loads((out / "spiking_inference.json").read_text())["timing"])
+    assert not timings[0]["cached_build"] or timings[0]["compile_s"] == 0.0
+    assert timings[1]["cached_build"] and timings[1]["compile_s"] == 0.0
