@@ -140,10 +140,21 @@ class RunInfo:
 
 def cache_dir(path: str | os.PathLike | None = None) -> Path:
     """The stdpsim cache folder: ``path``, else ``$STDPSIM_CACHE``, else ``~/.cache/stdpsim``."""
+    source = "--cache" if path is not None else f"${CACHE_ENV}" if os.environ.get(
+        CACHE_ENV) else "the default cache"
     if path is None:
         path = os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "stdpsim"
     p = Path(path).expanduser()
-    p.mkdir(parents=True, exist_ok=True)
+    if p.exists() and not p.is_dir():
+        raise BackendError(f"cache folder {p} ({source}) is a file, not a folder")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        probe = p / f".write_probe_{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as e:
+        raise BackendError(f"cache folder {p} ({source}) cannot be written "
+                           f"({e.strerror or e})") from None
     return p
 
 

@@ -263,3 +263,15 @@ def test_spiking_build_is_reused_by_a_fresh_process_with_another_hash_seed(build
         timings.append(json.loads((out / "spiking_inference.json").read_text())["timing"])
     assert not timings[0]["cached_build"] or timings[0]["compile_s"] == 0.0
     assert timings[1]["cached_build"] and timings[1]["compile_s"] == 0.0
+
+
+def test_a_cache_that_is_a_file_or_unwritable_gets_one_clear_error(tmp_path, monkeypatch):
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    monkeypatch.setenv(backend.CACHE_ENV, str(a_file))
+    with pytest.raises(backend.BackendError, match=r"\$STDPSIM_CACHE\) is a file"):
+        backend.cache_dir()
+    with pytest.raises(backend.BackendError, match=r"\(--cache\) cannot be written"):
+        backend.cache_dir(a_file / "below")
+    ok = backend.cache_dir(tmp_path / "new" / "cache")
+    assert ok.is_dir() and list(ok.iterdir()) == []  # the write probe is gone
