@@ -24,10 +24,32 @@ _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 def atomic_target(path: str | os.PathLike, suffix: str) -> tuple[Path, Path]:
     """(path, a temporary sibling ending in ``suffix``): write the temporary file, then
-    ``tmp.replace(path)``, so an interrupted write never leaves a half file at ``path``."""
+    ``tmp.replace(path)``, so an interrupted write never leaves a half file at ``path``.
+
+    The temporary file is ``.<name>.<pid>.tmp<suffix>``; those that processes killed while
+    writing left beside ``path`` are removed here."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob_escape(path.name)}.*.tmp*"):
+        pid = stale.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
     return path, path.with_name(f".{path.name}.{os.getpid()}.tmp{suffix}")
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob's special characters taken literally."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def check_output(path: str | os.PathLike, option: str, suffix: str | None = None) -> Path:

@@ -2,6 +2,7 @@
 writes."""
 
 import hashlib
+import os
 
 import numpy as np
 import pytest
@@ -46,3 +47,21 @@ def test_damaged_npz_files_get_one_error_naming_the_file(tmp_path, damage, messa
     bad.write_bytes(damage(good.read_bytes()))
     with pytest.raises(RunFileError, match=f"{bad}: .*{message}"):
         load_npz(bad, "spike")
+
+
+def test_temporaries_of_killed_writes_are_removed_by_the_next_write(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    target = tmp_path / "samples[1].npy"
+    left = tmp_path / f".samples[1].npy.{dead}.tmp.npy"
+    left.write_bytes(b"half a file")
+    other = tmp_path / f".other.npy.{dead}.tmp.npy"  # another file's: not ours to judge
+    other.write_bytes(b"x")
+    live = tmp_path / f".samples[1].npy.{os.getppid()}.tmp.npy"  # a live writer's
+    live.write_bytes(b"y")
+    save_npy(target, np.arange(4))
+    assert not left.exists() and other.exists() and live.exists()
+    np.testing.assert_array_equal(np.load(target), np.arange(4))
