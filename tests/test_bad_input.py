@@ -1,0 +1,148 @@
+"""Bad input across every subcommand: one line on stderr, exit code 1 (data, files) or 2
+(usage), no traceback, and nothing left behind in the working folder.
+
+Each row is (arguments, text the one-line error must contain).  ``{bad}`` is a folder of
+damaged files made by the fixture, ``{mnist}`` a tiny but valid MNIST folder (30 training and
+10 test images), so that no case needs the real data.
+"""
+
+import json
+import os
+import struct
+
+import numpy as np
+import pytest
+
+from stdpsim import rate_model
+from stdpsim.cli import main
+
+SHIPPED = rate_model.load_model(
+    os.path.join(os.path.dirname(__file__), "..", "models", "rate_mnist.npz"))
+
+
+def _idx(path, array):
+    array = np.asarray(array, dtype=np.uint8)
+    path.write_bytes(struct.pack(">I", 0x0800 | array.ndim)
+                     + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes())
+
+
+@pytest.fixture(scope="module")
+def places(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bad_input")
+    bad, mnist = root / "bad", root / "mnist"
+    bad.mkdir()
+    mnist.mkdir()
+    rng = np.random.default_rng(0)
+    for stem, n in (("train", 30), ("t10k", 10)):
+        _idx(mnist / f"{stem}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        _idx(mnist / f"{stem}-labels-idx1-ubyte", np.arange(n) % 10)
+    # damaged or foreign files
+    (bad / "empty.npz").write_bytes(b"")
+    (bad / "text.npz").write_text("not an archive\n")
+    np.savez(bad / "foreign.npz", a=np.arange(3))
+    good = (bad / "foreign.npz").read_bytes()
+    (bad / "truncated.npz").write_bytes(good[:len(good) - 40])
+    arrays = {f"{n}.W": w for n, w in SHIPPED.weights.items()}
+    arrays.update({f"{n}.b": b for n, b in SHIPPED.biases.items()})
+    arrays.update(prior_mean=SHIPPED.prior_mean, prior_var=SHIPPED.prior_var)
+    huge = dict(arrays, **{"f1.W": SHIPPED.weights["f1"] * np.float32(1e30)})
+    np.savez(bad / "huge.npz", meta=np.array(json.dumps({})), **huge)
+    np.savez(bad / "meta_list.npz", meta=np.array("[1, 2]"), **arrays)
+    (bad / "a_file").write_text("x")
+    (bad / "folder.npy").mkdir()
+    (bad / "no_idx").mkdir()
+    zero = bad / "zero_images"
+    zero.mkdir()
+    for stem in ("train", "t10k"):
+        _idx(zero / f"{stem}-images-idx3-ubyte", np.zeros((0, 28, 28)))
+        _idx(zero / f"{stem}-labels-idx1-ubyte", np.zeros(0))
+    short = bad / "short_idx"
+    short.mkdir()
+    (short / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03\x00")
+    return {"bad": str(bad), "mnist": str(mnist)}
+
+
+CASES = [
+    # stdp-curve
+    (["stdp-curve", "--device", "gpu"], "unknown device 'gpu'"),
+    (["stdp-curve", "--dt-ms", "0"], "dt_ms must be positive"),
+    (["stdp-curve", "--dt-ms", "abc"], "'abc' is not a valid float"),
+    (["stdp-curve", "--duration-ms", "0"], "--duration-ms must be positive"),
+    (["stdp-curve", "--trials", "0"], "--trials must be at least 1"),
+    (["stdp-curve", "--seed", "-1"], "'--seed': -1 is not in"),
+    (["stdp-curve", "--cache", "{bad}/a_file"], "is a file"),
+    # raster
+    (["raster", "{bad}/nothing_here"], "no such spike file"),
+    (["raster", "{bad}/empty.npz"], "it is empty"),
+    (["raster", "{bad}/text.npz"], "does not start like a zip archive"),
+    (["raster", "{bad}/truncated.npz"], "not a readable .npz spike file"),
+    (["raster", "{bad}/foreign.npz"], "not a stdpsim spike file"),
+    (["raster", "{bad}/foreign.npz", "--t-min-ms", "50", "--t-max-ms", "10"],
+     "--t-min-ms (50) must be below --t-max-ms (10)"),
+    # data
+    (["data", "--data", "{bad}/nowhere"], "does not exist"),
+    (["data", "--data", "{bad}/a_file"], "is a file; give the folder"),
+    (["data", "--data", "{bad}/no_idx"], "train-images-idx3-ubyte[.gz]: file not found"),
+    (["data", "--data", "{bad}/zero_images"], "train-images-idx3-ubyte: holds no images"),
+    (["data", "--data", "{bad}/short_idx"], "too short for an IDX header"),
+    # generate
+    (["generate", "--n", "0", "--out", "s.npy"], "--n must be at least 1"),
+    (["generate", "--n", "1000000000", "--out", "s.npy"], "--n 1000000000 needs about"),
+    (["generate", "--out", "samples"], "--out must name a .npy file"),
+    (["generate", "--out", "/dev/full"], "--out must name a .npy file"),
+    (["generate", "--out", "{bad}/folder.npy"], "is a directory"),
+    (["generate", "--out", "{bad}/a_file/s.npy"], "cannot write there"),
+    (["generate", "--out", "s.npy", "--figure", "{bad}/a_file/f.png"], "--figure"),
+    (["generate", "--out", "s.npy", "--model", "{bad}/nothing.npz"], "no such model file"),
+    (["generate", "--out", "s.npy", "--model", "{bad}/empty.npz"], "it is empty"),
+    (["generate", "--out", "s.npy", "--model", "{bad}/text.npz"], "not a .npz model file"),
+    (["generate", "--out", "s.npy", "--model", "{bad}/truncated.npz"], "not a readable"),
+    (["generate", "--out", "s.npy", "--model", "{bad}/foreign.npz"], "missing"),
+    (["generate", "--out", "s.npy", "--model", "{bad}/huge.npz"], "f1.W holds values up to"),
+    (["generate", "--out", "s.npy", "--model", "{bad}/meta_list.npz"],
+     "'meta' must be a JSON object"),
+    (["generate", "--out", "s.npy", "--seed", "-1"], "'--seed': -1 is not in"),
+    # evaluate
+    (["evaluate", "--n-samples", "1", "--data", "{mnist}"], "--n-samples must be at least 2"),
+    (["evaluate", "--out", "r.txt", "--data", "{mnist}"], "--out must name a .json file"),
+    (["evaluate", "--n-samples", "100000000", "--data", "{mnist}"], "needs about"),
+    # infer
+    (["infer", "--n-traces", "-3", "--data", "{mnist}"], "'--n-traces': -3 is not in"),
+    (["infer", "--n-images", "0", "--data", "{mnist}"], "--n-images"),
+    (["infer", "--n-images", "11", "--data", "{mnist}"], "--n-images"),
+    (["infer", "--n-steps", "0", "--data", "{mnist}"], "--n-steps"),
+    (["infer", "--spiking", "--r-max", "-5", "--data", "{mnist}", "--digits", "2"], "r_max"),
+    (["infer", "--spiking", "--digits", "0", "--data", "{mnist}"], "--digits"),
+    # inpaint
+    (["inpaint", "--half", "middle", "--data", "{mnist}"], "'middle' is not one of"),
+    (["inpaint", "--n-steps", "0", "--data", "{mnist}"], "--n-steps must be at least 1"),
+    (["inpaint", "--alpha", "-1", "--data", "{mnist}"], "--alpha must be non-negative"),
+    (["inpaint", "--out", "filled.np", "--data", "{mnist}"], "--out must name a .npy file"),
+    (["inpaint", "--spiking", "--alpha", "0.1", "--data", "{mnist}"],
+     "--alpha and --n-rounds apply to the rate model"),
+    # train
+    (["train", "--data", "{mnist}", "--out", "m.npz"],
+     "need more than 20000 training images, found 30"),
+    (["train", "--data", "{mnist}", "--epochs", "0", "--out", "m.npz"], "epochs"),
+    (["train", "--data", "{mnist}", "--sizes", "784,1000", "--out", "m.npz"],
+     "at least two hidden"),
+    (["train", "--data", "{mnist}", "--lr", "-1", "--out", "m.npz"], "--lr must be positive"),
+    # cache
+    (["cache", "--cache", "{bad}/a_file"], "is a file"),
+    (["no-such-command"], "No such command"),
+]
+
+
+@pytest.mark.parametrize("args, text", CASES, ids=[" ".join(a)[:60] for a, _ in CASES])
+def test_bad_input(args, text, places, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # relative outputs land here: nothing may
+    monkeypatch.delenv("STDPSIM_DEBUG", raising=False)
+    monkeypatch.setenv("STDPSIM_CACHE", str(tmp_path.parent / "bad_input_cache"))
+    code = main([a.format(**places) for a in args])
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert code in (1, 2), (code, err)
+    assert len(lines) == 1 and lines[0].startswith("stdpsim: error:"), err
+    assert text in lines[0], lines[0]
+    assert "Traceback" not in err + out
+    assert list(tmp_path.iterdir()) == [], "a refused command left files behind"
