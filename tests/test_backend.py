@@ -133,24 +133,35 @@ def _children(pid: int) -> dict[int, str]:
     return out
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
-def test_sigterm_to_python_also_stops_the_standalone_binary(build_cache):
-    """`kill PID` on a Python process whose standalone binary is running must not leave the
-    binary running as an orphan."""
-    import signal
+def _start_long_run():
+    """A Python process running a standalone binary for a very long time: (process, pid of
+    its binary), once the binary runs (the first call compiles)."""
     import subprocess
     import sys
     import time
 
     script = _LONG_RUN.format(tests=str(Path(__file__).parent))
-    binary = None
     proc = subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ))
+    binary = None
+    deadline = time.monotonic() + 300
+    while binary is None and time.monotonic() < deadline and proc.poll() is None:
+        binary = next((p for p, n in _children(proc.pid).items() if n == "main"), None)
+        time.sleep(0.2)
+    if binary is None:
+        proc.kill()
+        pytest.fail("the standalone binary never started")
+    return proc, binary
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_sigterm_to_python_also_stops_the_standalone_binary(build_cache):
+    """`kill PID` on a Python process whose standalone binary is running must not leave the
+    binary running as an orphan."""
+    import signal
+    import time
+
+    proc, binary = _start_long_run()
     try:
-        deadline = time.monotonic() + 300  # includes a first compile
-        while binary is None and time.monotonic() < deadline and proc.poll() is None:
-            binary = next((p for p, n in _children(proc.pid).items() if n == "main"), None)
-            time.sleep(0.2)
-        assert binary is not None, "the standalone binary never started"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 128 + signal.SIGTERM
         time.sleep(0.5)
@@ -159,9 +170,8 @@ def test_sigterm_to_python_also_stops_the_standalone_binary(build_cache):
     finally:
         if proc.poll() is None:
             proc.kill()
-        if binary is not None:  # an orphan left by a failure must not outlive the test
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(binary, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # an orphan left by a failure
+            os.kill(binary, signal.SIGKILL)
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
@@ -169,19 +179,10 @@ def test_sigkill_of_python_also_ends_the_binary_and_its_results_are_cleaned(buil
     """`kill -9 PID` cannot be caught: the binary must notice its parent's death itself
     (issue 12, defect 4), and the next run removes the dead run's results folder."""
     import signal
-    import subprocess
-    import sys
     import time
 
-    script = _LONG_RUN.format(tests=str(Path(__file__).parent))
-    binary = None
-    proc = subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ))
+    proc, binary = _start_long_run()
     try:
-        deadline = time.monotonic() + 300  # includes a first compile
-        while binary is None and time.monotonic() < deadline and proc.poll() is None:
-            binary = next((p for p, n in _children(proc.pid).items() if n == "main"), None)
-            time.sleep(0.2)
-        assert binary is not None, "the standalone binary never started"
         build = Path(os.readlink(f"/proc/{binary}/cwd"))
         assert list(build.glob(f"results_{proc.pid}_*")), "the run's results folder exists"
         proc.kill()
@@ -190,16 +191,14 @@ def test_sigkill_of_python_also_ends_the_binary_and_its_results_are_cleaned(buil
         while time.monotonic() < deadline and Path(f"/proc/{binary}").exists():
             time.sleep(0.1)
         assert not Path(f"/proc/{binary}").exists(), "the binary outlived its parent"
-        binary = None
-        # the next run of the same build removes the dead run's folder
+        # the next run (of any build) removes the dead run's folder
         run_constant_drive(np.array([-60.0]), V0_MV, [], 5.0, "cpp_standalone")
         assert not list(build.glob(f"results_{proc.pid}_*"))
     finally:
         if proc.poll() is None:
             proc.kill()
-        if binary is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(binary, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(binary, signal.SIGKILL)
 
 
 def test_clock_reset_lines_are_put_in_one_order(tmp_path):

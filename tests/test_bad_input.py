@@ -66,6 +66,7 @@ CASES = [
     # stdp-curve
     (["stdp-curve", "--device", "gpu"], "unknown device 'gpu'"),
     (["stdp-curve", "--dt-ms", "0"], "dt_ms must be positive"),
+    (["stdp-curve", "--dt-ms", "-0.1"], "dt_ms must be positive"),
     (["stdp-curve", "--dt-ms", "abc"], "'abc' is not a valid float"),
     (["stdp-curve", "--duration-ms", "0"], "--duration-ms must be positive"),
     (["stdp-curve", "--trials", "0"], "--trials must be at least 1"),

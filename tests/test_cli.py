@@ -23,26 +23,7 @@ def assert_one_line_error(code, err, text):
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("args, text", [
-    (["stdp-curve", "--device", "gpu"], "unknown device 'gpu'"),
-    (["stdp-curve", "--dt-ms", "0"], "dt_ms must be positive"),
-    (["stdp-curve", "--dt-ms", "-0.1"], "dt_ms must be positive"),
-    (["stdp-curve", "--duration-ms", "0"], "--duration-ms must be positive"),
-    (["stdp-curve", "--trials", "0"], "--trials must be at least 1"),
-    (["stdp-curve", "--dt-ms", "abc"], "'abc' is not a valid float"),
-    (["data", "--data", "/nonexistent/mnist"], "/nonexistent/mnist does not exist"),
-    (["raster", "/nonexistent/run"], "no such spike file"),
-    (["raster", "/nonexistent/run", "--t-min-ms", "50", "--t-max-ms", "10"],
-     "--t-min-ms (50) must be below --t-max-ms (10)"),
-    (["generate", "--n", "2", "--out", "x.npy", "--seed", "-1"], "'--seed': -1 is not in"),
-    (["infer", "--n-traces", "-3"], "'--n-traces': -3 is not in"),
-    (["generate", "--n", "1000000000", "--out", "x.npy"], "--n 1000000000 needs about"),
-    (["evaluate", "--n-samples", "100000000", "--out", "x.json"], "needs about"),
-    (["no-such-command"], "No such command"),
-])
-def test_bad_input_gives_one_line(capsys, args, text):
-    code, _, err = run_cli(capsys, *args)
-    assert_one_line_error(code, err, text)
+# the table of bad input for every subcommand is tests/test_bad_input.py
 
 
 def test_corrupt_idx_file_gives_one_line(capsys, tmp_path):
