@@ -29,6 +29,12 @@ SAMPLE_BYTES = 4 * 4 * (784 + 1000 + 1000 + 100)
 each alive at once (INFERENCE's states and temporaries)."""
 
 
+def _check_outputs(folder: str | Path, names: tuple[str, ...], option: str) -> None:
+    """Check, before any work, that the files ``names`` can be written into ``folder``."""
+    for name in names:
+        runs.check_output(Path(folder) / name, option)
+
+
 def _info(msg: str) -> None:
     click.echo(msg, err=True)
 
@@ -144,6 +150,8 @@ def stdp_curve_cmd(device: str, cache: str | None, out_dir: str, runs_dir: str,
         changes["seed"] = seed
     cfg = dataclasses.replace(cfg, **changes)
     cfg.validate()
+    _check_outputs(out_dir, ("fig1_stdp_curve.json", "fig1_stdp_curve.png"), "--out-dir")
+    _check_outputs(Path(runs_dir) / "fig1_stdp_curve", ("spikes.npz",), "--runs-dir")
     device = backend.resolve_device(device)
     _info(f"stdp-curve: {sum(c.n_neurons for c in cfg.conditions)} trials on {device} "
           "(the first cpp_standalone/cython run compiles; later runs reuse the build)")
@@ -200,6 +208,7 @@ def raster_cmd(run: str, out: str | None, max_neurons: int, rows: str | None,
         row_range = (int(parts[0]), int(parts[1]))
     src = Path(run)
     target = Path(out) if out else (src if src.is_dir() else src.parent) / "raster.png"
+    runs.check_output(target, "--out")
     path = plotting.plot_raster(spikes, target, max_neurons=max_neurons, rows=row_range,
                                 t_min_ms=t_min_ms, t_max_ms=t_max_ms)
     click.echo(f"{spikes['spike_i'].size} spikes of {int(spikes['n'])} neurons; wrote {path}")
@@ -500,6 +509,10 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
         raise ValueError(f"--n-steps must be at least 1, got {n_steps}")
     if alpha is not None and alpha < 0:
         raise ValueError(f"--alpha must be non-negative, got {alpha}")
+    names = ("spiking_inference.json", "spiking_inference.png",
+             "spiking_inference_spikes.npz") if spiking else ("fig4_inference_loglik.json",
+                                                              "fig4_inference_loglik.png")
+    _check_outputs(out_dir, names, "--out-dir")
     if spiking:
         _infer_spiking(model_path, data_path, n_steps, digits, r_max, tau, tau_syn, device,
                        seed, Path(out_dir), TRAIN_ALPHA if alpha is None else alpha)

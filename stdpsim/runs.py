@@ -55,26 +55,28 @@ def _alive(pid: int) -> bool:
 def check_output(path: str | os.PathLike, option: str, suffix: str | None = None) -> Path:
     """Make sure an output file can be written, before any long computation.
 
-    Creates the parent folder, and creates and removes a temporary file beside ``path``.
     Raises :class:`RunFileError` naming ``option`` when ``path`` does not end in ``suffix``
     (numpy would silently append one), is something other than a regular file (a folder,
-    ``/dev/full``), or cannot be written.
+    ``/dev/full``), lies below a file, or cannot be written: a temporary file is created and
+    removed in the nearest folder that exists.  Creates nothing that stays (missing folders
+    are made when the output is written).
     """
     path = Path(path)
     if suffix is not None and path.suffix != suffix:
         raise RunFileError(f"{option} must name a {suffix} file, got {path}")
     if path.exists() and not path.is_file():
         raise RunFileError(f"{option} {path}: exists and is not a regular file")
-    probe = None
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise RunFileError(f"{option} {path}: cannot write there ({folder} is not a folder)")
+    probe = folder / f".stdpsim_probe_{os.getpid()}"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        probe = atomic_target(path, ".probe")[1]
         probe.touch()
     except OSError as e:
         raise RunFileError(f"{option} {path}: cannot write there ({e.strerror or e})") from None
-    finally:
-        if probe is not None:
-            probe.unlink(missing_ok=True)
+    probe.unlink(missing_ok=True)
     return path
 
 

@@ -25,7 +25,11 @@ def test_check_output_refuses_devices_and_leaves_nothing(tmp_path):
         check_output("/dev/null", "--out")
     target = tmp_path / "deep" / "er" / "a.npy"
     assert check_output(target, "--out", ".npy") == target
-    assert target.parent.is_dir() and list(target.parent.iterdir()) == []  # probe removed
+    assert list(tmp_path.iterdir()) == []  # no folder made, the probe removed
+    (tmp_path / "deep").write_text("a file")
+    with pytest.raises(RunFileError, match="deep is not a folder"):
+        check_output(target, "--out", ".npy")
+    (tmp_path / "deep").unlink()
     save_npy(target, np.arange(3))
     assert sorted(p.name for p in target.parent.iterdir()) == ["a.npy"]  # no temporary left
 
