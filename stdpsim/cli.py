@@ -491,7 +491,8 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
 @click.option("--tau-syn", type=float, default=None,
               help="--spiking: synaptic trace time constant in ms [default: 1].")
 @_device_option
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="--spiking: noise seed.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="--spiking: noise seed.")
 def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: int | None,
               n_traces: int, out_dir: str, update_card: bool, spiking: bool,
               alpha: float, prior_alpha: float, digits: int,
@@ -625,9 +626,11 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
     click.echo(f"wrote {out / 'spiking_inference.png'}, .json and {spikes_path.name}")
 
 
-INPAINT = {"n_steps": 100, "alpha": 0.1, "n_rounds": 3}
+INPAINT = {"start": "mean", "n_steps": 100, "alpha": 0.1, "n_rounds": 3}
 """The rate model's in-painting procedure, chosen on validation images
 (``experiments/inpaint_tuning.py``)."""
+INPAINT_STARTS = ("mean", "nearest")
+"""Starts of the hidden half for ``inpaint --start``."""
 SPIKING_INPAINT_STEPS = 20
 """Default INFERENCE steps of ``inpaint --spiking`` (one round, the network's own α)."""
 SPIKING_INPAINT_IMAGES = 100
@@ -639,6 +642,11 @@ SPIKING_INPAINT_IMAGES = 100
 @_data_option
 @click.option("--half", type=click.Choice(HALVES), default="right", show_default=True,
               help="Which half of each image is hidden.")
+@click.option("--start", type=click.Choice(INPAINT_STARTS), default=None,
+              help="What the hidden half starts as: the mean training image, or the mean of "
+                   "the 10 training images nearest on the visible half (the baseline fill, "
+                   f"refined by the model) [default: {INPAINT['start']}, chosen on "
+                   "validation images; mean with --spiking].")
 @click.option("--n-steps", type=int, default=None,
               help=f"INFERENCE iterations with the visible pixels clamped [default: "
                    f"{INPAINT['n_steps']}, chosen on validation images].")
@@ -662,13 +670,15 @@ SPIKING_INPAINT_IMAGES = 100
                    f"(default --n-images {SPIKING_INPAINT_IMAGES}); writes "
                    "spiking_inpainting.png/.json.")
 @_device_option
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="--spiking: noise seed.")
-def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int | None,
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="--spiking: noise seed.")
+def inpaint_cmd(model_path: str, data_path: str | None, half: str, start: str | None,
+                n_steps: int | None,
                 alpha: float | None, n_rounds: int | None, n_images: int | None,
                 n_show: int, out_dir: str, out: str | None,
                 update_card: bool, spiking: bool, device: str, seed: int) -> None:
     """Fill in half of each test image by INFERENCE with the other half clamped; the hidden
-    half starts as the mean training image.
+    half starts as the mean training image or the 10-nearest-neighbour fill (--start).
 
     Reports the squared error on the hidden pixels beside two fills that use no model: the
     mean training image, and the mean of the 10 training images nearest on the visible half.
@@ -679,8 +689,11 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int 
     if spiking and (alpha is not None or n_rounds is not None):
         raise ValueError("--alpha and --n-rounds apply to the rate model's in-painting; "
                          "spiking in-painting runs one round with the network's own alpha")
-    procedure = {"n_steps": n_steps, "alpha": alpha, "n_rounds": n_rounds}
+    procedure = {"start": start, "n_steps": n_steps, "alpha": alpha, "n_rounds": n_rounds}
     for key, value in procedure.items():
+        if key == "start":
+            procedure[key] = value or ("mean" if spiking else INPAINT[key])
+            continue
         flag = "--" + key.replace("_", "-")
         if value is None:
             procedure[key] = INPAINT[key]
@@ -689,7 +702,7 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int 
         elif key != "alpha" and value < 1:
             raise ValueError(f"{flag} must be at least 1, got {value}")
     if spiking:
-        procedure = {"n_steps": n_steps or SPIKING_INPAINT_STEPS}
+        procedure = {"start": procedure["start"], "n_steps": n_steps or SPIKING_INPAINT_STEPS}
     n_steps = procedure["n_steps"]
     if out:
         runs.check_output(out, "--out", ".npy")
@@ -705,20 +718,22 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int 
     mask = half_mask(half)
     x_train = load_mnist("train", data_path)[0][:N_TRAIN]
     mean_image = x_train.mean(axis=0)
+    nearest = evaluation.nearest_neighbour_fill(x, mask, x_train, k=10)
+    fill = mean_image if procedure["start"] == "mean" else nearest
     results = {"model": shown_path(model_path), "half": half, **procedure,
                "n_images": int(x.shape[0])}
     if spiking:
         from . import spiking_network
 
         params = spiking_network.SpikingParameters(n_steps=n_steps)
-        filled, events, info = spiking_network.run_inpaint(model, x, mask, mean_image, params,
+        filled, events, info = spiking_network.run_inpaint(model, x, mask, fill, params,
                                                            device=device, seed=seed)
         results.update(params=spiking_network.parameters_summary(params), device=info.device,
                        seed=seed, run_s=info.run_s, build_s=info.build_s, events=events)
     else:
-        filled = rate_model.inpaint(model, x, mask, mean_image, **procedure)
+        filled = rate_model.inpaint(model, x, mask, fill,
+                                    **{k: v for k, v in procedure.items() if k != "start"})
     errors = evaluation.inpainting_errors(filled, x, mask, mean_image)
-    nearest = evaluation.nearest_neighbour_fill(x, mask, x_train, k=10)
     results.update(mse_inpainting=errors["mse_inpainting"], mse_mean_image=errors["mse_fill"],
                    mse_nearest_10=evaluation.masked_mse(nearest, x, mask))
     out_path = Path(out_dir)
@@ -726,12 +741,15 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, n_steps: int 
     write_json(out_path / f"{name}.json", results)
     if out:
         runs.save_npy(out, filled.astype(np.float32))
-    start = np.where(mask, mean_image, x[:n_show])
-    plotting.plot_inpainting(x[:n_show], start, filled[:n_show],
+    shown_start = np.where(mask, fill, x)[:n_show]
+    start_text = ("the mean training image" if procedure["start"] == "mean"
+                  else "the 10 nearest training images' mean")
+    plotting.plot_inpainting(x[:n_show], shown_start, filled[:n_show],
                              out_path / f"{name}.png",
-                             title=f"{half} half hidden, started from the mean training "
-                             f"image, filled by {n_steps} {'spiking ' if spiking else ''}"
-                             "INFERENCE steps" + (f" × {procedure['n_rounds']} rounds, "
+                             title=f"{half} half hidden, started from {start_text}, "
+                             f"filled by {n_steps} {'spiking ' if spiking else ''}"
+                             "INFERENCE steps" + (f" × {procedure['n_rounds']} round"
+                                                  f"{'s' if procedure['n_rounds'] > 1 else ''}, "
                                                   f"α = {procedure['alpha']:g}"
                                                   if not spiking else ""))
     click.echo(f"squared error per hidden pixel: {'spiking ' if spiking else ''}in-painting "

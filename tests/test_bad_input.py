@@ -116,6 +116,7 @@ CASES = [
     (["infer", "--spiking", "--digits", "0", "--data", "{mnist}"], "--digits"),
     # inpaint
     (["inpaint", "--half", "middle", "--data", "{mnist}"], "'middle' is not one of"),
+    (["inpaint", "--start", "zeros", "--data", "{mnist}"], "'zeros' is not one of"),
     (["inpaint", "--n-steps", "0", "--data", "{mnist}"], "--n-steps must be at least 1"),
     (["inpaint", "--alpha", "-1", "--data", "{mnist}"], "--alpha must be non-negative"),
     (["inpaint", "--out", "filled.np", "--data", "{mnist}"], "--out must name a .npy file"),
