@@ -626,7 +626,7 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
     click.echo(f"wrote {out / 'spiking_inference.png'}, .json and {spikes_path.name}")
 
 
-INPAINT = {"start": "mean", "n_steps": 100, "alpha": 0.1, "n_rounds": 3}
+INPAINT = {"start": "nearest", "n_steps": 50, "alpha": 0.001, "n_rounds": 1}
 """The rate model's in-painting procedure, chosen on validation images
 (``experiments/inpaint_tuning.py``)."""
 INPAINT_STARTS = ("mean", "nearest")
