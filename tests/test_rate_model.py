@@ -140,7 +140,7 @@ def test_missing_and_non_npz_files(tmp_path):
     with pytest.raises(rm.ModelFileError, match="no such model file"):
         rm.load_model(tmp_path / "none.npz")
     (tmp_path / "x.npz").write_text("hello")
-    with pytest.raises(rm.ModelFileError, match="not a readable .npz"):
+    with pytest.raises(rm.ModelFileError, match="not a .npz model file .it does not start like a zip archive."):
         rm.load_model(tmp_path / "x.npz")
 
 
