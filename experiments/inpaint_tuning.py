@@ -67,11 +67,10 @@ def main() -> None:
             mse = evaluation.masked_mse(filled, x_valid, mask)
             grid.append({**setting, "valid_mse": mse, "seconds": time.perf_counter() - t0})
             print(f"{setting}: validation MSE {mse:.4f}", flush=True)
-    chosen = {start: {k: best[k] for k in KEYS} for start in GRIDS
-              for best in [min((r for r in grid if r["start"] == start),
-                               key=lambda r: r["valid_mse"])]}
-    overall = min(chosen.values(), key=lambda c: next(
-        r["valid_mse"] for r in grid if all(r[k] == c[k] for k in KEYS)))
+    best = {start: min((r for r in grid if r["start"] == start), key=lambda r: r["valid_mse"])
+            for start in GRIDS}
+    chosen = {start: {k: row[k] for k in KEYS} for start, row in best.items()}
+    overall = chosen[min(best, key=lambda start: best[start]["valid_mse"])]
 
     nn = evaluation.nearest_neighbour_fill(x_test, mask, x_train, k=10)
     starts["test"] = {"mean": mean_image, "nearest": nn}
@@ -87,8 +86,8 @@ def main() -> None:
     test["mean_training_image"] = {"mse": evaluation.masked_mse(
         np.where(mask, mean_image, x_test), x_test, mask)}
     result = {"model": shown_path(args.model), "half": "right", "grid": grid,
-              "chosen_on_validation": overall, "chosen_per_start": chosen, "test": test, "n_test": int(x_test.shape[0]),
-              "n_valid": int(x_valid.shape[0])}
+              "chosen_on_validation": overall, "chosen_per_start": chosen, "test": test,
+              "n_test": int(x_test.shape[0]), "n_valid": int(x_valid.shape[0])}
     path = write_json(args.out, result)
     for name, r in test.items():
         print(f"test, {name}: {r['mse']:.4f} per hidden pixel"

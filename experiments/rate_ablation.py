@@ -31,14 +31,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
 from stdpsim import evaluation, rate_model, rate_training
 from stdpsim.data import half_mask, load_mnist
-from stdpsim.runs import read_json, write_json
+from stdpsim.runs import file_digest, read_json, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN = 20_000
@@ -156,7 +155,7 @@ def main() -> None:
         path = train_row(name, data, args.no_train)
         if path is None or args.train_only:
             continue
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = file_digest(path, 64)
         if (not args.rescore
                 and results["training"].get(name, {}).get("model_sha256") == digest):
             print(f"{name}: already scored")
@@ -178,7 +177,7 @@ def main() -> None:
         path = ROOT / "runs" / "ablation" / f"{slug(row_name)}.npz"
         if not path.exists() or (args.only and row_name not in names):
             continue
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = file_digest(path, 64)
         if (not args.rescore
                 and results["sampling"].get(name, {}).get("model_sha256") == digest):
             continue

@@ -50,6 +50,9 @@ from typing import Any
 
 import numpy as np
 
+from .runs import process_alive, write_probe
+from .threads import usable_cores
+
 DEVICES: tuple[str, ...] = ("cpp_standalone", "cython", "numpy")
 """The Brian2 targets stdpsim can run on, fastest first."""
 
@@ -149,9 +152,7 @@ def cache_dir(path: str | os.PathLike | None = None) -> Path:
         raise BackendError(f"cache folder {p} ({source}) is a file, not a folder")
     try:
         p.mkdir(parents=True, exist_ok=True)
-        probe = p / f".write_probe_{os.getpid()}"
-        probe.touch()
-        probe.unlink()
+        write_probe(p)
     except OSError as e:
         raise BackendError(f"cache folder {p} ({source}) cannot be written "
                            f"({e.strerror or e})") from None
@@ -259,10 +260,7 @@ def _canonical_main(path: Path) -> None:
 
 def make_jobs() -> int:
     """Compiler processes a standalone build may run at once: the cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    return usable_cores()
 
 
 def _hash_tree(root: Path) -> str:
@@ -281,13 +279,9 @@ def _remove_orphaned_results(root: Path) -> None:
     longer exists, in every build below ``root``: a run killed with SIGKILL cannot clean up
     after itself."""
     for folder in root.glob("*/results_*"):
-        try:
-            pid = int(folder.name.split("_")[1])
-            os.kill(pid, 0)
-        except (IndexError, ValueError, ProcessLookupError):
+        pid = folder.name.split("_")[1] if folder.name.count("_") >= 2 else ""
+        if not pid.isdigit() or not process_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
-        except PermissionError:  # another user's live process
-            pass
 
 
 def _prune_run_args(build: Path) -> None:

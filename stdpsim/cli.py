@@ -521,8 +521,6 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
     alpha = FIGURE4_ALPHA if alpha is None else alpha
     if prior_alpha < 0:
         raise ValueError(f"--prior-alpha must be non-negative, got {prior_alpha}")
-    if n_traces < 0:
-        raise ValueError(f"--n-traces must be non-negative, got {n_traces}")
     model = rate_model.load_model(model_path)
     x = _test_images(data_path, n_images, minimum=2)  # a standard error needs two
     # the chosen setting first, then Algorithm 2 as trained and without the prior's term
@@ -706,9 +704,8 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, start: str | 
     n_steps = procedure["n_steps"]
     if out:
         runs.check_output(out, "--out", ".npy")
-    for name in ("spiking_inpainting" if spiking else "fig5_inpainting",):
-        for suffix in (".json", ".png"):
-            runs.check_output(Path(out_dir) / f"{name}{suffix}", "--out-dir")
+    name = "spiking_inpainting" if spiking else "fig5_inpainting"
+    _check_outputs(out_dir, (f"{name}.json", f"{name}.png"), "--out-dir")
     model = rate_model.load_model(model_path)
     if spiking and n_images is None:
         n_images = SPIKING_INPAINT_IMAGES
@@ -737,7 +734,6 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, start: str | 
     results.update(mse_inpainting=errors["mse_inpainting"], mse_mean_image=errors["mse_fill"],
                    mse_nearest_10=evaluation.masked_mse(nearest, x, mask))
     out_path = Path(out_dir)
-    name = "spiking_inpainting" if spiking else "fig5_inpainting"
     write_json(out_path / f"{name}.json", results)
     if out:
         runs.save_npy(out, filled.astype(np.float32))

@@ -464,7 +464,7 @@ def check_resumable(path: str | os.PathLike, cfg: TrainConfig,
     finished epochs) when the learning rate is constant, so that the resumed run ends as an
     uninterrupted run with ``cfg`` would; the training data must be the same (when the
     checkpoint recorded it).  Raises ``ValueError`` naming the differences."""
-    state = json.loads(str(load_npz(path, "checkpoint")["state"]))
+    state = json.loads(str(load_npz(path, "checkpoint", keys=("state",))["state"]))
     saved, wanted = state.get("config", {}), dataclasses.asdict(cfg)
     if "epochs" in saved and saved["epochs"] != wanted["epochs"] and wanted["lr_final"] == 1:
         saved = {**saved, "epochs": wanted["epochs"]}  # a constant rate: epochs may change
@@ -504,21 +504,30 @@ def load_checkpoint(path: str | os.PathLike, model: RateModel, cfg: TrainConfig
     return trainer, int(state["epoch"]), rng, state["history"], best
 
 
+def data_digest(x: np.ndarray) -> str:
+    """SHA-256 (hex) of a data array's bytes: what checkpoints and model cards record of the
+    training images."""
+    return hashlib.sha256(x.tobytes()).hexdigest()
+
+
 def train(model: RateModel, x_train: np.ndarray, cfg: TrainConfig, *,
           x_valid: np.ndarray | None = None, checkpoint: str | os.PathLike | None = None,
-          resume: bool = False, progress: bool = True) -> list[dict[str, float]]:
+          resume: bool = False, progress: bool = True,
+          data_sha256: str | None = None) -> list[dict[str, float]]:
     """Train for ``cfg.epochs`` epochs of shuffled minibatches, checkpointing after each.
 
     With ``resume`` and an existing ``checkpoint`` the run continues where it stopped and
     ends exactly as an uninterrupted run would.  With ``x_valid`` and ``cfg.valid_every``
     the validation Parzen score (:func:`validation_parzen`) is computed every
     ``valid_every`` epochs and after the last, and ``model`` ends with the weights of the
-    best-scoring epoch.  Returns one dict per epoch: mean local losses, validation
-    reconstruction error and score (if computed), seconds.
+    best-scoring epoch.  ``data_sha256`` is ``x_train``'s :func:`data_digest` when the caller
+    has it already (it is stored in the checkpoint and checked on resume).  Returns one dict
+    per epoch: mean local losses, validation reconstruction error and score (if computed),
+    seconds.
     """
     from tqdm import tqdm
 
-    data_sha = hashlib.sha256(np.ascontiguousarray(x_train).tobytes()).hexdigest()
+    data_sha = data_sha256 or data_digest(x_train)
     if resume:
         if checkpoint is None or not Path(checkpoint).exists():
             raise ValueError(f"--resume: there is no checkpoint to resume at {checkpoint}")
@@ -589,14 +598,15 @@ def train_model(x_train: np.ndarray, x_valid: np.ndarray, cfg: TrainConfig,
                        init=cfg.init)
     out = Path(out)
     t0 = time.perf_counter()
+    data_sha = data_digest(x_train)
     history = train(model, x_train, cfg, x_valid=x_valid,
                     checkpoint=out.with_suffix(".ckpt.npz"), resume=resume,
-                    progress=progress)
+                    progress=progress, data_sha256=data_sha)
     top = inference(model, x_train, cfg.n_steps, cfg.delta, cfg.alpha)[-1]
     fit_prior(model, top, cfg.prior_var_scale)
     model.meta = {
         "command": command, "preset": preset,
-        "data_sha256_float32": hashlib.sha256(x_train.tobytes()).hexdigest(),
+        "data_sha256_float32": data_sha,
         "n_train": int(x_train.shape[0]), "n_valid": int(x_valid.shape[0]),
         "config": dataclasses.asdict(cfg), "history": history,
         "chosen_epoch": best_epoch(history),

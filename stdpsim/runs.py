@@ -32,7 +32,7 @@ def atomic_target(path: str | os.PathLike, suffix: str) -> tuple[Path, Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in path.parent.glob(f".{glob_escape(path.name)}.*.tmp*"):
         pid = stale.name[len(path.name) + 2:].split(".", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             stale.unlink(missing_ok=True)
     return path, path.with_name(f".{path.name}.{os.getpid()}.tmp{suffix}")
 
@@ -42,7 +42,8 @@ def glob_escape(name: str) -> str:
     return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (another user's counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -71,13 +72,19 @@ def check_output(path: str | os.PathLike, option: str, suffix: str | None = None
         folder = folder.parent
     if not folder.is_dir():
         raise RunFileError(f"{option} {path}: cannot write there ({folder} is not a folder)")
-    probe = folder / f".stdpsim_probe_{os.getpid()}"
     try:
-        probe.touch()
+        write_probe(folder)
     except OSError as e:
         raise RunFileError(f"{option} {path}: cannot write there ({e.strerror or e})") from None
-    probe.unlink(missing_ok=True)
     return path
+
+
+def write_probe(folder: str | os.PathLike) -> None:
+    """Create and remove a file in ``folder``: raises ``OSError`` where nothing can be
+    written (permissions, a read-only or full file system)."""
+    probe = Path(folder) / f".stdpsim_probe_{os.getpid()}"
+    probe.touch()
+    probe.unlink(missing_ok=True)
 
 
 def check_memory(n_bytes: float, what: str) -> None:
@@ -187,10 +194,11 @@ def save_spikes(path: str | os.PathLike, spike_i: np.ndarray, spike_t_ms: np.nda
     return path
 
 
-def load_npz(path: str | os.PathLike, what: str, error: type[Exception] = RunFileError
-             ) -> dict[str, np.ndarray]:
-    """All arrays of an ``.npz`` (no pickles); a missing or unreadable file raises ``error``
-    with a one-line message naming the file and ``what`` it should have been."""
+def load_npz(path: str | os.PathLike, what: str, error: type[Exception] = RunFileError,
+             keys: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """All arrays of an ``.npz`` (no pickles), or only ``keys`` (the others are not read); a
+    missing or unreadable file raises ``error`` with a one-line message naming the file and
+    ``what`` it should have been."""
     path = Path(path)
     if not path.is_file():
         raise error(f"{path}: no such {what} file")
@@ -201,7 +209,7 @@ def load_npz(path: str | os.PathLike, what: str, error: type[Exception] = RunFil
         raise error(f"{path}: not a .npz {what} file ({kind})")
     try:
         with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
+            return {k: z[k] for k in z.files if keys is None or k in keys}
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
         # a truncated or damaged archive fails here, when a member is read
         raise error(f"{path}: not a readable .npz {what} file ({e})") from None

@@ -30,6 +30,7 @@ costs tens of microseconds, about the time of one ``exp`` over this many float32
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _pool_pid: int | None = None
+_pool_workers = 0
 
 
 def n_threads() -> int:
@@ -43,6 +44,11 @@ def n_threads() -> int:
         if n < 1:
             raise ValueError(f"{THREADS_ENV} must be a positive integer, got {value!r}")
         return n
+    return usable_cores()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity; all cores where that is unknown)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
@@ -51,11 +57,11 @@ def n_threads() -> int:
 
 def _executor(workers: int) -> ThreadPoolExecutor:
     """The shared pool (a new one after a fork: the parent's threads do not exist there)."""
-    global _pool, _pool_pid
+    global _pool, _pool_pid, _pool_workers
     with _lock:
-        if _pool is None or _pool_pid != os.getpid() or _pool._max_workers < workers:
+        if _pool is None or _pool_pid != os.getpid() or _pool_workers < workers:
             _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stdpsim")
-            _pool_pid = os.getpid()
+            _pool_pid, _pool_workers = os.getpid(), workers
         return _pool
 
 
