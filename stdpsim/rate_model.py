@@ -113,8 +113,11 @@ def softplus(a: np.ndarray) -> np.ndarray:
     return _softplus_inplace(np.array(a, dtype=np.result_type(a, np.float32)))
 
 
-def sigmoid(a: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^−a), written as (1 + tanh(a/2)) / 2 (no overflow)."""
+def sigmoid(a: np.ndarray, inplace: bool = False) -> np.ndarray:
+    """1 / (1 + e^−a), written as (1 + tanh(a/2)) / 2 (no overflow); ``inplace``: into
+    ``a`` itself (a float array), which is returned."""
+    if inplace:
+        return _sigmoid_inplace(a)
     return _sigmoid_inplace(np.array(a, dtype=np.result_type(a, np.float32)))
 
 
@@ -186,7 +189,7 @@ class RateModel:
             rows += bias
             act(rows)
 
-        threads.over_rows(finish, a)  # the element-wise part on every core, like the product
+        threads.over_rows(finish, a)  # large batches (sampling, scoring): on every core
         return a
 
     def f1(self, x: np.ndarray) -> np.ndarray:
@@ -256,7 +259,8 @@ def _settle(model: RateModel, hs: list[np.ndarray], bottom_drive, n_steps: int, 
         h_L ← h_L + δ (f_L(h_{L−1}) − f_L(g_L(h_L)))  [+ β (μ − h_L)/σ²]
         h_l ← h_l + δ (f_l(h_{l−1}) − f_l(g_l(h_l))) + α (g_{l+1}(h_{l+1}) − h_l)
 
-    ``bottom_drive(h1)`` is h1's bottom-up term (f1(x) − f1(g1(h1)) in plain INFERENCE),
+    ``bottom_drive(h1)`` is h1's bottom-up term (f1(x) − f1(g1(h1)) in plain INFERENCE) in
+    a fresh array, which the update may overwrite;
     β = ``prior_alpha`` the weight of the prior's gradient (0: Algorithm 2 as published).
     The prior's term is taken as an implicit (backward-Euler) step, h_L ← (h̃_L + c μ)/(1 + c)
     with c = β/σ² and h̃_L the update without it: to first order in c the explicit step
@@ -272,9 +276,12 @@ def _settle(model: RateModel, hs: list[np.ndarray], bottom_drive, n_steps: int, 
             else:  # f_l(h_{l−1}) and f_l(g_l(h_l)) as one product of twice the rows
                 both = model.layer(f"f{l}", np.concatenate((hs[l - 2], top_down[l])))
                 drive = both[:n] - both[n:]
-            h = hs[l - 1] + delta * drive
+            drive *= delta  # in place (drive is a fresh array): h = h + δ·drive
+            h = np.add(hs[l - 1], drive, out=drive)
             if l < depth:
-                h += alpha * (top_down[l + 1] - hs[l - 1])
+                pull = np.subtract(top_down[l + 1], hs[l - 1])
+                pull *= alpha
+                h += pull
             elif prior_alpha:  # implicit step: stable however small a unit's variance
                 c = prior_alpha / model.prior_var
                 h = (h + c * model.prior_mean) / (1 + c)
@@ -322,8 +329,12 @@ def inference(model: RateModel, x: np.ndarray, n_steps: int = 15, delta: float =
     hs = feed_forward(model, x)
     fx = hs[0]
     states = [tuple(hs)] if trace else None
-    hs = _settle(model, hs, lambda h1: fx - model.f1(model.g1(h1)), n_steps, delta, alpha,
-                 prior_alpha, states)
+
+    def bottom_drive(h1: np.ndarray) -> np.ndarray:
+        recon = model.f1(model.g1(h1))
+        return np.subtract(fx, recon, out=recon)  # f1(x) − f1(g1(h1)), in a fresh array
+
+    hs = _settle(model, hs, bottom_drive, n_steps, delta, alpha, prior_alpha, states)
     return (*hs, states) if trace else tuple(hs)
 
 

@@ -315,20 +315,26 @@ def layer_gradients(model: RateModel, name: str, u: np.ndarray, t: np.ndarray,
     2 (y − t)·act′(a) at the pre-activation a; ``loss="delta"``: the error (y − t), times
     σ(a) for softplus layers (the delta rule of this project's first model).
     """
-    a = u @ model.weights[name] + model.biases[name]
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    a = u @ model.weights[name]
+    a += model.biases[name]
     act = model.activations[name]
     y = {"softplus": softplus, "sigmoid": sigmoid}.get(act, lambda z: z)(a)
     diff = y - t
-    if loss == "through":
-        slope = {"softplus": lambda: sigmoid(a), "sigmoid": lambda: y * (1 - y),
-                 "linear": lambda: 1}[act]()
-        err = 2 * diff * slope
-    elif loss == "delta":
-        err = diff * sigmoid(a) if act == "softplus" else diff
-    else:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     n = np.float32(u.shape[0])
     value = float(np.mean(np.sum(diff * diff, axis=1)))
+    # the error at the pre-activation; a is no longer needed, so σ(a) is formed in it
+    if loss == "through":
+        err = diff * np.float32(2)
+        if act == "softplus":
+            err *= sigmoid(a, inplace=True)                        # act′ = σ(a)
+        elif act == "sigmoid":
+            slope = np.subtract(np.float32(1), y)
+            slope *= y                                             # act′ = y (1 − y)
+            err *= slope
+    else:
+        err = diff * sigmoid(a, inplace=True) if act == "softplus" else diff
     grad_w = u.T @ err
     grad_w /= n  # in place: no second weight-sized array per layer and step
     return grad_w, err.sum(axis=0) / n, value

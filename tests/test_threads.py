@@ -8,7 +8,7 @@ from stdpsim import rate_model, threads
 
 def test_rows_split_over_threads_give_the_single_thread_result(monkeypatch):
     rng = np.random.default_rng(0)
-    a = (3 * rng.standard_normal((200, 1000))).astype(np.float32)
+    a = (3 * rng.standard_normal((800, 1000))).astype(np.float32)
     expected = rate_model.softplus(a)
     monkeypatch.setenv(threads.THREADS_ENV, "4")
     seen = []
@@ -19,7 +19,7 @@ def test_rows_split_over_threads_give_the_single_thread_result(monkeypatch):
 
     b = a.copy()
     threads.over_rows(softplus_rows, b)
-    assert sorted(seen) == [50, 50, 50, 50]  # really split: 4 blocks of 50 rows
+    assert sorted(seen) == [200, 200, 200, 200]  # really split: 4 blocks of 200 rows
     np.testing.assert_array_equal(b, expected)
 
 
@@ -32,7 +32,7 @@ def test_small_arrays_are_not_split(monkeypatch):
 
 def test_several_arrays_get_the_same_rows(monkeypatch):
     monkeypatch.setenv(threads.THREADS_ENV, "2")
-    a = np.arange(100_000, dtype=np.float64).reshape(100, 1000)
+    a = np.arange(400_000, dtype=np.float64).reshape(400, 1000)
     b = np.zeros_like(a)
 
     def copy(src, dst):
@@ -60,7 +60,29 @@ def test_a_failure_in_a_worker_reaches_the_caller(monkeypatch):
         if rows[0, 0] == 1.0:
             raise RuntimeError("worker failed")
 
-    a = np.zeros((100, 1000))
-    a[50:] = 1.0
+    a = np.zeros((400, 1000))
+    a[200:] = 1.0
     with pytest.raises(RuntimeError, match="worker failed"):
         threads.over_rows(fail_on_second_block, a)
+
+
+
+def test_training_steps_do_not_depend_on_the_number_of_threads(monkeypatch):
+    from stdpsim import rate_training
+
+    monkeypatch.setattr(threads, "MIN_ELEMENTS_PER_THREAD", 64)  # split even a small model
+    cfg = rate_training.TrainConfig(sizes=(64, 48, 12), epochs=1, batch_size=20)
+    x = np.random.default_rng(1).random((40, 64), dtype=np.float32)
+    weights = {}
+    for n in ("1", "3"):
+        monkeypatch.setenv(threads.THREADS_ENV, n)
+        rng = np.random.default_rng(0)
+        model = rate_model.init_model(rng, cfg.layers, init=cfg.init)
+        trainer = rate_training.LocalTrainer(model, cfg)
+        for start in (0, 20, 0):
+            trainer.step(x[start:start + 20], rng)
+        weights[n] = model.weights
+    for name in weights["1"]:
+        np.testing.assert_array_equal(weights["1"][name], weights["3"][name])
+    assert not np.array_equal(weights["1"]["f1"], rate_model.init_model(
+        np.random.default_rng(0), cfg.layers, init=cfg.init).weights["f1"])  # it trained
