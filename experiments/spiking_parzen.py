@@ -6,8 +6,9 @@ estimator and protocol as ``stdpsim evaluate`` (σ on the 2,699 validation image
 over the 10,000 test images), with ``--n`` samples each.  Spiking GENERATE runs in chunks of
 ``--chunk`` samples, each one run of one compiled simulation (about 8 s of run time per
 second of biological time; a sample takes 3 × 32 ms), saved to
-``runs/spiking_parzen/<model hash>/`` as soon as it is done; the folder is named after the
-model file's contents, so chunks of another model are never mixed in, and a stopped run
+``runs/spiking_parzen/<model hash>/<neuron>/`` as soon as it is done; the folder is named
+after the model file's contents and the kind of unit (``--neuron``), so chunks of another
+model or network are never mixed in, and a stopped run
 continues with the next chunk.  Chunk k draws its prior samples from ``default_rng([seed, k])``
 for both models.  ``--n`` defaults to the standard 10,000 samples
 (20 chunks, about 2.8 hours of simulation on one core here).  ``--chunks A:B`` simulates only
@@ -18,9 +19,11 @@ run without it simulates whatever is still missing and scores:
     python experiments/spiking_parzen.py --chunks 10:20
     python experiments/spiking_parzen.py                   # afterwards: score
 
-Writes ``figures/spiking_parzen.json``.
+Writes ``figures/spiking_parzen.json`` (``figures/spiking_parzen_poisson.json`` for Poisson
+units).
 
     python experiments/spiking_parzen.py [--data DIR] [--n 10000] [--chunk 500] [--chunks A:B]
+                                         [--neuron lif|poisson]
 """
 
 from __future__ import annotations
@@ -45,10 +48,17 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--chunk", type=int, default=500, help="samples per simulation")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--neuron", choices=spiking_network.NEURONS,
+                    default=spiking_network.NEURONS[0], help="kind of spiking unit")
     ap.add_argument("--chunks", default=None, metavar="A:B",
                     help="only simulate chunks A..B-1 (0-based) and stop without scoring")
-    ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_parzen.json"))
+    ap.add_argument("--out", default=None,
+                    help="[default: figures/spiking_parzen.json, or "
+                         "figures/spiking_parzen_poisson.json with --neuron poisson]")
     args = ap.parse_args()
+    if args.out is None:
+        suffix = "" if args.neuron == "lif" else f"_{args.neuron}"
+        args.out = str(ROOT / "figures" / f"spiking_parzen{suffix}.json")
 
     model = rate_model.load_model(args.model)
     x_all, y_all = load_mnist("train", args.data)
@@ -66,9 +76,11 @@ def main() -> None:
             raise SystemExit(f"--chunks {args.chunks}: need 0 <= A < B <= {n_chunks} chunks")
         todo = range(a, b)
     model_sha = file_digest(args.model)
-    folder = ROOT / "runs" / "spiking_parzen" / model_sha
+    folder = ROOT / "runs" / "spiking_parzen" / model_sha / args.neuron
     folder.mkdir(parents=True, exist_ok=True)
+    params = spiking_network.generate_parameters(neuron=args.neuron)
     results = {"model": shown_path(args.model), "model_sha256_16": model_sha,
+               "neuron": args.neuron, "params": spiking_network.parameters_summary(params),
                "n_samples": args.n, "chunk": args.chunk,
                "seed": args.seed, "run_s_this_invocation": 0.0}
     spiking_parts, rate_parts = [], []
@@ -77,7 +89,7 @@ def main() -> None:
         path = folder / f"seed{args.seed}_chunk{k:04d}_n{size}.npy"
         if k in todo and not path.exists():
             samples, _, info = spiking_network.run_generate(
-                model, size, np.random.default_rng([args.seed, k]), seed=args.seed + k)
+                model, size, np.random.default_rng([args.seed, k]), params, seed=args.seed + k)
             tmp = path.with_suffix(".tmp.npy")
             np.save(tmp, samples)
             tmp.replace(path)  # a chunk file is complete or absent

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fidelity study: spiking INFERENCE against the rate model's, over a grid of r_max and τ.
 
-For every (r_max, τ) the same test digits run through spiking INFERENCE
+For every kind of unit (LIF, Poisson) and (r_max, τ) the same test digits run through spiking INFERENCE
 (:func:`stdpsim.spiking_network.run_inference`, one compiled simulation per setting) and
 through the rate model; recorded per setting: the correlation and mean squared difference
 of the h1 and h2 trajectories (all digits, steps and units; also of their change since the
@@ -20,7 +20,8 @@ figure marks it.
 Writes ``figures/spiking_vs_rate.json`` and ``figures/spiking_vs_rate.png``.
 
     python experiments/spiking_vs_rate.py [--data DIR] [--digits 20] [--r-max 1000,2000,...]
-                                          [--tau 10,20,40] [--device cpp_standalone]
+                                          [--tau 10,20,40] [--neuron lif,poisson]
+                                          [--device cpp_standalone]
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def main() -> None:
     ap.add_argument("--digits", type=int, default=20, help="first test digits")
     ap.add_argument("--r-max", default="1000,2000,4000,8000,16000", help="Hz, comma-separated")
     ap.add_argument("--tau", default="10,20,40", help="ms, comma-separated")
+    ap.add_argument("--neuron", default=",".join(spiking_network.NEURONS),
+                    help="kinds of unit, comma-separated (lif, poisson)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_vs_rate.json"))
     args = ap.parse_args()
@@ -64,31 +67,36 @@ def main() -> None:
     results["paper_corruption"] = {
         "r_max_hz_at_h2_0.5": float(spiking_network.bernoulli_equivalent_r_max(tau_syn) / Hz),
         "rule": "r_max * tau_syn = 3 / (2 (1 - h2))", "tau_syn_ms": float(tau_syn / ms)}
-    done = {(r["r_max_hz"], r["tau_ms"]) for r in results["rows"]}
-    for tau in taus:
-        for r_max in rates:
-            if (r_max, tau) in done:
-                continue
-            # dt: at most 0.05 ms and 0.4/r_max, dividing a step (δ·τ); settling: at least
-            # 10 ms, a whole number of steps
-            step_ms = 0.1 * tau
-            dt = step_ms / np.ceil(step_ms / min(0.05, 400.0 / r_max)) * ms
-            settle = np.ceil(10.0 / step_ms) * step_ms * ms
-            params = spiking_network.SpikingParameters(r_max=r_max * Hz, tau=tau * ms, dt=dt,
-                                                       t_settle=settle)
-            res = spiking_network.run_inference(model, x, params, device=args.device,
-                                                record_spikes=False)
-            cmp = spiking_network.compare_with_rate(res, model, x)
-            row = {"r_max_hz": r_max, "tau_ms": tau, "dt_ms": float(dt / ms),
-                   **{k: v for k, v in cmp.items() if k not in ("spiking", "rate")},
-                   "log_p_gain_spiking": cmp["spiking"]["gain"],
-                   "log_p_gain_rate": cmp["rate"]["gain"],
-                   "log_p_spiking": cmp["spiking"]["mean"], "run_s": res.info.run_s}
-            results["rows"].append(row)
-            write_json(out, results)
-            print(f"r_max {r_max:g} Hz, tau {tau:g} ms: corr h1 {row['corr_h1']:.3f} h2 "
-                  f"{row['corr_h2']:.3f}; log p gain {row['log_p_gain_spiking']:+.1f} "
-                  f"(rate {row['log_p_gain_rate']:+.1f}); run {row['run_s']:.1f} s", flush=True)
+    kinds = args.neuron.split(",")
+    for kind in kinds:
+        if kind not in spiking_network.NEURONS:
+            raise SystemExit(f"--neuron: {kind!r} is not one of {spiking_network.NEURONS}")
+    for row in results["rows"]:  # rows from before LIF units existed are Poisson units
+        row.setdefault("neuron", "poisson")
+    done = {(r["neuron"], r["r_max_hz"], r["tau_ms"]) for r in results["rows"]}
+    for kind, tau, r_max in ((k, t, r) for k in kinds for t in taus for r in rates):
+        if (kind, r_max, tau) in done:
+            continue
+        # dt: at most 0.05 ms and 0.4/r_max, dividing a step (δ·τ); settling: at least
+        # 10 ms, a whole number of steps; LIF refractory period: two time steps
+        step_ms = 0.1 * tau
+        dt = step_ms / np.ceil(step_ms / min(0.05, 400.0 / r_max)) * ms
+        settle = np.ceil(10.0 / step_ms) * step_ms * ms
+        params = spiking_network.SpikingParameters(r_max=r_max * Hz, tau=tau * ms, dt=dt,
+                                                   t_settle=settle, neuron=kind, t_ref=2 * dt)
+        res = spiking_network.run_inference(model, x, params, device=args.device,
+                                            record_spikes=False)
+        cmp = spiking_network.compare_with_rate(res, model, x)
+        row = {"neuron": kind, "r_max_hz": r_max, "tau_ms": tau, "dt_ms": float(dt / ms),
+               **{k: v for k, v in cmp.items() if k not in ("spiking", "rate")},
+               "log_p_gain_spiking": cmp["spiking"]["gain"],
+               "log_p_gain_rate": cmp["rate"]["gain"],
+               "log_p_spiking": cmp["spiking"]["mean"], "run_s": res.info.run_s}
+        results["rows"].append(row)
+        write_json(out, results)
+        print(f"{kind}, r_max {r_max:g} Hz, tau {tau:g} ms: corr h1 {row['corr_h1']:.3f} h2 "
+              f"{row['corr_h2']:.3f}; log p gain {row['log_p_gain_spiking']:+.1f} "
+              f"(rate {row['log_p_gain_rate']:+.1f}); run {row['run_s']:.1f} s", flush=True)
     plotting.plot_spiking_fidelity(read_json(out), out.with_suffix(".png"))
     print(f"wrote {out} and {out.with_suffix('.png')}")
 

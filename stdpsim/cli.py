@@ -45,6 +45,15 @@ def _device_option(f):
         help=f"Brian2 target: auto, {', '.join(backend.DEVICES)}.")(f)
 
 
+def _neuron_option(f):
+    from .spiking_network import NEURONS
+
+    return click.option(
+        "--neuron", type=click.Choice(NEURONS), default=NEURONS[0], show_default=True,
+        help="--spiking: units that are leaky integrate-and-fire neurons (threshold, reset, "
+             "refractory period) or Poisson spike sources.")(f)
+
+
 def _cache_option(f):
     return click.option(
         "--cache", type=click.Path(file_okay=False), default=None,
@@ -234,6 +243,9 @@ def _train_options(f):
         click.option("--sizes", default=None,
                      help="Layer widths, visible first, e.g. 784,1000,500,100 for three "
                           "hidden layers [default: 784,1000,100]."),
+        click.option("--rule", type=click.Choice(list(rate_training.RULES)), default=None,
+                     help="local: Algorithm 2's local losses; sdvdt: the rate twin of the "
+                          "spiking S·dV/dt learner (plain SGD, --lr per example)."),
         click.option("--decoder-hidden", type=click.Choice(["softplus", "linear"]),
                      default=None, help="Activation of g2 (and of deeper hidden decoders)."),
         click.option("--loss", type=click.Choice(list(rate_training.LOSSES)), default=None,
@@ -313,8 +325,10 @@ def _train_config(preset: str, epochs: int | None, seed: int, overrides: dict
 
 
 @cli.command("train")
-@click.option("--model", "kind", type=click.Choice(["rate"]), default="rate",
-              show_default=True, help="Which model to train.")
+@click.option("--model", "kind", type=click.Choice(["rate", "spiking"]), default="rate",
+              show_default=True,
+              help="rate: the rate model (numpy); spiking: LIF neurons in Brian2 learning "
+                   "with ΔW = η·S_pre·dV_post/dt.")
 @click.option("--preset", type=click.Choice(list(rate_training.PRESETS)), default="authors",
               show_default=True,
               help="authors: the settings of the authors' published training script; "
@@ -328,26 +342,113 @@ def _train_config(preset: str, epochs: int | None, seed: int, overrides: dict
               help="Where the trained model goes (never the shipped model unless asked).")
 @click.option("--resume", is_flag=True, help="Continue from OUT's checkpoint (OUT.ckpt.npz).")
 @_train_options
+@click.option("--chunk", type=int, default=None,
+              help="--model spiking: examples per compiled simulation run and checkpoint "
+                   "[default: 100].")
+@click.option("--max-chunks", type=int, default=None,
+              help="--model spiking: stop after this many chunks in this call (resume later).")
+@click.option("--r-max", type=float, default=None,
+              help="--model spiking: top firing rate in Hz [default: 8000].")
+@click.option("--tau", type=float, default=None,
+              help="--model spiking: INFERENCE time constant in ms [default: 20].")
+@_device_option
 def train_cmd(kind: str, preset: str, epochs: int | None, seed: int, data_path: str | None,
-              out: str, resume: bool, **overrides) -> None:
-    """Train the rate-based generative model (layer-local targetprop, Algorithm 2).
+              out: str, resume: bool, chunk: int | None, max_chunks: int | None,
+              r_max: float | None, tau: float | None, device: str, **overrides) -> None:
+    """Train the generative model: the rate model (layer-local targetprop, Algorithm 2, or
+    with --rule sdvdt its spiking learner's rate twin), or with --model spiking LIF neurons
+    in Brian2 whose synapses learn by ΔW = η·S_pre·dV_post/dt, no gradient computed outside
+    the simulation.
 
     Every setting of the preset can be changed by its option; all are recorded in the model
     card (OUT.json).  With validation scoring (the authors' preset) the saved model is the
     epoch with the best validation Parzen log-likelihood.
 
-    Example: stdpsim train --data ../shared/data/mnist --out runs/rate.npz
+    Examples: stdpsim train --data ../shared/data/mnist --out runs/rate.npz;
+    stdpsim train --model spiking --data ../shared/data/mnist --out runs/spiking.npz
     """
-    cfg = _train_config(preset, epochs, seed, overrides)
+    if kind == "spiking":
+        settings = _spiking_settings(epochs, seed, chunk, max_chunks, r_max, tau, overrides)
+        runs.check_output(out, "--out", ".npz")
+    else:
+        spiking_only = {"--chunk": chunk, "--max-chunks": max_chunks, "--r-max": r_max,
+                        "--tau": tau}
+        given = [flag for flag, value in spiking_only.items() if value is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)}: only for --model spiking")
+        cfg = _train_config(preset, epochs, seed, overrides)
     x, _ = load_mnist("train", data_path)
     if x.shape[0] <= N_TRAIN:
         raise ValueError(f"need more than {N_TRAIN} training images, found {x.shape[0]}")
     x_train, x_valid = x[:N_TRAIN], x[N_TRAIN:]
+    if kind == "spiking":
+        _train_spiking(x_train, x_valid, out, resume, max_chunks, device, *settings)
+        return
     model = rate_training.train_model(x_train, x_valid, cfg, out, resume=resume,
                                       command="stdpsim " + " ".join(sys.argv[1:]),
                                       preset=preset)
     click.echo(f"wrote {out} (epoch {model.meta['chosen_epoch']} of {cfg.epochs}; model card "
                f"{Path(out).with_suffix('.json')})")
+
+
+SPIKING_TRAIN_OPTIONS = ("lr", "lr_encoders", "lr_decoders")
+"""The rate model's training options that ``train --model spiking`` also takes."""
+
+
+def _spiking_settings(epochs: int | None, seed: int, chunk: int | None,
+                      max_chunks: int | None, r_max: float | None, tau: float | None,
+                      overrides: dict) -> tuple:
+    """``train --model spiking``'s settings from its options, each checked with a message
+    naming its flag: (SpikingTrainConfig, SpikingParameters, LearningParameters)."""
+    from brian2 import Hz, ms
+
+    from . import spiking_network, spiking_training
+
+    rate_only = [f"--{k.replace('_', '-')}" for k, v in overrides.items()
+                 if v is not None and k not in SPIKING_TRAIN_OPTIONS]
+    if rate_only:
+        raise ValueError(f"{', '.join(rate_only)}: only for the rate model (--model rate)")
+    if max_chunks is not None and max_chunks < 1:
+        raise ValueError(f"--max-chunks must be at least 1, got {max_chunks}")
+    lr = {k: overrides.get(k) for k in ("lr_encoders", "lr_decoders")}
+    if overrides.get("lr") is not None:
+        lr = {k: overrides["lr"] for k in lr}
+    for flag, value in (("--lr", overrides.get("lr")), *((f"--{k.replace('_', '-')}", v)
+                                                        for k, v in lr.items())):
+        if value is not None and not value > 0:
+            raise ValueError(f"{flag} must be positive, got {value}")
+    cfg_args: dict = {"seed": seed}
+    if epochs is not None:
+        if epochs < 1:
+            raise ValueError(f"--epochs must be at least 1, got {epochs}")
+        cfg_args["epochs"] = epochs
+    if chunk is not None:
+        if chunk < 1 or N_TRAIN % chunk:
+            raise ValueError(f"--chunk must divide the {N_TRAIN} training images, got {chunk}")
+        # validation about as often as the default, at the end of a chunk
+        every = spiking_training.SpikingTrainConfig.valid_every
+        cfg_args.update(chunk=chunk, valid_every=chunk * max(1, round(every / chunk)))
+    network = {}
+    if r_max is not None:
+        network["r_max"] = r_max * Hz
+    if tau is not None:
+        network["tau"] = tau * ms
+    return (spiking_training.SpikingTrainConfig(**cfg_args),
+            spiking_network.SpikingParameters(**network),
+            spiking_network.LearningParameters(**{k: v for k, v in lr.items() if v is not None}))
+
+
+def _train_spiking(x_train: np.ndarray, x_valid: np.ndarray, out: str, resume: bool,
+                   max_chunks: int | None, device: str, cfg, params, learning) -> None:
+    """``stdpsim train --model spiking``: train, save, report."""
+    from . import spiking_training
+
+    model = spiking_training.train_model(
+        x_train, x_valid, cfg, params, learning, out, resume=resume,
+        command="stdpsim " + " ".join(sys.argv[1:]), device=device, max_chunks=max_chunks)
+    click.echo(f"wrote {out} ({model.meta['examples_seen']} examples seen"
+               f"{'' if model.meta['finished'] else ', not finished: go on with --resume'}; "
+               f"model card {Path(out).with_suffix('.json')})")
 
 
 @cli.command("generate")
@@ -361,9 +462,10 @@ def train_cmd(kind: str, preset: str, epochs: int | None, seed: int, data_path: 
 @click.option("--spiking", is_flag=True,
               help="GENERATE's 3 rounds of INFERENCE run in the spiking network (Brian2), "
                    "all samples in one simulation.")
+@_neuron_option
 @_device_option
 def generate_cmd(model_path: str, n: int, seed: int, out: str, figure: str | None,
-                 spiking: bool, device: str) -> None:
+                 spiking: bool, neuron: str, device: str) -> None:
     """GENERATE samples from the rate model (prior, decoder, 3 rounds of INFERENCE), or with
     --spiking with spiking INFERENCE.
 
@@ -383,9 +485,10 @@ def generate_cmd(model_path: str, n: int, seed: int, out: str, figure: str | Non
     if spiking:
         from . import spiking_network
 
-        x, events, info = spiking_network.run_generate(model, n, rng, device=device,
+        params = spiking_network.generate_parameters(neuron=neuron)
+        x, events, info = spiking_network.run_generate(model, n, rng, params, device=device,
                                                        seed=seed)
-        click.echo(f"spiking GENERATE on {info.device}: run {info.run_s:.1f} s "
+        click.echo(f"spiking GENERATE ({neuron} units) on {info.device}: run {info.run_s:.1f} s "
                    f"({events['synaptic'] / info.run_s / 1e6:.0f} M synaptic events/s), "
                    f"build {info.build_s:.1f} s")
     else:
@@ -490,14 +593,15 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
                    "[default: 20].")
 @click.option("--tau-syn", type=float, default=None,
               help="--spiking: synaptic trace time constant in ms [default: 1].")
+@_neuron_option
 @_device_option
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="--spiking: noise seed.")
 def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: int | None,
               n_traces: int, out_dir: str, update_card: bool, spiking: bool,
               alpha: float, prior_alpha: float, digits: int,
-              r_max: float | None, tau: float | None, tau_syn: float | None, device: str,
-              seed: int) -> None:
+              r_max: float | None, tau: float | None, tau_syn: float | None, neuron: str,
+              device: str, seed: int) -> None:
     """log p(x, h) along INFERENCE on the test set (the paper's Figure 4), or with
     --spiking along spiking INFERENCE, with the rasters of every population.
 
@@ -515,8 +619,8 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
                                                               "fig4_inference_loglik.png")
     _check_outputs(out_dir, names, "--out-dir")
     if spiking:
-        _infer_spiking(model_path, data_path, n_steps, digits, r_max, tau, tau_syn, device,
-                       seed, Path(out_dir), TRAIN_ALPHA if alpha is None else alpha)
+        _infer_spiking(model_path, data_path, n_steps, digits, r_max, tau, tau_syn, neuron,
+                       device, seed, Path(out_dir), TRAIN_ALPHA if alpha is None else alpha)
         return
     alpha = FIGURE4_ALPHA if alpha is None else alpha
     if prior_alpha < 0:
@@ -563,7 +667,7 @@ RASTER_DIGITS = 2
 
 def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits: int,
                    r_max: float | None, tau: float | None, tau_syn: float | None,
-                   device: str, seed: int, out: Path, alpha: float) -> None:
+                   neuron: str, device: str, seed: int, out: Path, alpha: float) -> None:
     """``stdpsim infer --spiking``: run, compare with the rate model, save, plot."""
     from brian2 import Hz, ms
 
@@ -571,14 +675,14 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
 
     chosen = {"r_max": (r_max, Hz), "tau": (tau, ms), "tau_syn": (tau_syn, ms)}
     params = spiking_network.SpikingParameters(
-        n_steps=n_steps, alpha=alpha,
+        n_steps=n_steps, alpha=alpha, neuron=neuron,
         **{k: v * unit for k, (v, unit) in chosen.items() if v is not None})
     model = rate_model.load_model(model_path)
     spiking_network.check_model(model)  # two hidden layers that chain
     x = _test_images(data_path, digits, option="--digits")
     summary = spiking_network.parameters_summary(params)
     _info(f"infer --spiking: {digits} test digits, {digits * summary['t_digit_ms']:.0f} ms of "
-          f"biological time on {backend.resolve_device(device)} (r_max "
+          f"biological time on {backend.resolve_device(device)} ({neuron} units, r_max "
           f"{summary['r_max_hz']:g} Hz, tau {summary['tau_ms']:g} ms)")
     # every spike of a long run would take gigabytes: count them, and record the rasters in
     # a second, short run of the first digits (same network and seed)
@@ -667,6 +771,7 @@ SPIKING_INPAINT_IMAGES = 100
               help="In-paint with spiking INFERENCE (Brian2), all images in one simulation "
                    f"(default --n-images {SPIKING_INPAINT_IMAGES}); writes "
                    "spiking_inpainting.png/.json.")
+@_neuron_option
 @_device_option
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="--spiking: noise seed.")
@@ -674,7 +779,7 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, start: str | 
                 n_steps: int | None,
                 alpha: float | None, n_rounds: int | None, n_images: int | None,
                 n_show: int, out_dir: str, out: str | None,
-                update_card: bool, spiking: bool, device: str, seed: int) -> None:
+                update_card: bool, spiking: bool, neuron: str, device: str, seed: int) -> None:
     """Fill in half of each test image by INFERENCE with the other half clamped; the hidden
     half starts as the mean training image or the 10-nearest-neighbour fill (--start).
 
@@ -722,7 +827,7 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, start: str | 
     if spiking:
         from . import spiking_network
 
-        params = spiking_network.SpikingParameters(n_steps=n_steps)
+        params = spiking_network.SpikingParameters(n_steps=n_steps, neuron=neuron)
         filled, events, info = spiking_network.run_inpaint(model, x, mask, fill, params,
                                                            device=device, seed=seed)
         results.update(params=spiking_network.parameters_summary(params), device=info.device,

@@ -33,16 +33,52 @@ from typing import Any
 
 from brian2 import NeuronGroup, mV, ms
 
-LIF_EQUATIONS = """
-dv_free/dt = dvdt + sigma*sqrt(2/tau_m)*xi : volt
-dvdt = (u + g - v_free)/tau_m : volt/second
-dr/dt = -r/tau_m : volt
-v = v_free - r : volt
-dg/dt = -g/tau_syn : volt
-sigma : volt (constant)
-reset_depth : volt (constant)
-resets : 1 (constant)
+_LIF_TEMPLATE = """
+dv_free{s}/dt = dvdt{s}{noise} : volt
+dvdt{s} = (u{s}{g} - v_free{s})/tau_m : volt/second{stored}
+dr{s}/dt = -r{s}/tau_m : volt
+v{s} = v_free{s} - r{s} : volt
+{g_line}{sigma_line}reset_depth{s} : volt (constant)
+resets{s} : 1 (constant)
 """
+
+
+def lif_equations(suffix: str = "", *, noise: bool = True, synaptic_input: bool = True,
+                  stored_slope: bool = False) -> str:
+    """The LIF membrane as Brian2 equation lines (see the module docstring).
+
+    Parameters
+    ----------
+    suffix
+        Appended to every variable name (``v_free_rec``, ``dvdt_rec``, ``r_rec``, ...), so
+        that one neuron can carry two membranes of this same model; the constants
+        (``tau_m``, ``tau_syn``) keep their names.
+    noise
+        Include the white membrane noise ``sigma*sqrt(2/tau_m)*xi`` (and the ``sigma``
+        parameter); its noise variable is ``xi`` + ``suffix``.
+    synaptic_input
+        Include the decaying synaptic input ``g`` (volt), which spikes arriving through
+        :func:`stdpsim.plasticity.sdvdt_synapses` increment.
+    stored_slope
+        Evaluate ``dvdt`` once per time step and store it (Brian2's ``constant over dt``)
+        instead of recomputing it wherever it is read, e.g. by every synapse that learns
+        from it at each presynaptic spike.
+
+    The caller adds a line defining ``u`` + ``suffix`` (volt).
+    """
+    s = suffix
+    if s and not s.isidentifier():
+        raise ValueError(f"suffix must be an identifier part, got {s!r}")
+    return _LIF_TEMPLATE.format(
+        s=s,
+        stored=" (constant over dt)" if stored_slope else "",
+        noise=f" + sigma{s}*sqrt(2/tau_m)*xi{s}" if noise else "",
+        g=f" + g{s}" if synaptic_input else "",
+        g_line=f"dg{s}/dt = -g{s}/tau_syn : volt\n" if synaptic_input else "",
+        sigma_line=f"sigma{s} : volt (constant)\n" if noise else "")
+
+
+LIF_EQUATIONS = lif_equations()
 """LIF model.  The caller adds a line defining ``u`` (the voltage the drive pulls towards, in
 volts), e.g. ``u = v_rest : volt`` or a time-dependent ramp.  ``sigma`` is the stationary
 standard deviation of the membrane noise; ``reset_depth`` how far below threshold a spike
@@ -51,8 +87,38 @@ neuron emits a spike every refractory period while ``v`` is above threshold (a
 threshold-crossing read-out of the voltage).
 """
 
-LIF_THRESHOLD = "v > v_th"
-LIF_RESET = "r = resets*(v_free - (v_th - reset_depth))"
+RESETS = ("value", "subtract")
+"""Reset modes: ``value`` puts ``v`` at ``v_th − reset_depth`` (the classical hard reset);
+``subtract`` lowers ``v`` by ``reset_depth`` and keeps the overshoot above threshold (the
+"soft" reset), so that the mean rate stays exact however coarse the time step."""
+
+
+def lif_threshold(suffix: str = "") -> str:
+    """Threshold condition of the membrane with that suffix: ``v > v_th``."""
+    return f"v{suffix} > v_th"
+
+
+def lif_reset(suffix: str = "", mode: str = "value") -> str:
+    """Reset statement of the membrane with that suffix (``mode``: one of :data:`RESETS`).
+
+    Only ``r`` changes, so the reset-free ``v_free`` and the slope ``dvdt`` the rule reads
+    are untouched.  ``value``: ``v`` jumps to ``v_th − reset_depth``.  ``subtract``: ``v``
+    drops by ``reset_depth``.  For a constant ``v_free`` above threshold both fire at
+    1 / max(t_ref, τ_m ln(1 + reset_depth / (v_free − v_th))) in continuous time (``r``
+    recovers through the refractory period too); on a time grid the soft reset carries the
+    overshoot over, so its mean rate stays exact, where the hard reset rounds every interval
+    up to whole time steps.
+    """
+    s = suffix
+    if mode == "value":
+        return f"r{s} = resets{s}*(v_free{s} - (v_th - reset_depth{s}))"
+    if mode == "subtract":
+        return f"r{s} += resets{s}*reset_depth{s}"
+    raise ValueError(f"reset mode must be one of {RESETS}, got {mode!r}")
+
+
+LIF_THRESHOLD = lif_threshold()
+LIF_RESET = lif_reset()
 
 
 @dataclasses.dataclass(frozen=True)

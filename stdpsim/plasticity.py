@@ -21,8 +21,33 @@ import numpy as np
 from brian2 import NeuronGroup, Synapses, SpikeGeneratorGroup, volt
 
 SDVDT_MODEL = "w : volt"
-SDVDT_ON_PRE = """
-w = clip(w + eta*dvdt_post, w_min, w_max)
+
+
+def sdvdt_learning_line(slope: str = "dvdt", gate: str | None = None) -> str:
+    """The S·dV/dt rule as one Brian2 statement for a synapse's ``on_pre`` code: at each
+    presynaptic spike ``w`` changes by ``eta`` times the postsynaptic voltage slope.
+
+    Parameters
+    ----------
+    slope
+        Name of the postsynaptic slope variable (volt/second), read as ``<slope>_post``:
+        ``dvdt`` (Figure 1), or e.g. ``dvdt_rec`` for a second membrane of the same neuron
+        model (:func:`stdpsim.neurons.lif_equations`).
+    gate
+        Optional expression (0 or 1) that switches learning on and off without recompiling,
+        e.g. a phase flag of the postsynaptic neuron (``learn_enc_post``).
+
+    Put it *before* the line that delivers the spike's input, so that the rule reads the
+    slope without this spike's own contribution.
+    """
+    if not slope.isidentifier():
+        raise ValueError(f"slope must be a variable name, got {slope!r}")
+    factor = f"{gate}*" if gate else ""
+    return f"w = clip(w + eta*{factor}{slope}_post, w_min, w_max)"
+
+
+SDVDT_ON_PRE = f"""
+{sdvdt_learning_line()}
 g_post += w
 """
 

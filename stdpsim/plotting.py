@@ -288,39 +288,92 @@ def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, np.ndarray
 
 
 def plot_spiking_fidelity(results: dict[str, Any], path: str | Path) -> Path:
-    """How closely spiking INFERENCE follows the rate model's, against r_max, one line per τ:
-    correlation of the h1 and h2 trajectories (a), and the log p(x, h) gain over the
-    inference period (b).  ``results`` is what ``experiments/spiking_vs_rate.py`` writes."""
+    """How closely spiking INFERENCE follows the rate model's, against r_max: one colour per
+    τ, LIF units solid and Poisson units dashed; correlation of the h2 trajectories (a) and
+    the log p(x, h) gain over the inference period (b).  ``results`` is what
+    ``experiments/spiking_vs_rate.py`` writes (rows without a ``neuron`` are Poisson)."""
     rows = results["rows"]
     taus = sorted({r["tau_ms"] for r in rows})
-    fig, (ax_c, ax_g) = plt.subplots(1, 2, figsize=(10, 3.8))
+    kinds = [k for k in ("lif", "poisson") if any(r.get("neuron", "poisson") == k for r in rows)]
+    style = {"lif": ("o-", "LIF"), "poisson": ("s--", "Poisson")}
+    fig, (ax_c, ax_g) = plt.subplots(1, 2, figsize=(10.5, 4.6))
     paper = results.get("paper_corruption", {}).get("r_max_hz_at_h2_0.5")
     for k, tau in enumerate(taus):
-        sel = sorted((r for r in rows if r["tau_ms"] == tau), key=lambda r: r["r_max_hz"])
-        r_max = [r["r_max_hz"] for r in sel]
-        colour = f"C{k}"
-        ax_c.plot(r_max, [r["corr_h2"] for r in sel], "o-", color=colour, ms=3,
-                  label=f"h2, τ = {tau:g} ms")
-        ax_c.plot(r_max, [r["corr_h1"] for r in sel], "s--", color=colour, ms=3, lw=0.8,
-                  label=f"h1, τ = {tau:g} ms")
-        ax_g.plot(r_max, [r["log_p_gain_spiking"] for r in sel], "o-", color=colour, ms=3,
-                  label=f"spiking, τ = {tau:g} ms")
+        for kind in kinds:
+            sel = sorted((r for r in rows if r["tau_ms"] == tau
+                          and r.get("neuron", "poisson") == kind), key=lambda r: r["r_max_hz"])
+            if not sel:
+                continue
+            r_max = [r["r_max_hz"] for r in sel]
+            marker, label = style[kind]
+            ax_c.plot(r_max, [r["corr_h2"] for r in sel], marker, color=f"C{k}", ms=3,
+                      lw=1.2 if kind == "lif" else 0.8, label=f"{label}, τ = {tau:g} ms")
+            ax_g.plot(r_max, [r["log_p_gain_spiking"] for r in sel], marker, color=f"C{k}",
+                      ms=3, lw=1.2 if kind == "lif" else 0.8,
+                      label=f"{label}, τ = {tau:g} ms")
     if rows:
         ax_g.axhline(rows[0]["log_p_gain_rate"], color="k", lw=1, label="rate model")
-    ax_c.axhline(0.95, color="0.5", lw=0.8, ls=":")
+    ax_c.axhline(0.95, color="0.4", lw=0.8, ls=":", label="goal: h2 correlation 0.95")
     ax_g.axhline(0, color="0.5", lw=0.5)
+    ticks = sorted({r["r_max_hz"] for r in rows})
     for ax in (ax_c, ax_g):
         ax.set_xscale("log")
-        ax.set_xlabel("r_max (Hz)")
+        ax.set_xticks(ticks, [f"{t / 1000:g}k" if t >= 1000 else f"{t:g}" for t in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel("r_max: rate of a unit at the top of its range (Hz)")
         if paper:
-            ax.axvline(paper, color="C3", lw=0.8, ls=":")
-    ax_c.set(ylabel="correlation with the rate trajectory",
-             title=f"a  trajectories, {results['n_digits']} test digits")
+            ax.axvline(paper, color="C3", lw=0.8, ls=":",
+                       label=f"noise of the paper's 3-Bernoulli corruption ({paper:.0f} Hz)"
+                       if ax is ax_c else None)
+    ax_c.set(ylabel="h2: correlation with the rate trajectory",
+             title=f"a  h2 trajectories, {results['n_digits']} test digits")
     ax_g.set(ylabel="log p(x, h): end − start (nats)", title="b  log p gain over 20 steps")
-    ax_c.legend(fontsize=7, ncol=2, loc="lower right")
-    ax_g.legend(fontsize=7, loc="lower right")
-    if paper:
-        ax_c.text(paper, ax_c.get_ylim()[1], " noise of the paper's\n 3-Bernoulli corruption",
-                  color="C3", fontsize=7, va="top")
-    fig.tight_layout()
+    handles, labels = ax_c.get_legend_handles_labels()
+    extra = [(h, lab) for h, lab in zip(*ax_g.get_legend_handles_labels()) if lab not in labels]
+    fig.legend(handles + [h for h, _ in extra], labels + [lab for _, lab in extra],
+               loc="lower center", ncol=4, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
+    return _save(fig, path)
+
+
+def plot_rule_vs_rate(results: dict[str, Any], path: str | Path) -> Path:
+    """The spiking S·dV/dt learner's weight change against its rate twin's, per layer
+    (columns): cosine similarity (top) and norm ratio spiking / twin (bottom) against r_max,
+    one line per τ.  ``results`` is what ``experiments/spiking_rule_vs_rate.py`` writes."""
+    rows = results["rows"]
+    layers = list(rows[0]["layers"]) if rows else []
+    taus = sorted({r["tau_ms"] for r in rows})
+    ticks = sorted({r["r_max_hz"] for r in rows})
+    fig, axes = plt.subplots(2, max(len(layers), 1), figsize=(11, 5.2), sharex=True,
+                             squeeze=False)
+    for col, layer in enumerate(layers):
+        ax_c, ax_r = axes[0, col], axes[1, col]
+        for k, tau in enumerate(taus):
+            sel = sorted((r for r in rows if r["tau_ms"] == tau), key=lambda r: r["r_max_hz"])
+            r_max = [r["r_max_hz"] for r in sel]
+            t_ex = sel[0]["t_example_ms"]
+            label = f"τ = {tau:g} ms ({t_ex:g} ms per example)"
+            ax_c.plot(r_max, [r["layers"][layer]["cosine"] for r in sel], "o-", ms=3,
+                      color=f"C{k}", label=label)
+            ax_r.plot(r_max, [r["layers"][layer]["norm_ratio"] for r in sel], "o-", ms=3,
+                      color=f"C{k}", label=label)
+        ax_c.axhline(0.9, color="0.4", lw=0.8, ls=":", label="goal: cosine 0.9")
+        ax_r.axhline(1.0, color="0.4", lw=0.8, ls=":")
+        ax_c.set_title(f"{layer}: {'encoder' if layer.startswith('f') else 'decoder'}")
+        ax_c.set_ylim(min(0.5, ax_c.get_ylim()[0]), 1.01)
+        for ax in (ax_c, ax_r):
+            ax.set_xscale("log")
+            ax.set_xticks(ticks, [f"{t / 1000:g}k" for t in ticks])
+            ax.minorticks_off()
+        ax_r.set_xlabel("r_max (Hz)")
+    if layers:
+        axes[0, 0].set_ylabel("cosine(spiking ΔW, twin ΔW)")
+        axes[1, 0].set_ylabel("|spiking ΔW| / |twin ΔW|")
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8,
+                   frameon=False)
+    setup = results.get("setup", {})
+    fig.suptitle(f"S·dV/dt in LIF neurons against its rate twin: {setup.get('n_examples')} "
+                 "training images, the training's initial weights", fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     return _save(fig, path)

@@ -32,6 +32,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +44,9 @@ from .runs import atomic_target, load_npz, write_json
 
 OPTIMIZERS = ("rmsprop", "adam")
 LOSSES = ("through", "delta")
+RULES = ("local", "sdvdt")
+"""``local``: Algorithm 2's layer-local losses with corruption and an optimiser; ``sdvdt``: the
+rate twin of the spiking S·dV/dt learner (:func:`sdvdt_updates`), plain SGD."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +59,10 @@ class TrainConfig:
         Layer widths (n_visible, n_1, ..., n_L); L ≥ 2 hidden layers.
     decoder_hidden
         Activation of the decoders into hidden layers (g2, ...): ``softplus`` or ``linear``.
+    rule
+        ``local`` (Algorithm 2: local losses, corruption, ``optimizer``) or ``sdvdt`` (the
+        rate twin of the spiking learner, :func:`sdvdt_updates`: every layer adds
+        lr × its update summed over the minibatch, no corruption, no optimiser state).
     loss
         ``through`` (gradient through the nonlinearity) or ``delta`` (delta rule).
     optimizer
@@ -93,6 +101,7 @@ class TrainConfig:
 
     sizes: tuple[int, ...] = (784, 1000, 100)
     decoder_hidden: str = "softplus"
+    rule: str = "local"
     loss: str = "through"
     optimizer: str = "rmsprop"
     lr_encoders: float = 1e-5
@@ -125,6 +134,7 @@ class TrainConfig:
              f"sizes need a visible and at least two hidden layers, got {self.sizes}"),
             (self.decoder_hidden in ("softplus", "linear", "sigmoid"),
              f"unknown decoder activation {self.decoder_hidden!r}"),
+            (self.rule in RULES, f"rule must be one of {RULES}, got {self.rule!r}"),
             (self.loss in LOSSES, f"loss must be one of {LOSSES}, got {self.loss!r}"),
             (self.optimizer in OPTIMIZERS,
              f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}"),
@@ -397,6 +407,95 @@ class LocalTrainer:
         return self.apply(local_problems(self.model, x, rng, self.cfg))
 
 
+# ------------------------------------------------------------------ the S·dV/dt rate twin
+
+
+def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, alpha: float
+                  ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, float]]:
+    """The update the spiking S·dV/dt learner makes in the limit of high rates.
+
+    In the spiking network a unit's value h lives in its membrane's reset-free potential
+    (v = v_zero + v_unit·h, so the voltage is the *activation*, not the pre-activation), and a
+    presynaptic unit of value u fires at r_max·u/scale.  Summing η·dv_post/dt over its spikes
+    and choosing η = ε·scale/(r_max·v_unit) per pathway, the weight change is
+    ε ∫ u_pre(t) dh_post/dt dt.  Per example, with h_0 = x and the INFERENCE trajectory
+    h_l(0), ..., h_l(N) (h_l(0) the feed-forward value f_l(h_{l−1}(0)), h_l(N) the inferred
+    one), the phases give:
+
+    * inference, encoders f_l (pre h_{l−1}, post h_l):
+      ΔW_fl = ε Σ_k ½ (h_{l−1}(k) + h_{l−1}(k+1)) ⊗ (h_l(k+1) − h_l(k)),
+      for f1 simply ε x ⊗ (h1(N) − f1(x)): the delta rule towards the inferred value;
+    * reconstruction, decoders g_l (pre h_l(N), post the reconstruction of h_{l−1}, moved from
+      its prediction to the target): ΔW_gl = ε h_l(N) ⊗ (h_{l−1}(N) − g_l(h_l(N))), with
+      h_0(N) = x;
+    * biases, through an always-on presynaptic unit (u = 1): the same with 1 for u.
+
+    There is no act′: the error is taken on the activation (target − prediction), the delta
+    rule, not the gradient of ‖target − prediction‖² through the nonlinearity.
+
+    Parameters
+    ----------
+    x
+        Visible batch, shape (batch, n_visible).
+    n_steps, delta, alpha
+        INFERENCE settings.
+
+    Returns
+    -------
+    updates, errors
+        ``{layer: (ΔW / ε, Δb / ε)}`` summed over the batch (shapes of the weights and
+        biases), and the mean squared prediction error per layer (target − prediction,
+        summed over units, averaged over the batch) before the update.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    *_, states = inference(model, x, n_steps, delta, alpha, trace=True)
+    traj = [np.stack([x] * len(states))] + [np.stack([s[l] for s in states])
+                                             for l in range(model.depth)]
+    updates, errors = {}, {}
+    for l in range(1, model.depth + 1):
+        pre, post = traj[l - 1], traj[l]  # (N + 1, batch, n)
+        mid = 0.5 * (pre[:-1] + pre[1:])
+        change = np.diff(post, axis=0)
+        updates[f"f{l}"] = (np.einsum("kbi,kbj->ij", mid, change), change.sum(axis=(0, 1)))
+        errors[f"f{l}"] = float(np.mean(np.sum((post[-1] - post[0]) ** 2, axis=1)))
+    for l in range(1, model.depth + 1):
+        top, below = traj[l][-1], traj[l - 1][-1]
+        err = below - model.layer(f"g{l}", top)
+        updates[f"g{l}"] = (top.T @ err, err.sum(axis=0))
+        errors[f"g{l}"] = float(np.mean(np.sum(err ** 2, axis=1)))
+    return updates, errors
+
+
+class SdvdtTwinTrainer:
+    """The rate twin as a trainer (``rule="sdvdt"``): every layer adds lr × its
+    :func:`sdvdt_updates` summed over the minibatch; no optimiser state."""
+
+    def __init__(self, model: RateModel, cfg: TrainConfig) -> None:
+        self.model, self.cfg = model, cfg
+        self.opts: dict[str, Any] = {}  # nothing to checkpoint beyond the weights
+        self.lrs = {name: cfg.lr(name) for name in model.weights}
+
+    def set_epoch(self, epoch: int) -> None:
+        frac = epoch / max(self.cfg.epochs - 1, 1)
+        scale = self.cfg.lr_final + (1 - self.cfg.lr_final) * 0.5 * (1 + np.cos(np.pi * frac))
+        self.lrs = {name: self.cfg.lr(name) * float(scale) for name in self.model.weights}
+
+    def step(self, x: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
+        """One minibatch; returns the prediction errors before the update."""
+        updates, errors = sdvdt_updates(self.model, x, self.cfg.n_steps, self.cfg.delta,
+                                        self.cfg.alpha)
+        for name, (dw, db) in updates.items():
+            lr = np.float32(self.lrs[name])
+            self.model.weights[name] += lr * dw.astype(np.float32)
+            self.model.biases[name] += lr * db.astype(np.float32)
+        return errors
+
+
+def make_trainer(model: RateModel, cfg: TrainConfig) -> LocalTrainer | SdvdtTwinTrainer:
+    """The trainer for ``cfg.rule``."""
+    return SdvdtTwinTrainer(model, cfg) if cfg.rule == "sdvdt" else LocalTrainer(model, cfg)
+
+
 # ------------------------------------------------------------------------ validation
 
 
@@ -497,7 +596,7 @@ def load_checkpoint(path: str | os.PathLike, model: RateModel, cfg: TrainConfig
     for n in model.weights:
         model.weights[n][...] = data[f"{n}.W"]
         model.biases[n][...] = data[f"{n}.b"]
-    trainer = LocalTrainer(model, cfg)
+    trainer = make_trainer(model, cfg)
     for name, opt in trainer.opts.items():
         for key, a in opt.buffers().items():
             a[...] = data[f"opt.{name}.{key}"]
@@ -540,7 +639,7 @@ def train(model: RateModel, x_train: np.ndarray, cfg: TrainConfig, *,
         check_resumable(checkpoint, cfg, data_sha)
         trainer, done, rng, history, best = load_checkpoint(checkpoint, model, cfg)
     else:
-        trainer, done, rng, history, best = LocalTrainer(model, cfg), 0, \
+        trainer, done, rng, history, best = make_trainer(model, cfg), 0, \
             np.random.default_rng(cfg.seed), [], {}
     n = x_train.shape[0]
     for epoch in range(done, cfg.epochs):

@@ -7,23 +7,39 @@ with step δ, of the ODEs
     τ dh1/dt = f1(x) − f1(g1(h1)) + (α/δ) (g2(h2) − h1)
 
 so N steps of INFERENCE take the time N·δ·τ.  Here each latent unit is a neuron whose
-dimensionless membrane variable ``v`` obeys this equation, and every quantity that crosses
-from one population to another travels as spikes:
+value h obeys this equation, and every quantity that crosses from one population to another
+travels as spikes:
 
 =============  =====  ==============================================  ========================
-population     size   membrane / variables                             spikes ("spike", "recon")
+population     size   membranes / variables                            spikes ("spike", "recon")
 =============  =====  ==============================================  ========================
-``visible``    784    x (the digit), x̂ = g1(h1) from h1's spikes       Poisson(r_max·x), (r_max·x̂)
-``h1``         1000   v = h1; f1(x), f1(x̂), ĥ1 = g2(h2) from spikes    (r_max·h1/h1_max), (r_max·ĥ1/h1_max)
-``h2``         100    v = h2; f2(h1), f2(ĥ1) from spikes               (r_max·h2)
+``visible``    784    x (the digit), x̂ = g1(h1) from h1's spikes       r_max·x, r_max·x̂
+``h1``         1000   h1; f1(x), f1(x̂), ĥ1 = g2(h2) from spikes        r_max·h1/h1_max, r_max·ĥ1/h1_max
+``h2``         100    h2; f2(h1), f2(ĥ1) from spikes                   r_max·h2
 =============  =====  ==============================================  ========================
 
-A unit whose value is h fires at rate r_max·h (h1, whose softplus values are unbounded, at
-r_max·h1/h1_max): since h = φ(pre-activation), that is the rate r_max·φ of its layer's
-nonlinearity, clipped to [0, r_max].  A receiving neuron reads a presynaptic population
-through exponentially decaying synaptic traces (time constant ``tau_syn``) whose mean is the
-pre-activation W·h: the Poisson spike counts are the paper's spike-like corruption, and the
-rate model is the limit of high rates.
+Two kinds of unit (``SpikingParameters.neuron``):
+
+``lif`` (default)
+    Leaky integrate-and-fire neurons of :mod:`stdpsim.neurons`.  A unit's value lives in the
+    reset-free potential of a membrane (v_free = v_zero + v_unit·h), whose slope ``dvdt`` is
+    the one the S·dV/dt rule reads; spikes come from threshold and soft reset with a
+    refractory period ``t_ref``, at the rate 1 / max(t_ref, τ_m ln(1 + D/(v_free − v_th)))
+    ≈ r_max·h/scale (D = v_span/(τ_m·r_max), the reset depth).  The visible units and h1 carry
+    a second membrane of the same model (suffix ``_rec``) for their reconstruction x̂ or ĥ1,
+    which emits the ``recon`` events.  The spikes are nearly periodic: they quantise the value
+    rather than add Poisson noise.  Two deviations from r_max·h: values below
+    1/(2·τ_m·r_max) of the range do not fire (0.0125 at the defaults), and a changing value
+    fires at r_max·(h + τ_m·dh/dt) (the soft reset's memory), which is why τ_m is short (5 ms).
+``poisson``
+    Poisson spike sources at r_max·clip(h/scale, 0, 1), with no threshold, reset or refractory
+    period (the first spiking network of this project); the latent value is a dimensionless
+    variable ``v``.
+
+A receiving neuron reads a presynaptic population through exponentially decaying synaptic
+traces (time constant ``tau_syn``) whose mean is the pre-activation W·h: the spike trains'
+fluctuations are the paper's spike-like corruption, and the rate model is the limit of high
+rates.
 
 The encoder of each pair is **one** :class:`brian2.Synapses` object with one weight array and
 two pathways: the data pathway runs on the presynaptic population's ``spike`` event and feeds
@@ -46,11 +62,13 @@ from typing import Any
 
 import numpy as np
 
-from . import backend
+from . import backend, neurons
 from .rate_model import (RateModel, activation_expression, ancestral_sample, inference,
                          log_joint)
 
 N_VISIBLE, N_H1, N_H2 = 784, 1000, 100
+NEURONS = ("lif", "poisson")
+"""Kinds of unit: leaky integrate-and-fire (threshold, reset, refractory) or Poisson."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,9 +84,8 @@ class SpikingParameters:
     r_max
         Firing rate of a unit at the top of its range (h2 = 1, h1 = ``h1_max``, x = 1).  The
         default 8 kHz is far above one cortical neuron: read a unit as a population (e.g.
-        80 neurons at up to 100 Hz).  With 20 test digits, r_max 8 kHz and τ 20 ms gave a
-        correlation of 0.997 (h1) and 0.956 (h2) with the rate trajectory; 1 kHz and 10 ms
-        gave 0.96 and 0.66.
+        80 neurons at up to 100 Hz).  Fidelity against r_max and τ, for both kinds of unit:
+        ``experiments/spiking_vs_rate.py``.
     h1_max
         The h1 value (softplus units, dimensionless) coded by ``r_max``; larger values clip.
     t_settle
@@ -79,6 +96,24 @@ class SpikingParameters:
         Simulation time step (δ·τ must be a multiple of it).
     n_steps, delta, alpha
         INFERENCE: number of steps, step size δ, top-down weight α (as in the rate model).
+    neuron
+        ``"lif"``: every unit is a leaky integrate-and-fire neuron of
+        :mod:`stdpsim.neurons` that spikes by threshold and (subtractive) reset, with a
+        refractory period; ``"poisson"``: units fire Poisson spikes at their rate, with no
+        threshold, reset or refractoriness (the first spiking network of this project).
+    v_span
+        LIF: how far the reset-free potential of a unit at the top of its range (h2 = 1,
+        h1 = ``h1_max``, x = 1) sits above the potential of value 0.
+    tau_m
+        LIF: membrane time constant, with which the reset deficit recovers; with
+        ``v_span`` and ``r_max`` it sets the reset depth v_span / (τ_m · r_max).
+    v_th
+        LIF: firing threshold.
+    t_ref
+        LIF: absolute refractory period (at most one spike per ``t_ref``).
+    tau_rec
+        LIF: time constant with which a reconstruction membrane (x̂ in the visible units,
+        ĥ1 in h1) follows its prediction g(·).
     """
 
     tau: Any = dataclasses.field(default_factory=lambda: 20 * _b2().ms)
@@ -91,18 +126,34 @@ class SpikingParameters:
     n_steps: int = 20
     delta: float = 0.1
     alpha: float = 0.001
+    neuron: str = "lif"
+    v_span: Any = dataclasses.field(default_factory=lambda: 10 * _b2().mV)
+    tau_m: Any = dataclasses.field(default_factory=lambda: 5 * _b2().ms)
+    v_th: Any = dataclasses.field(default_factory=lambda: -50 * _b2().mV)
+    t_ref: Any = dataclasses.field(default_factory=lambda: 0.1 * _b2().ms)
+    tau_rec: Any = dataclasses.field(default_factory=lambda: 1 * _b2().ms)
 
     def __post_init__(self) -> None:
         b2 = _b2()
-        for name in ("tau", "tau_syn", "t_settle", "tau_ff", "dt"):
+        if self.neuron not in NEURONS:
+            raise ValueError(f"neuron must be one of {NEURONS}, got {self.neuron!r}")
+        for name in ("v_span", "v_th"):
+            if not b2.have_same_dimensions(getattr(self, name), b2.volt):
+                raise ValueError(f"{name} must be a voltage (e.g. 10*mV), got "
+                                 f"{getattr(self, name)!r}")
+        for name in ("tau", "tau_syn", "t_settle", "tau_ff", "dt", "tau_m", "t_ref",
+                     "tau_rec"):
             value = getattr(self, name)
             if not b2.have_same_dimensions(value, b2.second):
                 raise ValueError(f"{name} must be a time (e.g. 10*ms), got {value!r}")
         if not b2.have_same_dimensions(self.r_max, b2.Hz):
             raise ValueError(f"r_max must be a rate (e.g. 1000*Hz), got {self.r_max!r}")
-        for name in ("tau", "tau_syn", "tau_ff", "dt", "r_max", "h1_max", "delta", "t_settle"):
+        for name in ("tau", "tau_syn", "tau_ff", "dt", "r_max", "h1_max", "delta", "t_settle",
+                     "v_span", "tau_m", "tau_rec"):
             if not float(getattr(self, name)) > 0:  # (t_settle: INFERENCE starts from f(x))
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if float(self.t_ref) < 0:
+            raise ValueError(f"t_ref must not be negative, got {self.t_ref!r}")
         if self.alpha < 0:
             raise ValueError(f"alpha must not be negative, got {self.alpha}")
         if self.n_steps < 1:
@@ -110,6 +161,9 @@ class SpikingParameters:
         if float(self.r_max * self.dt) > 1:
             raise ValueError(f"r_max·dt = {float(self.r_max * self.dt):.3g} > 1: a unit cannot "
                              "fire more than once per time step; lower dt or r_max")
+        if self.neuron == "lif" and float(self.r_max * self.t_ref) >= 1:
+            raise ValueError(f"r_max·t_ref = {float(self.r_max * self.t_ref):.3g} ≥ 1: the "
+                             "refractory period caps the rate below r_max; shorten t_ref")
         for name, whole, part in (("δ·τ", self.step_time, self.dt),
                                   ("t_settle", self.t_settle, self.step_time)):
             ratio = float(whole / part)
@@ -125,6 +179,18 @@ class SpikingParameters:
     def t_digit(self) -> Any:
         """Time per digit: settling, ``n_steps`` steps, and one step of margin."""
         return self.t_settle + (self.n_steps + 1) * self.step_time
+
+    @property
+    def reset_depth(self) -> Any:
+        """LIF: the voltage a spike takes off, v_span / (τ_m · r_max), so that a unit fires
+        at r_max · (value / top of its range)."""
+        return self.v_span / (self.tau_m * self.r_max)
+
+    @property
+    def v_zero(self) -> Any:
+        """LIF: the reset-free potential of value 0, half a reset depth below threshold (the
+        rate of a unit with a soft reset is then r_max · value, without an offset)."""
+        return self.v_th - self.reset_depth / 2
 
     def steps_per_digit(self) -> int:
         return int(round(float(self.t_digit / self.step_time)))
@@ -199,6 +265,112 @@ def rate_expression(value: str, scale: str = "1") -> str:
     return f"rand() < r_max * clip(({value}) / {scale}, 0, 1) * dt"
 
 
+# ------------------------------------------------------------------ LIF units (the default)
+#
+# Every membrane is the LIF membrane of :mod:`stdpsim.neurons` (reset-free potential
+# ``v_free``, reset deficit ``r``, ``v = v_free − r``), with no membrane noise (the spikes'
+# own timing is the noise) and no ``g`` (the traces below carry the synaptic input).  A
+# unit's value h sits in its reset-free potential, v_free = v_zero + v_unit·h.  ``u``, the
+# voltage the membrane relaxes towards, is chosen so that v_free obeys the targetprop
+# dynamics: u = v_free + τ_m·v_unit·(dh/dt), i.e. the leak is balanced by the unit's own
+# excitation — a neural integrator — and ``dvdt``, which the S·dV/dt rule reads, is
+# v_unit·dh/dt.  Spikes come from threshold and soft reset: r recovers with τ_m, so the
+# neuron fires at 1 / max(t_ref, τ_m ln(1 + D / (v_free − v_th))) ≈ r_max·h/scale.
+
+
+def lif_membrane(suffix: str, slope: str, stored_slope: bool = False) -> str:
+    """One LIF membrane (see above) whose reset-free potential has slope ``slope`` (volt/s);
+    ``stored_slope``: ``dvdt`` computed once per time step (for the synapses that read it)."""
+    return (neurons.lif_equations(suffix, noise=False, synaptic_input=False,
+                                  stored_slope=stored_slope)
+            + f"u{suffix} = v_free{suffix} + tau_m * ({slope}) : volt\n")
+
+
+def _follow(suffix: str, value: str, v_unit: str, tau: str = "tau_rec",
+            stored_slope: bool = False) -> str:
+    """A reconstruction membrane following v_zero + v_unit·``value`` with time constant
+    ``tau``, and the time of its last event (for its refractory period)."""
+    return lif_membrane(suffix, f"(v_zero + {v_unit} * ({value}) - v_free{suffix}) / {tau}",
+                        stored_slope) + f"t_last{suffix} : second\n"
+
+
+LEARNING_PHASES = """
+infer_phase = int(t - t_start >= t_settle) * int(t - t_start < t_settle + t_infer) : 1
+recon_phase = int(t - t_start >= t_settle + t_infer) : 1
+learn_enc = plastic * infer_phase : 1
+learn_dec = plastic * recon_phase : 1
+tau_follow = tau_rec + recon_phase * (tau_nudge - tau_rec) : second
+plastic : 1 (shared)
+"""
+"""The phases of a training example, from the time since its start: settling (no learning),
+inference (``learn_enc``: the encoders learn), reconstruction (``learn_dec``: the latent
+values stay, the reconstruction membranes move from their predictions to their targets with
+``tau_nudge``, the decoders learn).  ``plastic`` (0 or 1, set per run) switches all learning
+off without recompiling."""
+
+
+def _learnable(eqs: str, *biases: str) -> str:
+    """``eqs`` with the biases as parameters the bias synapses can write (summed variables
+    cannot target constants)."""
+    for b in biases:
+        eqs = eqs.replace(f"{b} : 1 (constant)", f"{b} : 1")
+    return eqs
+
+
+def visible_equations_lif(model: RateModel, learning: bool = False) -> str:
+    """Visible LIF units: one membrane codes what the data spikes carry (x, or in-painting's
+    x_in), following it with ``tau_rec``; a second (``_rec``) codes the reconstruction
+    x̂ = g1(h1) read from h1's spikes.  ``learning``: in the reconstruction phase x̂'s
+    membrane moves to the data x."""
+    if not learning:
+        return (visible_equations(model)
+                + lif_membrane("", "(v_zero + v_span * x_in - v_free) / tau_rec")
+                + _follow("_rec", "x_recon", "v_span"))
+    return (_learnable(visible_equations(model), "b_g1") + LEARNING_PHASES
+            + lif_membrane("", "(v_zero + v_span * x_in - v_free) / tau_rec")
+            + _follow("_rec", "x_recon * (1 - recon_phase) + x * recon_phase", "v_span",
+                      "tau_follow", stored_slope=True))
+
+
+def h1_equations_lif(model: RateModel, learning: bool = False) -> str:
+    """h1 LIF units: h = (v_free − v_zero)/v_unit_h1 obeys τ dh/dt = f1(x) − f1(x̂) +
+    (α/δ)(ĥ1 − h) after settling on f1(x); a second membrane codes ĥ1 = g2(h2).
+    ``learning``: in the reconstruction phase h stays and ĥ1's membrane moves to h."""
+    drive = ("(1 - settle) * (f_data - f_recon + leak * (top_down - h)) / tau"
+             " + settle * (f_data - h) / tau_ff")
+    eqs = f"""
+h = (v_free - v_zero) / v_unit_h1 : 1
+top_down = {activation_expression(model.activations["g2"], "i_td + b_g2")} : 1
+di_td/dt = -i_td / tau_syn : 1
+b_g2 : 1 (constant)
+""" + _encoder_read_out(model.activations["f1"], "b_f1")
+    if not learning:
+        return eqs + lif_membrane("", f"v_unit_h1 * ({drive})") \
+            + _follow("_rec", "top_down", "v_unit_h1")
+    return _learnable(eqs, "b_g2", "b_f1") + LEARNING_PHASES \
+        + lif_membrane("", f"v_unit_h1 * (1 - recon_phase) * ({drive})", stored_slope=True) \
+        + _follow("_rec", "top_down * (1 - recon_phase) + h * recon_phase", "v_unit_h1",
+                  "tau_follow", stored_slope=True)
+
+
+def h2_equations_lif(model: RateModel, learning: bool = False) -> str:
+    """h2 LIF units: h = (v_free − v_zero)/v_span obeys τ dh/dt = f2(h1) − f2(ĥ1) after
+    settling on f2(h1).  ``learning``: h stays in the reconstruction phase."""
+    drive = "(1 - settle) * (f_data - f_recon) / tau + settle * (f_data - h) / tau_ff"
+    eqs = """
+h = (v_free - v_zero) / v_span : 1
+""" + _encoder_read_out(model.activations["f2"], "b_f2")
+    if not learning:
+        return eqs + lif_membrane("", f"v_span * ({drive})")
+    return _learnable(eqs, "b_f2") + LEARNING_PHASES \
+        + lif_membrane("", f"v_span * (1 - recon_phase) * ({drive})", stored_slope=True)
+
+
+LIF_RECON_EVENT = f"{neurons.lif_threshold('_rec')} and t - t_last_rec >= t_ref"
+"""The reconstruction membrane's spike condition, with its own refractory period (Brian2's
+``refractory`` covers only the group's ``spike`` event)."""
+
+
 # ------------------------------------------------------------------------------ network
 
 
@@ -220,6 +392,56 @@ def _connect_all(syn, n_in: int, n_out: int) -> None:
     syn.connect(i=i, j=j)
 
 
+def _namespace(p: SpikingParameters) -> dict[str, Any]:
+    """The constants the network's equations use."""
+    ns = {"tau": p.tau, "tau_syn": p.tau_syn, "tau_ff": p.tau_ff, "r_max": p.r_max,
+          "t_settle": p.t_settle, "leak": p.alpha / p.delta, "h1_max": p.h1_max,
+          "tau_out": p.step_time}
+    if p.neuron == "lif":
+        ns.update({"tau_m": p.tau_m, "v_th": p.v_th, "v_zero": p.v_zero, "v_span": p.v_span,
+                   "v_unit_h1": p.v_span / p.h1_max, "tau_rec": p.tau_rec, "t_ref": p.t_ref})
+    return ns
+
+
+def _gains(p: SpikingParameters) -> tuple[float, float]:
+    """Trace increments per spike of a unit with range 1 and of an h1 unit (range h1_max):
+    a spike train at r_max·value/range gives a trace whose mean is value × weight."""
+    gain_unit = float(1.0 / (p.r_max * p.tau_syn))
+    return gain_unit, gain_unit * p.h1_max
+
+
+LIF_START = {"visible": "v_free = v_zero + v_span * x\n"
+                        "r = clip(v_free - v_th, 0*mV, inf*mV) + reset_depth * rand()\n"
+                        "v_free_rec = v_zero\nr_rec = reset_depth_rec * rand()\n",
+             "h1": "v_free = v_zero\nr = reset_depth * rand()\n"
+                   "v_free_rec = v_zero\nr_rec = reset_depth_rec * rand()\n",
+             "h2": "v_free = v_zero\nr = reset_depth * rand()\n"}
+"""LIF units at the start of every digit: potentials at value 0 (visible: at the digit),
+reset deficits a random fraction of a reset depth above what keeps v below threshold (random
+phases, as for Poisson units, and no burst while the deficit builds up)."""
+
+
+def _lif_units(n: int, eqs: str, name: str, namespace: dict, p: SpikingParameters,
+               recon: bool | None = None) -> Any:
+    """A group of LIF units (threshold, soft reset, refractory period); with ``recon``
+    (default: every group but h2) a reconstruction membrane with its own ``recon`` event."""
+    b2 = _b2()
+    recon = name != "h2" if recon is None else recon
+    group = b2.NeuronGroup(n, eqs, method="euler", threshold=neurons.lif_threshold(),
+                           reset=neurons.lif_reset(mode="subtract"), refractory=p.t_ref,
+                           namespace=namespace, name=name,
+                           events={"recon": LIF_RECON_EVENT} if recon else None)
+    group.resets = 1
+    group.reset_depth = p.reset_depth
+    if recon:
+        group.resets_rec = 1
+        group.reset_depth_rec = p.reset_depth
+        group.t_last_rec = -1 * b2.second
+        group.run_on_event("recon", neurons.lif_reset("_rec", mode="subtract")
+                           + "\nt_last_rec = t")
+    return group
+
+
 def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
                     record_spikes: bool = True, n_rounds: int = 1,
                     missing: np.ndarray | None = None):
@@ -238,30 +460,34 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
     n_vis, n_h1 = model.weights["f1"].shape
     n_h2 = model.weights["f2"].shape[1]
     p = params
-    ns = {"tau": p.tau, "tau_syn": p.tau_syn, "tau_ff": p.tau_ff, "r_max": p.r_max,
-          "t_settle": p.t_settle, "leak": p.alpha / p.delta, "h1_max": p.h1_max,
-          "tau_out": p.step_time}
-    gain_unit = float(1.0 / (p.r_max * p.tau_syn))  # a rate-1 spike train → trace mean w
-    gain_h1 = gain_unit * p.h1_max
+    ns = _namespace(p)
+    gain_unit, gain_h1 = _gains(p)
 
     if n_rounds < 1:
         raise ValueError(f"n_rounds must be at least 1, got {n_rounds}")
     t_input = n_rounds * p.t_digit  # one row of "digits" per input
     # 1 at the first period of an input, 0 at the later ones (GENERATE's rounds)
     first_round = (np.arange(n_digits * n_rounds) % n_rounds == 0).astype(float)
+    lif = p.neuron == "lif"
 
     def build() -> backend.Simulation:
         stimulus = b2.TimedArray(np.zeros((n_digits, n_vis)), dt=t_input, name="digits")
-        vis = b2.NeuronGroup(n_vis, visible_equations(model), method="euler",
-                             threshold=rate_expression("x_in"),
-                             events={"recon": rate_expression("x_recon")},
-                             namespace={**ns, "digits": stimulus}, name="visible")
-        h1 = b2.NeuronGroup(n_h1, h1_equations(model), method="euler",
-                            threshold=rate_expression("v", "h1_max"),
-                            events={"recon": rate_expression("top_down", "h1_max")},
-                            namespace=ns, name="h1")
-        h2 = b2.NeuronGroup(n_h2, h2_equations(model), method="euler",
-                            threshold=rate_expression("v"), namespace=ns, name="h2")
+        if lif:
+            vis = _lif_units(n_vis, visible_equations_lif(model), "visible",
+                             {**ns, "digits": stimulus}, p)
+            h1 = _lif_units(n_h1, h1_equations_lif(model), "h1", ns, p)
+            h2 = _lif_units(n_h2, h2_equations_lif(model), "h2", ns, p)
+        else:
+            vis = b2.NeuronGroup(n_vis, visible_equations(model), method="euler",
+                                 threshold=rate_expression("x_in"),
+                                 events={"recon": rate_expression("x_recon")},
+                                 namespace={**ns, "digits": stimulus}, name="visible")
+            h1 = b2.NeuronGroup(n_h1, h1_equations(model), method="euler",
+                                threshold=rate_expression("v", "h1_max"),
+                                events={"recon": rate_expression("top_down", "h1_max")},
+                                namespace=ns, name="h1")
+            h2 = b2.NeuronGroup(n_h2, h2_equations(model), method="euler",
+                                threshold=rate_expression("v"), namespace=ns, name="h2")
         vis.b_g1 = model.biases["g1"]
         if missing is not None:
             vis.missing = np.asarray(missing, dtype=float)
@@ -269,18 +495,20 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
         h1.b_g2 = model.biases["g2"]
         h2.b_f2 = model.biases["f2"]
         # every digit: new input, voltages and traces back to zero, settling restarts
+        start = LIF_START if lif else {"visible": "", "h1": "v = 0\n", "h2": "v = 0\n"}
         if n_rounds == 1:
-            vis.run_regularly("t_start = t\nx = digits(t, i)\nu_g1 = 0", dt=p.t_digit,
-                              when="start", name="visible_next_digit")
+            vis.run_regularly("t_start = t\nx = digits(t, i)\nu_g1 = 0\n" + start["visible"],
+                              dt=p.t_digit, when="start", name="visible_next_digit")
         else:  # a new input at its first period, else x ← x̂ (averaged over the last step)
             vis.namespace["first_round"] = b2.TimedArray(first_round, dt=p.t_digit)
             vis.run_regularly("t_start = t\nx = first_round(t) * digits(t, i) + "
-                              "(1 - first_round(t)) * clip(x_out, 0, 1)\nu_g1 = 0",
+                              "(1 - first_round(t)) * clip(x_out, 0, 1)\nu_g1 = 0\n"
+                              + start["visible"],
                               dt=p.t_digit, when="start", name="visible_next_digit")
-        h1.run_regularly("t_start = t\nv = 0\ni_data = 0\ni_recon = 0\ni_td = 0",
+        h1.run_regularly("t_start = t\ni_data = 0\ni_recon = 0\ni_td = 0\n" + start["h1"],
                          dt=p.t_digit, when="start", name="h1_next_digit")
-        h2.run_regularly("t_start = t\nv = 0\ni_data = 0\ni_recon = 0", dt=p.t_digit,
-                         when="start", name="h2_next_digit")
+        h2.run_regularly("t_start = t\ni_data = 0\ni_recon = 0\n" + start["h2"],
+                         dt=p.t_digit, when="start", name="h2_next_digit")
 
         f1 = _weight_tied(vis, h1, "f1", gain_unit)
         f2 = _weight_tied(h1, h2, "f2", gain_h1)
@@ -295,8 +523,9 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
 
         # the voltages after every INFERENCE step (GENERATE and in-painting keep their samples)
         record_v = n_rounds == 1 and missing is None
-        mon_h1 = b2.StateMonitor(h1, "v", record=record_v, dt=p.step_time, name="v_h1")
-        mon_h2 = b2.StateMonitor(h2, "v", record=record_v, dt=p.step_time, name="v_h2")
+        value = "h" if lif else "v"  # the unit's value (Poisson units: their v)
+        mon_h1 = b2.StateMonitor(h1, value, record=record_v, dt=p.step_time, name="v_h1")
+        mon_h2 = b2.StateMonitor(h2, value, record=record_v, dt=p.step_time, name="v_h2")
         # spikes (all of them, or only their count) and reconstruction events (count)
         spikes = {g.name: b2.SpikeMonitor(g, record=record_spikes, name=f"spikes_{g.name}")
                   for g in (vis, h1, h2)}
@@ -311,8 +540,8 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
             objects.append(samples)
 
         def collect() -> dict[str, np.ndarray]:
-            out = ({"v_h1": np.asarray(mon_h1.v).T, "v_h2": np.asarray(mon_h2.v).T}
-                   if record_v else {})
+            out = ({"v_h1": np.asarray(getattr(mon_h1, value)).T,
+                    "v_h2": np.asarray(getattr(mon_h2, value)).T} if record_v else {})
             for name, mon in spikes.items():
                 out[f"n_spikes_{name}"] = np.asarray(mon.num_spikes)
                 if record_spikes:
@@ -327,6 +556,215 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
         return backend.Simulation(objects, {"digits": stimulus}, collect)
 
     return build
+
+
+# ------------------------------------------------------------------------------ learning
+
+
+@dataclasses.dataclass(frozen=True)
+class LearningParameters:
+    """The spiking learner's phases and learning rates.
+
+    Attributes
+    ----------
+    t_recon
+        Reconstruction phase after INFERENCE (the decoders learn).
+    tau_nudge
+        Time constant with which the reconstruction membranes move from their predictions to
+        their targets in that phase.
+    lr_encoders, lr_decoders
+        ε of the f and g layers: the rate twin's learning rate
+        (:func:`stdpsim.rate_training.sdvdt_updates`), per example.  A synapse changes by
+        η·dv_post/dt at each presynaptic spike with η = ε·range_pre/(r_max·v_unit_post),
+        so that at high rates it adds ε ∫ u_pre dh_post.
+    """
+
+    t_recon: Any = dataclasses.field(default_factory=lambda: 20 * _b2().ms)
+    tau_nudge: Any = dataclasses.field(default_factory=lambda: 4 * _b2().ms)
+    lr_encoders: float = 1e-3
+    lr_decoders: float = 1e-3
+
+    def __post_init__(self) -> None:
+        b2 = _b2()
+        for name in ("t_recon", "tau_nudge"):
+            value = getattr(self, name)
+            if not (b2.have_same_dimensions(value, b2.second) and float(value) > 0):
+                raise ValueError(f"{name} must be a positive time (e.g. 20*ms), got {value!r}")
+        for name in ("lr_encoders", "lr_decoders"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+
+    def t_example(self, params: SpikingParameters) -> Any:
+        """Time per example: settling, the INFERENCE steps, reconstruction."""
+        return params.t_settle + params.n_steps * params.step_time + self.t_recon
+
+    def eta(self, layer: str, params: SpikingParameters) -> Any:
+        """η (second/volt) of a layer's synapses (``"f1"``...) or of its bias (``"b_f1"``...):
+        ε·range_pre / (r_max·v_unit_post), with ranges h1_max for h1 and 1 otherwise."""
+        bias = layer.startswith("b_")
+        name = layer[2:] if bias else layer
+        eps = self.lr_encoders if name.startswith("f") else self.lr_decoders
+        range_pre = 1.0 if bias else {"f1": 1.0, "f2": params.h1_max, "g1": params.h1_max,
+                                      "g2": 1.0}[name]
+        # post: h1 (f1's target, g2's reconstruction) codes h1_max over v_span
+        post_h1 = name in ("f1", "g2")
+        v_unit_post = params.v_span / params.h1_max if post_h1 else params.v_span
+        return eps * range_pre / (params.r_max * v_unit_post)
+
+
+LAYERS = ("f1", "f2", "g2", "g1")
+
+
+def learning_builder(model: RateModel, n_examples: int, params: SpikingParameters,
+                     learning: LearningParameters):
+    """A :func:`stdpsim.backend.simulate` builder for ``n_examples`` training examples of the
+    spiking learner (LIF units), each: settling, INFERENCE (encoders learn), reconstruction
+    (decoders learn); see :data:`LEARNING_PHASES`.
+
+    Only the model's shapes and activations are compiled in.  Inputs: ``digits``
+    (n_examples, 784); ``w_<layer>`` (raveled (n_in, n_out)), ``b_<layer>`` (n_out,),
+    ``eta_<layer>`` and ``eta_b_<layer>`` (second/volt), and ``plastic`` (0 or 1).  The
+    collected results hold the weights and biases after the run and the event counts.
+
+    Every plastic synapse runs :func:`stdpsim.plasticity.sdvdt_learning_line`: the encoders'
+    data pathways read the latent membranes' ``dvdt`` gated by ``learn_enc``, the decoders
+    read the reconstruction membranes' ``dvdt_rec`` gated by ``learn_dec``.  Biases are the
+    weights of synapses from an always-on unit (firing at r_max), delivered to their neurons
+    as summed variables (so they add no noise) and learned by the same rule.
+    """
+    from .plasticity import sdvdt_learning_line
+
+    b2 = _b2()
+    if params.neuron != "lif":
+        raise ValueError("the spiking learner needs LIF units (the rule reads their dV/dt); "
+                         f"got neuron={params.neuron!r}")
+    check_model(model)
+    ratio = float(learning.t_recon / params.dt)
+    if abs(ratio - round(ratio)) > 1e-6:
+        raise ValueError(f"t_recon ({learning.t_recon}) must be a whole multiple of dt "
+                         f"({params.dt})")
+    n_vis, n_h1 = model.weights["f1"].shape
+    n_h2 = model.weights["f2"].shape[1]
+    p = params
+    ns = {**_namespace(p), "t_infer": p.n_steps * p.step_time, "tau_nudge": learning.tau_nudge,
+          "w_min": -np.inf, "w_max": np.inf}
+    gain_unit, gain_h1 = _gains(p)
+    t_example = learning.t_example(p)
+    eta_model = "w : 1\neta : second/volt (shared, constant)"
+
+    def build() -> backend.Simulation:
+        stimulus = b2.TimedArray(np.zeros((n_examples, n_vis)), dt=t_example, name="digits")
+        vis = _lif_units(n_vis, visible_equations_lif(model, learning=True), "visible",
+                         {**ns, "digits": stimulus}, p)
+        h1 = _lif_units(n_h1, h1_equations_lif(model, learning=True), "h1", ns, p)
+        h2 = _lif_units(n_h2, h2_equations_lif(model, learning=True), "h2", ns, p)
+        bias = _lif_units(1, lif_membrane("", "0*volt/second"), "bias", ns, p, recon=False)
+        bias.v_free = p.v_zero + p.v_span  # value 1: fires at r_max
+        vis.run_regularly("t_start = t\nx = digits(t, i)\nu_g1 = 0\n" + LIF_START["visible"],
+                          dt=t_example, when="start", name="visible_next_digit")
+        h1.run_regularly("t_start = t\ni_data = 0\ni_recon = 0\ni_td = 0\n" + LIF_START["h1"],
+                         dt=t_example, when="start", name="h1_next_digit")
+        h2.run_regularly("t_start = t\ni_data = 0\ni_recon = 0\n" + LIF_START["h2"],
+                         dt=t_example, when="start", name="h2_next_digit")
+
+        def encoder(source, target, name: str, gain: float):
+            learn = sdvdt_learning_line("dvdt", "learn_enc_post")
+            return b2.Synapses(source, target, model=eta_model,
+                               on_pre={"data": f"{learn}\ni_data_post += w * gain",
+                                       "recon": "i_recon_post += w * gain"},
+                               on_event={"data": "spike", "recon": "recon"},
+                               namespace={**ns, "gain": gain}, name=name)
+
+        def decoder(source, target, name: str, gain: float, trace: str):
+            learn = sdvdt_learning_line("dvdt_rec", "learn_dec_post")
+            return b2.Synapses(source, target, model=eta_model,
+                               on_pre=f"{learn}\n{trace}_post += w * gain",
+                               namespace={**ns, "gain": gain}, name=name)
+
+        syn = {"f1": encoder(vis, h1, "f1", gain_unit), "f2": encoder(h1, h2, "f2", gain_h1),
+               "g1": decoder(h1, vis, "g1", gain_h1, "u_g1"),
+               "g2": decoder(h2, h1, "g2", gain_unit, "i_td")}
+        for name in LAYERS:
+            _connect_all(syn[name], *model.weights[name].shape)
+        biases = {}
+        for name, target, slope, gate in (("f1", h1, "dvdt", "learn_enc_post"),
+                                          ("f2", h2, "dvdt", "learn_enc_post"),
+                                          ("g1", vis, "dvdt_rec", "learn_dec_post"),
+                                          ("g2", h1, "dvdt_rec", "learn_dec_post")):
+            biases[name] = b2.Synapses(
+                bias, target, model=f"{eta_model}\nb_{name}_post = w : 1 (summed)",
+                on_pre=sdvdt_learning_line(slope, gate), namespace=ns, name=f"bias_{name}")
+            biases[name].connect()
+        counts = {g.name: b2.SpikeMonitor(g, record=False, name=f"spikes_{g.name}")
+                  for g in (vis, h1, h2)}
+        recons = {g.name: b2.EventMonitor(g, "recon", record=False, name=f"recon_{g.name}")
+                  for g in (vis, h1)}
+        inputs = {"digits": stimulus, "plastic_visible": vis.plastic, "plastic_h1": h1.plastic,
+                  "plastic_h2": h2.plastic}
+        for name in LAYERS:
+            inputs[f"w_{name}"] = syn[name].w
+            inputs[f"b_{name}"] = biases[name].w
+            inputs[f"eta_{name}"] = syn[name].eta
+            inputs[f"eta_b_{name}"] = biases[name].eta
+
+        def collect() -> dict[str, np.ndarray]:
+            out = {}
+            for name in LAYERS:
+                out[f"w_{name}"] = np.asarray(syn[name].w[:]).reshape(
+                    model.weights[name].shape)
+                out[f"b_{name}"] = np.asarray(biases[name].w[:])
+            for name, mon in counts.items():
+                out[f"n_spikes_{name}"] = np.asarray(mon.num_spikes)
+            for name, mon in recons.items():
+                out[f"n_recon_{name}"] = np.asarray(mon.num_events)
+            return out
+
+        objects = [vis, h1, h2, bias, *syn.values(), *biases.values(), *counts.values(),
+                   *recons.values()]
+        return backend.Simulation(objects, inputs, collect)
+
+    return build
+
+
+def learning_inputs(model: RateModel, x: np.ndarray, params: SpikingParameters,
+                    learning: LearningParameters, plastic: bool = True) -> dict[str, Any]:
+    """The run inputs of :func:`learning_builder` for ``model``'s weights and the images
+    ``x``."""
+    values: dict[str, Any] = {"digits": np.asarray(x, dtype=np.float64)}
+    for group in ("visible", "h1", "h2"):
+        values[f"plastic_{group}"] = float(plastic)
+    for name in LAYERS:
+        values[f"w_{name}"] = model.weights[name].astype(np.float64).ravel()
+        values[f"b_{name}"] = model.biases[name].astype(np.float64)
+        values[f"eta_{name}"] = learning.eta(name, params)
+        values[f"eta_b_{name}"] = learning.eta(f"b_{name}", params)
+    return values
+
+
+def run_learning(model: RateModel, x: np.ndarray, params: SpikingParameters | None = None,
+                 learning: LearningParameters | None = None, *, plastic: bool = True,
+                 device: str | None = "auto", seed: int = 0
+                 ) -> tuple[RateModel, dict[str, int], backend.RunInfo]:
+    """The spiking learner on every row of ``x`` (shape (K, 784), values in [0, 1]), one
+    example after another in one simulation, starting from ``model``'s weights.
+
+    Returns a copy of ``model`` with the learned weights and biases (its prior unchanged),
+    the event counts and the run's timings.  ``plastic=False`` runs the same network with
+    learning switched off (the weights come back unchanged).
+    """
+    params = params or SpikingParameters()
+    learning = learning or LearningParameters()
+    x = _checked_images(model, x)
+    k = x.shape[0]
+    build = learning_builder(model, k, params, learning)
+    res, info = backend.simulate(build, learning_inputs(model, x, params, learning, plastic),
+                                 k * learning.t_example(params), device=device, dt=params.dt,
+                                 seed=seed)
+    new = RateModel({n: res[f"w_{n}"].astype(np.float32) for n in LAYERS},
+                    {n: res[f"b_{n}"].astype(np.float32) for n in LAYERS},
+                    dict(model.activations), model.prior_mean.copy(), model.prior_var.copy(),
+                    dict(model.meta))
+    return new, _event_counts(res, model), info
 
 
 @dataclasses.dataclass
@@ -416,6 +854,12 @@ def _event_counts(res: dict[str, np.ndarray], model: RateModel) -> dict[str, int
     return events
 
 
+def generate_parameters(**overrides: Any) -> SpikingParameters:
+    """GENERATE's spiking parameters: INFERENCE with α = 0.3 and 15 steps per round (as the
+    rate model's GENERATE), the rest as :class:`SpikingParameters`, unless overridden."""
+    return SpikingParameters(**{"n_steps": 15, "alpha": 0.3, **overrides})
+
+
 def run_generate(model: RateModel, n: int, rng: np.random.Generator,
                  params: SpikingParameters | None = None, *, n_rounds: int = 3,
                  device: str | None = "auto", seed: int = 0
@@ -429,7 +873,7 @@ def run_generate(model: RateModel, n: int, rng: np.random.Generator,
     Returns the samples (n, 784) in [0, 1] (the last averaged x̂ of each), the event counts
     and the run's timings.
     """
-    params = params or SpikingParameters(n_steps=15, alpha=0.3)
+    params = params or generate_parameters()
     check_model(model)
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
@@ -478,7 +922,7 @@ def synaptic_events(events: dict[str, int], model: RateModel) -> int:
             + events["spikes_h2"] * n_h1)
 
 
-def parameters_summary(params: SpikingParameters) -> dict[str, float]:
+def parameters_summary(params: SpikingParameters) -> dict[str, Any]:
     """The parameters as plain numbers with their units in the names (for JSON)."""
     b2 = _b2()
     return {"tau_ms": float(params.tau / b2.ms), "tau_syn_ms": float(params.tau_syn / b2.ms),
@@ -487,7 +931,12 @@ def parameters_summary(params: SpikingParameters) -> dict[str, float]:
             "tau_ff_ms": float(params.tau_ff / b2.ms), "dt_ms": float(params.dt / b2.ms),
             "n_steps": params.n_steps, "delta": params.delta, "alpha": params.alpha,
             "step_ms": float(params.step_time / b2.ms),
-            "t_digit_ms": float(params.t_digit / b2.ms)}
+            "t_digit_ms": float(params.t_digit / b2.ms), "neuron": params.neuron,
+            **({"v_span_mv": float(params.v_span / b2.mV), "tau_m_ms": float(params.tau_m / b2.ms),
+                "v_th_mv": float(params.v_th / b2.mV), "t_ref_ms": float(params.t_ref / b2.ms),
+                "tau_rec_ms": float(params.tau_rec / b2.ms),
+                "reset_depth_mv": float(params.reset_depth / b2.mV)}
+               if params.neuron == "lif" else {})}
 
 
 def compare_with_rate(result: SpikingInference, model: RateModel, x: np.ndarray

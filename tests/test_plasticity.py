@@ -82,3 +82,24 @@ def test_classical_stdp_synapse_reproduces_window(device):
     np.testing.assert_allclose(res["w_mv"],
                                plasticity.classical_window(delta_t, 1.0, 16.8, -0.5, 33.7),
                                rtol=1e-6, atol=1e-9)
+
+
+def test_figure_1_synapses_learn_with_the_one_rule_definition():
+    """Figure 1's plastic synapses run exactly the statement sdvdt_learning_line() makes."""
+    brian2 = pytest.importorskip("brian2")
+    from stdpsim import stdp_curve
+
+    brian2.start_scope()
+    sim = stdp_curve._network_builder(stdp_curve.STDPCurveConfig(), 4)()
+    (syn,) = [o for o in sim.objects if isinstance(o, brian2.Synapses)]
+    lines = [line.strip() for line in syn.pre.code.splitlines() if line.strip()]
+    assert lines[0] == plasticity.sdvdt_learning_line() \
+        == "w = clip(w + eta*dvdt_post, w_min, w_max)"
+    assert lines[1] == "g_post += w"  # the rule reads the slope before this spike's input
+
+
+def test_learning_line_generalises_slope_and_gate():
+    assert plasticity.sdvdt_learning_line("dvdt_rec", "learn_dec_post") == \
+        "w = clip(w + eta*learn_dec_post*dvdt_rec_post, w_min, w_max)"
+    with pytest.raises(ValueError, match="slope must be a variable name"):
+        plasticity.sdvdt_learning_line("dvdt + 1")

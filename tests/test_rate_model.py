@@ -536,3 +536,61 @@ def test_inpaint_rounds_restart_from_the_filled_image():
     np.testing.assert_array_equal(twice[:, ~missing], x[:, ~missing])
     with pytest.raises(ValueError, match="n_rounds must be at least 1"):
         rm.inpaint(m, x, missing, fill, n_rounds=0)
+
+
+def test_sdvdt_rate_twin_against_a_hand_computation():
+    """One unit per layer, two examples: INFERENCE written out by hand (h2 first, then h1 with
+    the new h2), then the twin's sums: encoders ∫ u_pre dh_post (trapezoid per step),
+    decoders h_top ⊗ (target − prediction) at the inferred state, biases with u = 1."""
+    layers = {"f1": (1, 1, "softplus"), "f2": (1, 1, "sigmoid"), "g2": (1, 1, "softplus"),
+              "g1": (1, 1, "sigmoid")}
+    m = rm.init_model(np.random.default_rng(0), layers)
+    vals = {"f1": (1.5, -0.2), "f2": (2.0, -1.0), "g2": (0.8, 0.1), "g1": (1.2, -0.3)}
+    for name, (w, b) in vals.items():
+        m.weights[name][:] = w
+        m.biases[name][:] = b
+    sp = lambda a: np.log1p(np.exp(a))  # noqa: E731
+    sg = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
+    f1 = lambda v: sp(1.5 * v - 0.2)  # noqa: E731
+    f2 = lambda v: sg(2.0 * v - 1.0)  # noqa: E731
+    g2 = lambda v: sp(0.8 * v + 0.1)  # noqa: E731
+    g1 = lambda v: sg(1.2 * v - 0.3)  # noqa: E731
+    n_steps, delta, alpha = 4, 0.1, 0.05
+    expect = {k: np.zeros(2) for k in ("f1", "f2", "g1", "g2")}  # (dW, db) summed
+    sq = {k: 0.0 for k in expect}
+    xs = [0.9, 0.3]
+    for x in xs:
+        h1 = [f1(x)]
+        h2 = [f2(h1[0])]
+        for _ in range(n_steps):
+            n2 = h2[-1] + delta * (f2(h1[-1]) - f2(g2(h2[-1])))
+            n1 = h1[-1] + delta * (f1(x) - f1(g1(h1[-1]))) + alpha * (g2(n2) - h1[-1])
+            h1.append(n1)
+            h2.append(n2)
+        expect["f1"] += [x * (h1[-1] - h1[0]), h1[-1] - h1[0]]
+        expect["f2"] += [sum(0.5 * (h1[k] + h1[k + 1]) * (h2[k + 1] - h2[k])
+                             for k in range(n_steps)), h2[-1] - h2[0]]
+        expect["g2"] += [h2[-1] * (h1[-1] - g2(h2[-1])), h1[-1] - g2(h2[-1])]
+        expect["g1"] += [h1[-1] * (x - g1(h1[-1])), x - g1(h1[-1])]
+        sq["f1"] += (h1[-1] - h1[0]) ** 2 / len(xs)
+        sq["g1"] += (x - g1(h1[-1])) ** 2 / len(xs)
+    updates, errors = rt.sdvdt_updates(m, np.array([[xs[0]], [xs[1]]], np.float32),
+                                       n_steps, delta, alpha)
+    for name, (dw, db) in expect.items():
+        assert updates[name][0][0, 0] == pytest.approx(dw, rel=1e-4, abs=1e-6), name
+        assert updates[name][1][0] == pytest.approx(db, rel=1e-4, abs=1e-6), name
+    assert errors["f1"] == pytest.approx(sq["f1"], rel=1e-4)
+    assert errors["g1"] == pytest.approx(sq["g1"], rel=1e-4)
+    assert abs(expect["f2"][0]) > 1e-3 and abs(expect["g2"][0]) > 1e-3  # non-trivial sums
+
+    # the twin trainer adds lr × the summed update, layer by layer
+    cfg = rt.TrainConfig(sizes=(1, 1, 1), rule="sdvdt", lr_encoders=0.1, lr_decoders=0.2)
+    before = {k: (m.weights[k].copy(), m.biases[k].copy()) for k in m.weights}
+    trainer = rt.make_trainer(m, cfg)
+    assert isinstance(trainer, rt.SdvdtTwinTrainer)
+    trainer.cfg = dataclasses.replace(cfg, n_steps=n_steps, delta=delta, alpha=alpha)
+    trainer.step(np.array([[xs[0]], [xs[1]]], np.float32), np.random.default_rng(0))
+    for name, (dw, db) in expect.items():
+        lr = 0.1 if name.startswith("f") else 0.2
+        assert m.weights[name][0, 0] == pytest.approx(before[name][0][0, 0] + lr * dw, rel=1e-4)
+        assert m.biases[name][0] == pytest.approx(before[name][1][0] + lr * db, rel=1e-4)

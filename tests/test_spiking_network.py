@@ -25,7 +25,8 @@ def one_unit_model(w1=2.0, b1=-0.5, w2=1.5, b2=-1.0, b_g2=0.3, b_g1=0.4):
     return m
 
 
-def test_one_unit_follows_the_analytic_targetprop_ode_at_high_rates():
+@pytest.mark.parametrize("neuron", sn.NEURONS)
+def test_one_unit_follows_the_analytic_targetprop_ode_at_high_rates(neuron):
     """With α = 0 and weightless decoders, τ dh1/dt = f1(x) − f1(x̂) = A is constant, so h1 is a
     ramp, and τ dh2/dt = σ(w2·h1 + b2) − σ(w2·ĥ1 + b2) integrates in closed form."""
     w1, b1, w2, b2, b_g2, b_g1 = 2.0, -0.5, 1.5, -1.0, 0.3, 0.4
@@ -33,7 +34,8 @@ def test_one_unit_follows_the_analytic_targetprop_ode_at_high_rates():
     x = np.array([[1.0]])
     params = sn.SpikingParameters(r_max=100_000 * Hz, dt=2 * us, tau_syn=0.5 * ms,
                                   tau=10 * ms, t_settle=5 * ms, tau_ff=1 * ms,
-                                  h1_max=4.0, n_steps=20, alpha=0.0)
+                                  h1_max=4.0, n_steps=20, alpha=0.0, neuron=neuron,
+                                  t_ref=2 * us)
     res = sn.run_inference(m, x, params, device="numpy", seed=3)
     h1, h2 = res.h1[0, :, 0].astype(float), res.h2[0, :, 0].astype(float)
     t_over_tau = np.arange(params.n_steps + 1) * params.delta
@@ -54,11 +56,13 @@ def test_one_unit_follows_the_analytic_targetprop_ode_at_high_rates():
     assert abs(h2[-1] - h2[0]) > 0.1  # the trajectory moved: the comparison means something
 
 
-def test_encoder_pathways_share_one_weight_array():
+@pytest.mark.parametrize("neuron", sn.NEURONS)
+def test_encoder_pathways_share_one_weight_array(neuron):
     """f1 is one Synapses object with a data and a reconstruction pathway; doubling its one
     weight array doubles what both pathways deliver."""
     m = one_unit_model()
-    params = sn.SpikingParameters(r_max=20_000 * Hz, dt=10 * us, h1_max=1e6, n_steps=2)
+    params = sn.SpikingParameters(r_max=20_000 * Hz, dt=10 * us, h1_max=1e6, n_steps=2,
+                                  neuron=neuron, t_ref=10 * us)
     traces = []
     for scale in (1.0, 2.0):
         m.weights["f1"][:] = 2.0 * scale
@@ -81,7 +85,88 @@ def test_encoder_pathways_share_one_weight_array():
     np.testing.assert_allclose(r2, 2 * r1, rtol=1e-12)
 
 
+def lif_rate(value, params, t_ref):
+    """The rate of a soft-reset LIF membrane at a constant value: 1 / max(t_ref, τ_m ln(1 +
+    D/(v_free − v_th))), 0 at or below threshold (D: the reset depth)."""
+    theta = float((params.v_zero + params.v_span * value - params.v_th) / brian2.mV)
+    depth, tau_m = float(params.reset_depth / brian2.mV), float(params.tau_m / brian2.second)
+    return 0.0 if theta <= 0 else 1 / max(float(t_ref / brian2.second),
+                                          tau_m * np.log1p(depth / theta))
+
+
+@pytest.mark.parametrize("t_ref", [0.1 * ms, 1 * ms])
+def test_lif_unit_fires_at_its_f_i_curve_and_refractoriness_caps_it(t_ref):
+    """Membranes of the network's LIF units held at constant values: each fires at the rate of
+    the f-I curve, ≈ r_max·value, and never faster than one spike per t_ref."""
+    from brian2 import NeuronGroup, SpikeMonitor, mV, second
+
+    from stdpsim import backend, neurons
+
+    params = sn.SpikingParameters()
+    values = np.array([0.0, 0.005, 0.05, 0.2, 0.5, 1.0])
+    duration = 0.5 * second
+
+    def build():
+        group = NeuronGroup(len(values), sn.lif_membrane("", "0*volt/second"), method="euler",
+                            threshold=neurons.lif_threshold(),
+                            reset=neurons.lif_reset(mode="subtract"), refractory=t_ref,
+                            namespace={"tau_m": params.tau_m, "v_th": params.v_th},
+                            name="units")
+        group.resets = 1
+        group.reset_depth = params.reset_depth
+        mon = SpikeMonitor(group, name="spikes")
+        return backend.Simulation([group, mon], {"v_free": group.v_free, "r": group.r},
+                                  lambda: {"count": np.asarray(mon.count[:]),
+                                           "i": np.asarray(mon.i[:]),
+                                           "t": np.asarray(mon.t[:] / second)})
+
+    v_free = params.v_zero + params.v_span * values
+    r0 = np.clip(np.asarray((v_free - params.v_th) / mV), 0, None) * mV  # no start burst
+    res, _ = backend.simulate(build, {"v_free": v_free, "r": r0}, duration, device="numpy",
+                              dt=params.dt)
+    rate = res["count"] / float(duration / second)
+    expected = np.array([lif_rate(v, params, t_ref) for v in values])
+    np.testing.assert_allclose(rate, expected, rtol=0.03, atol=4)
+    cap = 1 / float(t_ref / second)
+    assert rate.max() <= cap * 1.001
+    if t_ref < 0.5 * ms:  # short refractory period: the rate codes the value linearly
+        r_max = float(params.r_max / Hz)
+        np.testing.assert_allclose(rate[2:], r_max * values[2:], rtol=0.03)
+        assert rate[0] == 0 and rate[1] < 0.5 * r_max * values[1]  # below the dead zone
+    else:  # long one: capped at one spike per t_ref, and the gaps are never shorter
+        assert rate[-1] == pytest.approx(cap, rel=0.01)
+        for k in range(len(values)):
+            gaps = np.diff(res["t"][res["i"] == k])
+            assert gaps.size == 0 or gaps.min() >= float(t_ref / second) - 1e-9
+
+
+def test_lif_units_spike_regularly_and_never_within_their_refractory_period():
+    """In the network, an LIF unit at a steady value fires nearly periodically (its spikes
+    quantise the value); a Poisson unit at the same rate fires irregularly."""
+    m = one_unit_model(b_g2=1.0)
+    cv = {}
+    for neuron in sn.NEURONS:
+        params = sn.SpikingParameters(neuron=neuron, alpha=0.0, n_steps=20)
+        res = sn.run_inference(m, np.array([[1.0]]), params, device="numpy", seed=1)
+        i, t = res.spikes["h1"]
+        settled = t > float(params.t_settle / brian2.second) + 0.005
+        gaps = np.diff(t[settled & (i == 0)])
+        assert gaps.size > 50  # h1 ≈ 1.3 of h1_max 4: about 2.6 kHz
+        if neuron == "lif":
+            assert gaps.min() >= float(params.t_ref / brian2.second) - 1e-9
+        cv[neuron] = gaps.std() / gaps.mean()
+    assert cv["lif"] < 0.25 < 0.7 < cv["poisson"]
+
+
 def test_parameters_and_inputs_get_clear_errors():
+    with pytest.raises(ValueError, match="neuron must be one of"):
+        sn.SpikingParameters(neuron="izhikevich")
+    with pytest.raises(ValueError, match="refractory period caps the rate"):
+        sn.SpikingParameters(t_ref=0.2 * ms)  # r_max 8 kHz: 1.6 spikes per t_ref
+    with pytest.raises(ValueError, match="v_span must be a voltage"):
+        sn.SpikingParameters(v_span=10 * ms)
+    with pytest.raises(ValueError, match="tau_m must be positive"):
+        sn.SpikingParameters(tau_m=0 * ms)
     with pytest.raises(ValueError, match="r_max must be positive"):
         sn.SpikingParameters(r_max=0 * Hz)
     with pytest.raises(ValueError, match="r_max must be a rate"):

@@ -1,0 +1,239 @@
+"""Training the MNIST generative model inside Brian2 with the S·dV/dt rule.
+
+The training examples run through the spiking learner
+(:func:`stdpsim.spiking_network.learning_builder`) in chunks: one compiled simulation per
+chunk of ``chunk`` examples, which arrive through a :class:`brian2.TimedArray`, the weights
+going in and out through the run's inputs (Brian2's ``run_args``), so every chunk reuses one
+binary.  No gradient is computed outside the simulation: the weights change only by
+η·dV_post/dt at presynaptic spikes.
+
+The order of the examples (a permutation per epoch) and the spike-timing seed of each chunk
+follow from ``seed`` and the chunk's number alone, so a run that is stopped and resumed from
+its checkpoint (written atomically after every chunk) ends bit-identically to one that was
+not.  Every ``valid_every`` examples the current weights are scored by the rate model's
+validation protocol (:func:`stdpsim.rate_training.validation_parzen`: GENERATE samples, prior
+and σ from training images, validation images scored), giving the learning curve.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import rate_training, spiking_network
+from .rate_model import RateModel, fit_prior, inference, init_model, save_model
+from .runs import atomic_target, load_npz, write_json
+
+
+@dataclasses.dataclass(frozen=True)
+class SpikingTrainConfig:
+    """Settings of a spiking training run (the network's own are
+    :class:`~stdpsim.spiking_network.SpikingParameters` and
+    :class:`~stdpsim.spiking_network.LearningParameters`).
+
+    Attributes
+    ----------
+    epochs
+        Passes over the training images.
+    chunk
+        Examples per compiled simulation run (and per checkpoint); must divide the number of
+        training images.
+    seed
+        Initial weights (the rate model's initialisation with this seed), example order and
+        spike timing.
+    valid_every
+        Examples between validation scores (a multiple of ``chunk``; 0: none).
+    valid_samples
+        GENERATE samples per validation score.
+    """
+
+    epochs: int = 1
+    chunk: int = 100
+    seed: int = 0
+    valid_every: int = 2000
+    valid_samples: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+        if self.chunk < 1:
+            raise ValueError(f"chunk must be at least 1, got {self.chunk}")
+        if self.valid_every < 0 or self.valid_every % self.chunk:
+            raise ValueError(f"valid_every ({self.valid_every}) must be a non-negative "
+                             f"multiple of chunk ({self.chunk})")
+        if self.valid_samples < 2:
+            raise ValueError(f"valid_samples must be at least 2, got {self.valid_samples}")
+
+
+def settings(cfg: SpikingTrainConfig, params: spiking_network.SpikingParameters,
+             learning: spiking_network.LearningParameters) -> dict[str, Any]:
+    """Every setting of a run as plain JSON (for checkpoints and the model card)."""
+    return {"train": dataclasses.asdict(cfg),
+            "network": spiking_network.parameters_summary(params),
+            "learning": learning_summary(learning)}
+
+
+def learning_summary(learning: spiking_network.LearningParameters) -> dict[str, float]:
+    """The learning parameters as plain numbers with their units in the names."""
+    from brian2 import ms
+
+    return {"t_recon_ms": float(learning.t_recon / ms),
+            "tau_nudge_ms": float(learning.tau_nudge / ms),
+            "lr_encoders": learning.lr_encoders, "lr_decoders": learning.lr_decoders}
+
+
+def example_order(n: int, seed: int, epoch: int) -> np.ndarray:
+    """The order of the training images in ``epoch`` (0-based): a permutation that depends on
+    the seed and the epoch only."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def chunk_seed(seed: int, chunk_index: int) -> int:
+    """The spike-timing seed of chunk ``chunk_index`` (0-based, counted over all epochs)."""
+    return int(np.random.default_rng([seed, 2**20 + chunk_index]).integers(2**31))
+
+
+def save_checkpoint(path: str | os.PathLike, model: RateModel, chunks_done: int,
+                    history: list[dict[str, Any]], run_settings: dict[str, Any],
+                    data_sha256: str) -> Path:
+    """Weights and biases after ``chunks_done`` chunks, the learning curve so far, the
+    settings and the training data's checksum, written atomically."""
+    state = {"chunks_done": chunks_done, "history": history, "settings": run_settings,
+             "data_sha256": data_sha256}
+    path, tmp = atomic_target(path, ".npz")
+    arrays = {f"{n}.{k}": a for n in model.weights
+              for k, a in (("W", model.weights[n]), ("b", model.biases[n]))}
+    np.savez(tmp, state=np.array(json.dumps(state)), **arrays)
+    tmp.replace(path)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, model: RateModel, run_settings: dict[str, Any],
+                    data_sha256: str) -> tuple[int, list[dict[str, Any]]]:
+    """Restore the weights of a checkpoint into ``model`` after checking that it was written
+    by a run with the same settings and data; returns (chunks done, history)."""
+    data = load_npz(path, "checkpoint")
+    state = json.loads(str(data["state"]))
+    saved = state.get("settings", {})
+    wanted = json.loads(json.dumps(run_settings))
+    if saved.get("train", {}).get("epochs") != wanted["train"]["epochs"]:
+        saved = {**saved, "train": {**saved.get("train", {}),
+                                    "epochs": wanted["train"]["epochs"]}}
+    differ = [f"{group}.{k} (checkpoint {json.dumps(saved.get(group, {}).get(k))}, now "
+              f"{json.dumps(v)})" for group in wanted for k, v in wanted[group].items()
+              if saved.get(group, {}).get(k) != v]
+    if differ:
+        raise ValueError(f"--resume: the checkpoint {path} was made with other settings: "
+                         + "; ".join(differ))
+    if state.get("data_sha256") != data_sha256:
+        raise ValueError(f"--resume: the checkpoint {path} was trained on other data")
+    for n in model.weights:
+        model.weights[n][...] = data[f"{n}.W"]
+        model.biases[n][...] = data[f"{n}.b"]
+    return int(state["chunks_done"]), state["history"]
+
+
+def validation_score(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray,
+                     cfg: SpikingTrainConfig) -> dict[str, float]:
+    """The rate model's validation protocol on the current weights (see module docstring)."""
+    rate_cfg = rate_training.TrainConfig(valid_samples=cfg.valid_samples, seed=cfg.seed)
+    return rate_training.validation_parzen(model, x_train, x_valid, rate_cfg)
+
+
+def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
+          cfg: SpikingTrainConfig, params: spiking_network.SpikingParameters,
+          learning: spiking_network.LearningParameters, *,
+          checkpoint: str | os.PathLike | None = None, resume: bool = False,
+          progress: bool = True, device: str | None = "auto",
+          max_chunks: int | None = None) -> list[dict[str, Any]]:
+    """Train ``model`` in place with the spiking learner; returns the learning curve (one
+    record per chunk: examples seen, seconds, examples/s, events, and the validation score
+    where one was taken).  ``max_chunks`` stops after that many chunks in this call (the
+    checkpoint lets a later call go on)."""
+    from tqdm import tqdm
+
+    n = x_train.shape[0]
+    if n % cfg.chunk:
+        raise ValueError(f"chunk ({cfg.chunk}) must divide the number of training images ({n})")
+    run_settings = settings(cfg, params, learning)
+    data_sha = rate_training.data_digest(x_train)
+    done, history = 0, []
+    if resume:
+        if checkpoint is None or not Path(checkpoint).exists():
+            raise ValueError(f"--resume: there is no checkpoint to resume at {checkpoint}")
+        done, history = load_checkpoint(checkpoint, model, run_settings, data_sha)
+    per_epoch = n // cfg.chunk
+    total = cfg.epochs * per_epoch
+    stop = total if max_chunks is None else min(total, done + max_chunks)
+    bar = tqdm(total=total * cfg.chunk, initial=done * cfg.chunk, unit="ex",
+               desc="spiking training", disable=not progress)
+    for c in range(done, stop):
+        epoch, k = divmod(c, per_epoch)
+        order = example_order(n, cfg.seed, epoch)[k * cfg.chunk:(k + 1) * cfg.chunk]
+        t0 = time.perf_counter()
+        learned, events, info = spiking_network.run_learning(
+            model, x_train[order], params, learning, device=device, seed=chunk_seed(cfg.seed, c))
+        for name in model.weights:
+            model.weights[name][...] = learned.weights[name]
+            model.biases[name][...] = learned.biases[name]
+        seconds = time.perf_counter() - t0
+        record: dict[str, Any] = {
+            "examples": (c + 1) * cfg.chunk, "epoch": epoch + 1, "seconds": seconds,
+            "run_s": info.run_s, "examples_per_s": cfg.chunk / info.run_s,
+            "synaptic_events_per_s": events["synaptic"] / info.run_s, "events": events}
+        if x_valid is not None and cfg.valid_every and (c + 1) * cfg.chunk % cfg.valid_every == 0:
+            record.update(validation_score(model, x_train, x_valid, cfg))
+        history.append(record)
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, model, c + 1, history, run_settings, data_sha)
+        bar.set_postfix(ex_per_s=f"{record['examples_per_s']:.1f}",
+                        **({"valid": f"{record['valid_parzen']:.1f}"}
+                           if "valid_parzen" in record else {}))
+        bar.update(cfg.chunk)
+        if "valid_parzen" in record and progress:
+            print(f"{record['examples']} examples: validation Parzen "
+                  f"{record['valid_parzen']:.1f}", file=sys.stderr, flush=True)
+    bar.close()
+    return history
+
+
+def train_model(x_train: np.ndarray, x_valid: np.ndarray, cfg: SpikingTrainConfig,
+                params: spiking_network.SpikingParameters,
+                learning: spiking_network.LearningParameters, out: str | os.PathLike, *,
+                resume: bool = False, command: str = "", progress: bool = True,
+                device: str | None = "auto", max_chunks: int | None = None) -> RateModel:
+    """Train from the rate model's initialisation (seed ``cfg.seed``), then fit the prior
+    (the rate model's: 16 × the variance of the inferred h2) and save the model and its card.
+
+    The checkpoint lives beside ``out`` as ``<out>.ckpt.npz``.  The model file is the rate
+    model's format, so it loads into both networks.  When ``max_chunks`` stops the run early,
+    the model saved is the one after the chunks done so far.
+    """
+    rate_cfg = rate_training.TrainConfig()
+    model = init_model(np.random.default_rng(cfg.seed), rate_cfg.layers, init=rate_cfg.init)
+    out = Path(out)
+    history = train(model, x_train, x_valid, cfg, params, learning,
+                    checkpoint=out.with_suffix(".ckpt.npz"), resume=resume, progress=progress,
+                    device=device, max_chunks=max_chunks)
+    top = inference(model, x_train, rate_cfg.n_steps, rate_cfg.delta, rate_cfg.alpha)[-1]
+    fit_prior(model, top, rate_cfg.prior_var_scale)
+    seen = history[-1]["examples"] if history else 0
+    model.meta = {
+        "command": command, "learner": "spiking S·dV/dt (LIF, Brian2)",
+        "data_sha256_float32": rate_training.data_digest(x_train),
+        "n_train": int(x_train.shape[0]), "n_valid": int(x_valid.shape[0]),
+        "settings": settings(cfg, params, learning), "history": history,
+        "examples_seen": seen, "finished": seen == cfg.epochs * x_train.shape[0],
+        "train_seconds": sum(r["seconds"] for r in history),
+        "prior_var_scale": rate_cfg.prior_var_scale,
+    }
+    save_model(model, out)
+    write_json(out.with_suffix(".json"), model.meta)
+    return model

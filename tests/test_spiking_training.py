@@ -1,0 +1,169 @@
+"""The spiking S·dV/dt learner: the rule's integral, learning phases, resume, bad input."""
+
+import numpy as np
+import pytest
+
+brian2 = pytest.importorskip("brian2")
+from brian2 import Hz, NeuronGroup, SpikeGeneratorGroup, Synapses, ms, mV, second  # noqa: E402
+
+from stdpsim import backend, neurons, plasticity  # noqa: E402
+from stdpsim import rate_model as rm  # noqa: E402
+from stdpsim import rate_training as rt  # noqa: E402
+from stdpsim import spiking_network as sn  # noqa: E402
+from stdpsim import spiking_training as st  # noqa: E402
+
+SIZES = (16, 8, 4)
+"""A small network (16 pixels, 8 and 4 hidden units) keeps builds and runs short."""
+
+
+def small_model(seed: int = 0) -> rm.RateModel:
+    cfg = rt.TrainConfig(sizes=SIZES)
+    return rm.init_model(np.random.default_rng(seed), cfg.layers, init=cfg.init)
+
+
+def small_images(n: int, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).random((n, SIZES[0])).astype(np.float32)
+
+
+# fast, short examples: 8 INFERENCE steps of 1 ms, 5 ms of settling and of reconstruction
+PARAMS = dict(tau=10 * ms, n_steps=8, t_settle=5 * ms)
+LEARNING = dict(t_recon=5 * ms, tau_nudge=1 * ms, lr_encoders=1e-3, lr_decoders=1e-3)
+
+
+def test_integrated_rule_is_eta_times_rate_times_voltage_change():
+    """A regular presynaptic train at rate r onto a membrane whose free potential ramps at a
+    constant slope k for a time T: ΔW = η Σ_spikes k = η·r·ΔV with ΔV = k·T."""
+    rate, slope, duration, eta = 500 * Hz, 0.4 * mV / ms, 60 * ms, 2.0 * second / mV
+
+    def build():
+        post = NeuronGroup(1, sn.lif_membrane("", "k") + "k : volt/second (constant)\n",
+                           method="euler", namespace={"tau_m": 5 * ms}, name="post")
+        post.k = slope
+        post.v_free = -70 * mV
+        times = np.arange(1, int(float(rate * duration)) + 1) / float(rate / Hz) - 1e-4
+        pre = SpikeGeneratorGroup(1, np.zeros(times.size, dtype=int), times * second,
+                                  name="pre")
+        syn = Synapses(pre, post, "w : 1", on_pre=plasticity.sdvdt_learning_line(),
+                       namespace={"eta": eta, "w_min": -np.inf, "w_max": np.inf,
+                                  "tau_m": 5 * ms}, name="syn")
+        syn.connect()
+        return backend.Simulation([pre, post, syn], {},
+                                  lambda: {"w": np.asarray(syn.w[:]),
+                                           "v": np.asarray(post.v_free[:] / mV)})
+
+    res, _ = backend.simulate(build, {}, duration, device="numpy", dt=0.05 * ms)
+    delta_v = res["v"][0] - (-70.0)
+    assert delta_v == pytest.approx(float(slope * duration / mV), rel=1e-6)
+    expected = float(eta * rate * duration * slope)  # η · r · ΔV, dimensionless
+    assert res["w"][0] == pytest.approx(expected, rel=1e-6)
+
+
+def learn(model, x, duration=None, plastic=True, seed=0, **params):
+    """Run the small learner for ``duration`` (default: all examples)."""
+    p = sn.SpikingParameters(**{**PARAMS, **params})
+    lp = sn.LearningParameters(**LEARNING)
+    build = sn.learning_builder(model, x.shape[0], p, lp)
+    values = sn.learning_inputs(model, x, p, lp, plastic)
+    res, _ = backend.simulate(build, values, duration or x.shape[0] * lp.t_example(p),
+                              dt=p.dt, seed=seed)
+    return res, p, lp
+
+
+def test_plasticity_is_off_outside_the_learning_phases():
+    m, x = small_model(), small_images(1)
+    before = {n: m.weights[n].copy() for n in sn.LAYERS}
+    # settling only: voltages race to the feed-forward values, yet nothing learns
+    p = sn.SpikingParameters(**PARAMS)
+    res, _, lp = learn(m, x, duration=p.t_settle - p.dt)
+    assert res["n_spikes_h1"] > 0
+    for n in sn.LAYERS:
+        np.testing.assert_array_equal(res[f"w_{n}"], before[n])
+    # the encoders learn in INFERENCE only, the decoders in reconstruction only
+    res, p, lp = learn(m, x, duration=p.t_settle + p.n_steps * p.step_time)
+    for n in ("f1", "f2"):
+        assert not np.array_equal(res[f"w_{n}"], before[n])
+    for n in ("g1", "g2"):
+        np.testing.assert_array_equal(res[f"w_{n}"], before[n])
+    # a whole example with plasticity switched off: nothing changes
+    res, _, _ = learn(m, x, plastic=False)
+    for n in sn.LAYERS:
+        np.testing.assert_array_equal(res[f"w_{n}"], before[n])
+        np.testing.assert_array_equal(res[f"b_{n}"], m.biases[n])
+    # and switched on, every layer and bias learns
+    res, _, _ = learn(m, x)
+    for n in sn.LAYERS:
+        assert not np.array_equal(res[f"w_{n}"], before[n])
+        assert not np.array_equal(res[f"b_{n}"], m.biases[n])
+
+
+def test_spiking_update_follows_the_rate_twin_at_high_rates():
+    """Summed over a few examples with a small ε, the spiking change points where the rate
+    twin's update does (cosine ≥ 0.9 for every layer) and has about its size."""
+    m, x = small_model(), small_images(8)
+    eps = 1e-6  # the weights hardly move: the twin at the starting weights is the reference
+    lp = sn.LearningParameters(**{**LEARNING, "lr_encoders": eps, "lr_decoders": eps})
+    p = sn.SpikingParameters(**PARAMS, r_max=20_000 * Hz, dt=0.02 * ms, t_ref=0.04 * ms)
+    learned, events, _ = sn.run_learning(m, x, p, lp, seed=3)
+    twin, _ = rt.sdvdt_updates(m, x, p.n_steps, p.delta, p.alpha)
+    for n in sn.LAYERS:
+        a = (learned.weights[n] - m.weights[n]).ravel().astype(float)
+        b = eps * twin[n][0].ravel().astype(float)
+        cos = a @ b / np.linalg.norm(a) / np.linalg.norm(b)
+        assert cos > 0.9, (n, cos)
+        assert 0.7 < np.linalg.norm(a) / np.linalg.norm(b) < 1.3, n
+    assert events["synaptic"] > 0
+
+
+def test_resumed_training_continues_bit_identically(tmp_path):
+    x = small_images(6)
+    x_valid = small_images(3, seed=2)
+    cfg = st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0)
+    p = sn.SpikingParameters(**PARAMS)
+    lp = sn.LearningParameters(**LEARNING)
+    whole = small_model()
+    st.train(whole, x, x_valid, cfg, p, lp, checkpoint=tmp_path / "a.ckpt.npz",
+             progress=False)
+    parts = small_model()
+    st.train(parts, x, x_valid, cfg, p, lp, checkpoint=tmp_path / "b.ckpt.npz",
+             progress=False, max_chunks=2)
+    assert not np.array_equal(parts.weights["f1"], whole.weights["f1"])  # stopped early
+    resumed = small_model(seed=5)  # whatever it holds, the checkpoint's weights replace it
+    history = st.train(resumed, x, x_valid, cfg, p, lp, checkpoint=tmp_path / "b.ckpt.npz",
+                       resume=True, progress=False)
+    assert [r["examples"] for r in history] == [2, 4, 6]
+    for n in sn.LAYERS:
+        np.testing.assert_array_equal(resumed.weights[n], whole.weights[n])
+        np.testing.assert_array_equal(resumed.biases[n], whole.biases[n])
+    # a checkpoint of another configuration is refused, naming the difference
+    other = sn.LearningParameters(**{**LEARNING, "lr_encoders": 2e-3})
+    with pytest.raises(ValueError, match="other settings: learning.lr_encoders"):
+        st.train(small_model(), x, x_valid, cfg, p, other, checkpoint=tmp_path / "b.ckpt.npz",
+                 resume=True, progress=False)
+    with pytest.raises(ValueError, match="other data"):
+        st.train(small_model(), x[::-1].copy(), x_valid, cfg, p, lp,
+                 checkpoint=tmp_path / "b.ckpt.npz", resume=True, progress=False)
+
+
+def test_bad_settings_get_clear_errors(tmp_path):
+    x = small_images(6)
+    p = sn.SpikingParameters(**PARAMS)
+    lp = sn.LearningParameters(**LEARNING)
+    with pytest.raises(ValueError, match=r"chunk \(4\) must divide the number of training "
+                                         r"images \(6\)"):
+        st.train(small_model(), x, None, st.SpikingTrainConfig(chunk=4, valid_every=0), p, lp,
+                 progress=False)
+    with pytest.raises(ValueError, match="valid_every .* multiple of chunk"):
+        st.SpikingTrainConfig(chunk=100, valid_every=150)
+    with pytest.raises(ValueError, match="lr_encoders must be positive"):
+        sn.LearningParameters(lr_encoders=0.0)
+    with pytest.raises(ValueError, match="lr_decoders must be positive"):
+        sn.LearningParameters(lr_decoders=-1e-3)
+    with pytest.raises(ValueError, match="t_recon must be a positive time"):
+        sn.LearningParameters(t_recon=0 * ms)
+    with pytest.raises(ValueError, match="t_recon .* whole multiple of dt"):
+        sn.learning_builder(small_model(), 1, p, sn.LearningParameters(t_recon=5.01 * ms))
+    with pytest.raises(ValueError, match="needs LIF units"):
+        sn.learning_builder(small_model(), 1, sn.SpikingParameters(neuron="poisson"), lp)
+    with pytest.raises(ValueError, match="no checkpoint to resume"):
+        st.train(small_model(), x, None, st.SpikingTrainConfig(chunk=2, valid_every=0), p, lp,
+                 checkpoint=tmp_path / "none.ckpt.npz", resume=True, progress=False)
