@@ -10,7 +10,8 @@ learning rate the weights hardly move during the minibatch, so the spiking chang
 the 100 examples, w_after − w_before, estimates ε × the twin's summed update.  Per layer (and
 per layer's biases): the cosine similarity of the two and the ratio of their norms, over a
 grid of r_max and phase duration (τ sets the INFERENCE steps, δ·τ each; the reconstruction
-phase lasts τ and its membranes move with τ/5).
+phase lasts τ and its membranes move with τ/5), and at the settings of ``stdpsim train
+--model spiking`` (:func:`stdpsim.spiking_training.training_parameters`).
 
 Each finished setting is saved at once (a stopped run continues; rows of another model or
 minibatch are discarded).  Writes ``figures/spiking_rule_vs_rate.json`` and ``.png``.
@@ -27,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, ms
 
-from stdpsim import plotting, rate_model, rate_training, spiking_network
+from stdpsim import plotting, rate_model, rate_training, spiking_network, spiking_training
 from stdpsim.data import load_mnist
 from stdpsim.runs import read_json, write_json
 
@@ -68,11 +69,10 @@ def main() -> None:
              "learning_rate": LEARNING_RATE, "seed": args.seed}
     if results.get("setup") != setup:
         results = {"setup": setup, "rows": []}
-    done = {(r["r_max_hz"], r["tau_ms"]) for r in results["rows"]}
+    done = {(r.get("kind", "grid"), r["r_max_hz"], r["tau_ms"]) for r in results["rows"]}
+    settings = []
     for tau in (float(v) for v in args.tau.split(",")):
         for r_max in (float(v) for v in args.r_max.split(",")):
-            if (r_max, tau) in done:
-                continue
             # dt: at most 0.05 ms and 0.4/r_max, dividing a step (δ·τ); settling ≥ 10 ms
             step_ms = 0.1 * tau
             dt = step_ms / np.ceil(step_ms / min(0.05, 400.0 / r_max)) * ms
@@ -82,28 +82,38 @@ def main() -> None:
             learning = spiking_network.LearningParameters(
                 t_recon=tau * ms, tau_nudge=tau / 5 * ms, lr_encoders=LEARNING_RATE,
                 lr_decoders=LEARNING_RATE)
-            learned, events, info = spiking_network.run_learning(
-                model, x, params, learning, device=args.device, seed=args.seed)
-            twin, _ = rate_training.sdvdt_updates(model, x, params.n_steps, params.delta,
-                                                  params.alpha)
-            row = {"r_max_hz": r_max, "tau_ms": tau, "dt_ms": float(dt / ms),
-                   "t_example_ms": float(learning.t_example(params) / ms),
-                   "run_s": info.run_s, "events": events, "layers": {}}
-            for name in spiking_network.LAYERS:
-                cos_w, ratio_w = similarity(learned.weights[name] - model.weights[name],
-                                            LEARNING_RATE * twin[name][0])
-                cos_b, ratio_b = similarity(learned.biases[name] - model.biases[name],
-                                            LEARNING_RATE * twin[name][1])
-                moved = float(np.linalg.norm(learned.weights[name] - model.weights[name])
-                              / np.linalg.norm(model.weights[name]))
-                row["layers"][name] = {"cosine": cos_w, "norm_ratio": ratio_w,
-                                       "bias_cosine": cos_b, "bias_norm_ratio": ratio_b,
-                                       "relative_change": moved}
-            results["rows"].append(row)
-            write_json(out, results)
-            print(f"r_max {r_max:g} Hz, tau {tau:g} ms: " + ", ".join(
-                f"{k} cos {v['cosine']:.3f} ratio {v['norm_ratio']:.2f}"
-                for k, v in row["layers"].items()) + f"; run {info.run_s:.0f} s", flush=True)
+            settings.append(("grid", params, learning))
+    # the settings of `stdpsim train --model spiking`, with this ε
+    params, learning = spiking_training.training_parameters(
+        lr_encoders=LEARNING_RATE, lr_decoders=LEARNING_RATE)
+    settings.append(("training", params, learning))
+    for kind, params, learning in settings:
+        r_max, tau = float(params.r_max / Hz), float(params.tau / ms)
+        if (kind, r_max, tau) in done:
+            continue
+        learned, events, info = spiking_network.run_learning(
+            model, x, params, learning, device=args.device, seed=args.seed)
+        twin, _ = rate_training.sdvdt_updates(model, x, params.n_steps, params.delta,
+                                              params.alpha)
+        row = {"kind": kind, "r_max_hz": r_max, "tau_ms": tau,
+               "dt_ms": float(params.dt / ms), "n_steps": params.n_steps,
+               "t_example_ms": float(learning.t_example(params) / ms),
+               "run_s": info.run_s, "events": events, "layers": {}}
+        for name in spiking_network.LAYERS:
+            cos_w, ratio_w = similarity(learned.weights[name] - model.weights[name],
+                                        LEARNING_RATE * twin[name][0])
+            cos_b, ratio_b = similarity(learned.biases[name] - model.biases[name],
+                                        LEARNING_RATE * twin[name][1])
+            moved = float(np.linalg.norm(learned.weights[name] - model.weights[name])
+                          / np.linalg.norm(model.weights[name]))
+            row["layers"][name] = {"cosine": cos_w, "norm_ratio": ratio_w,
+                                   "bias_cosine": cos_b, "bias_norm_ratio": ratio_b,
+                                   "relative_change": moved}
+        results["rows"].append(row)
+        write_json(out, results)
+        print(f"{kind}: r_max {r_max:g} Hz, tau {tau:g} ms: " + ", ".join(
+            f"{k} cos {v['cosine']:.3f} ratio {v['norm_ratio']:.2f}"
+            for k, v in row["layers"].items()) + f"; run {info.run_s:.0f} s", flush=True)
     plotting.plot_rule_vs_rate(read_json(out), out.with_suffix(".png"))
     print(f"wrote {out} and {out.with_suffix('.png')}")
 

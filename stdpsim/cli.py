@@ -337,9 +337,10 @@ def _train_config(preset: str, epochs: int | None, seed: int, overrides: dict
               help="Passes over the training set [default: the preset's, 50 / 20].")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @_data_option
-@click.option("--out", type=click.Path(dir_okay=False), default="runs/rate_mnist.npz",
-              show_default=True,
-              help="Where the trained model goes (never the shipped model unless asked).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Where the trained model goes (never the shipped model unless asked) "
+                   "[default: runs/rate_mnist.npz, or runs/spiking_mnist.npz with --model "
+                   "spiking].")
 @click.option("--resume", is_flag=True, help="Continue from OUT's checkpoint (OUT.ckpt.npz).")
 @_train_options
 @click.option("--chunk", type=int, default=None,
@@ -348,12 +349,12 @@ def _train_config(preset: str, epochs: int | None, seed: int, overrides: dict
 @click.option("--max-chunks", type=int, default=None,
               help="--model spiking: stop after this many chunks in this call (resume later).")
 @click.option("--r-max", type=float, default=None,
-              help="--model spiking: top firing rate in Hz [default: 8000].")
+              help="--model spiking: top firing rate in Hz [default: 2000].")
 @click.option("--tau", type=float, default=None,
-              help="--model spiking: INFERENCE time constant in ms [default: 20].")
+              help="--model spiking: INFERENCE time constant in ms [default: 10].")
 @_device_option
 def train_cmd(kind: str, preset: str, epochs: int | None, seed: int, data_path: str | None,
-              out: str, resume: bool, chunk: int | None, max_chunks: int | None,
+              out: str | None, resume: bool, chunk: int | None, max_chunks: int | None,
               r_max: float | None, tau: float | None, device: str, **overrides) -> None:
     """Train the generative model: the rate model (layer-local targetprop, Algorithm 2, or
     with --rule sdvdt its spiking learner's rate twin), or with --model spiking LIF neurons
@@ -367,6 +368,7 @@ def train_cmd(kind: str, preset: str, epochs: int | None, seed: int, data_path: 
     Examples: stdpsim train --data ../shared/data/mnist --out runs/rate.npz;
     stdpsim train --model spiking --data ../shared/data/mnist --out runs/spiking.npz
     """
+    out = out or f"runs/{kind}_mnist.npz"
     if kind == "spiking":
         settings = _spiking_settings(epochs, seed, chunk, max_chunks, r_max, tau, overrides)
         runs.check_output(out, "--out", ".npz")
@@ -402,7 +404,7 @@ def _spiking_settings(epochs: int | None, seed: int, chunk: int | None,
     naming its flag: (SpikingTrainConfig, SpikingParameters, LearningParameters)."""
     from brian2 import Hz, ms
 
-    from . import spiking_network, spiking_training
+    from . import spiking_training
 
     rate_only = [f"--{k.replace('_', '-')}" for k, v in overrides.items()
                  if v is not None and k not in SPIKING_TRAIN_OPTIONS]
@@ -428,14 +430,13 @@ def _spiking_settings(epochs: int | None, seed: int, chunk: int | None,
         # validation about as often as the default, at the end of a chunk
         every = spiking_training.SpikingTrainConfig.valid_every
         cfg_args.update(chunk=chunk, valid_every=chunk * max(1, round(every / chunk)))
-    network = {}
+    network = {k: v for k, v in lr.items() if v is not None}
     if r_max is not None:
         network["r_max"] = r_max * Hz
     if tau is not None:
         network["tau"] = tau * ms
     return (spiking_training.SpikingTrainConfig(**cfg_args),
-            spiking_network.SpikingParameters(**network),
-            spiking_network.LearningParameters(**{k: v for k, v in lr.items() if v is not None}))
+            *spiking_training.training_parameters(**network))
 
 
 def _train_spiking(x_train: np.ndarray, x_valid: np.ndarray, out: str, resume: bool,

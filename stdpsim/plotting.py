@@ -340,10 +340,11 @@ def plot_rule_vs_rate(results: dict[str, Any], path: str | Path) -> Path:
     """The spiking S·dV/dt learner's weight change against its rate twin's, per layer
     (columns): cosine similarity (top) and norm ratio spiking / twin (bottom) against r_max,
     one line per τ.  ``results`` is what ``experiments/spiking_rule_vs_rate.py`` writes."""
-    rows = results["rows"]
-    layers = list(rows[0]["layers"]) if rows else []
+    rows = [r for r in results["rows"] if r.get("kind", "grid") == "grid"]
+    training = [r for r in results["rows"] if r.get("kind") == "training"]
+    layers = list(results["rows"][0]["layers"]) if results["rows"] else []
     taus = sorted({r["tau_ms"] for r in rows})
-    ticks = sorted({r["r_max_hz"] for r in rows})
+    ticks = sorted({r["r_max_hz"] for r in results["rows"]})
     fig, axes = plt.subplots(2, max(len(layers), 1), figsize=(11, 5.2), sharex=True,
                              squeeze=False)
     for col, layer in enumerate(layers):
@@ -357,6 +358,12 @@ def plot_rule_vs_rate(results: dict[str, Any], path: str | Path) -> Path:
                       color=f"C{k}", label=label)
             ax_r.plot(r_max, [r["layers"][layer]["norm_ratio"] for r in sel], "o-", ms=3,
                       color=f"C{k}", label=label)
+        for r in training:
+            label = (f"training's settings (τ = {r['tau_ms']:g} ms, {r['n_steps']} steps, "
+                     f"{r['t_example_ms']:g} ms per example)")
+            ax_c.plot(r["r_max_hz"], r["layers"][layer]["cosine"], "*", color="k", ms=9,
+                      label=label)
+            ax_r.plot(r["r_max_hz"], r["layers"][layer]["norm_ratio"], "*", color="k", ms=9)
         ax_c.axhline(0.9, color="0.4", lw=0.8, ls=":", label="goal: cosine 0.9")
         ax_r.axhline(1.0, color="0.4", lw=0.8, ls=":")
         ax_c.set_title(f"{layer}: {'encoder' if layer.startswith('f') else 'decoder'}")
@@ -370,10 +377,9 @@ def plot_rule_vs_rate(results: dict[str, Any], path: str | Path) -> Path:
         axes[0, 0].set_ylabel("cosine(spiking ΔW, twin ΔW)")
         axes[1, 0].set_ylabel("|spiking ΔW| / |twin ΔW|")
         handles, labels = axes[0, 0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8,
-                   frameon=False)
+        fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
     setup = results.get("setup", {})
     fig.suptitle(f"S·dV/dt in LIF neurons against its rate twin: {setup.get('n_examples')} "
                  "training images, the training's initial weights", fontsize=10)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
     return _save(fig, path)

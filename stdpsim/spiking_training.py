@@ -32,6 +32,36 @@ from .rate_model import RateModel, fit_prior, inference, init_model, save_model
 from .runs import atomic_target, load_npz, write_json
 
 
+def training_parameters(**network: Any
+                        ) -> tuple[spiking_network.SpikingParameters,
+                                   spiking_network.LearningParameters]:
+    """The network and learning parameters ``stdpsim train --model spiking`` uses, with
+    ``network`` overriding :func:`training_network` (e.g. ``r_max``, ``tau``) and
+    ``lr_encoders`` / ``lr_decoders`` going to the learning parameters."""
+    lr = {k: network.pop(k) for k in ("lr_encoders", "lr_decoders") if k in network}
+    params = spiking_network.SpikingParameters(**{**training_network(), **network})
+    learning = spiking_network.LearningParameters(**{**training_learning(), **lr})
+    return params, learning
+
+
+def training_network() -> dict[str, Any]:
+    """Training's network settings, chosen for speed on the mechanism check
+    (``experiments/spiking_rule_vs_rate.py``): r_max 2 kHz, τ = 10 ms (1 ms per step),
+    15 INFERENCE steps as in the rate model's training, 5 ms of settling, dt = 0.1 ms
+    (refractory period 0.2 ms); 25 ms per example with :func:`training_learning`."""
+    from brian2 import Hz, ms
+
+    return {"r_max": 2000 * Hz, "tau": 10 * ms, "n_steps": 15, "t_settle": 5 * ms,
+            "dt": 0.1 * ms, "t_ref": 0.2 * ms}
+
+
+def training_learning() -> dict[str, Any]:
+    """Training's learning phases: 5 ms of reconstruction, nudged with 1 ms."""
+    from brian2 import ms
+
+    return {"t_recon": 5 * ms, "tau_nudge": 1 * ms}
+
+
 @dataclasses.dataclass(frozen=True)
 class SpikingTrainConfig:
     """Settings of a spiking training run (the network's own are

@@ -6,7 +6,7 @@ import pytest
 brian2 = pytest.importorskip("brian2")
 from brian2 import Hz, NeuronGroup, SpikeGeneratorGroup, Synapses, ms, mV, second  # noqa: E402
 
-from stdpsim import backend, neurons, plasticity  # noqa: E402
+from stdpsim import backend, plasticity  # noqa: E402
 from stdpsim import rate_model as rm  # noqa: E402
 from stdpsim import rate_training as rt  # noqa: E402
 from stdpsim import spiking_network as sn  # noqa: E402
