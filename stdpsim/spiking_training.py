@@ -81,7 +81,9 @@ class SpikingTrainConfig:
     valid_every
         Examples between validation scores (a multiple of ``chunk``; 0: none).
     valid_samples
-        GENERATE samples per validation score.
+        GENERATE samples per validation score (fewer than the rate model's 5,000 per epoch,
+        for time; a Parzen estimate grows with the number of samples, so curves are compared
+        at equal numbers of samples).
     """
 
     epochs: int = 1
