@@ -253,6 +253,9 @@ def _train_options(f):
         click.option("--optimizer", type=click.Choice(list(rate_training.OPTIMIZERS)),
                      default=None, help="Centred RMSprop with momentum, or Adam."),
         click.option("--lr", type=float, default=None, help="Learning rate of every layer."),
+        click.option("--batch-size", type=int, default=None,
+                     help="Examples per minibatch [default: 100]; 1 makes --rule sdvdt learn "
+                          "online, as the spiking learner does."),
         click.option("--lr-encoders", type=float, default=None,
                      help="Learning rate of f1, f2, ..."),
         click.option("--lr-decoders", type=float, default=None,
@@ -307,6 +310,8 @@ def _train_config(preset: str, epochs: int | None, seed: int, overrides: dict
             raise ValueError(f"{flag} must be positive, got {value}")
         if key == "lr_final" and not 0 < value <= 1:
             raise ValueError(f"--lr-final must be in (0, 1], got {value}")
+        if key == "batch_size" and value < 1:
+            raise ValueError(f"--batch-size must be at least 1, got {value}")
         if key == "prior_var_scale" and not value > 0:
             raise ValueError(f"--prior-var-scale must be positive, got {value}")
         if key == "sizes":

@@ -391,7 +391,7 @@ def plot_learning_curves(results: dict[str, Any], path: str | Path) -> Path:
     line.  ``results`` is what ``experiments/spiking_learning_curve.py`` writes."""
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for key, label, style in (("spiking", "spiking learner (LIF, S·dV/dt in Brian2)", "o-"),
-                              ("twin", "its rate twin (the rule's high-rate limit)", "s--")):
+                              ("twin", "its rate twin, online (the rule's high-rate limit)", "s--")):
         pts = results.get(key) or []
         ax.plot([p["examples"] for p in pts], [p["valid_parzen"] for p in pts], style, ms=3,
                 label=label)

@@ -577,9 +577,11 @@ class LearningParameters:
         (:func:`stdpsim.rate_training.sdvdt_updates`), per example.  A synapse changes by
         η·dv_post/dt at each presynaptic spike with η = ε·range_pre/(r_max·v_unit_post),
         so that at high rates it adds ε ∫ u_pre dh_post.  The default 1e-4 is the largest
-        of 1e-4, 3e-4 and 1e-3 with which the rate twin (minibatch 100) kept improving over
-        its first 3 epochs (validation Parzen −26, 15, 40); 3e-4 reached 101 after one epoch
-        and then fell (25, −54), 1e-3 fell after 49.
+        of 1e-4, 3e-4 and 1e-3 with which a pilot of the rate twin in minibatches of 100
+        kept improving over 3 epochs (validation Parzen −26, 15, 40; 3e-4: 101, 25, −54;
+        1e-3: 49, −187).  That twin is not quite the spiking learner's counterpart, which
+        learns online: the twin trained one example at a time follows the spiking learner's
+        learning curve (``experiments/spiking_learning_curve.py``).
     """
 
     t_recon: Any = dataclasses.field(default_factory=lambda: 20 * _b2().ms)

@@ -130,6 +130,8 @@ CASES = [
      "at least two hidden"),
     (["train", "--data", "{mnist}", "--lr", "-1", "--out", "m.npz"], "--lr must be positive"),
     (["train", "--model", "hybrid"], "'hybrid' is not one of 'rate', 'spiking'"),
+    (["train", "--data", "{mnist}", "--batch-size", "0", "--out", "m.npz"],
+     "--batch-size must be at least 1, got 0"),
     (["train", "--model", "spiking", "--data", "{mnist}", "--chunk", "300", "--out", "m.npz"],
      "--chunk must divide the 20000 training images, got 300"),
     (["train", "--model", "spiking", "--data", "{mnist}", "--lr", "0", "--out", "m.npz"],

@@ -167,3 +167,51 @@ def test_bad_settings_get_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="no checkpoint to resume"):
         st.train(small_model(), x, None, st.SpikingTrainConfig(chunk=2, valid_every=0), p, lp,
                  checkpoint=tmp_path / "none.ckpt.npz", resume=True, progress=False)
+
+
+_TRAIN_SCRIPT = """
+import sys
+sys.path.insert(0, {tests!r})
+from test_spiking_training import LEARNING, PARAMS, small_images, small_model
+from stdpsim import spiking_network as sn, spiking_training as st
+st.train(small_model(), small_images(8), None,
+         st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0),
+         sn.SpikingParameters(**PARAMS), sn.LearningParameters(**LEARNING),
+         checkpoint={ckpt!r}, progress=False)
+"""
+
+
+def test_kill_9_in_training_loses_at_most_one_chunk_and_no_file(tmp_path):
+    """SIGKILL while a chunk runs: the checkpoint is intact, no temporary file is left, and
+    --resume ends bit-identically to a run that was never stopped."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    ckpt = tmp_path / "k.ckpt.npz"
+    script = _TRAIN_SCRIPT.format(tests=str(Path(__file__).parent), ckpt=str(ckpt))
+    proc = subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ))
+    deadline = time.monotonic() + 600
+    while not ckpt.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert ckpt.exists(), "no chunk finished"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    state = json.loads(str(np.load(ckpt)["state"]))  # loads: not corrupt
+    done = state["chunks_done"]
+    assert 1 <= done < 4
+    assert [p.name for p in tmp_path.iterdir()] == ["k.ckpt.npz"]  # no temporary file
+    cfg = st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0)
+    p, lp = sn.SpikingParameters(**PARAMS), sn.LearningParameters(**LEARNING)
+    resumed = small_model()
+    history = st.train(resumed, small_images(8), None, cfg, p, lp, checkpoint=ckpt,
+                       resume=True, progress=False)
+    assert [r["examples"] for r in history] == [2, 4, 6, 8]
+    whole = small_model()
+    st.train(whole, small_images(8), None, cfg, p, lp, progress=False)
+    for n in sn.LAYERS:
+        np.testing.assert_array_equal(resumed.weights[n], whole.weights[n])
