@@ -403,6 +403,6 @@ def plot_learning_curves(results: dict[str, Any], path: str | Path) -> Path:
            ylabel=f"validation Parzen log-likelihood (nats, "
                   f"{results.get('valid_samples')} samples)",
            title="Learning the MNIST model with ΔW = η·S_pre·dV_post/dt")
-    ax.legend(fontsize=8, loc="center left")
+    ax.legend(fontsize=8, loc="lower right")  # below the curves, which rise to the right
     fig.tight_layout()
     return _save(fig, path)
