@@ -339,7 +339,8 @@ def _train_config(preset: str, epochs: int | None, seed: int, overrides: dict
               help="authors: the settings of the authors' published training script; "
                    "adam-v1: this project's first shipped model.")
 @click.option("--epochs", type=int, default=None,
-              help="Passes over the training set [default: the preset's, 50 / 20].")
+              help="Passes over the training set [default: the preset's, 50 / 20; 1 with "
+                   "--model spiking].")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @_data_option
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
