@@ -73,12 +73,7 @@ def main() -> None:
     settings = []
     for tau in (float(v) for v in args.tau.split(",")):
         for r_max in (float(v) for v in args.r_max.split(",")):
-            # dt: at most 0.05 ms and 0.4/r_max, dividing a step (δ·τ); settling ≥ 10 ms
-            step_ms = 0.1 * tau
-            dt = step_ms / np.ceil(step_ms / min(0.05, 400.0 / r_max)) * ms
-            params = spiking_network.SpikingParameters(
-                r_max=r_max * Hz, tau=tau * ms, dt=dt, t_ref=2 * dt,
-                t_settle=np.ceil(10.0 / step_ms) * step_ms * ms)
+            params = spiking_network.sweep_parameters(r_max, tau)
             learning = spiking_network.LearningParameters(
                 t_recon=tau * ms, tau_nudge=tau / 5 * ms, lr_encoders=LEARNING_RATE,
                 lr_decoders=LEARNING_RATE)

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 from brian2 import Hz, ms
 
 from stdpsim import plotting, rate_model, spiking_network
@@ -77,13 +76,8 @@ def main() -> None:
     for kind, tau, r_max in ((k, t, r) for k in kinds for t in taus for r in rates):
         if (kind, r_max, tau) in done:
             continue
-        # dt: at most 0.05 ms and 0.4/r_max, dividing a step (δ·τ); settling: at least
-        # 10 ms, a whole number of steps; LIF refractory period: two time steps
-        step_ms = 0.1 * tau
-        dt = step_ms / np.ceil(step_ms / min(0.05, 400.0 / r_max)) * ms
-        settle = np.ceil(10.0 / step_ms) * step_ms * ms
-        params = spiking_network.SpikingParameters(r_max=r_max * Hz, tau=tau * ms, dt=dt,
-                                                   t_settle=settle, neuron=kind, t_ref=2 * dt)
+        params = spiking_network.sweep_parameters(r_max, tau, neuron=kind)
+        dt = params.dt
         res = spiking_network.run_inference(model, x, params, device=args.device,
                                             record_spikes=False)
         cmp = spiking_network.compare_with_rate(res, model, x)

@@ -40,7 +40,7 @@ from . import threads
 from .parzen import choose_sigma, parzen_log_likelihood
 from .rate_model import (RateModel, fit_prior, generate, inference, init_model, save_model,
                          sigmoid, softplus, stack_layers)
-from .runs import atomic_target, load_npz, write_json
+from .runs import atomic_target, load_npz, setting_differences, write_json
 
 OPTIMIZERS = ("rmsprop", "adam")
 LOSSES = ("through", "delta")
@@ -161,6 +161,13 @@ class TrainConfig:
     def lr(self, name: str) -> float:
         """Learning rate of layer ``name`` at the first epoch."""
         return self.lr_encoders if name.startswith("f") else self.lr_decoders
+
+    def lr_at(self, name: str, epoch: int) -> float:
+        """Learning rate of layer ``name`` in epoch ``epoch`` (0-based) of the cosine
+        schedule, from :meth:`lr` at the first epoch to ``lr_final`` × it at the last."""
+        frac = epoch / max(self.epochs - 1, 1)
+        scale = self.lr_final + (1 - self.lr_final) * 0.5 * (1 + np.cos(np.pi * frac))
+        return self.lr(name) * float(scale)
 
 
 PRESETS: dict[str, TrainConfig] = {
@@ -387,10 +394,8 @@ class LocalTrainer:
 
     def set_epoch(self, epoch: int) -> None:
         """Learning rates of the cosine schedule for epoch ``epoch`` (0-based)."""
-        frac = epoch / max(self.cfg.epochs - 1, 1)
-        scale = self.cfg.lr_final + (1 - self.cfg.lr_final) * 0.5 * (1 + np.cos(np.pi * frac))
         for name, opt in self.opts.items():
-            opt.lr = self.cfg.lr(name) * float(scale)
+            opt.lr = self.cfg.lr_at(name, epoch)
 
     def apply(self, problems: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
         """One step of every layer on fixed (input, target) pairs; returns the local losses
@@ -476,9 +481,8 @@ class SdvdtTwinTrainer:
         self.lrs = {name: cfg.lr(name) for name in model.weights}
 
     def set_epoch(self, epoch: int) -> None:
-        frac = epoch / max(self.cfg.epochs - 1, 1)
-        scale = self.cfg.lr_final + (1 - self.cfg.lr_final) * 0.5 * (1 + np.cos(np.pi * frac))
-        self.lrs = {name: self.cfg.lr(name) * float(scale) for name in self.model.weights}
+        """Learning rates of the cosine schedule for epoch ``epoch`` (0-based)."""
+        self.lrs = {name: self.cfg.lr_at(name, epoch) for name in self.model.weights}
 
     def step(self, x: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
         """One minibatch; returns the prediction errors before the update."""
@@ -536,9 +540,19 @@ def _checkpoint_arrays(trainer: LocalTrainer) -> dict[str, np.ndarray]:
     return out
 
 
-def _snapshot(model: RateModel) -> dict[str, np.ndarray]:
+def weight_arrays(model: RateModel) -> dict[str, np.ndarray]:
+    """Copies of the weights and biases, keyed ``<layer>.W`` and ``<layer>.b`` (as in
+    checkpoints and model files)."""
     return {f"{n}.{p}": a.copy() for n in model.weights
             for p, a in (("W", model.weights[n]), ("b", model.biases[n]))}
+
+
+def restore_weights(model: RateModel, arrays) -> None:
+    """Write ``<layer>.W`` / ``<layer>.b`` arrays (a dict or an opened ``.npz``) into
+    ``model``'s weights and biases, in place."""
+    for n in model.weights:
+        model.weights[n][...] = arrays[f"{n}.W"]
+        model.biases[n][...] = arrays[f"{n}.b"]
 
 
 def save_checkpoint(path: str | os.PathLike, trainer: LocalTrainer, epoch: int,
@@ -555,7 +569,7 @@ def save_checkpoint(path: str | os.PathLike, trainer: LocalTrainer, epoch: int,
     best_arrays = {f"best.{k}": a for k, a in (best or {}).get("arrays", {}).items()}
     path, tmp = atomic_target(path, ".npz")
     np.savez(tmp, state=np.array(json.dumps(state)), prior_mean=model.prior_mean,
-             prior_var=model.prior_var, **_snapshot(model), **_checkpoint_arrays(trainer),
+             prior_var=model.prior_var, **weight_arrays(model), **_checkpoint_arrays(trainer),
              **best_arrays)
     tmp.replace(path)
     return path
@@ -573,9 +587,7 @@ def check_resumable(path: str | os.PathLike, cfg: TrainConfig,
     saved, wanted = state.get("config", {}), dataclasses.asdict(cfg)
     if "epochs" in saved and saved["epochs"] != wanted["epochs"] and wanted["lr_final"] == 1:
         saved = {**saved, "epochs": wanted["epochs"]}  # a constant rate: epochs may change
-    differ = [f"{k} (checkpoint {json.dumps(saved.get(k))}, now {json.dumps(v)})"
-              for k, v in wanted.items()
-              if json.loads(json.dumps(saved.get(k))) != json.loads(json.dumps(v))]
+    differ = setting_differences(saved, wanted)
     if differ:
         raise ValueError(f"--resume: the checkpoint {path} was made with other settings: "
                          + "; ".join(differ))
@@ -593,9 +605,7 @@ def load_checkpoint(path: str | os.PathLike, model: RateModel, cfg: TrainConfig
     number of finished epochs, the RNG, the history and the best epoch so far."""
     data = load_npz(path, "checkpoint")
     state = json.loads(str(data["state"]))
-    for n in model.weights:
-        model.weights[n][...] = data[f"{n}.W"]
-        model.biases[n][...] = data[f"{n}.b"]
+    restore_weights(model, data)
     trainer = make_trainer(model, cfg)
     for name, opt in trainer.opts.items():
         for key, a in opt.buffers().items():
@@ -666,7 +676,7 @@ def train(model: RateModel, x_train: np.ndarray, cfg: TrainConfig, *,
                 record["valid_seconds"] = time.perf_counter() - t1
                 if not best or record["valid_parzen"] > best["valid_parzen"]:
                     best = {"epoch": epoch + 1, "valid_parzen": record["valid_parzen"],
-                            "arrays": _snapshot(model)}
+                            "arrays": weight_arrays(model)}
         history.append({"epoch": epoch + 1, **record})
         if progress:
             print(f"epoch {epoch + 1}/{cfg.epochs}: " + ", ".join(
@@ -675,9 +685,7 @@ def train(model: RateModel, x_train: np.ndarray, cfg: TrainConfig, *,
             save_checkpoint(checkpoint, trainer, epoch + 1, rng, history, best,
                             data_sha256=data_sha)
     if best:
-        for name in model.weights:
-            model.weights[name][...] = best["arrays"][f"{name}.W"]
-            model.biases[name][...] = best["arrays"][f"{name}.b"]
+        restore_weights(model, best["arrays"])
     return history
 
 

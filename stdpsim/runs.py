@@ -142,6 +142,15 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
+def setting_differences(saved: dict[str, Any], wanted: dict[str, Any], prefix: str = ""
+                        ) -> list[str]:
+    """``"<prefix><key> (checkpoint X, now Y)"`` for every setting in ``wanted`` whose value
+    differs from ``saved``'s, both compared as JSON (so tuples equal lists)."""
+    return [f"{prefix}{k} (checkpoint {json.dumps(saved.get(k))}, now {json.dumps(v)})"
+            for k, v in wanted.items()
+            if json.loads(json.dumps(saved.get(k))) != json.loads(json.dumps(v))]
+
+
 def write_json(path: str | os.PathLike, data: dict[str, Any]) -> Path:
     """Write ``data`` as indented JSON (NaN becomes null); atomic replace."""
     path, tmp = atomic_target(path, ".json")

@@ -58,6 +58,7 @@ program), the digits switching through a :class:`brian2.TimedArray` passed at st
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -197,6 +198,19 @@ class SpikingParameters:
 
     def settle_steps(self) -> int:
         return int(round(float(self.t_settle / self.step_time)))
+
+
+def sweep_parameters(r_max_hz: float, tau_ms: float, **overrides: Any) -> SpikingParameters:
+    """Parameters for one point of a sweep over r_max (Hz) and τ (ms), for the experiments
+    that sweep them: dt at most 0.05 ms and 0.4/r_max and dividing a step (δ·τ), settling
+    at least 10 ms and a whole number of steps, refractory period two time steps; the other
+    parameters as ``overrides`` says or by default."""
+    b2 = _b2()
+    step_ms = overrides.get("delta", SpikingParameters.delta) * tau_ms
+    dt = step_ms / np.ceil(step_ms / min(0.05, 400.0 / r_max_hz)) * b2.ms
+    settle = np.ceil(10.0 / step_ms) * step_ms * b2.ms
+    return SpikingParameters(**{"r_max": r_max_hz * b2.Hz, "tau": tau_ms * b2.ms, "dt": dt,
+                                "t_settle": settle, "t_ref": 2 * dt, **overrides})
 
 
 def _b2():
@@ -442,6 +456,44 @@ def _lif_units(n: int, eqs: str, name: str, namespace: dict, p: SpikingParameter
     return group
 
 
+def _restart_every(period: Any, vis: Any, h1: Any, h2: Any, visible_input: str,
+                   start: dict[str, str]) -> None:
+    """Every ``period``: the visible units take a new input x = ``visible_input`` (an
+    expression), traces go back to zero, settling restarts, and each group runs its
+    ``start`` statements (its voltages back to value 0)."""
+    vis.run_regularly(f"t_start = t\nx = {visible_input}\nu_g1 = 0\n" + start["visible"],
+                      dt=period, when="start", name="visible_next_digit")
+    h1.run_regularly("t_start = t\ni_data = 0\ni_recon = 0\ni_td = 0\n" + start["h1"],
+                     dt=period, when="start", name="h1_next_digit")
+    h2.run_regularly("t_start = t\ni_data = 0\ni_recon = 0\n" + start["h2"],
+                     dt=period, when="start", name="h2_next_digit")
+
+
+def _event_monitors(vis: Any, h1: Any, h2: Any, record_spikes: bool = False
+                    ) -> tuple[list, Callable[[], dict[str, np.ndarray]]]:
+    """Monitors of every population's spikes (all of them, or only their count) and of the
+    reconstruction events (count), and a function reading them out as
+    ``n_spikes_<group>``, ``n_recon_<group>`` (and ``spike_i_``/``spike_t_<group>``)."""
+    b2 = _b2()
+    spikes = {g.name: b2.SpikeMonitor(g, record=record_spikes, name=f"spikes_{g.name}")
+              for g in (vis, h1, h2)}
+    recons = {g.name: b2.EventMonitor(g, "recon", record=False, name=f"recon_{g.name}")
+              for g in (vis, h1)}
+
+    def read() -> dict[str, np.ndarray]:
+        out = {}
+        for name, mon in spikes.items():
+            out[f"n_spikes_{name}"] = np.asarray(mon.num_spikes)
+            if record_spikes:
+                out[f"spike_i_{name}"] = np.asarray(mon.i)
+                out[f"spike_t_{name}"] = np.asarray(mon.t / b2.second)
+        for name, mon in recons.items():
+            out[f"n_recon_{name}"] = np.asarray(mon.num_events)
+        return out
+
+    return [*spikes.values(), *recons.values()], read
+
+
 def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
                     record_spikes: bool = True, n_rounds: int = 1,
                     missing: np.ndarray | None = None):
@@ -497,18 +549,12 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
         # every digit: new input, voltages and traces back to zero, settling restarts
         start = LIF_START if lif else {"visible": "", "h1": "v = 0\n", "h2": "v = 0\n"}
         if n_rounds == 1:
-            vis.run_regularly("t_start = t\nx = digits(t, i)\nu_g1 = 0\n" + start["visible"],
-                              dt=p.t_digit, when="start", name="visible_next_digit")
+            visible_input = "digits(t, i)"
         else:  # a new input at its first period, else x ← x̂ (averaged over the last step)
             vis.namespace["first_round"] = b2.TimedArray(first_round, dt=p.t_digit)
-            vis.run_regularly("t_start = t\nx = first_round(t) * digits(t, i) + "
-                              "(1 - first_round(t)) * clip(x_out, 0, 1)\nu_g1 = 0\n"
-                              + start["visible"],
-                              dt=p.t_digit, when="start", name="visible_next_digit")
-        h1.run_regularly("t_start = t\ni_data = 0\ni_recon = 0\ni_td = 0\n" + start["h1"],
-                         dt=p.t_digit, when="start", name="h1_next_digit")
-        h2.run_regularly("t_start = t\ni_data = 0\ni_recon = 0\n" + start["h2"],
-                         dt=p.t_digit, when="start", name="h2_next_digit")
+            visible_input = ("first_round(t) * digits(t, i) + "
+                             "(1 - first_round(t)) * clip(x_out, 0, 1)")
+        _restart_every(p.t_digit, vis, h1, h2, visible_input, start)
 
         f1 = _weight_tied(vis, h1, "f1", gain_unit)
         f2 = _weight_tied(h1, h2, "f2", gain_h1)
@@ -526,13 +572,8 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
         value = "h" if lif else "v"  # the unit's value (Poisson units: their v)
         mon_h1 = b2.StateMonitor(h1, value, record=record_v, dt=p.step_time, name="v_h1")
         mon_h2 = b2.StateMonitor(h2, value, record=record_v, dt=p.step_time, name="v_h2")
-        # spikes (all of them, or only their count) and reconstruction events (count)
-        spikes = {g.name: b2.SpikeMonitor(g, record=record_spikes, name=f"spikes_{g.name}")
-                  for g in (vis, h1, h2)}
-        recons = {g.name: b2.EventMonitor(g, "recon", record=False, name=f"recon_{g.name}")
-                  for g in (vis, h1)}
-        objects = [vis, h1, h2, f1, f2, g1, g2, mon_h1, mon_h2, *spikes.values(),
-                   *recons.values()]
+        monitors, read_events = _event_monitors(vis, h1, h2, record_spikes)
+        objects = [vis, h1, h2, f1, f2, g1, g2, mon_h1, mon_h2, *monitors]
         samples = None
         if n_rounds > 1 or missing is not None:  # x̂ at every input boundary, before reset
             samples = b2.StateMonitor(vis, "x_out", record=True, dt=t_input, when="start",
@@ -542,13 +583,7 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
         def collect() -> dict[str, np.ndarray]:
             out = ({"v_h1": np.asarray(getattr(mon_h1, value)).T,
                     "v_h2": np.asarray(getattr(mon_h2, value)).T} if record_v else {})
-            for name, mon in spikes.items():
-                out[f"n_spikes_{name}"] = np.asarray(mon.num_spikes)
-                if record_spikes:
-                    out[f"spike_i_{name}"] = np.asarray(mon.i)
-                    out[f"spike_t_{name}"] = np.asarray(mon.t / b2.second)
-            for name, mon in recons.items():
-                out[f"n_recon_{name}"] = np.asarray(mon.num_events)
+            out.update(read_events())
             if samples is not None:  # row k: the end of input k − 1
                 out["samples"] = np.asarray(samples.x_out).T[1:n_digits + 1]
             return out
@@ -668,12 +703,7 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
         h2 = _lif_units(n_h2, h2_equations_lif(model, learning=True), "h2", ns, p)
         bias = _lif_units(1, lif_membrane("", "0*volt/second"), "bias", ns, p, recon=False)
         bias.v_free = p.v_zero + p.v_span  # value 1: fires at r_max
-        vis.run_regularly("t_start = t\nx = digits(t, i)\nu_g1 = 0\n" + LIF_START["visible"],
-                          dt=t_example, when="start", name="visible_next_digit")
-        h1.run_regularly("t_start = t\ni_data = 0\ni_recon = 0\ni_td = 0\n" + LIF_START["h1"],
-                         dt=t_example, when="start", name="h1_next_digit")
-        h2.run_regularly("t_start = t\ni_data = 0\ni_recon = 0\n" + LIF_START["h2"],
-                         dt=t_example, when="start", name="h2_next_digit")
+        _restart_every(t_example, vis, h1, h2, "digits(t, i)", LIF_START)
 
         def rule(slope: str, gate: str) -> str:
             return sdvdt_learning_line(slope, gate) + "\n" if learn else ""
@@ -706,10 +736,7 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
                 bias, target, model=f"{eta_model}\nb_{name}_post = w : 1 (summed)",
                 on_pre=rule(slope, gate) or None, namespace=ns, name=f"bias_{name}")
             biases[name].connect()
-        counts = {g.name: b2.SpikeMonitor(g, record=False, name=f"spikes_{g.name}")
-                  for g in (vis, h1, h2)}
-        recons = {g.name: b2.EventMonitor(g, "recon", record=False, name=f"recon_{g.name}")
-                  for g in (vis, h1)}
+        monitors, read_events = _event_monitors(vis, h1, h2)
         inputs = {"digits": stimulus, "plastic_visible": vis.plastic, "plastic_h1": h1.plastic,
                   "plastic_h2": h2.plastic}
         for name in LAYERS:
@@ -724,14 +751,10 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
                 out[f"w_{name}"] = np.asarray(syn[name].w[:]).reshape(
                     model.weights[name].shape)
                 out[f"b_{name}"] = np.asarray(biases[name].w[:])
-            for name, mon in counts.items():
-                out[f"n_spikes_{name}"] = np.asarray(mon.num_spikes)
-            for name, mon in recons.items():
-                out[f"n_recon_{name}"] = np.asarray(mon.num_events)
+            out.update(read_events())
             return out
 
-        objects = [vis, h1, h2, bias, *syn.values(), *biases.values(), *counts.values(),
-                   *recons.values()]
+        objects = [vis, h1, h2, bias, *syn.values(), *biases.values(), *monitors]
         return backend.Simulation(objects, inputs, collect)
 
     return build

@@ -29,7 +29,7 @@ import numpy as np
 
 from . import rate_training, spiking_network
 from .rate_model import RateModel, fit_prior, inference, init_model, save_model
-from .runs import atomic_target, load_npz, write_json
+from .runs import atomic_target, load_npz, setting_differences, write_json
 
 
 def training_parameters(**network: Any
@@ -140,9 +140,7 @@ def save_checkpoint(path: str | os.PathLike, model: RateModel, chunks_done: int,
     state = {"chunks_done": chunks_done, "history": history, "settings": run_settings,
              "data_sha256": data_sha256}
     path, tmp = atomic_target(path, ".npz")
-    arrays = {f"{n}.{k}": a for n in model.weights
-              for k, a in (("W", model.weights[n]), ("b", model.biases[n]))}
-    np.savez(tmp, state=np.array(json.dumps(state)), **arrays)
+    np.savez(tmp, state=np.array(json.dumps(state)), **rate_training.weight_arrays(model))
     tmp.replace(path)
     return path
 
@@ -154,21 +152,18 @@ def load_checkpoint(path: str | os.PathLike, model: RateModel, run_settings: dic
     data = load_npz(path, "checkpoint")
     state = json.loads(str(data["state"]))
     saved = state.get("settings", {})
-    wanted = json.loads(json.dumps(run_settings))
+    wanted = run_settings
     if saved.get("train", {}).get("epochs") != wanted["train"]["epochs"]:
         saved = {**saved, "train": {**saved.get("train", {}),
                                     "epochs": wanted["train"]["epochs"]}}
-    differ = [f"{group}.{k} (checkpoint {json.dumps(saved.get(group, {}).get(k))}, now "
-              f"{json.dumps(v)})" for group in wanted for k, v in wanted[group].items()
-              if saved.get(group, {}).get(k) != v]
+    differ = [d for group in wanted for d in setting_differences(
+        saved.get(group, {}), wanted[group], prefix=f"{group}.")]
     if differ:
         raise ValueError(f"--resume: the checkpoint {path} was made with other settings: "
                          + "; ".join(differ))
     if state.get("data_sha256") != data_sha256:
         raise ValueError(f"--resume: the checkpoint {path} was trained on other data")
-    for n in model.weights:
-        model.weights[n][...] = data[f"{n}.W"]
-        model.biases[n][...] = data[f"{n}.b"]
+    rate_training.restore_weights(model, data)
     return int(state["chunks_done"]), state["history"]
 
 
@@ -212,9 +207,7 @@ def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
         t0 = time.perf_counter()
         learned, events, info = spiking_network.run_learning(
             model, x_train[order], params, learning, device=device, seed=chunk_seed(cfg.seed, c))
-        for name in model.weights:
-            model.weights[name][...] = learned.weights[name]
-            model.biases[name][...] = learned.biases[name]
+        rate_training.restore_weights(model, rate_training.weight_arrays(learned))
         seconds = time.perf_counter() - t0
         record: dict[str, Any] = {
             "examples": (c + 1) * cfg.chunk, "epoch": epoch + 1, "seconds": seconds,
