@@ -456,6 +456,53 @@ def _lif_units(n: int, eqs: str, name: str, namespace: dict, p: SpikingParameter
     return group
 
 
+
+LEARNER_EVENTS = {
+    "spike": "recon_phase == 0",
+    "recon": "recon_phase == 0",
+    "spike_recon": "recon_phase == 1",
+}
+"""What each population of the learner sends in which phase (conditions added to its events).
+The spikes of settling and INFERENCE (``spike``: the encoders' data pathways, the decoders'
+predictions) and the reconstruction events (``recon``) are read only until the
+reconstruction phase, where the latent values stay.  There h1 and h2 keep firing at their
+values as ``spike_recon`` events, the presynaptic spikes with which the decoders learn,
+driving only the decoders.  Splitting the events by phase changes no spike and no weight
+(the events left out were read by nothing); it saves their synaptic updates, and the
+decoders' predictions in INFERENCE run without the learning statement."""
+
+
+def _lif_learning_units(n: int, eqs: str, name: str, namespace: dict, p: SpikingParameters,
+                        recon: bool, decoder_pre: bool) -> Any:
+    """:func:`_lif_units` for the learner: events split by phase (:data:`LEARNER_EVENTS`);
+    ``decoder_pre`` (h1, h2): a ``spike_recon`` event, with the same reset and refractory
+    period as ``spike``."""
+    b2 = _b2()
+    events = {}
+    if recon:
+        events["recon"] = f"{LIF_RECON_EVENT} and {LEARNER_EVENTS['recon']}"
+    if decoder_pre:
+        # refractoriness as for ``spike``: Brian2's not_refractory, from lastspike
+        events["spike_recon"] = (f"{neurons.lif_threshold()} and {LEARNER_EVENTS['spike_recon']}"
+                                 " and not_refractory")
+    group = b2.NeuronGroup(n, eqs, method="euler",
+                           threshold=f"{neurons.lif_threshold()} and {LEARNER_EVENTS['spike']}",
+                           reset=neurons.lif_reset(mode="subtract"), refractory=p.t_ref,
+                           namespace=namespace, name=name, events=events or None)
+    group.resets = 1
+    group.reset_depth = p.reset_depth
+    if recon:
+        group.resets_rec = 1
+        group.reset_depth_rec = p.reset_depth
+        group.t_last_rec = -1 * b2.second
+        group.run_on_event("recon", neurons.lif_reset("_rec", mode="subtract")
+                           + "\nt_last_rec = t")
+    if decoder_pre:
+        group.run_on_event("spike_recon", neurons.lif_reset(mode="subtract")
+                           + "\nlastspike = t")
+    return group
+
+
 def _restart_every(period: Any, vis: Any, h1: Any, h2: Any, visible_input: str,
                    start: dict[str, str]) -> None:
     """Every ``period``: the visible units take a new input x = ``visible_input`` (an
@@ -697,10 +744,13 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
 
     def build() -> backend.Simulation:
         stimulus = b2.TimedArray(np.zeros((n_examples, n_vis)), dt=t_example, name="digits")
-        vis = _lif_units(n_vis, visible_equations_lif(model, learning=True), "visible",
-                         {**ns, "digits": stimulus}, p)
-        h1 = _lif_units(n_h1, h1_equations_lif(model, learning=True), "h1", ns, p)
-        h2 = _lif_units(n_h2, h2_equations_lif(model, learning=True), "h2", ns, p)
+        vis = _lif_learning_units(n_vis, visible_equations_lif(model, learning=True),
+                                  "visible", {**ns, "digits": stimulus}, p, recon=True,
+                                  decoder_pre=False)
+        h1 = _lif_learning_units(n_h1, h1_equations_lif(model, learning=True), "h1", ns, p,
+                                 recon=True, decoder_pre=True)
+        h2 = _lif_learning_units(n_h2, h2_equations_lif(model, learning=True), "h2", ns, p,
+                                 recon=False, decoder_pre=True)
         bias = _lif_units(1, lif_membrane("", "0*volt/second"), "bias", ns, p, recon=False)
         bias.v_free = p.v_zero + p.v_span  # value 1: fires at r_max
         _restart_every(t_example, vis, h1, h2, "digits(t, i)", LIF_START)
@@ -717,9 +767,12 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
                                namespace={**ns, "gain": gain}, name=name)
 
         def decoder(source, target, name: str, gain: float, trace: str):
+            # predictions in settling and INFERENCE; learning in reconstruction
             return b2.Synapses(source, target, model=eta_model,
-                               on_pre=f"{rule('dvdt_rec', 'learn_dec_post')}"
-                                      f"{trace}_post += w * gain",
+                               on_pre={"predict": f"{trace}_post += w * gain",
+                                       "learn": f"{rule('dvdt_rec', 'learn_dec_post')}"
+                                                f"{trace}_post += w * gain"},
+                               on_event={"predict": "spike", "learn": "spike_recon"},
                                namespace={**ns, "gain": gain}, name=name)
 
         syn = {"f1": encoder(vis, h1, "f1", gain_unit), "f2": encoder(h1, h2, "f2", gain_h1),
@@ -737,6 +790,9 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
                 on_pre=rule(slope, gate) or None, namespace=ns, name=f"bias_{name}")
             biases[name].connect()
         monitors, read_events = _event_monitors(vis, h1, h2)
+        late = {g.name: b2.EventMonitor(g, "spike_recon", record=False,
+                                        name=f"spike_recon_{g.name}") for g in (h1, h2)}
+        monitors += late.values()
         inputs = {"digits": stimulus, "plastic_visible": vis.plastic, "plastic_h1": h1.plastic,
                   "plastic_h2": h2.plastic}
         for name in LAYERS:
@@ -752,6 +808,8 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
                     model.weights[name].shape)
                 out[f"b_{name}"] = np.asarray(biases[name].w[:])
             out.update(read_events())
+            for group, mon in late.items():
+                out[f"n_spike_recon_{group}"] = np.asarray(mon.num_events)
             return out
 
         objects = [vis, h1, h2, bias, *syn.values(), *biases.values(), *monitors]
@@ -799,7 +857,21 @@ def run_learning(model: RateModel, x: np.ndarray, params: SpikingParameters | No
                     {n: res[f"b_{n}"].astype(np.float32) for n in LAYERS},
                     dict(model.activations), model.prior_mean.copy(), model.prior_var.copy(),
                     dict(model.meta))
-    return new, _event_counts(res, model), info
+    return new, _learning_event_counts(res, model), info
+
+
+def _learning_event_counts(res: dict[str, np.ndarray], model: RateModel) -> dict[str, int]:
+    """The learner's event counts: ``spikes_h1``/``spikes_h2`` count every spike, of which
+    ``spike_recon_h1``/``spike_recon_h2`` fell in reconstruction phases (they drive only the
+    decoders); ``synaptic`` the synaptic updates all events caused."""
+    events = _event_counts(res, model)
+    n_vis, n_h1 = model.weights["f1"].shape
+    late = {n: int(res[f"n_spike_recon_{n}"]) for n in ("h1", "h2")}
+    events["synaptic"] += late["h1"] * n_vis + late["h2"] * n_h1
+    for n, count in late.items():
+        events[f"spikes_{n}"] += count
+        events[f"spike_recon_{n}"] = count
+    return events
 
 
 @dataclasses.dataclass
