@@ -73,8 +73,11 @@ def main() -> None:
     n, seen = x_train.shape[0], 0
     per_epoch = n // cfg.chunk
     rng = np.random.default_rng(0)  # unused by the twin (no corruption)
+    base = dict(trainer.lrs)
     for c in range(max(wanted) // cfg.chunk):
         epoch, k = divmod(c, per_epoch)
+        scale = cfg.lr_scale(c, cfg.epochs * per_epoch)  # the spiking run's ε schedule
+        trainer.lrs = {name: lr * scale for name, lr in base.items()}
         order = spiking_training.example_order(n, cfg.seed, epoch)
         for i in order[k * cfg.chunk:(k + 1) * cfg.chunk]:  # online, as the spiking learner
             trainer.step(x_train[i:i + 1], rng)

@@ -399,7 +399,7 @@ def train_cmd(kind: str, preset: str, epochs: int | None, seed: int, data_path: 
                f"{Path(out).with_suffix('.json')})")
 
 
-SPIKING_TRAIN_OPTIONS = ("lr", "lr_encoders", "lr_decoders")
+SPIKING_TRAIN_OPTIONS = ("lr", "lr_encoders", "lr_decoders", "lr_final")
 """The rate model's training options that ``train --model spiking`` also takes."""
 
 
@@ -426,6 +426,10 @@ def _spiking_settings(epochs: int | None, seed: int, chunk: int | None,
         if value is not None and not value > 0:
             raise ValueError(f"{flag} must be positive, got {value}")
     cfg_args: dict = {"seed": seed}
+    if overrides.get("lr_final") is not None:
+        if not 0 < overrides["lr_final"] <= 1:
+            raise ValueError(f"--lr-final must be in (0, 1], got {overrides['lr_final']}")
+        cfg_args["lr_final"] = overrides["lr_final"]
     if epochs is not None:
         if epochs < 1:
             raise ValueError(f"--epochs must be at least 1, got {epochs}")

@@ -136,6 +136,8 @@ CASES = [
      "--chunk must divide the 20000 training images, got 300"),
     (["train", "--model", "spiking", "--data", "{mnist}", "--lr", "0", "--out", "m.npz"],
      "--lr must be positive, got 0.0"),
+    (["train", "--model", "spiking", "--data", "{mnist}", "--lr-final", "1.5", "--out",
+      "m.npz"], "--lr-final must be in (0, 1], got 1.5"),
     (["train", "--model", "spiking", "--data", "{mnist}", "--noise", "0.1", "--out", "m.npz"],
      "--noise: only for the rate model"),
     (["train", "--data", "{mnist}", "--r-max", "1000", "--out", "m.npz"],

@@ -1,5 +1,7 @@
 """The spiking S·dV/dt learner: the rule's integral, learning phases, resume, bad input."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -142,6 +144,28 @@ def test_resumed_training_continues_bit_identically(tmp_path):
     with pytest.raises(ValueError, match="other data"):
         st.train(small_model(), x[::-1].copy(), x_valid, cfg, p, lp,
                  checkpoint=tmp_path / "b.ckpt.npz", resume=True, progress=False)
+
+
+def test_learning_rate_schedule_is_a_cosine_over_the_chunks(tmp_path):
+    cfg = st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0, lr_final=0.1)
+    assert cfg.lr_scale(0, 5) == pytest.approx(1.0)
+    assert cfg.lr_scale(2, 5) == pytest.approx(0.55)  # half-way: the mean of 1 and 0.1
+    assert cfg.lr_scale(4, 5) == pytest.approx(0.1)
+    assert st.SpikingTrainConfig().lr_scale(3, 5) == 1.0  # constant by default
+    # a scheduled run records the factor of every chunk, and a checkpoint of it refuses a
+    # different number of epochs (the schedule would change)
+    x = small_images(6)
+    history = st.train(small_model(), x, None, cfg, sn.SpikingParameters(**PARAMS),
+                       sn.LearningParameters(**LEARNING), checkpoint=tmp_path / "c.ckpt.npz",
+                       progress=False)
+    assert [round(r["lr_scale"], 3) for r in history] == [1.0, 0.55, 0.1]
+    longer = dataclasses.replace(cfg, epochs=2)
+    with pytest.raises(ValueError, match="other settings: train.epochs"):
+        st.train(small_model(), x, None, longer, sn.SpikingParameters(**PARAMS),
+                 sn.LearningParameters(**LEARNING), checkpoint=tmp_path / "c.ckpt.npz",
+                 resume=True, progress=False)
+    with pytest.raises(ValueError, match=r"lr_final must be in \(0, 1\], got 0"):
+        st.SpikingTrainConfig(lr_final=0)
 
 
 def test_bad_settings_get_clear_errors(tmp_path):
