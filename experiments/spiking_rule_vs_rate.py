@@ -69,7 +69,6 @@ def main() -> None:
              "learning_rate": LEARNING_RATE, "seed": args.seed}
     if results.get("setup") != setup:
         results = {"setup": setup, "rows": []}
-    done = {(r.get("kind", "grid"), r["r_max_hz"], r["tau_ms"]) for r in results["rows"]}
     settings = []
     for tau in (float(v) for v in args.tau.split(",")):
         for r_max in (float(v) for v in args.r_max.split(",")):
@@ -82,6 +81,13 @@ def main() -> None:
     params, learning = spiking_training.training_parameters(
         lr_encoders=LEARNING_RATE, lr_decoders=LEARNING_RATE)
     settings.append(("training", params, learning))
+    # a row of the training settings is kept only while they are the current ones
+    current = {"r_max_hz": float(params.r_max / Hz), "tau_ms": float(params.tau / ms),
+               "dt_ms": float(params.dt / ms), "n_steps": params.n_steps,
+               "t_example_ms": float(learning.t_example(params) / ms)}
+    results["rows"] = [r for r in results["rows"] if r.get("kind", "grid") != "training"
+                       or all(r.get(k) == v for k, v in current.items())]
+    done = {(r.get("kind", "grid"), r["r_max_hz"], r["tau_ms"]) for r in results["rows"]}
     for kind, params, learning in settings:
         r_max, tau = float(params.r_max / Hz), float(params.tau / ms)
         if (kind, r_max, tau) in done:

@@ -360,7 +360,7 @@ def plot_rule_vs_rate(results: dict[str, Any], path: str | Path) -> Path:
                       color=f"C{k}", label=label)
         for r in training:
             label = (f"training's settings (τ = {r['tau_ms']:g} ms, {r['n_steps']} steps, "
-                     f"{r['t_example_ms']:g} ms per example)")
+                     f"{r['t_example_ms']:g} ms per example, dt {r['dt_ms']:g} ms)")
             ax_c.plot(r["r_max_hz"], r["layers"][layer]["cosine"], "*", color="k", ms=9,
                       label=label)
             ax_r.plot(r["r_max_hz"], r["layers"][layer]["norm_ratio"], "*", color="k", ms=9)
