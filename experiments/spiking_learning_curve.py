@@ -13,9 +13,12 @@ same validation protocol and number of samples at the same points.  The shipped 
 score under that protocol is drawn as a reference.  The twin's scores are cached beside the
 checkpoint (keyed by its settings), so a re-run only adds the new points.
 
-Writes ``figures/spiking_learning_curve.json`` and ``.png``.
+Writes ``figures/spiking_learning_curve.json`` and ``.png``; with ``--twin-out`` also the
+twin after as many examples as the spiking run has seen, as a model file (prior fitted as
+training does), for the full evaluation beside the spiking-trained model.
 
     python experiments/spiking_learning_curve.py [--run runs/spiking/spiking_mnist.npz]
+                                                 [--twin-out runs/twin_mnist.npz]
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ def main() -> None:
     ap.add_argument("--model", default=str(ROOT / "models" / "rate_mnist.npz"),
                     help="the reference rate model")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_learning_curve.json"))
+    ap.add_argument("--twin-out", default=None,
+                    help="also save the twin at the run's last point as a model file")
     args = ap.parse_args()
 
     ckpt = Path(args.run).with_suffix(".ckpt.npz")
@@ -90,6 +95,15 @@ def main() -> None:
             write_json(cache_path, cache)
             print(f"twin after {seen} examples: validation Parzen {scored[seen]:.1f}",
                   flush=True)
+    if args.twin_out:
+        top = rate_model.inference(model, x_train, twin_cfg.n_steps, twin_cfg.delta,
+                                   twin_cfg.alpha)[-1]
+        rate_model.fit_prior(model, top, twin_cfg.prior_var_scale)
+        model.meta = {"learner": "online rate twin of the spiking S·dV/dt learner",
+                      "run": shown_path(args.run), "examples_seen": max(wanted),
+                      "settings": settings, "prior_var_scale": twin_cfg.prior_var_scale}
+        rate_model.save_model(model, args.twin_out)
+        print(f"wrote the twin after {max(wanted)} examples to {args.twin_out}")
     reference = rate_model.load_model(args.model)
     ref = spiking_training.validation_score(reference, x_train, x_valid, cfg)["valid_parzen"]
     results = {"run": shown_path(args.run), "settings": settings,
