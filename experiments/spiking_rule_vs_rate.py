@@ -18,6 +18,10 @@ minibatch are discarded).  Writes ``figures/spiking_rule_vs_rate.json`` and ``.p
 
     python experiments/spiking_rule_vs_rate.py [--data DIR] [--n 100]
                                                [--r-max 1000,2000,4000,8000] [--tau 10,20,40]
+                                               [--start MODEL --out OTHER.json]
+
+``--start`` compares at a trained model's weights instead of the initialisation (write it to
+another ``--out``); ``--r-max ''`` leaves the grid out and runs the training's settings only.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from brian2 import Hz, ms
 
 from stdpsim import plotting, rate_model, rate_training, spiking_network, spiking_training
 from stdpsim.data import load_mnist
-from stdpsim.runs import read_json, write_json
+from stdpsim.runs import read_json, shown_path, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 LEARNING_RATE = 1e-6
@@ -55,6 +59,9 @@ def main() -> None:
     ap.add_argument("--tau", default="10,20,40", help="ms, comma-separated")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--seed", type=int, default=0, help="spike-timing seed")
+    ap.add_argument("--start", default=None,
+                    help="model file (.npz) whose weights both learners start from "
+                         "[default: the training's initialisation]")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_rule_vs_rate.json"))
     args = ap.parse_args()
     if args.n < 1:
@@ -62,16 +69,19 @@ def main() -> None:
 
     cfg = rate_training.TrainConfig()
     model = rate_model.init_model(np.random.default_rng(cfg.seed), cfg.layers, init=cfg.init)
+    if args.start is not None:
+        model = rate_model.load_model(args.start)
     x = load_mnist("train", args.data)[0][:args.n]
     out = Path(args.out)
     results = read_json(out) if out.exists() else {}
     setup = {"n_examples": args.n, "init": cfg.init, "init_seed": cfg.seed,
+             **({} if args.start is None else {"start": shown_path(args.start)}),
              "learning_rate": LEARNING_RATE, "seed": args.seed}
     if results.get("setup") != setup:
         results = {"setup": setup, "rows": []}
     settings = []
-    for tau in (float(v) for v in args.tau.split(",")):
-        for r_max in (float(v) for v in args.r_max.split(",")):
+    for tau in (float(v) for v in args.tau.split(",") if v):
+        for r_max in (float(v) for v in args.r_max.split(",") if v):
             params = spiking_network.sweep_parameters(r_max, tau)
             learning = spiking_network.LearningParameters(
                 t_recon=tau * ms, tau_nudge=tau / 5 * ms, lr_encoders=LEARNING_RATE,

@@ -379,8 +379,11 @@ def plot_rule_vs_rate(results: dict[str, Any], path: str | Path) -> Path:
         handles, labels = axes[0, 0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
     setup = results.get("setup", {})
+    start = setup.get("start", "initialisation")
+    weights = ("the training's initial weights" if start == "initialisation"
+               else f"the weights of {start}")
     fig.suptitle(f"S·dV/dt in LIF neurons against its rate twin: {setup.get('n_examples')} "
-                 "training images, the training's initial weights", fontsize=10)
+                 f"training images, {weights}", fontsize=10)
     fig.tight_layout(rect=(0, 0.09, 1, 1))
     return _save(fig, path)
 
