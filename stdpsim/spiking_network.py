@@ -435,28 +435,6 @@ reset deficits a random fraction of a reset depth above what keeps v below thres
 phases, as for Poisson units, and no burst while the deficit builds up)."""
 
 
-def _lif_units(n: int, eqs: str, name: str, namespace: dict, p: SpikingParameters,
-               recon: bool | None = None) -> Any:
-    """A group of LIF units (threshold, soft reset, refractory period); with ``recon``
-    (default: every group but h2) a reconstruction membrane with its own ``recon`` event."""
-    b2 = _b2()
-    recon = name != "h2" if recon is None else recon
-    group = b2.NeuronGroup(n, eqs, method="euler", threshold=neurons.lif_threshold(),
-                           reset=neurons.lif_reset(mode="subtract"), refractory=p.t_ref,
-                           namespace=namespace, name=name,
-                           events={"recon": LIF_RECON_EVENT} if recon else None)
-    group.resets = 1
-    group.reset_depth = p.reset_depth
-    if recon:
-        group.resets_rec = 1
-        group.reset_depth_rec = p.reset_depth
-        group.t_last_rec = -1 * b2.second
-        group.run_on_event("recon", neurons.lif_reset("_rec", mode="subtract")
-                           + "\nt_last_rec = t")
-    return group
-
-
-
 LEARNER_EVENTS = {
     "spike": "recon_phase == 0",
     "recon": "recon_phase == 0",
@@ -472,21 +450,30 @@ driving only the decoders.  Splitting the events by phase changes no spike and n
 decoders' predictions in INFERENCE run without the learning statement."""
 
 
-def _lif_learning_units(n: int, eqs: str, name: str, namespace: dict, p: SpikingParameters,
-                        recon: bool, decoder_pre: bool) -> Any:
-    """:func:`_lif_units` for the learner: events split by phase (:data:`LEARNER_EVENTS`);
-    ``decoder_pre`` (h1, h2): a ``spike_recon`` event, with the same reset and refractory
-    period as ``spike``."""
+def _lif_units(n: int, eqs: str, name: str, namespace: dict, p: SpikingParameters,
+               recon: bool | None = None, learner: bool = False,
+               decoder_pre: bool = False) -> Any:
+    """A group of LIF units (threshold, soft reset, refractory period); with ``recon``
+    (default: every group but h2) a reconstruction membrane with its own ``recon`` event.
+
+    ``learner``: events split by phase (:data:`LEARNER_EVENTS`); with ``decoder_pre`` (h1,
+    h2) also a ``spike_recon`` event, with the same reset and refractory period as ``spike``.
+    """
     b2 = _b2()
+    recon = name != "h2" if recon is None else recon
+
+    def when(event: str) -> str:
+        return f" and {LEARNER_EVENTS[event]}" if learner else ""
+
     events = {}
     if recon:
-        events["recon"] = f"{LIF_RECON_EVENT} and {LEARNER_EVENTS['recon']}"
+        events["recon"] = LIF_RECON_EVENT + when("recon")
     if decoder_pre:
         # refractoriness as for ``spike``: Brian2's not_refractory, from lastspike
-        events["spike_recon"] = (f"{neurons.lif_threshold()} and {LEARNER_EVENTS['spike_recon']}"
+        events["spike_recon"] = (f"{neurons.lif_threshold()}{when('spike_recon')}"
                                  " and not_refractory")
     group = b2.NeuronGroup(n, eqs, method="euler",
-                           threshold=f"{neurons.lif_threshold()} and {LEARNER_EVENTS['spike']}",
+                           threshold=neurons.lif_threshold() + when("spike"),
                            reset=neurons.lif_reset(mode="subtract"), refractory=p.t_ref,
                            namespace=namespace, name=name, events=events or None)
     group.resets = 1
@@ -744,13 +731,12 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
 
     def build() -> backend.Simulation:
         stimulus = b2.TimedArray(np.zeros((n_examples, n_vis)), dt=t_example, name="digits")
-        vis = _lif_learning_units(n_vis, visible_equations_lif(model, learning=True),
-                                  "visible", {**ns, "digits": stimulus}, p, recon=True,
-                                  decoder_pre=False)
-        h1 = _lif_learning_units(n_h1, h1_equations_lif(model, learning=True), "h1", ns, p,
-                                 recon=True, decoder_pre=True)
-        h2 = _lif_learning_units(n_h2, h2_equations_lif(model, learning=True), "h2", ns, p,
-                                 recon=False, decoder_pre=True)
+        vis = _lif_units(n_vis, visible_equations_lif(model, learning=True), "visible",
+                         {**ns, "digits": stimulus}, p, learner=True)
+        h1 = _lif_units(n_h1, h1_equations_lif(model, learning=True), "h1", ns, p,
+                        learner=True, decoder_pre=True)
+        h2 = _lif_units(n_h2, h2_equations_lif(model, learning=True), "h2", ns, p,
+                        learner=True, decoder_pre=True)
         bias = _lif_units(1, lif_membrane("", "0*volt/second"), "bias", ns, p, recon=False)
         bias.v_free = p.v_zero + p.v_span  # value 1: fires at r_max
         _restart_every(t_example, vis, h1, h2, "digits(t, i)", LIF_START)
