@@ -291,6 +291,17 @@ def _train_options(f):
 _NON_NEGATIVE = ("noise", "noise_x", "noise_h", "noise_g", "weight_decay", "valid_every")
 
 
+def _check_override(key: str, value: float) -> None:
+    """The range checks a ``train`` option shares between the rate and spiking models."""
+    flag = "--" + key.replace("_", "-")
+    if key in _NON_NEGATIVE and value < 0:
+        raise ValueError(f"{flag} must be non-negative, got {value}")
+    if key.startswith("lr") and key != "lr_final" and not value > 0:
+        raise ValueError(f"{flag} must be positive, got {value}")
+    if key == "lr_final" and not 0 < value <= 1:
+        raise ValueError(f"--lr-final must be in (0, 1], got {value}")
+
+
 def _train_config(preset: str, epochs: int | None, seed: int, overrides: dict
                   ) -> "rate_training.TrainConfig":
     """The preset with the command line's overrides, each checked with a message naming
@@ -303,13 +314,7 @@ def _train_config(preset: str, epochs: int | None, seed: int, overrides: dict
     for key, value in overrides.items():
         if value is None:
             continue
-        flag = "--" + key.replace("_", "-")
-        if key in _NON_NEGATIVE and value < 0:
-            raise ValueError(f"{flag} must be non-negative, got {value}")
-        if key.startswith("lr") and key != "lr_final" and not value > 0:
-            raise ValueError(f"{flag} must be positive, got {value}")
-        if key == "lr_final" and not 0 < value <= 1:
-            raise ValueError(f"--lr-final must be in (0, 1], got {value}")
+        _check_override(key, value)
         if key == "batch_size" and value < 1:
             raise ValueError(f"--batch-size must be at least 1, got {value}")
         if key == "prior_var_scale" and not value > 0:
@@ -418,17 +423,14 @@ def _spiking_settings(epochs: int | None, seed: int, chunk: int | None,
         raise ValueError(f"{', '.join(rate_only)}: only for the rate model (--model rate)")
     if max_chunks is not None and max_chunks < 1:
         raise ValueError(f"--max-chunks must be at least 1, got {max_chunks}")
+    for key in SPIKING_TRAIN_OPTIONS:
+        if overrides.get(key) is not None:
+            _check_override(key, overrides[key])
     lr = {k: overrides.get(k) for k in ("lr_encoders", "lr_decoders")}
     if overrides.get("lr") is not None:
         lr = {k: overrides["lr"] for k in lr}
-    for flag, value in (("--lr", overrides.get("lr")), *((f"--{k.replace('_', '-')}", v)
-                                                        for k, v in lr.items())):
-        if value is not None and not value > 0:
-            raise ValueError(f"{flag} must be positive, got {value}")
     cfg_args: dict = {"seed": seed}
     if overrides.get("lr_final") is not None:
-        if not 0 < overrides["lr_final"] <= 1:
-            raise ValueError(f"--lr-final must be in (0, 1], got {overrides['lr_final']}")
         cfg_args["lr_final"] = overrides["lr_final"]
     if epochs is not None:
         if epochs < 1:

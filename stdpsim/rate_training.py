@@ -165,9 +165,14 @@ class TrainConfig:
     def lr_at(self, name: str, epoch: int) -> float:
         """Learning rate of layer ``name`` in epoch ``epoch`` (0-based) of the cosine
         schedule, from :meth:`lr` at the first epoch to ``lr_final`` × it at the last."""
-        frac = epoch / max(self.epochs - 1, 1)
-        scale = self.lr_final + (1 - self.lr_final) * 0.5 * (1 + np.cos(np.pi * frac))
-        return self.lr(name) * float(scale)
+        return self.lr(name) * cosine_scale(epoch, self.epochs, self.lr_final)
+
+
+def cosine_scale(step: int, n_steps: int, final: float) -> float:
+    """Factor of a cosine learning-rate schedule at ``step`` (0-based) of ``n_steps``: 1 at
+    the first, ``final`` at the last."""
+    frac = step / max(n_steps - 1, 1)
+    return float(final + (1 - final) * 0.5 * (1 + np.cos(np.pi * frac)))
 
 
 PRESETS: dict[str, TrainConfig] = {

@@ -117,8 +117,7 @@ class SpikingTrainConfig:
     def lr_scale(self, chunk_index: int, n_chunks: int) -> float:
         """Factor on ε in chunk ``chunk_index`` (0-based) of ``n_chunks``: cosine from 1 at
         the first chunk to ``lr_final`` at the last."""
-        frac = chunk_index / max(n_chunks - 1, 1)
-        return float(self.lr_final + (1 - self.lr_final) * 0.5 * (1 + np.cos(np.pi * frac)))
+        return rate_training.cosine_scale(chunk_index, n_chunks, self.lr_final)
 
 
 def settings(cfg: SpikingTrainConfig, params: spiking_network.SpikingParameters,
