@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_once(device: str, cache: Path, out: Path) -> dict:
     """One ``stdpsim stdp-curve`` in a fresh process; wall time and the run's own timings."""
     cmd = [sys.executable, "-m", "stdpsim.cli", "stdp-curve", "--device", device,
-           "--cache", str(cache), "--out-dir", str(out), "--runs-dir", str(out / "runs")]
+           "--cache", str(cache), "--out-dir", str(out), "--spikes-dir", str(out / "runs")]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0

@@ -9,4 +9,5 @@ import sys
 from stdpsim.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["stdp-curve", *sys.argv[1:]]))
+    sys.exit(main(["stdp-curve", "--out-dir", "figures", "--spikes-dir", "runs/fig1_stdp_curve",
+                   *sys.argv[1:]]))

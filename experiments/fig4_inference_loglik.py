@@ -9,4 +9,4 @@ import sys
 from stdpsim.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["infer", "--update-card", *sys.argv[1:]]))
+    sys.exit(main(["infer", "--update-card", "--out-dir", "figures", *sys.argv[1:]]))

@@ -9,4 +9,5 @@ import sys
 from stdpsim.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["evaluate", "--update-card", *sys.argv[1:]]))
+    sys.exit(main(["evaluate", "--update-card", "--out", "figures/rate_parzen.json",
+                   *sys.argv[1:]]))

@@ -298,6 +298,11 @@ def _prune_run_args(build: Path) -> None:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+REPORT_PERIOD_S = 10.0
+"""Seconds of wall time between two progress lines of a running simulation (Brian2's
+``report``: simulated time, share done, estimated time remaining)."""
+
+
 def _run_standalone(
     build_fn: Callable[[], Simulation],
     values: Mapping[str, Any],
@@ -305,6 +310,7 @@ def _run_standalone(
     dt: Any,
     seed: int,
     cache: Path,
+    progress: bool,
 ) -> tuple[dict[str, np.ndarray], RunInfo]:
     import brian2 as b2
 
@@ -326,7 +332,10 @@ def _run_standalone(
         dev.insert_code("main", _DIE_WITH_PARENT_CPP)
         dev.insert_code("main", _SEED_FROM_ENV_CPP)
         net = b2.Network(*sim.objects)
-        net.run(duration, namespace={})
+        # the progress report is always compiled in (one build for both cases) and written
+        # to the binary's stdout, which is shown only with ``progress``
+        net.run(duration, namespace={}, report="stdout",
+                report_period=REPORT_PERIOD_S * b2.second)
 
         root = cache / "standalone"
         root.mkdir(parents=True, exist_ok=True)
@@ -368,7 +377,7 @@ def _run_standalone(
                 dev.run(
                     directory=str(build),
                     results_directory=results_name,
-                    with_output=False,
+                    with_output=progress,
                     run_args=run_args,
                 )
                 results = _owned(sim.collect())
@@ -395,6 +404,7 @@ def _run_runtime(
     seed: int,
     target: str,
     cache: Path,
+    progress: bool,
 ) -> tuple[dict[str, np.ndarray], RunInfo]:
     import brian2 as b2
 
@@ -418,7 +428,8 @@ def _run_runtime(
     net = b2.Network(*sim.objects)
     build_s = time.perf_counter() - t0
     t1 = time.perf_counter()
-    net.run(duration, namespace={})
+    net.run(duration, namespace={}, report="stdout" if progress else None,
+            report_period=REPORT_PERIOD_S * b2.second)
     results = _owned(sim.collect())
     run_s = time.perf_counter() - t1
     return results, RunInfo(target, time.perf_counter() - t0, build_s, run_s, cached=False)
@@ -445,6 +456,7 @@ def simulate(
     dt: Any = None,
     seed: int = 0,
     cache: str | os.PathLike | None = None,
+    progress: bool | None = None,
 ) -> tuple[dict[str, np.ndarray], RunInfo]:
     """Build a network with ``build()`` and run it for ``duration`` on ``device``.
 
@@ -464,6 +476,9 @@ def simulate(
         Seed of the random number generators (noise); results are reproducible per seed.
     cache
         Cache folder (see :func:`cache_dir`).
+    progress
+        Print Brian2's progress report (simulated time, share done, time remaining) every
+        :data:`REPORT_PERIOD_S` seconds to stdout [default: when stdout is a terminal].
 
     Returns
     -------
@@ -482,6 +497,7 @@ def simulate(
     if float(duration) <= 0 or float(dt) <= 0:
         raise ValueError("duration and dt must be positive")
     cache_path = cache_dir(cache)
+    progress = sys.stdout.isatty() if progress is None else progress
     if device == "cpp_standalone":
-        return _run_standalone(build, values, duration, dt, seed, cache_path)
-    return _run_runtime(build, values, duration, dt, seed, device, cache_path)
+        return _run_standalone(build, values, duration, dt, seed, cache_path, progress)
+    return _run_runtime(build, values, duration, dt, seed, device, cache_path, progress)

@@ -16,11 +16,13 @@ from pathlib import Path
 import click
 import numpy as np
 
-from . import backend, rate_training, runs
-from .data import HALVES, DataError, half_mask, load_mnist
+from . import backend, rate_training, runs, shipped
+from .data import HALVES, DataError, default_data_dir, half_mask, load_mnist
 from .runs import RunFileError, load_spikes, read_json, shown_path, write_json
 
 _USER_ERRORS = (backend.BackendError, DataError, RunFileError, ValueError)
+"""Errors a user's input or environment causes: one line, no traceback (a failed
+download is a ValueError too)."""
 DEBUG_ENV = "STDPSIM_DEBUG"
 """Set to 1 to get full tracebacks instead of one-line errors."""
 
@@ -37,6 +39,14 @@ def _check_outputs(folder: str | Path, names: tuple[str, ...], option: str) -> N
 
 def _info(msg: str) -> None:
     click.echo(msg, err=True)
+
+
+def _stages(total: int, desc: str):
+    """A progress bar over a command's ``total`` stages (on stderr, only on a terminal)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="stage", leave=False,
+                disable=not sys.stderr.isatty())
 
 
 def _device_option(f):
@@ -60,9 +70,8 @@ def _cache_option(f):
         help=f"Build cache folder [default: ${backend.CACHE_ENV} or ~/.cache/stdpsim].")(f)
 
 
-DEFAULT_RATE_MODEL = Path(__file__).resolve().parents[1] / "models" / "rate_mnist.npz"
-"""The shipped rate model (embedded default of generate/evaluate), in the checkout's models/
-folder (the README installs the package in editable mode)."""
+DEFAULT_RATE_MODEL = shipped.model_path(shipped.RATE_MODEL)
+"""The shipped rate model (embedded default of generate/evaluate/infer/inpaint)."""
 N_TRAIN = 20_000
 """The first N_TRAIN training images train the rate model; the rest validate it."""
 TRAIN_ALPHA = rate_training.PRESETS["authors"].alpha
@@ -74,7 +83,8 @@ FIGURE4_ALPHA = 0.1
 
 def _data_option(f):
     return click.option("--data", "data_path", type=click.Path(), default=None,
-                        help="Folder with the MNIST IDX files [default: $STDPSIM_DATA].")(f)
+                        help="Folder with the MNIST IDX files [default: $STDPSIM_DATA, else "
+                             "where 'stdpsim data fetch' puts them].")(f)
 
 
 def _card_option(f):
@@ -121,29 +131,82 @@ def cli() -> None:
     """stdpsim: spike-timing-dependent plasticity as gradient descent, in Brian2."""
 
 
+def _out_dir_option(command: str, what: str):
+    """``--out-dir`` of a command that writes several files: a new run folder by default."""
+    return click.option("--out-dir", type=click.Path(file_okay=False), default=None,
+                        help=f"Where {what} go [default: a new folder runs/{command}-<time>/]."
+                        )
+
+
+def _out_dir(out_dir: str | None, command: str) -> Path:
+    """``--out-dir``, or a new run folder for ``command``."""
+    return Path(out_dir) if out_dir is not None else runs.new_run_folder(command)
+
+
+def _spiking_train_defaults():
+    """``train --model spiking``'s run settings (for help texts)."""
+    from .spiking_training import SpikingTrainConfig
+
+    return SpikingTrainConfig()
+
+
+def _spiking_default(name: str, unit: str) -> str:
+    """The spiking network's default ``name`` in ``unit`` (for help texts)."""
+    import brian2
+
+    from .spiking_network import SpikingParameters
+
+    return f"{float(getattr(SpikingParameters(), name) / getattr(brian2, unit)):g}"
+
+
+def _training_default(name: str, unit: str) -> str:
+    """``train --model spiking``'s default ``name`` in ``unit`` (for help texts)."""
+    import brian2
+
+    from .spiking_training import training_network
+
+    return f"{float(training_network()[name] / getattr(brian2, unit)):g}"
+
+
+_FIG1 = None
+
+
+def _fig1_defaults():
+    """Figure 1's default configuration (the help texts quote it)."""
+    global _FIG1
+    if _FIG1 is None:
+        from .stdp_curve import STDPCurveConfig
+
+        _FIG1 = STDPCurveConfig()
+    return _FIG1
+
+
 @cli.command("stdp-curve")
 @_device_option
 @_cache_option
-@click.option("--out-dir", type=click.Path(file_okay=False), default="figures",
-              show_default=True, help="Where fig1_stdp_curve.png/.json go.")
-@click.option("--runs-dir", type=click.Path(file_okay=False), default="runs",
-              show_default=True, help="Where the run's spikes go (fig1_stdp_curve/spikes.npz).")
+@_out_dir_option("stdp-curve", "fig1_stdp_curve.png/.json and the spikes (spikes.npz)")
+@click.option("--spikes-dir", type=click.Path(file_okay=False), default=None,
+              help="Where the run's spikes.npz goes instead [default: --out-dir].")
 @click.option("--trials", type=int, default=None,
-              help="Trials per slope in the main condition [default: 200].")
-@click.option("--dt-ms", type=float, default=None, help="Time step in ms [default: 0.1].")
+              help="Trials per slope in the main condition "
+                   f"[default: {_fig1_defaults().main.n_trials}].")
+@click.option("--dt-ms", type=float, default=None,
+              help=f"Time step in ms [default: {_fig1_defaults().dt_ms:g}].")
 @click.option("--duration-ms", type=float, default=None,
-              help="Simulated time in ms, pre spike in the middle [default: 400].")
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed [default: 1].")
-def stdp_curve_cmd(device: str, cache: str | None, out_dir: str, runs_dir: str,
-                   trials: int | None, dt_ms: float | None, duration_ms: float | None,
-                   seed: int | None) -> None:
+              help="Simulated time in ms, pre spike in the middle "
+                   f"[default: {_fig1_defaults().duration_ms:g}].")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help=f"Random seed [default: {_fig1_defaults().seed}].")
+def stdp_curve_cmd(device: str, cache: str | None, out_dir: str | None,
+                   spikes_dir: str | None, trials: int | None, dt_ms: float | None,
+                   duration_ms: float | None, seed: int | None) -> None:
     """Figure 1: the STDP curve of the rule ΔW ∝ S_pre·dV_post/dt in LIF neurons.
 
     Example: stdpsim stdp-curve --device cpp_standalone
     """
     from . import plotting, stdp_curve
 
-    cfg = stdp_curve.STDPCurveConfig()
+    cfg = _fig1_defaults()
     changes: dict = {}
     if trials is not None:
         if trials < 1:
@@ -159,14 +222,14 @@ def stdp_curve_cmd(device: str, cache: str | None, out_dir: str, runs_dir: str,
         changes["seed"] = seed
     cfg = dataclasses.replace(cfg, **changes)
     cfg.validate()
-    _check_outputs(out_dir, ("fig1_stdp_curve.json", "fig1_stdp_curve.png"), "--out-dir")
-    _check_outputs(Path(runs_dir) / "fig1_stdp_curve", ("spikes.npz",), "--runs-dir")
+    out = _out_dir(out_dir, "stdp-curve")
+    spikes = Path(spikes_dir or out) / "spikes.npz"
+    _check_outputs(out, ("fig1_stdp_curve.json", "fig1_stdp_curve.png"), "--out-dir")
+    runs.check_output(spikes, "--spikes-dir" if spikes_dir else "--out-dir")
     device = backend.resolve_device(device)
     _info(f"stdp-curve: {sum(c.n_neurons for c in cfg.conditions)} trials on {device} "
           "(the first cpp_standalone/cython run compiles; later runs reuse the build)")
-    spikes = Path(runs_dir) / "fig1_stdp_curve" / "spikes.npz"
     results = stdp_curve.run_experiment(cfg, device=device, cache=cache, spikes_path=spikes)
-    out = Path(out_dir)
     json_path = write_json(out / "fig1_stdp_curve.json", results)
     png_path = plotting.plot_stdp_curve(read_json(json_path), out / "fig1_stdp_curve.png")
     f = results["fit"]
@@ -184,7 +247,7 @@ def stdp_curve_cmd(device: str, cache: str | None, out_dir: str, runs_dir: str,
 @cli.command("raster")
 @click.argument("run", type=click.Path())
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="PNG to write [default: raster.png beside the spike file].")
+              help="PNG to write [default: raster.png in a new folder runs/raster-<time>/].")
 @click.option("--max-neurons", type=int, default=300, show_default=True,
               help="Neurons drawn, evenly spaced through the run's display order.")
 @click.option("--rows", default=None,
@@ -215,26 +278,48 @@ def raster_cmd(run: str, out: str | None, max_neurons: int, rows: str | None,
         if len(parts) != 2 or not all(p.strip().lstrip("-").isdigit() for p in parts):
             raise ValueError(f"--rows must be START:STOP or 'main', got {rows!r}")
         row_range = (int(parts[0]), int(parts[1]))
-    src = Path(run)
-    target = Path(out) if out else (src if src.is_dir() else src.parent) / "raster.png"
+    target = Path(out) if out else runs.new_run_folder("raster") / "raster.png"
     runs.check_output(target, "--out")
     path = plotting.plot_raster(spikes, target, max_neurons=max_neurons, rows=row_range,
                                 t_min_ms=t_min_ms, t_max_ms=t_max_ms)
     click.echo(f"{spikes['spike_i'].size} spikes of {int(spikes['n'])} neurons; wrote {path}")
 
 
-@cli.command("data")
+@cli.group("data", invoke_without_command=True)
 @_data_option
-def data_cmd(data_path: str | None) -> None:
-    """Check and summarise the MNIST IDX files.
+@click.pass_context
+def data_cmd(ctx: click.Context, data_path: str | None) -> None:
+    """Check and summarise the MNIST IDX files; 'stdpsim data fetch' downloads them.
 
-    Example: stdpsim data --data ../shared/data/mnist
+    Examples: stdpsim data fetch; stdpsim data --data ../shared/data/mnist
     """
+    if ctx.invoked_subcommand is not None:
+        return
     for split in ("train", "test"):
         x, y = load_mnist(split, data_path)
         counts = " ".join(str(c) for c in np.bincount(y, minlength=10))
         click.echo(f"{split}: {x.shape[0]} images of {x.shape[1]} pixels in "
                    f"[{x.min():.0f}, {x.max():.0f}]; per-digit counts {counts}")
+
+
+@data_cmd.command("fetch")
+@click.option("--dest", type=click.Path(file_okay=False), default=None,
+              help=f"Folder for the files [default: {default_data_dir()}, which the other "
+                   "commands read when neither --data nor $STDPSIM_DATA is given].")
+@click.option("--mirror", "mirrors", multiple=True,
+              help="Base URL to download from instead of the public mirrors (repeatable, "
+                   "tried in order); the files must still match the published checksums.")
+def data_fetch_cmd(dest: str | None, mirrors: tuple[str, ...]) -> None:
+    """Download the four MNIST IDX files (about 11 MB) from public mirrors, tried in order,
+    and check each against its published MD5 checksum.
+
+    Example: stdpsim data fetch
+    """
+    from . import download
+
+    folder = download.fetch_mnist(dest, mirrors=mirrors or download.MIRRORS,
+                                  log=click.echo)
+    click.echo(f"MNIST is in {folder}")
 
 
 def _train_options(f):
@@ -344,8 +429,9 @@ def _train_config(preset: str, epochs: int | None, seed: int, overrides: dict
               help="authors: the settings of the authors' published training script; "
                    "adam-v1: this project's first shipped model.")
 @click.option("--epochs", type=int, default=None,
-              help="Passes over the training set [default: the preset's, 50 / 20; 1 with "
-                   "--model spiking].")
+              help="Passes over the training set [default: the preset's, "
+                   + " / ".join(f"{n} {p.epochs}" for n, p in rate_training.PRESETS.items())
+                   + f"; {_spiking_train_defaults().epochs} with --model spiking].")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @_data_option
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
@@ -356,13 +442,15 @@ def _train_config(preset: str, epochs: int | None, seed: int, overrides: dict
 @_train_options
 @click.option("--chunk", type=int, default=None,
               help="--model spiking: examples per compiled simulation run and checkpoint "
-                   "[default: 100].")
+                   f"[default: {_spiking_train_defaults().chunk}].")
 @click.option("--max-chunks", type=int, default=None,
               help="--model spiking: stop after this many chunks in this call (resume later).")
 @click.option("--r-max", type=float, default=None,
-              help="--model spiking: top firing rate in Hz [default: 2000].")
+              help="--model spiking: top firing rate in Hz "
+                   f"[default: {_training_default('r_max', 'Hz')}].")
 @click.option("--tau", type=float, default=None,
-              help="--model spiking: INFERENCE time constant in ms [default: 10].")
+              help="--model spiking: INFERENCE time constant in ms "
+                   f"[default: {_training_default('tau', 'ms')}].")
 @_device_option
 def train_cmd(kind: str, preset: str, epochs: int | None, seed: int, data_path: str | None,
               out: str | None, resume: bool, chunk: int | None, max_chunks: int | None,
@@ -468,21 +556,24 @@ def _train_spiking(x_train: np.ndarray, x_valid: np.ndarray, out: str, resume: b
 @_model_option
 @click.option("--n", type=int, default=100, show_default=True, help="Number of samples.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), required=True,
-              help="Output .npy file, (N, 784) floats in [0, 1].")
-@click.option("--figure", type=click.Path(dir_okay=False), default=None,
-              help="Also draw the first 100 samples into this image (e.g. .png).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Output .npy file, (N, 784) floats in [0, 1] [default: samples.npy in a "
+                   "new folder runs/generate-<time>/].")
+@click.option("--figure", type=click.Path(dir_okay=False), is_flag=False, flag_value="",
+              default=None,
+              help="Also draw the first 100 samples into this image (e.g. .png); alone, "
+                   "into a .png beside --out.")
 @click.option("--spiking", is_flag=True,
               help="GENERATE's 3 rounds of INFERENCE run in the spiking network (Brian2), "
                    "all samples in one simulation.")
 @_neuron_option
 @_device_option
-def generate_cmd(model_path: str, n: int, seed: int, out: str, figure: str | None,
+def generate_cmd(model_path: str, n: int, seed: int, out: str | None, figure: str | None,
                  spiking: bool, neuron: str, device: str) -> None:
     """GENERATE samples from the rate model (prior, decoder, 3 rounds of INFERENCE), or with
     --spiking with spiking INFERENCE.
 
-    Examples: stdpsim generate --n 100 --out samples.npy --figure figures/fig3_samples.png;
+    Examples: stdpsim generate --n 100 --figure;
     stdpsim generate --spiking --n 100 --out spiking.npy --figure spiking.png
     """
     from . import plotting, rate_model
@@ -490,6 +581,9 @@ def generate_cmd(model_path: str, n: int, seed: int, out: str, figure: str | Non
     if n < 1:
         raise ValueError(f"--n must be at least 1, got {n}")
     runs.check_memory(n * SAMPLE_BYTES, f"--n {n}")
+    out = out or str(runs.new_run_folder("generate") / "samples.npy")
+    if figure == "":
+        figure = str(Path(out).with_suffix(".png"))
     runs.check_output(out, "--out", ".npy")
     if figure:
         runs.check_output(figure, "--figure")
@@ -526,11 +620,11 @@ def _shares(share) -> str:
 @_data_option
 @click.option("--n-samples", type=int, default=10_000, show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default="figures/rate_parzen.json",
-              show_default=True, help="Results JSON.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Results JSON [default: parzen.json in a new folder runs/evaluate-<time>/].")
 @_card_option
 def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: int,
-                 out: str, update_card: bool) -> None:
+                 out: str | None, update_card: bool) -> None:
     """Parzen log-likelihood of the MNIST test set under GENERATE and ancestral samples,
     and the digit classes the samples look like (5 nearest training images, by Euclidean
     distance and by angle).
@@ -542,6 +636,7 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
     if n_samples < 2:
         raise ValueError(f"--n-samples must be at least 2, got {n_samples}")
     runs.check_memory(n_samples * SAMPLE_BYTES, f"--n-samples {n_samples}")
+    out = out or str(runs.new_run_folder("evaluate") / "parzen.json")
     runs.check_output(out, "--out", ".json")
     model = rate_model.load_model(model_path)
     x_test, _ = load_mnist("test", data_path)
@@ -551,9 +646,13 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
     data_share = evaluation.class_proportions(y_train)
     results = {"model": shown_path(model_path), "seed": seed, "n_samples": n_samples,
                "train_class_share": data_share.round(4).tolist()}
-    for name, samples in (("generate", rate_model.generate(model, n_samples, rng)),
-                          ("ancestral", rate_model.ancestral_sample(model, n_samples, rng))):
+    draw = {"generate": rate_model.generate, "ancestral": rate_model.ancestral_sample}
+    bar = _stages(4, "evaluate: sample, score, sample, score")
+    for name, sampler in draw.items():
+        samples = sampler(model, n_samples, rng)
+        bar.update()
         r = evaluation.score_samples(samples, x_test, x_valid, x_train, y_train)
+        bar.update()
         results[name] = r
         fixed = r["fixed_sigma"]
         click.echo(f"{name}: Parzen log-likelihood {r['mean']:.1f} ± {r['sem']:.1f} nats "
@@ -562,6 +661,7 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
                    f"{r['n_test']} test images, {r['n_samples']} samples); classes "
                    + _shares(r["class_share"])
                    + "; by angle " + _shares(r["class_share_cosine"]))
+    bar.close()
     click.echo("training data classes " + _shares(data_share))
     write_json(out, results)
     click.echo(f"wrote {out}")
@@ -582,13 +682,14 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
 @_n_images_option
 @click.option("--n-traces", type=click.IntRange(min=0), default=20, show_default=True,
               help="Individual traces drawn in panel b.")
-@click.option("--out-dir", type=click.Path(file_okay=False), default="figures",
-              show_default=True, help="Where fig4_inference_loglik.png/.json go.")
+@_out_dir_option("infer", "fig4_inference_loglik.png/.json (with --spiking "
+                 "spiking_inference.png/.json and spikes.npz)")
 @_card_option
 @click.option("--spiking", is_flag=True,
               help="Spiking INFERENCE in Brian2 on the first --digits test digits, in one "
                    "simulation, beside the rate model (spiking_inference.png/.json; spikes of "
-                   "the first 2 digits in spiking_inference_spikes.npz).")
+                   "the first 2 digits in spiking_inference_spikes.npz, which stdpsim raster "
+                   "draws).")
 @click.option("--alpha", type=float, default=None,
               help="Pull α of each hidden layer towards the layer above's prediction "
                    f"[default: 0.1; with --spiking {TRAIN_ALPHA}, training's value]; Figure 4 "
@@ -600,18 +701,19 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
 @click.option("--digits", type=int, default=100, show_default=True,
               help="Test digits for --spiking.")
 @click.option("--r-max", type=float, default=None,
-              help="--spiking: top firing rate in Hz [default: 8000].")
+              help=f"--spiking: top firing rate in Hz [default: {_spiking_default('r_max', 'Hz')}].")
 @click.option("--tau", type=float, default=None,
-              help="--spiking: membrane time constant in ms; one step lasts 0.1·tau "
-                   "[default: 20].")
+              help="--spiking: membrane time constant in ms; one step lasts δ·tau "
+                   f"[default: {_spiking_default('tau', 'ms')}].")
 @click.option("--tau-syn", type=float, default=None,
-              help="--spiking: synaptic trace time constant in ms [default: 1].")
+              help="--spiking: synaptic trace time constant in ms "
+                   f"[default: {_spiking_default('tau_syn', 'ms')}].")
 @_neuron_option
 @_device_option
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="--spiking: noise seed.")
 def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: int | None,
-              n_traces: int, out_dir: str, update_card: bool, spiking: bool,
+              n_traces: int, out_dir: str | None, update_card: bool, spiking: bool,
               alpha: float, prior_alpha: float, digits: int,
               r_max: float | None, tau: float | None, tau_syn: float | None, neuron: str,
               device: str, seed: int) -> None:
@@ -628,12 +730,13 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
     if alpha is not None and alpha < 0:
         raise ValueError(f"--alpha must be non-negative, got {alpha}")
     names = ("spiking_inference.json", "spiking_inference.png",
-             "spiking_inference_spikes.npz") if spiking else ("fig4_inference_loglik.json",
-                                                              "fig4_inference_loglik.png")
-    _check_outputs(out_dir, names, "--out-dir")
+             SPIKING_INFERENCE_SPIKES) if spiking else ("fig4_inference_loglik.json",
+                                            "fig4_inference_loglik.png")
+    out = _out_dir(out_dir, "infer")
+    _check_outputs(out, names, "--out-dir")
     if spiking:
         _infer_spiking(model_path, data_path, n_steps, digits, r_max, tau, tau_syn, neuron,
-                       device, seed, Path(out_dir), TRAIN_ALPHA if alpha is None else alpha)
+                       device, seed, out, TRAIN_ALPHA if alpha is None else alpha)
         return
     alpha = FIGURE4_ALPHA if alpha is None else alpha
     if prior_alpha < 0:
@@ -644,8 +747,10 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
     settings = [(alpha, prior_alpha), (TRAIN_ALPHA, 0.0), (alpha, 0.0)]
     settings = list(dict.fromkeys(settings))
     curves, traces = [], None
+    bar = _stages(len(settings), "infer: settings")
     for a, beta in settings:
         lp = rate_model.inference_log_joint(model, x, n_steps, alpha=a, prior_alpha=beta)
+        bar.update()
         rise = evaluation.rise_summary(lp.mean(axis=1))
         traces = lp[:, :n_traces].T.tolist() if traces is None else traces
         curves.append({"alpha": a, "prior_alpha": beta, "mean": lp.mean(axis=1).tolist(),
@@ -658,9 +763,9 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
                    f"{lp[-1].mean():.1f} nats over {n_steps} iterations ({x.shape[0]} test "
                    f"images); mean rises at every step: {rise['rises_every_step']} (smallest "
                    f"step {rise['smallest_step']:+.3f} nats)")
+    bar.close()
     results = {"model": shown_path(model_path), "n_images": int(x.shape[0]),
                "n_steps": n_steps, **curves[0], "traces": traces, "curves": curves}
-    out = Path(out_dir)
     write_json(out / "fig4_inference_loglik.json", results)
     plotting.plot_inference_loglik(read_json(out / "fig4_inference_loglik.json"),
                                    out / "fig4_inference_loglik.png")
@@ -676,6 +781,9 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
 
 RASTER_DIGITS = 2
 """``infer --spiking`` records the spikes of this many digits (the rasters), counts the rest."""
+SPIKING_INFERENCE_SPIKES = "spiking_inference_spikes.npz"
+"""``infer --spiking``'s spike file (a spike file ``stdpsim raster`` reads, populations
+labelled)."""
 
 
 def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits: int,
@@ -719,17 +827,19 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
                           "cached_build": info.cached, "biological_s": biological_s,
                           "run_s_per_biological_s": info.run_s / biological_s,
                           "synaptic_events_per_s": result.events["synaptic"] / info.run_s}}
-    out.mkdir(parents=True, exist_ok=True)
-    spikes = {}
-    for name, (i, t) in raster.spikes.items():
-        spikes[f"{name}_i"] = i.astype(np.int32)
-        spikes[f"{name}_t_ms"] = (t * 1000).astype(np.float32)
-    spikes_path = out / "spiking_inference_spikes.npz"
-    np.savez_compressed(spikes_path, **spikes)
+    sizes = model.sizes
+    t_digit = summary["t_digit_ms"]
+    spikes_path = runs.save_population_spikes(
+        out / SPIKING_INFERENCE_SPIKES,
+        {name: (i, t * 1000, n) for (name, (i, t)), n in zip(raster.spikes.items(), sizes)},
+        duration_ms=n_raster * t_digit,
+        meta={"experiment": "infer --spiking", "digit_starts_ms":
+              [k * t_digit for k in range(n_raster)],
+              "settling_ms": [[k * t_digit, k * t_digit + summary["t_settle_ms"]]
+                              for k in range(n_raster)]})
     write_json(out / "spiking_inference.json", results)
-    with np.load(spikes_path) as saved:
-        plotting.plot_spiking_inference(read_json(out / "spiking_inference.json"),
-                                        dict(saved), out / "spiking_inference.png")
+    plotting.plot_spiking_inference(read_json(out / "spiking_inference.json"),
+                                    load_spikes(spikes_path), out / "spiking_inference.png")
     sp, rt = comparison["spiking"]["mean"], comparison["rate"]["mean"]
     click.echo(f"spiking log p(x,h): {sp[0]:.1f} -> {sp[-1]:.1f} nats over {n_steps} steps "
                f"({digits} test digits; rate model {rt[0]:.1f} -> {rt[-1]:.1f}); correlation "
@@ -775,8 +885,8 @@ SPIKING_INPAINT_IMAGES = 100
 @_n_images_option
 @click.option("--n-show", type=int, default=10, show_default=True,
               help="Examples drawn in the figure.")
-@click.option("--out-dir", type=click.Path(file_okay=False), default="figures",
-              show_default=True, help="Where fig5_inpainting.png/.json go.")
+@_out_dir_option("inpaint", "fig5_inpainting.png/.json (with --spiking "
+                 "spiking_inpainting.png/.json)")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Also save the filled images, (N, 784) floats in [0, 1], as .npy.")
 @_card_option
@@ -791,7 +901,7 @@ SPIKING_INPAINT_IMAGES = 100
 def inpaint_cmd(model_path: str, data_path: str | None, half: str, start: str | None,
                 n_steps: int | None,
                 alpha: float | None, n_rounds: int | None, n_images: int | None,
-                n_show: int, out_dir: str, out: str | None,
+                n_show: int, out_dir: str | None, out: str | None,
                 update_card: bool, spiking: bool, neuron: str, device: str, seed: int) -> None:
     """Fill in half of each test image by INFERENCE with the other half clamped; the hidden
     half starts as the mean training image or the 10-nearest-neighbour fill (--start).
@@ -823,7 +933,8 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, start: str | 
     if out:
         runs.check_output(out, "--out", ".npy")
     name = "spiking_inpainting" if spiking else "fig5_inpainting"
-    _check_outputs(out_dir, (f"{name}.json", f"{name}.png"), "--out-dir")
+    out_path = _out_dir(out_dir, "inpaint")
+    _check_outputs(out_path, (f"{name}.json", f"{name}.png"), "--out-dir")
     model = rate_model.load_model(model_path)
     if spiking and n_images is None:
         n_images = SPIKING_INPAINT_IMAGES
@@ -833,7 +944,9 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, start: str | 
     mask = half_mask(half)
     x_train = load_mnist("train", data_path)[0][:N_TRAIN]
     mean_image = x_train.mean(axis=0)
+    bar = _stages(2, "inpaint: nearest-neighbour fill, in-painting")
     nearest = evaluation.nearest_neighbour_fill(x, mask, x_train, k=10)
+    bar.update()
     fill = mean_image if procedure["start"] == "mean" else nearest
     results = {"model": shown_path(model_path), "half": half, **procedure,
                "n_images": int(x.shape[0])}
@@ -848,10 +961,11 @@ def inpaint_cmd(model_path: str, data_path: str | None, half: str, start: str | 
     else:
         filled = rate_model.inpaint(model, x, mask, fill,
                                     **{k: v for k, v in procedure.items() if k != "start"})
+    bar.update()
+    bar.close()
     errors = evaluation.inpainting_errors(filled, x, mask, mean_image)
     results.update(mse_inpainting=errors["mse_inpainting"], mse_mean_image=errors["mse_fill"],
                    mse_nearest_10=evaluation.masked_mse(nearest, x, mask))
-    out_path = Path(out_dir)
     write_json(out_path / f"{name}.json", results)
     if out:
         runs.save_npy(out, filled.astype(np.float32))

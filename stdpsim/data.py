@@ -1,6 +1,7 @@
 """MNIST from standard IDX files (plain or gzip), any number of images.
 
-The folder comes from the ``--data`` option or the ``STDPSIM_DATA`` environment variable.
+The folder comes from the ``--data`` option, the ``STDPSIM_DATA`` environment variable, or
+else is the user cache folder that ``stdpsim data fetch`` fills (:func:`default_data_dir`).
 The loader reads the image count from each file's header and checks the magic number, the
 dimensions and the file length, so that a truncated or foreign file fails loudly.
 """
@@ -30,12 +31,23 @@ class DataError(ValueError):
     """A data folder or IDX file is missing or not what it should be."""
 
 
+def default_data_dir() -> Path:
+    """The default MNIST folder, where ``stdpsim data fetch`` puts the files:
+    ``$XDG_CACHE_HOME/stdpsim/mnist`` (``~/.cache/stdpsim/mnist`` when that is unset)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "stdpsim" / "mnist"
+
+
 def data_dir(path: str | os.PathLike | None = None) -> Path:
-    """The MNIST folder: ``path`` if given, else ``$STDPSIM_DATA``; must exist."""
+    """The MNIST folder: ``path`` if given, else ``$STDPSIM_DATA``, else
+    :func:`default_data_dir`; must exist."""
     if path is None:
         path = os.environ.get(DATA_ENV)
         if not path:
-            raise DataError(f"no MNIST folder given: use --data DIR or set {DATA_ENV}")
+            path = default_data_dir()
+            if not path.is_dir():
+                raise DataError(f"no MNIST files: run 'stdpsim data fetch' (into {path}), or "
+                                f"use --data DIR or set {DATA_ENV}")
     p = Path(path).expanduser()
     if p.exists() and not p.is_dir():
         raise DataError(f"MNIST folder {p} is a file; give the folder that holds the IDX files")

@@ -135,12 +135,16 @@ class LIFParameters:
         Firing threshold (−50 mV).
     t_ref
         Absolute refractory period (1 ms).
+    reset_depth
+        How far below threshold a spike resets ``v`` (10 mV); :func:`lif_group` starts
+        every neuron with this reset switched on.
     """
 
     tau_m: Any = dataclasses.field(default_factory=lambda: 20 * ms)
     tau_syn: Any = dataclasses.field(default_factory=lambda: 5 * ms)
     v_th: Any = dataclasses.field(default_factory=lambda: -50 * mV)
     t_ref: Any = dataclasses.field(default_factory=lambda: 1 * ms)
+    reset_depth: Any = dataclasses.field(default_factory=lambda: 10 * mV)
 
     def namespace(self) -> dict[str, Any]:
         """The constants as a Brian2 namespace."""
@@ -158,8 +162,16 @@ def lif_group(
     *,
     extra_namespace: dict[str, Any] | None = None,
     name: str = "lif",
+    reset: bool = True,
 ) -> NeuronGroup:
     """A group of ``n`` LIF neurons (see the module docstring) with the given drive.
+
+    Every neuron starts without membrane noise (``sigma = 0``) and, with ``reset`` (the
+    default), with the reset on: a spike puts ``v`` at ``v_th − params.reset_depth``.
+    ``v_free`` starts at Brian2's default of 0 V, above threshold: set it (e.g. to ``u``).  ``reset=False`` leaves it off (``resets = 0``): the
+    neuron then spikes every refractory period while ``v`` is above threshold, the
+    threshold-crossing read-out of Figure 1's main condition.  Both can be changed per
+    neuron afterwards through the ``resets`` and ``reset_depth`` variables.
 
     Parameters
     ----------
@@ -173,11 +185,13 @@ def lif_group(
         Constants used by ``drive``.
     name
         Brian2 object name (unique within a network).
+    reset
+        Whether a spike resets the membrane (see above).
     """
     params = params or LIFParameters()
     namespace = params.namespace()
     namespace.update(extra_namespace or {})
-    return NeuronGroup(
+    group = NeuronGroup(
         n,
         LIF_EQUATIONS + drive,
         threshold=LIF_THRESHOLD,
@@ -187,3 +201,6 @@ def lif_group(
         namespace=namespace,
         name=name,
     )
+    group.resets = 1 if reset else 0
+    group.reset_depth = params.reset_depth
+    return group

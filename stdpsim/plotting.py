@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .plasticity import classical_window  # noqa: E402
@@ -24,11 +25,13 @@ def _save(fig: plt.Figure, path: str | Path) -> Path:
     return path
 
 
-def _window_line(ax: plt.Axes, fit: dict[str, float], **kw: Any) -> None:
+def _window_line(ax: plt.Axes, fit: dict[str, float], t_min_ms: float = 0.3,
+                 **kw: Any) -> None:
+    """The exponential window of ``fit`` for t_min_ms ≤ |ΔT| ≤ 100 ms."""
     for sign, a, tau in ((1, fit["A_plus"], fit["tau_plus_ms"]),
                          (-1, fit["A_minus"], fit["tau_minus_ms"])):
         if np.isfinite(a) and np.isfinite(tau):
-            x = sign * np.linspace(0.3, 100, 300)
+            x = sign * np.linspace(t_min_ms, 100, 300)
             ax.plot(x, classical_window(x, fit["A_plus"], fit["tau_plus_ms"],
                                         fit["A_minus"], fit["tau_minus_ms"]), **kw)
             kw.pop("label", None)
@@ -50,7 +53,13 @@ def _condition_panel(ax: plt.Axes, conditions: Sequence[dict[str, Any]], names: 
     ax.set_xlabel("mean ΔT = t_post − t_pre (ms)")
     ax.set_ylabel("mean ΔW (mV)")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, loc="upper left")
+    _legend_below(ax)
+
+
+def _legend_below(ax: plt.Axes, ncol: int = 2) -> None:
+    """The legend under the axes, outside the data."""
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=ncol,
+              frameon=False)
 
 
 def plot_stdp_curve(results: dict[str, Any], path: str | Path) -> Path:
@@ -58,7 +67,7 @@ def plot_stdp_curve(results: dict[str, Any], path: str | Path) -> Path:
 
     ``results`` is the dict written to ``figures/fig1_stdp_curve.json``.
     """
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8.5))
+    fig, axes = plt.subplots(2, 2, figsize=(11, 10.5))
     ax = axes[0, 0]
     sample = results.get("trials_sample")
     if sample:
@@ -70,25 +79,28 @@ def plot_stdp_curve(results: dict[str, Any], path: str | Path) -> Path:
     ax.plot(results["delta_t_ms"], results["delta_w"], "o", color="C0", ms=4,
             label="per-slope average (the paper's figure)")
     fit = results["fit"]
-    _window_line(ax, fit, color="C3", lw=1.5,
+    nearest = float(np.min(np.abs(results["delta_t_ms"])))  # the fit is drawn where data are
+    _window_line(ax, fit, nearest, color="C3", lw=1.5,
                  label=f"fit: τ+ = {fit['tau_plus_ms']:.1f} ms, τ− = {fit['tau_minus_ms']:.1f} ms")
     bp = results["bi_poo"]
     _window_line(ax, {"A_plus": bp["A_plus_fitted_mv"], "tau_plus_ms": bp["tau_plus_ms"],
                       "A_minus": bp["A_minus_fitted_mv"], "tau_minus_ms": bp["tau_minus_ms"]},
-                 color="k", ls="--", lw=1,
+                 nearest, color="k", ls="--", lw=1,
                  label=f"Bi & Poo window (τ+ {bp['tau_plus_ms']}, τ− {bp['tau_minus_ms']} ms; "
                        "amplitudes fitted)")
     ax.axhline(0, color="0.6", lw=0.5)
     ax.axvline(0, color="0.6", lw=0.5)
     ax.set_xlim(-100, 100)
-    lim = 1.3 * np.max(np.abs(results["delta_w"]))
+    at_nearest = classical_window(np.array([-nearest, nearest]), fit["A_plus"],
+                                  fit["tau_plus_ms"], fit["A_minus"], fit["tau_minus_ms"])
+    lim = 1.15 * np.nanmax(np.abs(np.concatenate((results["delta_w"], at_nearest))))
     ax.set_ylim(-lim, lim)
     ax.set_xlabel("ΔT = t_post − t_pre (ms)")
     ax.set_ylabel("ΔW = η·dV/dt (mV)")
     cfg = results["config"]
     ax.set_title(f"(a) ΔW ∝ S_pre·dV_post/dt, LIF, {results['n_trials_main']} trials, "
                  f"η = {cfg['eta_ms']} ms", fontsize=10)
-    ax.legend(fontsize=7, loc="upper left")
+    _legend_below(ax)
 
     conds = results["conditions"]
     main = conds[0]["name"]
@@ -99,21 +111,45 @@ def plot_stdp_curve(results: dict[str, Any], path: str | Path) -> Path:
                      "(c) range of |dV/dt| sampled (main: 0.1–2 mV/ms)")
     _condition_panel(axes[1, 1], conds, [main] + [n for n in names if n.startswith("reset")],
                      "(d) reset depth (main: no reset, threshold-crossing read-out)")
+    # one y-range for the three panels that compare conditions
+    lim = 1.1 * max(np.max(np.abs(c["delta_w_mv"])) for c in conds)
+    for ax in (axes[0, 1], axes[1, 0], axes[1, 1]):
+        ax.set_ylim(-lim, lim)
     fig.suptitle("STDP from ΔW ∝ S·dV/dt (Bengio et al. 2015, Fig. 1), "
                  f"device {results['device']}", fontsize=11)
     fig.tight_layout()
     return _save(fig, path)
 
 
-def plot_raster(spikes: dict[str, np.ndarray], path: str | Path, *, max_neurons: int = 300,
+def _shown_rows(groups: Sequence[dict[str, Any]], start: int, stop: int,
+                max_neurons: int) -> list[tuple[str, np.ndarray]]:
+    """Display rows to draw, per group (its rows within ``start:stop``): an equal share of
+    ``max_neurons`` for each group, evenly spaced through it."""
+    parts = [(g["name"], max(start, g["start"]), min(stop, g["stop"])) for g in groups]
+    parts = [(name, lo, hi) for name, lo, hi in parts if hi > lo]
+    share = max(1, max_neurons // max(1, len(parts)))
+    shown = []
+    for name, lo, hi in parts:
+        k = hi - lo
+        picks = np.unique(np.linspace(0, k - 1, min(k, share)).astype(int))
+        shown.append((name, lo + picks))
+    return shown
+
+
+def plot_raster(spikes: dict[str, Any], path: str | Path, *, max_neurons: int = 300,
                 rows: tuple[int, int] | None = None, t_min_ms: float | None = None,
                 t_max_ms: float | None = None, title: str | None = None) -> Path:
     """Spike raster: neuron (display order) against time in ms.
 
     ``spikes`` is what :func:`stdpsim.runs.load_spikes` returns.  ``rows`` = (start, stop)
-    selects a slice of the display order (default: all); at most ``max_neurons`` neurons of
-    it are drawn, evenly spaced.
+    selects a slice of the display order (default: all).  The file's labelled groups of rows
+    (conditions, populations: :func:`stdpsim.runs.spike_groups`) are drawn as separate,
+    named blocks, each with an equal share of the ``max_neurons`` rows drawn, evenly spaced.
+    Markers from the file's ``meta`` (a presynaptic spike time ``t_pre_ms``, digit starts,
+    settling spans) are drawn and explained in a legend above the axes.
     """
+    from .runs import spike_groups
+
     n = int(spikes["n"])
     order = np.asarray(spikes["order"])
     if max_neurons < 1:
@@ -121,28 +157,45 @@ def plot_raster(spikes: dict[str, np.ndarray], path: str | Path, *, max_neurons:
     start, stop = rows if rows is not None else (0, n)
     if not 0 <= start < stop <= n:
         raise ValueError(f"rows {start}:{stop} outside the run's 0:{n}")
-    order = order[start:stop]
-    k = order.size
-    shown = order[np.unique(np.linspace(0, k - 1, min(k, max_neurons)).astype(int))]
+    blocks = _shown_rows(spike_groups(spikes), start, stop, max_neurons)
     row = np.full(n, -1)
-    row[shown] = np.arange(shown.size)
+    centres, bounds, y = [], [], 0
+    for name, display_rows in blocks:
+        row[order[display_rows]] = y + np.arange(display_rows.size)
+        centres.append((y + (display_rows.size - 1) / 2, name))
+        y += display_rows.size
+        bounds.append(y - 0.5)
+    n_shown = y
     i, t = np.asarray(spikes["spike_i"]), np.asarray(spikes["spike_t_ms"])
     t_min = 0.0 if t_min_ms is None else t_min_ms
     t_max = float(spikes["duration_ms"]) if t_max_ms is None else t_max_ms
     sel = (row[i] >= 0) & (t >= t_min) & (t <= t_max)
-    fig, ax = plt.subplots(figsize=(9, 5))
+    fig, ax = plt.subplots(figsize=(9, 5.5))
     ax.plot(t[sel], row[i[sel]], "|", color="k", ms=2, mew=0.6)
-    marks = spikes.get("meta", {}).get("t_pre_ms")
-    if marks is not None:
-        ax.axvline(marks, color="C3", lw=1, label="presynaptic spike")
-        ax.legend(fontsize=8, loc="upper right")
+    meta = spikes.get("meta", {})
+    for k, (lo, hi) in enumerate(meta.get("settling_ms", [])):
+        ax.axvspan(lo, hi, color="C1", alpha=0.15, lw=0,
+                   label="feed-forward settling" if k == 0 else None)
+    for k, t0 in enumerate(meta.get("digit_starts_ms", [])[1:]):
+        ax.axvline(t0, color="C0", lw=1, ls="--", label="next digit" if k == 0 else None)
+    if meta.get("t_pre_ms") is not None:
+        ax.axvline(meta["t_pre_ms"], color="C3", lw=1, label="presynaptic spike")
+    for b in bounds[:-1]:
+        ax.axhline(b, color="0.5", lw=0.8)
+    if any(name for _, name in centres):
+        ax.set_yticks([c for c, _ in centres], [name for _, name in centres], fontsize=7)
+        ax.tick_params(axis="y", length=0)
     ax.set_xlim(t_min, t_max)
-    ax.set_ylim(-1, shown.size)
+    ax.set_ylim(-1, n_shown)
+    ax.invert_yaxis()
     ax.set_xlabel("time (ms)")
-    ax.set_ylabel(f"neuron ({shown.size} of rows {start}:{stop} of {n}, display order)")
-    how = spikes.get("meta", {}).get("display_order")
+    ax.set_ylabel(f"neuron ({n_shown} of rows {start}:{stop} of {n}, display order)")
+    how = meta.get("display_order")
     ax.set_title(title or f"spike raster, {int(sel.sum())} spikes shown"
-                 + (f"; rows sorted by {how}" if how else ""), fontsize=10)
+                 + (f"; rows sorted by {how}" if how else ""), fontsize=10, loc="left")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=3,
+                  frameon=False)
     fig.tight_layout()
     return _save(fig, path)
 
@@ -234,56 +287,82 @@ def plot_inpainting(original: np.ndarray, corrupted: np.ndarray, filled: np.ndar
     return _save(fig, path)
 
 
-def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, np.ndarray],
-                           path: str | Path, *, n_show: int = 2, max_neurons: int = 100
-                           ) -> Path:
-    """Rasters of every population for the first ``n_show`` digits (at most ``max_neurons``
-    evenly spaced neurons each), and log p(x, h) along spiking INFERENCE beside the rate
-    model's on the same digits.
+RASTER_WINDOW_MS = 4.0
+"""Width of the spiking-inference rasters' time window: at rates of kHz, a few ms are what
+shows single spikes."""
+RASTER_NEURONS = 25
+"""Neurons drawn per population in the spiking-inference rasters."""
 
-    ``results`` is what ``stdpsim infer --spiking`` writes (``t_digit_ms``, ``t_settle_ms``,
-    ``step_ms``, ``n_digits``, ``raster.n_digits`` (digits whose spikes were recorded) and
-    ``spiking``/``rate`` with ``mean`` and ``sem`` per step); ``spikes`` holds
-    ``<population>_i`` (neuron indices) and ``<population>_t_ms``.
+
+def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, Any],
+                           path: str | Path) -> Path:
+    """Spikes of each population in a short window of the first digit, and log p(x, h)
+    along spiking INFERENCE beside the rate model's on the same digits.
+
+    ``results`` is what ``stdpsim infer --spiking`` writes (``t_settle_ms``, ``step_ms``,
+    ``n_digits``, ``params.r_max_hz``, ``spiking``/``rate`` with ``mean`` and ``sem`` per
+    step, ``spiking_minus_rate`` with the paired ``mean`` and ``sem``); ``spikes`` is its spike
+    file as :func:`stdpsim.runs.load_spikes` returns it, one labelled group per population.
+    The rasters show :data:`RASTER_NEURONS` neurons of each population (evenly spaced among
+    those that fire in the window) over :data:`RASTER_WINDOW_MS` ms from the start of
+    INFERENCE.
     """
-    populations = [p for p in ("visible", "h1", "h2") if f"{p}_i" in spikes]
-    t_digit = float(results["t_digit_ms"])
-    recorded = int(results.get("raster", {}).get("n_digits", results["n_digits"]))
-    n_show = max(1, min(n_show, recorded))
-    t_end = n_show * t_digit
-    fig = plt.figure(figsize=(11, 5.5))
-    grid = fig.add_gridspec(len(populations), 2, width_ratios=(1.5, 1), wspace=0.25)
-    for row, pop in enumerate(populations):
+    from .runs import spike_groups
+
+    groups = spike_groups(spikes)
+    t0 = float(results["t_settle_ms"])
+    t1 = t0 + RASTER_WINDOW_MS
+    i, t = np.asarray(spikes["spike_i"]), np.asarray(spikes["spike_t_ms"])
+    fig = plt.figure(figsize=(11, 6))
+    grid = fig.add_gridspec(len(groups), 2, width_ratios=(1.3, 1), wspace=0.3)
+    for row, g in enumerate(groups):
         ax = fig.add_subplot(grid[row, 0])
-        i, t = np.asarray(spikes[f"{pop}_i"]), np.asarray(spikes[f"{pop}_t_ms"])
-        n = int(i.max()) + 1 if i.size else 1
-        stride = max(1, -(-n // max_neurons))
-        sel = (t < t_end) & (i % stride == 0)
-        ax.plot(t[sel], i[sel] // stride, "|", color="k", ms=1.2, mew=0.3)
-        ax.set_ylim(-1, -(-n // stride))
-        for k in range(n_show):
-            start = k * t_digit
-            ax.axvspan(start, start + float(results["t_settle_ms"]), color="C1", alpha=0.12,
-                       lw=0)
-        ax.set_xlim(0, t_end)
-        ax.set_ylabel(f"{pop}\nevery {stride}th" if stride > 1 else pop, fontsize=8)
+        sel = (i >= g["start"]) & (i < g["stop"]) & (t >= t0) & (t < t1)
+        active = np.unique(i[sel])
+        picks = active[np.unique(np.linspace(0, active.size - 1,
+                                             min(active.size, RASTER_NEURONS)).astype(int))] \
+            if active.size else active
+        rank = {n: k for k, n in enumerate(picks)}
+        keep = sel & np.isin(i, picks)
+        ax.plot(t[keep], [rank[n] for n in i[keep]], "|", color="k", ms=4, mew=0.8)
+        ax.set_xlim(t0, t1)
+        ax.set_ylim(-1, max(1, picks.size))
+        ax.set_ylabel(f"{g['name']}\n{picks.size} of {g['stop'] - g['start']}", fontsize=8)
+        ax.set_yticks([])
         if row == 0:
-            ax.set_title(f"a  spikes, first {n_show} digits (shaded: feed-forward settling; "
-                         f"top rate {results['params']['r_max_hz']:g} Hz)", fontsize=9)
-        if row < len(populations) - 1:
+            ax.set_title(f"a  spikes of digit 1, the first {RASTER_WINDOW_MS:g} ms of "
+                         f"INFERENCE (top rate {results['params']['r_max_hz']:g} Hz)",
+                         fontsize=9, loc="left")
+        if row < len(groups) - 1:
             ax.set_xticklabels([])
         else:
             ax.set_xlabel("time (ms)")
-    ax = fig.add_subplot(grid[:, 1])
+    half = len(groups) // 2 or 1
+    ax = fig.add_subplot(grid[:half, 1])
     for key, colour, label in (("rate", "C0", "rate model"), ("spiking", "C3", "spiking")):
         mean, sem = np.asarray(results[key]["mean"]), np.asarray(results[key]["sem"])
         steps = np.arange(mean.size)
         ax.fill_between(steps, mean - sem, mean + sem, color=colour, alpha=0.25, lw=0)
         ax.plot(steps, mean, "o-", color=colour, ms=3, label=label)
-    ax.set(xlabel=f"INFERENCE step ({results['step_ms']:g} ms each)",
-           ylabel="log p(x, h) (nats)")
-    ax.set_title(f"b  mean ± s.e. over {results['n_digits']} test digits", fontsize=9)
-    ax.legend(fontsize=8)
+    ax.set_ylabel("log p(x, h) (nats)")
+    ax.set_title(f"b  mean ± s.e. over {results['n_digits']} test digits", fontsize=9,
+                 loc="left")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    diff = results.get("spiking_minus_rate")
+    if diff is not None:
+        ax.set_xticklabels([])
+        ax = fig.add_subplot(grid[half:, 1])
+        mean, sem = np.asarray(diff["mean"]), np.asarray(diff["sem"])
+        steps = np.arange(mean.size)
+        ax.fill_between(steps, mean - sem, mean + sem, color="C3", alpha=0.25, lw=0)
+        ax.plot(steps, mean, "o-", color="C3", ms=3)
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.set_ylabel("spiking − rate (nats)")
+        ax.set_title("c  difference on the same digits, mean ± paired s.e.", fontsize=9,
+                     loc="left")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set_xlabel(f"INFERENCE step ({results['step_ms']:g} ms each)")
     return _save(fig, path)
 
 

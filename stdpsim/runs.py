@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import os
+import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -20,6 +21,23 @@ class RunFileError(ValueError):
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 """How a ``.npz`` (a zip archive, possibly empty) starts."""
+
+
+RUNS_ROOT = "runs"
+"""Where commands put their outputs by default: a new folder per call, below the working
+directory (never a tracked file of the repository)."""
+
+
+def new_run_folder(command: str, root: str | os.PathLike = RUNS_ROOT) -> Path:
+    """A fresh run folder name ``<root>/<command>-<YYYYmmdd-HHMMSS>`` (with ``-2``, ``-3``,
+    ... when that exists already).  Nothing is created: the outputs make it when written."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = Path(root) / f"{command}-{stamp}"
+    k = 2
+    while path.exists():
+        path = Path(root) / f"{command}-{stamp}-{k}"
+        k += 1
+    return path
 
 
 def atomic_target(path: str | os.PathLike, suffix: str) -> tuple[Path, Path]:
@@ -203,6 +221,33 @@ def save_spikes(path: str | os.PathLike, spike_i: np.ndarray, spike_t_ms: np.nda
     return path
 
 
+def save_population_spikes(path: str | os.PathLike,
+                           populations: dict[str, tuple[np.ndarray, np.ndarray, int]], *,
+                           duration_ms: float, meta: dict[str, Any] | None = None) -> Path:
+    """Save the spikes of several populations as one spike file (:func:`save_spikes`).
+
+    ``populations`` maps a name to (neuron index, spike time in ms, population size), in the
+    order the raster shows them; the indices are offset so that the populations follow one
+    another, and ``meta["groups"]`` records each one's rows, which :func:`spike_groups`
+    returns and the raster labels."""
+    groups, parts_i, parts_t, start = [], [], [], 0
+    for name, (i, t_ms, n) in populations.items():
+        groups.append({"name": name, "start": start, "stop": start + int(n)})
+        parts_i.append(np.asarray(i, dtype=np.int64) + start)
+        parts_t.append(np.asarray(t_ms, dtype=np.float64))
+        start += int(n)
+    return save_spikes(path, np.concatenate(parts_i) if parts_i else np.zeros(0, int),
+                       np.concatenate(parts_t) if parts_t else np.zeros(0), n=start,
+                       duration_ms=duration_ms, meta={**(meta or {}), "groups": groups})
+
+
+def spike_groups(spikes: dict[str, Any]) -> list[dict[str, Any]]:
+    """The labelled blocks of display rows of a loaded spike file: ``{"name", "start",
+    "stop"}`` each (rows of the display order); one unnamed block when it has none."""
+    groups = spikes.get("meta", {}).get("groups")
+    return list(groups) if groups else [{"name": "", "start": 0, "stop": int(spikes["n"])}]
+
+
 def load_npz(path: str | os.PathLike, what: str, error: type[Exception] = RunFileError,
              keys: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
     """All arrays of an ``.npz`` (no pickles), or only ``keys`` (the others are not read); a
@@ -227,16 +272,24 @@ def load_npz(path: str | os.PathLike, what: str, error: type[Exception] = RunFil
 def load_spikes(path: str | os.PathLike) -> dict[str, Any]:
     """Load a spike file written by :func:`save_spikes` (``meta`` is decoded to a dict).
 
-    ``path`` may also be a folder holding ``spikes.npz``.
+    ``path`` may also be a run folder holding ``spikes.npz`` or one ``*_spikes.npz``.
     """
     path = Path(path)
     if path.is_dir():
-        path = path / "spikes.npz"
+        found = sorted(path.glob("*_spikes.npz"))
+        if not (path / "spikes.npz").exists() and len(found) == 1:
+            path = found[0]
+        else:
+            path = path / "spikes.npz"
     data = load_npz(path, "spike", RunFileError)
     missing = {"spike_i", "spike_t_ms", "n", "duration_ms", "order"} - set(data)
     if missing:
         raise RunFileError(f"{path}: not a stdpsim spike file (missing {sorted(missing)})")
     data["meta"] = json.loads(str(data["meta"])) if "meta" in data else {}
+    for g in spike_groups(data):
+        if not 0 <= g["start"] <= g["stop"] <= int(data["n"]):
+            raise RunFileError(f"{path}: group {g['name']!r} rows {g['start']}:{g['stop']} "
+                               f"outside 0..{int(data['n'])}")
     if data["spike_i"].size and (data["spike_i"].min() < 0
                                  or data["spike_i"].max() >= int(data["n"])):
         raise RunFileError(f"{path}: spike indices outside 0..{int(data['n']) - 1}")

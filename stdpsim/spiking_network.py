@@ -821,7 +821,8 @@ def learning_inputs(model: RateModel, x: np.ndarray, params: SpikingParameters,
 
 def run_learning(model: RateModel, x: np.ndarray, params: SpikingParameters | None = None,
                  learning: LearningParameters | None = None, *, plastic: bool = True,
-                 learn: bool = True, device: str | None = "auto", seed: int = 0
+                 learn: bool = True, device: str | None = "auto", seed: int = 0,
+                 progress: bool | None = None
                  ) -> tuple[RateModel, dict[str, int], backend.RunInfo]:
     """The spiking learner on every row of ``x`` (shape (K, 784), values in [0, 1]), one
     example after another in one simulation, starting from ``model``'s weights.
@@ -829,7 +830,8 @@ def run_learning(model: RateModel, x: np.ndarray, params: SpikingParameters | No
     Returns a copy of ``model`` with the learned weights and biases (its prior unchanged),
     the event counts and the run's timings.  ``plastic=False`` runs the same network with
     learning switched off (the weights come back unchanged); ``learn=False`` the network
-    built without learning statements (see :func:`learning_builder`).
+    built without learning statements (see :func:`learning_builder`).  ``progress``: Brian2's
+    progress report (see :func:`stdpsim.backend.simulate`).
     """
     params = params or SpikingParameters()
     learning = learning or LearningParameters()
@@ -838,7 +840,7 @@ def run_learning(model: RateModel, x: np.ndarray, params: SpikingParameters | No
     build = learning_builder(model, k, params, learning, learn)
     res, info = backend.simulate(build, learning_inputs(model, x, params, learning, plastic),
                                  k * learning.t_example(params), device=device, dt=params.dt,
-                                 seed=seed)
+                                 seed=seed, progress=progress)
     new = RateModel({n: res[f"w_{n}"].astype(np.float32) for n in LAYERS},
                     {n: res[f"b_{n}"].astype(np.float32) for n in LAYERS},
                     dict(model.activations), model.prior_mean.copy(), model.prior_var.copy(),
@@ -1038,7 +1040,8 @@ def compare_with_rate(result: SpikingInference, model: RateModel, x: np.ndarray
     follow it: Pearson correlation over all digits, steps and units, per layer, of the
     states and of their change since the start; mean squared difference; log p(x, h) of both
     (mean and standard error per step, the gain end − start with its paired standard error,
-    the share of digits that end above their start; nats)."""
+    the share of digits that end above their start; nats), and their difference spiking −
+    rate per step with its paired standard error (``spiking_minus_rate``)."""
     p = result.params
     _, _, states = inference(model, x.astype(np.float32), p.n_steps, p.delta, p.alpha,
                              trace=True)
@@ -1060,6 +1063,11 @@ def compare_with_rate(result: SpikingInference, model: RateModel, x: np.ndarray
                     "gain": float(gain.mean()),
                     "gain_sem": float(gain.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0,
                     "share_rising": float(np.mean(gain > 0))}
+    diff = result.log_p - rate_lp  # paired: the same digits
+    out["spiking_minus_rate"] = {
+        "mean": diff.mean(axis=0).tolist(),
+        "sem": (diff.std(axis=0, ddof=1) / np.sqrt(n) if n > 1
+                else np.zeros(diff.shape[1])).tolist()}
     return out
 
 

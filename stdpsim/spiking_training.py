@@ -228,7 +228,7 @@ def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
                                              lr_decoders=learning.lr_decoders * scale)
         learned, events, info = spiking_network.run_learning(
             model, x_train[order], params, chunk_learning, device=device,
-            seed=chunk_seed(cfg.seed, c))
+            seed=chunk_seed(cfg.seed, c), progress=False)  # the chunks' bar shows progress
         rate_training.restore_weights(model, rate_training.weight_arrays(learned))
         seconds = time.perf_counter() - t0
         record: dict[str, Any] = {

@@ -510,6 +510,11 @@ def run_experiment(
     trials, raw, info = simulate_trials(config, device=device, cache=cache)
     results = analyse(config, trials, raw)
     if spikes_path is not None:
+        # display order: condition first, so each condition is one block of rows
+        counts = np.bincount(trials["condition"], minlength=len(config.conditions))
+        edges = np.concatenate(([0], np.cumsum(counts))).tolist()
+        groups = [{"name": c.name, "start": edges[k], "stop": edges[k + 1]}
+                  for k, c in enumerate(config.conditions)]
         runs.save_spikes(spikes_path, raw["spike_i"], raw["spike_t_ms"],
                     n=trials["slope_mv_ms"].size,
                     duration_ms=config.duration_ms,
@@ -517,7 +522,8 @@ def run_experiment(
                                       trials["condition"])),
                     meta={"experiment": "fig1_stdp_curve", "t_pre_ms": config.t_pre_ms,
                           "display_order": "condition (main first), slope, distance",
-                          "main_rows": [0, int(np.sum(trials["condition"] == 0))]},
+                          "main_rows": [0, int(np.sum(trials["condition"] == 0))],
+                          "groups": groups},
                     **{k: v for k, v in trials.items()})
         results["spikes_file"] = str(spikes_path)
     results.update({

@@ -48,7 +48,7 @@ def free_voltage_mv(t_ms, u_mv, v0_mv, tau_ms=TAU_M_MS):
 
 
 def run_constant_drive(u_mv, v0_mv, pre_times_ms, duration_ms, device, w0_mv=0.0,
-                       sigma_mv=0.0, seed=0, w_max_mv=None):
+                       sigma_mv=0.0, seed=0, w_max_mv=None, progress=False):
     from brian2 import mV, ms
 
     u_mv = np.asarray(u_mv, dtype=float)
@@ -56,4 +56,4 @@ def run_constant_drive(u_mv, v0_mv, pre_times_ms, duration_ms, device, w0_mv=0.0
               "sigma": np.broadcast_to(sigma_mv, u_mv.shape) * mV}
     return backend.simulate(
         build_constant_drive(u_mv.size, pre_times_ms, w0_mv, w_max_mv), values,
-        duration_ms * ms, device=device, seed=seed)
+        duration_ms * ms, device=device, seed=seed, progress=progress)

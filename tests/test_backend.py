@@ -57,6 +57,20 @@ def test_standalone_build_is_cached_and_results_are_cleaned_up():
     np.testing.assert_allclose(second["w_mv"], expected, rtol=0.01)
 
 
+@pytest.mark.parametrize("device", ["numpy", "cpp_standalone"])
+def test_progress_report_only_when_asked(device, capfd):
+    """Brian2's report (simulated time, time left) is printed with progress=True and not
+    without; the standalone build is the same for both (the report is compiled in)."""
+    u = np.array([-55.0, -70.0, -80.0])
+    builds = []
+    for progress in (False, True):
+        _, info = run_constant_drive(u, V0_MV, [7.0], 15.0, device, progress=progress)
+        out = capfd.readouterr().out
+        assert ("simulated in" in out) == progress, out
+        builds.append(info.build_dir)
+    assert builds[0] == builds[1]
+
+
 def test_different_networks_get_different_build_folders():
     u = np.array([-55.0, -70.0])
     _, a = run_constant_drive(u, V0_MV, [7.0], 15.0, "cpp_standalone")

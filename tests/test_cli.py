@@ -32,16 +32,39 @@ def test_corrupt_idx_file_gives_one_line(capsys, tmp_path):
     assert_one_line_error(code, err, "too short for an IDX header")
 
 
-def test_raster_of_a_saved_run(capsys, tmp_path):
+def test_raster_of_a_saved_run(capsys, tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     i = rng.integers(0, 50, 400)
     t = rng.uniform(0, 100, 400)
     runs.save_spikes(tmp_path / "run" / "spikes.npz", i, t, n=50, duration_ms=100.0,
                      meta={"t_pre_ms": 50.0})
-    code, out, _ = run_cli(capsys, "raster", str(tmp_path / "run"), "--max-neurons", "20")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli(capsys, "raster", "run", "--max-neurons", "20")
     assert code == 0 and "400 spikes of 50 neurons" in out
-    png = tmp_path / "run" / "raster.png"
+    # by default into a new run folder, never beside the spike file
+    (png,) = (tmp_path / "runs").glob("raster-*/raster.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (tmp_path / "run" / "raster.png").exists()
+
+
+def test_raster_of_population_spikes(capsys, tmp_path):
+    """The spiking network's spike files (populations as labelled groups) are rasters too."""
+    rng = np.random.default_rng(1)
+    pops = {"visible": (rng.integers(0, 30, 200), rng.uniform(0, 40, 200), 30),
+            "h1": (rng.integers(0, 20, 100), rng.uniform(0, 40, 100), 20),
+            "h2": (rng.integers(0, 5, 50), rng.uniform(0, 40, 50), 5)}
+    path = runs.save_population_spikes(tmp_path / "run" / "x_spikes.npz", pops,
+                                       duration_ms=40.0, meta={"settling_ms": [[0, 5]]})
+    spikes = runs.load_spikes(tmp_path / "run")  # the folder's one *_spikes.npz
+    assert int(spikes["n"]) == 55 and spikes["spike_i"].size == 350
+    assert runs.spike_groups(spikes) == [{"name": "visible", "start": 0, "stop": 30},
+                                         {"name": "h1", "start": 30, "stop": 50},
+                                         {"name": "h2", "start": 50, "stop": 55}]
+    h2 = spikes["spike_i"] >= 50  # offsets: h2's neuron k is row 50 + k
+    assert np.array_equal(np.sort(spikes["spike_i"][h2] - 50), np.sort(pops["h2"][0]))
+    code, out, _ = run_cli(capsys, "raster", str(path), "--out", str(tmp_path / "r.png"))
+    assert code == 0 and "350 spikes of 55 neurons" in out
+    assert (tmp_path / "r.png").stat().st_size > 1000
 
 
 def test_raster_rejects_foreign_npz(capsys, tmp_path):
@@ -52,7 +75,7 @@ def test_raster_rejects_foreign_npz(capsys, tmp_path):
 
 def test_stdp_curve_command_writes_figure_json_and_spikes(capsys, tmp_path):
     code, out, _ = run_cli(capsys, "stdp-curve", "--trials", "20", "--out-dir",
-                           str(tmp_path / "fig"), "--runs-dir", str(tmp_path / "runs"))
+                           str(tmp_path / "fig"), "--spikes-dir", str(tmp_path / "runs"))
     assert code == 0, out
     res = runs.read_json(tmp_path / "fig" / "fig1_stdp_curve.json")
     assert len(res["delta_t_ms"]) == len(res["delta_w"]) > 0
@@ -61,8 +84,12 @@ def test_stdp_curve_command_writes_figure_json_and_spikes(capsys, tmp_path):
     assert res["n_trials"] > 0 and res["device"] == "cpp_standalone" and res["wall_s"] > 0
     assert res["config"]["dt_ms"] == 0.1
     assert (tmp_path / "fig" / "fig1_stdp_curve.png").stat().st_size > 10_000
-    spikes = runs.load_spikes(tmp_path / "runs" / "fig1_stdp_curve")
+    spikes = runs.load_spikes(tmp_path / "runs")
     assert spikes["spike_i"].size > 0 and spikes["meta"]["t_pre_ms"] == 120.0
+    groups = runs.spike_groups(spikes)  # one labelled block of rows per condition
+    assert [g["name"] for g in groups] == [c["name"] for c in res["conditions"]]
+    assert groups[0] == {"name": "main", "start": 0, "stop": res["n_trials_main"]}
+    assert groups[-1]["stop"] == int(spikes["n"])
 
 
 def test_rate_model_commands_bad_input(capsys, tmp_path):
@@ -218,15 +245,25 @@ def test_spiking_infer_saves_and_plots_rasters(capsys, tmp_path):
     res = runs.read_json(tmp_path / "spiking_inference.json")
     assert res["n_digits"] == 3 and len(res["spiking"]["mean"]) == len(res["rate"]["mean"]) == 5
     assert -1.0 <= res["corr_h1"] <= 1.0 and res["corr_h1"] > 0.5
-    with np.load(tmp_path / "spiking_inference_spikes.npz") as spikes:
-        for pop, n in (("visible", 784), ("h1", 1000), ("h2", 100)):
-            i, t = spikes[f"{pop}_i"], spikes[f"{pop}_t_ms"]
-            assert i.size == t.size == res["raster"]["spike_counts"][pop] > 0
-            assert 0 <= i.min() and i.max() < n
-            assert 0 <= t.min() and t.max() < 2 * res["t_digit_ms"]  # 2 digits recorded
-            # the counted run of all 3 digits spiked more than the recorded first 2
-            assert res["events"][f"spikes_{pop}"] > i.size
+    spikes = runs.load_spikes(tmp_path)  # the spike file stdpsim raster reads
+    groups = runs.spike_groups(spikes)
+    assert [(g["name"], g["stop"] - g["start"]) for g in groups] == [
+        ("visible", 784), ("h1", 1000), ("h2", 100)]
+    for g in groups:
+        sel = (spikes["spike_i"] >= g["start"]) & (spikes["spike_i"] < g["stop"])
+        t = spikes["spike_t_ms"][sel]
+        assert sel.sum() == res["raster"]["spike_counts"][g["name"]] > 0
+        assert 0 <= t.min() and t.max() < 2 * res["t_digit_ms"]  # 2 digits recorded
+        # the counted run of all 3 digits spiked more than the recorded first 2
+        assert res["events"][f"spikes_{g['name']}"] > sel.sum()
+    assert spikes["meta"]["digit_starts_ms"] == [0, res["t_digit_ms"]]
+    # the paired difference spiking − rate is the difference of the means
+    diff = np.asarray(res["spiking_minus_rate"]["mean"])
+    assert np.allclose(diff, np.subtract(res["spiking"]["mean"], res["rate"]["mean"]))
     assert (tmp_path / "spiking_inference.png").stat().st_size > 20_000
+    code, out_raster, _ = run_cli(capsys, "raster", str(tmp_path), "--out",
+                                  str(tmp_path / "raster.png"))
+    assert code == 0 and (tmp_path / "raster.png").exists()
     assert "spiking log p(x,h)" in out and res["events"]["synaptic"] > 0
 
 
@@ -303,3 +340,36 @@ def test_an_unexpected_error_is_one_line_unless_debugging(capsys, monkeypatch):
     monkeypatch.setenv("STDPSIM_DEBUG", "1")
     with pytest.raises(RuntimeError, match="boom"):
         main(["data", "--data", "."])
+
+
+def _help(capsys, *command):
+    """A command's --help text, on one line (click wraps it)."""
+    assert main([*command, "--help"]) == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_help_texts_quote_the_defaults_the_code_uses(capsys):
+    from brian2 import Hz, ms
+
+    from stdpsim import rate_training, spiking_network, spiking_training, stdp_curve
+
+    fig1 = stdp_curve.STDPCurveConfig()
+    text = _help(capsys, "stdp-curve")
+    assert f"in the main condition [default: {fig1.main.n_trials}]" in text
+    assert f"Time step in ms [default: {fig1.dt_ms:g}]" in text
+    assert f"middle [default: {fig1.duration_ms:g}]" in text
+    assert f"Random seed [default: {fig1.seed}]" in text
+    net = spiking_network.SpikingParameters()
+    text = _help(capsys, "infer")
+    assert f"top firing rate in Hz [default: {float(net.r_max / Hz):g}]" in text
+    assert f"lasts δ·tau [default: {float(net.tau / ms):g}]" in text
+    assert f"[default: {float(net.tau_syn / ms):g}]" in text
+    train = spiking_training.training_network()
+    run = spiking_training.SpikingTrainConfig()
+    text = _help(capsys, "train")
+    assert f"top firing rate in Hz [default: {float(train['r_max'] / Hz):g}]" in text
+    assert f"time constant in ms [default: {float(train['tau'] / ms):g}]" in text
+    assert f"checkpoint [default: {run.chunk}]" in text
+    assert f"{run.epochs} with --model spiking" in text
+    for name, preset in rate_training.PRESETS.items():
+        assert f"{name} {preset.epochs}" in text

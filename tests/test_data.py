@@ -89,7 +89,9 @@ def test_missing_folder_file_and_unset_env(tmp_path, monkeypatch):
     with pytest.raises(data.DataError, match="train-images-idx3-ubyte.*not found"):
         data.load_mnist("train", tmp_path)
     monkeypatch.delenv(data.DATA_ENV, raising=False)
-    with pytest.raises(data.DataError, match="--data DIR or set STDPSIM_DATA"):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(data.DataError, match="run 'stdpsim data fetch'.*--data DIR or set "
+                                             "STDPSIM_DATA"):
         data.load_mnist("train")
     with pytest.raises(data.DataError, match="unknown split"):
         data.load_mnist("valid", tmp_path)

@@ -51,3 +51,52 @@ def test_installed_brian2_imports_and_runs_with_installed_numpy():
     q = np.arange(3.0) * brian2.mV
     assert float(np.max(q) / brian2.mV) == pytest.approx(2.0)
     assert sys.version_info >= (3, 11)
+
+
+WHEEL_SOURCES = ("setup.cfg", "pyproject.toml", "README.md", "stdpsim", "models")
+"""What a wheel is built from (copied, so the build leaves nothing in the checkout)."""
+
+
+def test_wheel_carries_the_shipped_model_into_a_fresh_venv(tmp_path):
+    """pip install of the wheel (not editable) into a new venv; stdpsim generate then finds
+    the shipped model inside the installed package, run from a folder outside the
+    checkout."""
+    import shutil
+    import subprocess
+    import sysconfig
+
+    pytest.importorskip("wheel")
+    root = Path(__file__).resolve().parents[1]
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in WHEEL_SOURCES:
+        (shutil.copytree if (root / name).is_dir() else shutil.copy)(
+            root / name, src / name, **({"ignore": shutil.ignore_patterns(
+                "__pycache__", "*.ckpt.npz")} if (root / name).is_dir() else {}))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(tmp_path / "dist"), str(src)], check=True, cwd=src,
+                   capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("stdpsim-*.whl")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; "
+                              "print(sysconfig.get_paths()['purelib'])"], check=True,
+                             capture_output=True, text=True).stdout.strip()
+    # the dependencies come from this environment (no network); its .pth files, among
+    # them an editable stdpsim, are not read from there
+    Path(purelib, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
+                    "--no-deps", "-q", str(wheel)], check=True, capture_output=True)
+    work = tmp_path / "work"
+    work.mkdir()
+    run = subprocess.run([str(venv / "bin" / "stdpsim"), "generate", "--n", "2", "--out",
+                          "x.npy"], cwd=work, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    import numpy as np
+
+    assert np.load(work / "x.npy").shape == (2, 784)
+    where = subprocess.run([str(python), "-c", "import stdpsim, stdpsim.shipped as s; "
+                            "print(stdpsim.__file__); print(s.model_path())"], cwd=work,
+                           check=True, capture_output=True, text=True).stdout.split()
+    assert all(p.startswith(purelib) for p in where), where
