@@ -46,7 +46,7 @@ def main() -> int:
     common = ["--model", args.model] + (["--data", args.data] if args.data else [])
     commands = {
         "generate": ["generate", "--model", args.model, "--n", "100",
-                     "--out", str(out / "fig3_samples.npy"),
+                     "--out", str(ROOT / "runs" / "spiking_model" / "fig3_samples.npy"),
                      "--figure", str(out / "fig3_samples.png")],
         "evaluate": ["evaluate", *common, "--out", str(out / "rate_parzen.json"),
                      "--update-card"],

@@ -242,14 +242,15 @@ def plot_inference_loglik(results: dict[str, Any], path: str | Path) -> Path:
                                           "mean": results["mean"], "sem": results["sem"]}]
     steps = np.arange(len(curves[0]["mean"]))
     fig, (ax_mean, ax_ind, ax_step) = plt.subplots(1, 3, figsize=(14, 3.8))
+    styles = ("o-", "s--", "^:", "d-.")  # curves that coincide stay visible
     for k, c in enumerate(curves):
         m, s = np.asarray(c["mean"]), np.asarray(c["sem"])
         label = f"α = {c['alpha']:g}" + (f", prior term β = {c['prior_alpha']:g}"
                                          if c["prior_alpha"] else ", Algorithm 2")
-        color = f"C{k}"
+        color, style = f"C{k}", styles[k % len(styles)]
         ax_mean.fill_between(steps, m - s, m + s, color=color, alpha=0.25, lw=0)
-        ax_mean.plot(steps, m, "o-", color=color, ms=3, label=label)
-        ax_step.plot(steps[1:], np.diff(m), "o-", color=color, ms=3, label=label)
+        ax_mean.plot(steps, m, style, color=color, ms=3, label=label, mfc="none")
+        ax_step.plot(steps[1:], np.diff(m), style, color=color, ms=3, label=label, mfc="none")
     ax_mean.set(xlabel="INFERENCE iteration", ylabel="log p(x, h) (nats)",
                 title=f"a  mean ± s.e. over {results['n_images']} test images")
     ax_mean.legend(fontsize=7, loc="best")
@@ -264,6 +265,7 @@ def plot_inference_loglik(results: dict[str, Any], path: str | Path) -> Path:
                 title="c  above 0: log p rises at that iteration")
     for ax in (ax_mean, ax_ind, ax_step):
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        ax.set_xlim(-0.5, steps[-1] + 0.5)
     fig.tight_layout()
     return _save(fig, path)
 
