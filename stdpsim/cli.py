@@ -168,17 +168,11 @@ def _training_default(name: str, unit: str) -> str:
     return f"{float(training_network()[name] / getattr(brian2, unit)):g}"
 
 
-_FIG1 = None
-
-
 def _fig1_defaults():
     """Figure 1's default configuration (the help texts quote it)."""
-    global _FIG1
-    if _FIG1 is None:
-        from .stdp_curve import STDPCurveConfig
+    from .stdp_curve import STDPCurveConfig
 
-        _FIG1 = STDPCurveConfig()
-    return _FIG1
+    return STDPCurveConfig()
 
 
 @cli.command("stdp-curve")
@@ -701,7 +695,8 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
 @click.option("--digits", type=int, default=100, show_default=True,
               help="Test digits for --spiking.")
 @click.option("--r-max", type=float, default=None,
-              help=f"--spiking: top firing rate in Hz [default: {_spiking_default('r_max', 'Hz')}].")
+              help="--spiking: top firing rate in Hz "
+                   f"[default: {_spiking_default('r_max', 'Hz')}].")
 @click.option("--tau", type=float, default=None,
               help="--spiking: membrane time constant in ms; one step lasts δ·tau "
                    f"[default: {_spiking_default('tau', 'ms')}].")

@@ -1,10 +1,10 @@
 """Downloading the four MNIST IDX files, checked against their published checksums.
 
 ``stdpsim data fetch`` puts them into the default data folder
-(:func:`stdpsim.data.default_data_dir`, a user cache folder) or ``--dest``.  Mirrors are tried in order for each file; a file counts
-only when its MD5 equals the published one.  A download goes to a temporary name beside the
-target and is renamed only after the check, so an interrupted or bad download never leaves
-a partial file under the real name.
+(:func:`stdpsim.data.default_data_dir`, a user cache folder) or ``--dest``.  Mirrors are
+tried in order for each file; a file counts only when its MD5 equals the published one.  A
+download goes to a temporary name beside the target and is renamed only after the check, so
+an interrupted or bad download never leaves a partial file under the real name.
 """
 
 from __future__ import annotations

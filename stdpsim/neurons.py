@@ -168,10 +168,11 @@ def lif_group(
 
     Every neuron starts without membrane noise (``sigma = 0``) and, with ``reset`` (the
     default), with the reset on: a spike puts ``v`` at ``v_th − params.reset_depth``.
-    ``v_free`` starts at Brian2's default of 0 V, above threshold: set it (e.g. to ``u``).  ``reset=False`` leaves it off (``resets = 0``): the
-    neuron then spikes every refractory period while ``v`` is above threshold, the
-    threshold-crossing read-out of Figure 1's main condition.  Both can be changed per
-    neuron afterwards through the ``resets`` and ``reset_depth`` variables.
+    ``v_free`` starts at Brian2's default of 0 V, above threshold: set it (e.g. to ``u``).
+    ``reset=False`` leaves the reset off (``resets = 0``): the neuron then spikes every
+    refractory period while ``v`` is above threshold, the threshold-crossing read-out of
+    Figure 1's main condition.  Both can be changed per neuron afterwards through the
+    ``resets`` and ``reset_depth`` variables.
 
     Parameters
     ----------
