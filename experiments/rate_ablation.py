@@ -21,10 +21,12 @@ Each row is scored with the standard protocol:
 
 Sampling rows change only the prior's width of a trained model.  Models go to
 ``runs/ablation/<row>.npz``; a stopped training resumes from its checkpoint and rows whose
-model file is unchanged are not scored again, so the script can be stopped and re-run.
+model file is unchanged are not scored again, so the script can be stopped and re-run.  The
+missing trainings run in parallel on dask.distributed (:func:`stdpsim.sweeps.run_grid`: one
+worker per core, ``--scheduler ADDRESS`` for a running cluster, ``serial`` for none).
 
     python experiments/rate_ablation.py [--data DIR] [--only NAME,...] [--train-only | --no-train]
-                                        [--rescore]
+                                        [--rescore] [--scheduler ADDRESS|serial] [--workers N]
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpsim import evaluation, rate_model, rate_training
+from stdpsim import evaluation, rate_model, rate_training, sweeps
 from stdpsim.data import half_mask, load_mnist
 from stdpsim.runs import file_digest, read_json, write_json
 
@@ -127,6 +129,14 @@ def train_row(name: str, data: dict, no_train: bool) -> Path | None:
     return path
 
 
+def train_point(point: dict) -> dict:
+    """Train one row's model (or resume its stopped training); runs in a dask worker."""
+    x_all, y_all = load_mnist("train", point["data"])
+    data = {"x_train": x_all[:N_TRAIN], "x_valid": x_all[N_TRAIN:]}
+    path = train_row(point["row"], data, no_train=False)
+    return {"model": str(path)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
@@ -136,6 +146,11 @@ def main() -> None:
                     help="train the missing models, score nothing")
     ap.add_argument("--rescore", action="store_true",
                     help="score every row again, even where its model file is unchanged")
+    ap.add_argument("--scheduler", default=None,
+                    help="dask scheduler address for the trainings [default: a LocalCluster, "
+                         "one worker per core]; 'serial' trains here, one after another")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="LocalCluster workers [default: the usable cores]")
     ap.add_argument("--out", default=str(ROOT / "figures" / "rate_ablation.json"))
     args = ap.parse_args()
 
@@ -151,8 +166,14 @@ def main() -> None:
     unknown = [n for n in names if n not in TRAINING]
     if unknown:
         raise SystemExit(f"unknown row(s) {unknown}; choose from {list(TRAINING)}")
+    missing = [n for n in names if not (ROOT / "runs" / "ablation" / f"{slug(n)}.npz").exists()]
+    if missing and not args.no_train:  # the trainings in parallel, each resumable
+        data_path = str(Path(args.data).resolve()) if args.data else None
+        sweeps.run_grid(train_point, [{"row": n, "data": data_path} for n in missing],
+                        ROOT / "runs" / "ablation" / "points", scheduler=args.scheduler,
+                        n_workers=args.workers, log=print)
     for name in names:
-        path = train_row(name, data, args.no_train)
+        path = train_row(name, data, no_train=True)
         if path is None or args.train_only:
             continue
         digest = file_digest(path, 64)

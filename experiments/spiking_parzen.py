@@ -8,22 +8,18 @@ over the 10,000 test images), with ``--n`` samples each.  Spiking GENERATE runs 
 second of biological time; a sample takes 3 × 32 ms), saved to
 ``runs/spiking_parzen/<model hash>/<neuron>/`` as soon as it is done; the folder is named
 after the model file's contents and the kind of unit (``--neuron``), so chunks of another
-model or network are never mixed in, and a stopped run
-continues with the next chunk.  Chunk k draws its prior samples from ``default_rng([seed, k])``
-for both models.  ``--n`` defaults to the standard 10,000 samples
-(20 chunks, about 2.8 hours of simulation on one core here).  ``--chunks A:B`` simulates only
-chunks A to B − 1 and stops, so that several processes (one per core) can share one ``--n``; a
-run without it simulates whatever is still missing and scores:
-
-    python experiments/spiking_parzen.py --chunks 0:10 &   # one process per core
-    python experiments/spiking_parzen.py --chunks 10:20
-    python experiments/spiking_parzen.py                   # afterwards: score
+model or network are never mixed in, and a stopped run continues with the missing chunks.
+Chunk k draws its prior samples from ``default_rng([seed, k])`` for both models.  The chunks
+run in parallel on dask.distributed (:func:`stdpsim.sweeps.run_grid`: a LocalCluster with one
+worker per core, ``--scheduler ADDRESS`` for a running cluster, ``--scheduler serial`` for
+none).  ``--n`` defaults to the standard 10,000 samples (20 chunks, about 2.8 hours of
+simulation on one core here, half that on two).
 
 Writes ``figures/spiking_parzen.json`` (``figures/spiking_parzen_poisson.json`` for Poisson
 units).
 
-    python experiments/spiking_parzen.py [--data DIR] [--n 10000] [--chunk 500] [--chunks A:B]
-                                         [--neuron lif|poisson]
+    python experiments/spiking_parzen.py [--data DIR] [--n 10000] [--chunk 500]
+                                         [--neuron lif|poisson] [--scheduler ADDRESS|serial]
 """
 
 from __future__ import annotations
@@ -33,12 +29,29 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpsim import evaluation, rate_model, spiking_network
+from stdpsim import evaluation, rate_model, spiking_network, sweeps
 from stdpsim.data import load_mnist
 from stdpsim.runs import file_digest, shown_path, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN = 20_000
+
+
+def generate_chunk(point: dict) -> dict:
+    """One chunk of spiking GENERATE samples, saved as ``point["path"]`` (.npy, atomically;
+    a chunk already there is kept); runs in a dask worker."""
+    path = Path(point["path"])
+    if path.exists():
+        return {"path": str(path), "run_s": 0.0}
+    model = rate_model.load_model(point["model"])
+    params = spiking_network.generate_parameters(neuron=point["neuron"])
+    seed, k = point["seed"], point["chunk"]
+    samples, _, info = spiking_network.run_generate(
+        model, point["size"], np.random.default_rng([seed, k]), params, seed=seed + k)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, samples)
+    tmp.replace(path)  # a chunk file is complete or absent
+    return {"path": str(path), "run_s": info.run_s}
 
 
 def main() -> None:
@@ -50,8 +63,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--neuron", choices=spiking_network.NEURONS,
                     default=spiking_network.NEURONS[0], help="kind of spiking unit")
-    ap.add_argument("--chunks", default=None, metavar="A:B",
-                    help="only simulate chunks A..B-1 (0-based) and stop without scoring")
+    ap.add_argument("--scheduler", default=None,
+                    help="dask scheduler address [default: a LocalCluster, one worker per "
+                         "core]; 'serial' runs the chunks here, one after another")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="LocalCluster workers [default: the usable cores]")
     ap.add_argument("--out", default=None,
                     help="[default: figures/spiking_parzen.json, or "
                          "figures/spiking_parzen_poisson.json with --neuron poisson]")
@@ -59,50 +75,32 @@ def main() -> None:
     if args.out is None:
         suffix = "" if args.neuron == "lif" else f"_{args.neuron}"
         args.out = str(ROOT / "figures" / f"spiking_parzen{suffix}.json")
+    if args.n < 1 or args.chunk < 1:
+        raise SystemExit("--n and --chunk must be positive")
 
     model = rate_model.load_model(args.model)
     x_all, y_all = load_mnist("train", args.data)
     x_test = load_mnist("test", args.data)[0]
-    if args.n < 1 or args.chunk < 1:
-        raise SystemExit("--n and --chunk must be positive")
-    n_chunks = -(-args.n // args.chunk)
-    todo = range(n_chunks)
-    if args.chunks is not None:
-        try:
-            a, b = (int(v) for v in args.chunks.split(":"))
-        except ValueError:
-            raise SystemExit(f"--chunks must look like A:B, got {args.chunks!r}") from None
-        if not 0 <= a < b <= n_chunks:
-            raise SystemExit(f"--chunks {args.chunks}: need 0 <= A < B <= {n_chunks} chunks")
-        todo = range(a, b)
     model_sha = file_digest(args.model)
     folder = ROOT / "runs" / "spiking_parzen" / model_sha / args.neuron
     folder.mkdir(parents=True, exist_ok=True)
     params = spiking_network.generate_parameters(neuron=args.neuron)
-    results = {"model": shown_path(args.model), "model_sha256_16": model_sha,
-               "neuron": args.neuron, "params": spiking_network.parameters_summary(params),
-               "n_samples": args.n, "chunk": args.chunk,
-               "seed": args.seed, "run_s_this_invocation": 0.0}
-    spiking_parts, rate_parts = [], []
+    points = []
     for k, start in enumerate(range(0, args.n, args.chunk)):
         size = min(args.chunk, args.n - start)
-        path = folder / f"seed{args.seed}_chunk{k:04d}_n{size}.npy"
-        if k in todo and not path.exists():
-            samples, _, info = spiking_network.run_generate(
-                model, size, np.random.default_rng([args.seed, k]), params, seed=args.seed + k)
-            tmp = path.with_suffix(".tmp.npy")
-            np.save(tmp, samples)
-            tmp.replace(path)  # a chunk file is complete or absent
-            results["run_s_this_invocation"] += info.run_s
-            print(f"chunk {k}: {size} spiking samples, run {info.run_s:.0f} s", flush=True)
-        if args.chunks is not None:
-            continue
-        spiking_parts.append(np.load(path))
-        rate_parts.append(rate_model.generate(model, size, np.random.default_rng([args.seed, k])))
-    if args.chunks is not None:
-        print(f"chunks {args.chunks} saved in {folder}; run without --chunks to score")
-        return
-    spiking, rate = np.concatenate(spiking_parts), np.concatenate(rate_parts)
+        points.append({"chunk": k, "size": size, "seed": args.seed, "neuron": args.neuron,
+                       "model_sha256_16": model_sha, "model": str(Path(args.model).resolve()),
+                       "path": str(folder / f"seed{args.seed}_chunk{k:04d}_n{size}.npy")})
+    done = sweeps.run_grid(generate_chunk, points, folder / "points",
+                           scheduler=args.scheduler, n_workers=args.workers, log=print)
+    results = {"model": shown_path(args.model), "model_sha256_16": model_sha,
+               "neuron": args.neuron, "params": spiking_network.parameters_summary(params),
+               "n_samples": args.n, "chunk": args.chunk, "seed": args.seed,
+               "run_s_this_invocation": sum(d["run_s"] for d in done)}
+    spiking = np.concatenate([np.load(d["path"]) for d in done])
+    rate = np.concatenate([rate_model.generate(model, p["size"],
+                                               np.random.default_rng([args.seed, p["chunk"]]))
+                           for p in points])
     for name, samples in (("spiking_generate", spiking), ("rate_generate", rate)):
         r = evaluation.score_samples(samples, x_test, x_all[N_TRAIN:], x_all[:N_TRAIN],
                                      y_all[:N_TRAIN])

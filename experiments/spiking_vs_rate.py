@@ -6,8 +6,10 @@ For every kind of unit (LIF, Poisson) and (r_max, τ) the same test digits run t
 through the rate model; recorded per setting: the correlation and mean squared difference
 of the h1 and h2 trajectories (all digits, steps and units; also of their change since the
 start), and the log p(x, h) gain over the 20 steps of both.  Each finished setting is saved
-at once, so a stopped run continues where it stopped (rows of another model, recognised by
-the model file's SHA-256, are discarded).
+at once as its own file (``runs/spiking_vs_rate/``), so a stopped run continues where it
+stopped; points of another model (recognised by the model file's SHA-256) or other digits are
+never reused.  The points run in parallel on dask.distributed
+(:func:`stdpsim.sweeps.run_grid`: one worker per core, or ``--scheduler ADDRESS``).
 
 Which setting is the paper's spike-like corruption (h̃2 = mean of 3 Bernoulli(h2) draws,
 variance h2(1 − h2)/3)?  A unit firing Poisson spikes at r_max·h2, read through a trace of
@@ -22,6 +24,7 @@ Writes ``figures/spiking_vs_rate.json`` and ``figures/spiking_vs_rate.png``.
     python experiments/spiking_vs_rate.py [--data DIR] [--digits 20] [--r-max 1000,2000,...]
                                           [--tau 10,20,40] [--neuron lif,poisson]
                                           [--device cpp_standalone]
+                                          [--scheduler ADDRESS | serial] [--workers N]
 """
 
 from __future__ import annotations
@@ -31,11 +34,30 @@ from pathlib import Path
 
 from brian2 import Hz, ms
 
-from stdpsim import plotting, rate_model, spiking_network
+from stdpsim import plotting, rate_model, spiking_network, sweeps
 from stdpsim.data import load_mnist
 from stdpsim.runs import file_digest, read_json, shown_path, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def fidelity_point(point: dict) -> dict:
+    """One grid point: spiking INFERENCE of the first ``digits`` test images at this unit
+    kind, r_max and τ, compared with the rate model (runs in a dask worker)."""
+    model = rate_model.load_model(point["model"])
+    x = load_mnist("test", point["data"])[0][:point["digits"]]
+    params = spiking_network.sweep_parameters(point["r_max_hz"], point["tau_ms"],
+                                              neuron=point["neuron"])
+    res = spiking_network.run_inference(model, x, params, device=point["device"],
+                                        record_spikes=False)
+    cmp = spiking_network.compare_with_rate(res, model, x)
+    return {"neuron": point["neuron"], "r_max_hz": point["r_max_hz"],
+            "tau_ms": point["tau_ms"], "dt_ms": float(params.dt / ms),
+            **{k: v for k, v in cmp.items() if k not in ("spiking", "rate",
+                                                         "spiking_minus_rate")},
+            "log_p_gain_spiking": cmp["spiking"]["gain"],
+            "log_p_gain_rate": cmp["rate"]["gain"],
+            "log_p_spiking": cmp["spiking"]["mean"], "run_s": res.info.run_s}
 
 
 def main() -> None:
@@ -48,49 +70,49 @@ def main() -> None:
     ap.add_argument("--neuron", default=",".join(spiking_network.NEURONS),
                     help="kinds of unit, comma-separated (lif, poisson)")
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--scheduler", default=None,
+                    help="dask scheduler address [default: a LocalCluster, one worker per "
+                         "core]; 'serial' runs the points here, one after another")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="LocalCluster workers [default: the usable cores]")
+    ap.add_argument("--cache", default=str(ROOT / "runs" / "spiking_vs_rate"),
+                    help="folder of the per-point results (a re-run computes only the "
+                         "missing points)")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_vs_rate.json"))
     args = ap.parse_args()
 
-    model = rate_model.load_model(args.model)
-    x = load_mnist("test", args.data)[0][:args.digits]
-    rates = [float(v) for v in args.r_max.split(",")]
-    taus = [float(v) for v in args.tau.split(",")]
-    out = Path(args.out)
-    results = read_json(out) if out.exists() else {}
-    model_sha = file_digest(args.model)
-    if results.get("n_digits") != args.digits or results.get("model_sha256_16") != model_sha:
-        # rows of other digits or of another model (even one saved under the same path)
-        results = {"model": shown_path(args.model), "model_sha256_16": model_sha,
-                   "n_digits": args.digits, "rows": []}
-    tau_syn = spiking_network.SpikingParameters().tau_syn
-    results["paper_corruption"] = {
-        "r_max_hz_at_h2_0.5": float(spiking_network.bernoulli_equivalent_r_max(tau_syn) / Hz),
-        "rule": "r_max * tau_syn = 3 / (2 (1 - h2))", "tau_syn_ms": float(tau_syn / ms)}
     kinds = args.neuron.split(",")
     for kind in kinds:
         if kind not in spiking_network.NEURONS:
             raise SystemExit(f"--neuron: {kind!r} is not one of {spiking_network.NEURONS}")
-    for row in results["rows"]:  # rows from before LIF units existed are Poisson units
-        row.setdefault("neuron", "poisson")
-    done = {(r["neuron"], r["r_max_hz"], r["tau_ms"]) for r in results["rows"]}
-    for kind, tau, r_max in ((k, t, r) for k in kinds for t in taus for r in rates):
-        if (kind, r_max, tau) in done:
-            continue
-        params = spiking_network.sweep_parameters(r_max, tau, neuron=kind)
-        dt = params.dt
-        res = spiking_network.run_inference(model, x, params, device=args.device,
-                                            record_spikes=False)
-        cmp = spiking_network.compare_with_rate(res, model, x)
-        row = {"neuron": kind, "r_max_hz": r_max, "tau_ms": tau, "dt_ms": float(dt / ms),
-               **{k: v for k, v in cmp.items() if k not in ("spiking", "rate")},
-               "log_p_gain_spiking": cmp["spiking"]["gain"],
-               "log_p_gain_rate": cmp["rate"]["gain"],
-               "log_p_spiking": cmp["spiking"]["mean"], "run_s": res.info.run_s}
-        results["rows"].append(row)
-        write_json(out, results)
-        print(f"{kind}, r_max {r_max:g} Hz, tau {tau:g} ms: corr h1 {row['corr_h1']:.3f} h2 "
-              f"{row['corr_h2']:.3f}; log p gain {row['log_p_gain_spiking']:+.1f} "
-              f"(rate {row['log_p_gain_rate']:+.1f}); run {row['run_s']:.1f} s", flush=True)
+    model_path = str(Path(args.model).resolve())
+    data = str(Path(args.data).resolve()) if args.data else None
+    load_mnist("test", data)  # a missing data folder fails here, not in every worker
+    model_sha = file_digest(model_path)
+    rates = [float(v) for v in args.r_max.split(",")]
+    taus = [float(v) for v in args.tau.split(",")]
+    # the model's digest and the digits are part of every point: results of another model
+    # or other digits are never reused
+    points = [{"neuron": kind, "tau_ms": tau, "r_max_hz": r_max, "digits": args.digits,
+               "model_sha256_16": model_sha, "model": model_path, "data": data,
+               "device": args.device}
+              for kind in kinds for tau in taus for r_max in rates]
+    rows = sweeps.run_grid(fidelity_point, points, args.cache, scheduler=args.scheduler,
+                           n_workers=args.workers, log=print)
+    tau_syn = spiking_network.SpikingParameters().tau_syn
+    out = Path(args.out)
+    write_json(out, {
+        "model": shown_path(args.model), "model_sha256_16": model_sha,
+        "n_digits": args.digits, "rows": rows,
+        "paper_corruption": {
+            "r_max_hz_at_h2_0.5": float(spiking_network.bernoulli_equivalent_r_max(tau_syn)
+                                        / Hz),
+            "rule": "r_max * tau_syn = 3 / (2 (1 - h2))", "tau_syn_ms": float(tau_syn / ms)}})
+    for r in rows:
+        print(f"{r['neuron']}, r_max {r['r_max_hz']:g} Hz, tau {r['tau_ms']:g} ms: corr h1 "
+              f"{r['corr_h1']:.3f} h2 {r['corr_h2']:.3f}; log p gain "
+              f"{r['log_p_gain_spiking']:+.1f} (rate {r['log_p_gain_rate']:+.1f}); run "
+              f"{r['run_s']:.1f} s")
     plotting.plot_spiking_fidelity(read_json(out), out.with_suffix(".png"))
     print(f"wrote {out} and {out.with_suffix('.png')}")
 

@@ -1,0 +1,73 @@
+"""run_grid: every point once, results cached per point, a re-run computes only what is
+missing; on a LocalCluster of worker processes and serially."""
+
+import json
+import os
+
+import pytest
+
+from stdpsim import sweeps
+
+
+def square(point):
+    """A grid function that leaves a trace of each call (a file per call)."""
+    calls = point["calls"]
+    with open(os.path.join(calls, f"{point['x']}-{os.getpid()}-{os.urandom(4).hex()}"),
+              "w"):
+        pass
+    return {"y": point["x"] ** 2, "pid": os.getpid()}
+
+
+def n_calls(folder):
+    return len(os.listdir(folder))
+
+
+@pytest.mark.parametrize("scheduler", [sweeps.SERIAL, None])
+def test_grid_runs_each_point_once_and_resumes(tmp_path, scheduler):
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    points = [{"x": x, "calls": str(calls)} for x in range(5)]
+    cache = tmp_path / "cache"
+    out = sweeps.run_grid(square, points, cache, scheduler=scheduler, n_workers=2,
+                          progress=False)
+    assert [r["y"] for r in out] == [0, 1, 4, 9, 16]
+    assert n_calls(calls) == 5 and len(list(cache.glob("*.json"))) == 5
+    if scheduler is None:  # worker processes, not this one
+        assert all(r["pid"] != os.getpid() for r in out)
+    # one result lost (a sweep stopped before it): only that point runs again
+    lost = cache / f"{sweeps.point_name(points[3])}.json"
+    lost.unlink()
+    out2 = sweeps.run_grid(square, points, cache, scheduler=scheduler, n_workers=2,
+                           progress=False)
+    assert [r["y"] for r in out2] == [0, 1, 4, 9, 16] and n_calls(calls) == 6
+    # a grid that grows reuses the points it still holds
+    more = points + [{"x": 7, "calls": str(calls)}]
+    assert sweeps.run_grid(square, more, cache, scheduler=sweeps.SERIAL,
+                           progress=False)[-1]["y"] == 49
+    assert n_calls(calls) == 7
+
+
+def test_cached_file_of_another_point_is_not_reused(tmp_path):
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    point = {"x": 2, "calls": str(calls)}
+    path = tmp_path / f"{sweeps.point_name(point)}.json"
+    path.write_text(json.dumps({"point": {"x": 3}, "result": {"y": -1}}))
+    (r,) = sweeps.run_grid(square, [point], tmp_path, scheduler=sweeps.SERIAL,
+                           progress=False)
+    assert r["y"] == 4
+
+
+def test_point_names_are_readable_distinct_and_stable():
+    a = sweeps.point_name({"neuron": "lif", "r_max_hz": 200.0, "ensemble": 8})
+    b = sweeps.point_name({"neuron": "lif", "r_max_hz": 200.0, "ensemble": 16})
+    assert a != b and a.startswith("ensemble-8_neuron-lif_r_max_hz-200.0_")
+    assert a == sweeps.point_name({"ensemble": 8, "r_max_hz": 200.0, "neuron": "lif"})
+    with pytest.raises(ValueError, match="same point twice"):
+        sweeps.run_grid(square, [{"x": 1}, {"x": 1}], "unused", scheduler=sweeps.SERIAL)
+
+
+def test_point_names_leave_out_paths():
+    name = sweeps.point_name({"model": "/a/long/path/to/model.npz", "data": None,
+                              "tau_ms": 20.0, "neuron": "poisson"})
+    assert name.startswith("neuron-poisson_tau_ms-20.0_") and "model" not in name
