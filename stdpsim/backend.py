@@ -277,11 +277,26 @@ def _hash_tree(root: Path) -> str:
 def _remove_orphaned_results(root: Path) -> None:
     """Delete the results folders (``<build>/results_<pid>_<tag>``) of runs whose process no
     longer exists, in every build below ``root``: a run killed with SIGKILL cannot clean up
-    after itself."""
-    for folder in root.glob("*/results_*"):
-        pid = folder.name.split("_")[1] if folder.name.count("_") >= 2 else ""
-        if not pid.isdigit() or not process_alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
+    after itself.
+
+    Other processes work in ``root`` at the same time (parallel sweeps): their staging
+    folders (``gen_*``) are skipped, and a folder renamed or removed while it is being looked
+    at is passed over, not an error."""
+    try:
+        builds = [e.path for e in os.scandir(root)
+                  if not e.name.startswith("gen_") and e.is_dir()]
+    except FileNotFoundError:
+        return
+    for build in builds:
+        try:
+            entries = [e for e in os.scandir(build) if e.name.startswith("results_")]
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            parts = entry.name.split("_")
+            pid = parts[1] if len(parts) >= 3 else ""
+            if not pid.isdigit() or not process_alive(int(pid)):
+                shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def _prune_run_args(build: Path) -> None:

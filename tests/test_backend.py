@@ -288,3 +288,29 @@ def test_a_cache_that_is_a_file_or_unwritable_gets_one_clear_error(tmp_path, mon
         backend.cache_dir(a_file / "below")
     ok = backend.cache_dir(tmp_path / "new" / "cache")
     assert ok.is_dir() and list(ok.iterdir()) == []  # the write probe is gone
+
+
+def test_orphaned_results_cleanup_tolerates_other_processes(tmp_path, monkeypatch):
+    """Dead runs' results folders go; live ones, other processes' staging folders and a
+    build folder that vanishes while it is scanned (a parallel sweep) do not stop it."""
+    import os as _os
+
+    dead, alive = 2 ** 22 + 12345, _os.getpid()
+    build = tmp_path / "abc"
+    (build / f"results_{dead}_00000000").mkdir(parents=True)
+    (build / f"results_{alive}_11111111").mkdir()
+    (tmp_path / "gen_staging" / f"results_{dead}_22222222").mkdir(parents=True)
+    (tmp_path / "vanishing").mkdir()
+    real_scandir = _os.scandir
+
+    def scandir(path):
+        if str(path).endswith("vanishing"):
+            raise FileNotFoundError(path)  # renamed by another process meanwhile
+        return real_scandir(path)
+
+    monkeypatch.setattr(backend.os, "scandir", scandir)
+    monkeypatch.setattr(backend, "process_alive", lambda pid: pid == alive)
+    backend._remove_orphaned_results(tmp_path)
+    assert not (build / f"results_{dead}_00000000").exists()
+    assert (build / f"results_{alive}_11111111").exists()
+    assert (tmp_path / "gen_staging" / f"results_{dead}_22222222").exists()
