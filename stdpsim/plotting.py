@@ -490,3 +490,86 @@ def plot_learning_curves(results: dict[str, Any], path: str | Path) -> Path:
     ax.legend(fontsize=8, loc="lower right")  # below the curves, which rise to the right
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_bi_poo(results: dict[str, Any], path: str | Path) -> Path:
+    """Figure 1, calibrated to Bi & Poo: (a) the model's window from single trials binned in
+    ΔT, its exponential fit and Bi & Poo's fit, each divided by its own A+ (the shapes
+    compared); (b) where the asymmetry comes from: a typical rising and falling ramp around
+    the presynaptic spike; (c) the slopes of rising and falling ramps.
+
+    ``results`` is what ``experiments/fig1_bi_poo.py`` writes (``binned``, ``config`` and
+    ``calibration`` with ``targets``, ``fitted``, ``window`` and ``checks``).
+    """
+    cal = results["calibration"]
+    target, window, fitted = cal["targets"], cal["window"], cal["fitted"]
+    fig = plt.figure(figsize=(12, 4.6))
+    grid = fig.add_gridspec(2, 2, width_ratios=(1.25, 1), height_ratios=(2.2, 1),
+                            hspace=0.55, wspace=0.25)
+    ax = fig.add_subplot(grid[:, 0])
+    b = results["binned"]
+    a_plus = window["A_plus"]
+    ax.errorbar(b["delta_t"], np.asarray(b["delta_w"]) / a_plus,
+                yerr=np.asarray(b["sem"]) / a_plus, fmt="o", ms=3, color="0.35", lw=0.8,
+                label=f"model: single trials in {b['width_ms']:g} ms bins (mean ± s.e.)")
+    _window_line(ax, {"A_plus": 1.0, "tau_plus_ms": window["tau_plus"],
+                      "A_minus": window["ratio"], "tau_minus_ms": window["tau_minus"]},
+                 color="C3", lw=1.8,
+                 label=f"model fit: τ+ {window['tau_plus']:.1f} ms, τ− "
+                       f"{window['tau_minus']:.1f} ms, A−/A+ {window['ratio']:.2f}")
+    _window_line(ax, {"A_plus": 1.0, "tau_plus_ms": target["tau_plus_ms"],
+                      "A_minus": target["ratio"], "tau_minus_ms": target["tau_minus_ms"]},
+                 color="k", ls="--", lw=1.2,
+                 label=f"Bi & Poo: τ+ {target['tau_plus_ms']:g} ms, τ− "
+                       f"{target['tau_minus_ms']:g} ms, A−/A+ {target['ratio']:.2f}")
+    ax.axhline(0, color="0.6", lw=0.5)
+    ax.axvline(0, color="0.6", lw=0.5)
+    ax.set_xlim(-100, 100)
+    ax.set_xlabel("ΔT = t_post − t_pre (ms)")
+    ax.set_ylabel("ΔW / A+ (each window by its own A+)")
+    ax.set_title("a  the S·dV/dt window, calibrated, against Bi & Poo (1998)", fontsize=10,
+                 loc="left")
+    _legend_below(ax, ncol=1)
+
+    # b: a typical rising and falling ramp (median slope, median distance)
+    ax = fig.add_subplot(grid[0, 1])
+    cfg = results["config"]
+    rising = float(np.sqrt(fitted["slope_min_mv_ms"] * fitted["slope_max_mv_ms"]))
+    falling = rising * fitted["falling_slope_scale"]
+    d_up = cfg["distance_max_mv"] / 2
+    d_down = d_up * fitted["falling_distance_scale"]
+    t = np.linspace(-40, 40, 200)
+    for slope, dist, colour, name in ((rising, d_up, "C3", "rising"),
+                                      (-falling, d_down, "C0", "falling")):
+        ax.plot(t, -dist + slope * t, color=colour, lw=1.5,
+                label=f"{name}: |dV/dt| {abs(slope):.2f} mV/ms → ΔW = η·dV/dt")
+        cross = dist / slope
+        ax.plot([cross], [0], "o", color=colour, ms=5)
+        ax.annotate(f"ΔT = {cross:+.0f} ms", (cross, 0),
+                    xytext=(cross + (6 if slope > 0 else -4), 3 if slope > 0 else 2),
+                    fontsize=7, color=colour, ha="center")
+    ax.axhline(0, color="k", lw=0.8)
+    ax.axvline(0, color="C2", lw=1, label="presynaptic spike")
+    ax.set_xlim(-40, 40)
+    ax.set_ylim(-12, 8)
+    ax.set_xlabel("t − t_pre (ms)")
+    ax.set_ylabel("V − threshold (mV)")
+    ax.set_title("b  falling voltages are shallower: small LTD, reached from farther away",
+                 fontsize=9, loc="left")
+    ax.legend(fontsize=6.5, loc="lower left", frameon=False)
+
+    # c: the slope distributions
+    ax = fig.add_subplot(grid[1, 1])
+    mags = np.geomspace(fitted["slope_min_mv_ms"], fitted["slope_max_mv_ms"],
+                        fitted["n_slopes"])
+    ax.plot(mags, np.ones_like(mags), "|", color="C3", ms=12, mew=1.5)
+    ax.plot(mags * fitted["falling_slope_scale"], np.zeros_like(mags), "|", color="C0",
+            ms=12, mew=1.5)
+    ax.set_xscale("log")
+    ax.set_yticks([0, 1], ["falling", "rising"])
+    ax.set_ylim(-0.7, 1.7)
+    ax.set_xlabel("|dV/dt| at the presynaptic spike (mV/ms), fitted")
+    ax.set_title(f"c  falling ramps ×{fitted['falling_slope_scale']:.2f} as steep, start "
+                 f"×{fitted['falling_distance_scale']:.2f} as far below threshold", fontsize=9,
+                 loc="left")
+    return _save(fig, path)

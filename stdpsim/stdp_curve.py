@@ -37,6 +37,10 @@ from . import backend, neurons, plasticity, runs
 # Bi & Poo (2001, Annu. Rev. Neurosci. 24:139), exponential fits to their 1998 data.
 BI_POO_TAU_PLUS_MS = 16.8
 BI_POO_TAU_MINUS_MS = 33.7
+BI_POO_A_PLUS = 0.777
+BI_POO_A_MINUS = -0.273
+"""The usual exponential fit to Bi & Poo's (1998) measured window: A+·exp(−ΔT/τ+) for
+ΔT > 0, A−·exp(ΔT/τ−) for ΔT < 0 (amplitudes as fractions of the synaptic strength)."""
 
 BIN_WIDTH_MS = 4.0
 """Width of the ΔT bins of the binned single-trial curve."""
@@ -73,6 +77,11 @@ class Condition:
         threshold-crossing read-out (a spike every refractory period while above threshold).
     n_slopes, n_trials
         Slopes per sign, trials per slope.
+    falling_slope_scale, falling_distance_scale
+        Falling ramps (s < 0) have the rising ones' slopes times ``falling_slope_scale``
+        and distances times ``falling_distance_scale`` (1, 1: the same; the Bi & Poo
+        calibration makes falling ramps shallower, as a membrane repolarises more slowly
+        than its inputs depolarise it).
     """
 
     name: str
@@ -82,12 +91,14 @@ class Condition:
     reset_depth_mv: float | None
     n_slopes: int
     n_trials: int
+    falling_slope_scale: float = 1.0
+    falling_distance_scale: float = 1.0
 
     @property
     def slopes_mv_ms(self) -> np.ndarray:
         """Signed slopes, shape (2·n_slopes,), mV/ms, negative ones first."""
         mag = np.geomspace(self.slope_min_mv_ms, self.slope_max_mv_ms, self.n_slopes)
-        return np.concatenate([-mag[::-1], mag])
+        return np.concatenate([-self.falling_slope_scale * mag[::-1], mag])
 
     @property
     def n_neurons(self) -> int:
@@ -164,6 +175,8 @@ class STDPCurveConfig:
             if c.sigma_mv < 0 or (c.reset_depth_mv or 0) < 0 or c.n_slopes < 1 \
                     or c.n_trials < 1:
                 raise ValueError(f"condition {c.name!r}: negative noise/reset or empty")
+            if not (c.falling_slope_scale > 0 and c.falling_distance_scale > 0):
+                raise ValueError(f"condition {c.name!r}: falling-ramp scales must be positive")
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -190,8 +203,9 @@ def trial_table(config: STDPCurveConfig) -> dict[str, np.ndarray]:
         # stratified uniform distances on (0, distance_max]: every slope gets the same set
         # (in shuffled order), so slopes differ in nothing but their slope
         strata = config.distance_max_mv * (np.arange(c.n_trials) + 0.5) / c.n_trials
+        scale = np.where(c.slopes_mv_ms < 0, c.falling_distance_scale, 1.0)
         cols["distance_mv"].append(
-            np.concatenate([rng.permutation(strata) for _ in c.slopes_mv_ms]))
+            np.concatenate([k * rng.permutation(strata) for k in scale]))
         cols["sigma_mv"].append(np.full(n, c.sigma_mv))
         cols["resets"].append(np.full(n, 0.0 if c.reset_depth_mv is None else 1.0))
         cols["reset_depth_mv"].append(np.full(n, c.reset_depth_mv or 0.0))
@@ -470,6 +484,7 @@ def analyse(
     curve_t, curve_w = np.array(main["delta_t_ms"]), np.array(main["delta_w_mv"])
     edges = np.arange(-BIN_RANGE_MS, BIN_RANGE_MS + 1e-9, BIN_WIDTH_MS)
     binned = binned_means(delta_t[main_sel], delta_w[main_sel], edges)
+    fit_b = fit_window(binned["delta_t"], binned["delta_w"])
     fit = main["fit"]
     bp_plus, bp_minus = fit_amplitudes(curve_t, curve_w, BI_POO_TAU_PLUS_MS,
                                        BI_POO_TAU_MINUS_MS)
@@ -483,7 +498,10 @@ def analyse(
                 "A_unit": "mV"},
         "bi_poo": {"tau_plus_ms": BI_POO_TAU_PLUS_MS, "tau_minus_ms": BI_POO_TAU_MINUS_MS,
                    "A_plus_fitted_mv": bp_plus, "A_minus_fitted_mv": bp_minus},
-        "binned": {**{k: v.tolist() for k, v in binned.items()}, "width_ms": BIN_WIDTH_MS},
+        "binned": {**{k: v.tolist() for k, v in binned.items()}, "width_ms": BIN_WIDTH_MS,
+                   "fit": {"A_plus": fit_b["A_plus"], "tau_plus_ms": fit_b["tau_plus"],
+                           "A_minus": fit_b["A_minus"], "tau_minus_ms": fit_b["tau_minus"]},
+                   "coverage": coverage(binned["delta_t"])},
         "trials_sample": _sample(delta_t[main_sel], delta_w[main_sel], N_SAMPLE_TRIALS,
                                  config.seed),
         "checks": shape_checks(curve_t, curve_w),
@@ -492,6 +510,72 @@ def analyse(
         "n_trials_main": int(main_sel.sum()),
         "conditions": conditions,
     }
+
+
+# ------------------------------------------------------------------ Bi & Poo calibration
+
+
+def readout_trials(condition: Condition, distance_max_mv: float, eta_ms: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """ΔT (ms) and ΔW (mV) of every trial of ``condition`` for the noise-free threshold
+    read-out, in closed form: a rising ramp crosses threshold D/s after the pre spike, a
+    falling one left it D/|s| before, and ΔW = η·s.  Shape (n_trials_total,) each; the
+    distances are the trial table's strata (uniform on (0, distance_max])."""
+    strata = distance_max_mv * (np.arange(condition.n_trials) + 0.5) / condition.n_trials
+    slopes = np.repeat(condition.slopes_mv_ms, condition.n_trials)
+    scale = np.where(slopes < 0, condition.falling_distance_scale, 1.0)
+    distance = scale * np.tile(strata, condition.slopes_mv_ms.size)
+    return distance / slopes, eta_ms * slopes  # D/s: after the pre spike when s > 0
+
+
+def window_of_trials(delta_t: np.ndarray, delta_w: np.ndarray) -> dict[str, float]:
+    """The exponential fit to single trials binned in ΔT (:data:`BIN_WIDTH_MS` bins within
+    ±:data:`BIN_RANGE_MS`), as a single-pairing experiment such as Bi & Poo's sees them;
+    ``ratio`` is A−/A+."""
+    edges = np.arange(-BIN_RANGE_MS, BIN_RANGE_MS + 1e-9, BIN_WIDTH_MS)
+    b = binned_means(delta_t, delta_w, edges)
+    f = fit_window(b["delta_t"], b["delta_w"])
+    return {**f, "ratio": f["A_minus"] / f["A_plus"]}
+
+
+def bi_poo_mismatch(fit: dict[str, float]) -> float:
+    """Sum of squared log-ratios of τ+, τ− and A−/A+ to Bi & Poo's; inf for a window
+    without LTP and LTD."""
+    target = BI_POO_A_MINUS / BI_POO_A_PLUS
+    values = np.array([fit["tau_plus"], fit["tau_minus"], fit["ratio"]])
+    if not np.all(np.isfinite(values)) or fit["ratio"] >= 0:
+        return np.inf
+    return float(np.log(fit["tau_plus"] / BI_POO_TAU_PLUS_MS) ** 2
+                 + np.log(fit["tau_minus"] / BI_POO_TAU_MINUS_MS) ** 2
+                 + np.log(fit["ratio"] / target) ** 2)
+
+
+def fit_bi_poo(start: Condition, distance_max_mv: float = 10.0, eta_ms: float = 0.01
+               ) -> Condition:
+    """The slope range and the falling ramps' slope and distance scales with which the
+    noise-free threshold read-out (:func:`readout_trials`) has Bi & Poo's window
+    (:func:`bi_poo_mismatch`, Nelder–Mead on the logarithms, from ``start``); noise, reset
+    and the other fields stay as in ``start``."""
+    from scipy.optimize import minimize
+
+    def cond(p: np.ndarray) -> Condition:
+        lo, hi, k, m = np.exp(p)
+        return dataclasses.replace(start, slope_min_mv_ms=float(min(lo, hi)),
+                                   slope_max_mv_ms=float(max(lo, hi)),
+                                   falling_slope_scale=float(k),
+                                   falling_distance_scale=float(m))
+
+    def loss(p: np.ndarray) -> float:
+        return bi_poo_mismatch(window_of_trials(*readout_trials(cond(p), distance_max_mv,
+                                                                eta_ms)))
+
+    p0 = np.log([start.slope_min_mv_ms, start.slope_max_mv_ms, start.falling_slope_scale,
+                 start.falling_distance_scale])
+    simplex = np.vstack([p0, p0 + 0.3 * np.eye(p0.size)])  # steps of about 35 % each
+    best = minimize(loss, p0, method="Nelder-Mead",
+                    options={"maxiter": 800, "xatol": 1e-4, "fatol": 1e-10,
+                             "initial_simplex": simplex})
+    return cond(best.x)
 
 
 def run_experiment(

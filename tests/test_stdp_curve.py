@@ -91,3 +91,52 @@ def test_small_experiment_has_the_stdp_shape(tmp_path):
     reset = res["conditions"][1]["fit"]["tau_minus_ms"]
     assert reset > 1.5 * res["fit"]["tau_minus_ms"]
     assert (tmp_path / "s.npz").exists()
+
+
+def test_falling_ramp_scales_default_to_figure_1_and_scale_the_falling_trials():
+    cfg = sc.STDPCurveConfig()
+    base = sc.trial_table(cfg)
+    same = sc.trial_table(dataclasses.replace(
+        cfg, main=dataclasses.replace(cfg.main, falling_slope_scale=1.0,
+                                      falling_distance_scale=1.0)))
+    for k in base:
+        assert np.array_equal(base[k], same[k])
+    scaled = dataclasses.replace(cfg, main=dataclasses.replace(
+        cfg.main, falling_slope_scale=0.5, falling_distance_scale=0.25), sweeps=())
+    t = sc.trial_table(scaled)
+    main = base["condition"] == 0
+    up, down = t["slope_mv_ms"] > 0, t["slope_mv_ms"] < 0
+    rising_main = base["slope_mv_ms"][main & (base["slope_mv_ms"] > 0)]
+    np.testing.assert_allclose(np.sort(-t["slope_mv_ms"][down]), np.sort(0.5 * rising_main))
+    np.testing.assert_allclose(np.sort(t["distance_mv"][down]),
+                               np.sort(0.25 * t["distance_mv"][up]))
+
+
+def test_closed_form_read_out_and_the_bi_poo_fit():
+    cfg = sc.STDPCurveConfig()
+    dt, dw = sc.readout_trials(cfg.main, cfg.distance_max_mv, cfg.eta_ms)
+    slopes = np.repeat(cfg.main.slopes_mv_ms, cfg.main.n_trials)
+    assert np.all(np.sign(dt) == np.sign(slopes)) and np.allclose(dw, cfg.eta_ms * slopes)
+    sym = sc.window_of_trials(dt, dw)  # symmetric ramps: a symmetric window
+    assert sym["ratio"] == pytest.approx(-1, abs=1e-6)
+    assert sym["tau_plus"] == pytest.approx(sym["tau_minus"], rel=1e-6)
+    fitted = sc.fit_bi_poo(cfg.main, cfg.distance_max_mv, cfg.eta_ms)
+    w = sc.window_of_trials(*sc.readout_trials(fitted, cfg.distance_max_mv,
+                                                               cfg.eta_ms))
+    assert w["tau_plus"] == pytest.approx(16.8, rel=1e-3)
+    assert w["tau_minus"] == pytest.approx(33.7, rel=1e-3)
+    assert w["ratio"] == pytest.approx(-0.273 / 0.777, rel=1e-3)
+    assert fitted.falling_slope_scale < 0.5  # falling ramps shallower: the asymmetry
+
+
+def test_calibrated_condition_simulated_meets_the_bi_poo_goals():
+    """The closed-form fit, simulated with Figure 1's noise and refractory period: τ+, τ−
+    and A−/A+ within 20 % of Bi & Poo's, no gap wider than 10 ms around ΔT = 0."""
+    cfg = sc.STDPCurveConfig()
+    fitted = sc.fit_bi_poo(cfg.main, cfg.distance_max_mv, cfg.eta_ms)
+    res = sc.run_experiment(dataclasses.replace(cfg, main=fitted, sweeps=()))
+    f = res["binned"]["fit"]
+    assert f["tau_plus_ms"] == pytest.approx(16.8, rel=0.2)
+    assert f["tau_minus_ms"] == pytest.approx(33.7, rel=0.2)
+    assert f["A_minus"] / f["A_plus"] == pytest.approx(-0.351, rel=0.2)
+    assert res["binned"]["coverage"]["gap_across_zero_ms"] <= 10
