@@ -369,51 +369,82 @@ def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, Any],
 
 
 def plot_spiking_fidelity(results: dict[str, Any], path: str | Path) -> Path:
-    """How closely spiking INFERENCE follows the rate model's, against r_max: one colour per
-    τ, LIF units solid and Poisson units dashed; correlation of the h2 trajectories (a) and
-    the log p(x, h) gain over the inference period (b).  ``results`` is what
-    ``experiments/spiking_vs_rate.py`` writes (rows without a ``neuron`` are Poisson)."""
-    rows = results["rows"]
+    """How closely spiking INFERENCE follows the rate model's, against the rate per neuron:
+    the correlation of the h2 trajectories for LIF units (a) and Poisson units (b), one
+    colour per τ; Poisson ensembles of n neurons per unit dashed and dotted (each neuron
+    fires at r_max / n); the log p(x, h) gain over the 20 steps for single units (c).
+
+    ``results`` is what ``experiments/spiking_vs_rate.py`` writes (``rows``, and
+    ``ensemble_rows`` and ``goals``; files without them are drawn as single units)."""
+    rows = results.get("ensemble_rows") or [
+        {**r, "ensemble": 1, "rate_per_neuron_hz": r["r_max_hz"],
+         "neuron": r.get("neuron", "poisson")} for r in results["rows"]]
+    goals = results.get("goals", {"corr_h2": 0.95, "max_rate_per_neuron_hz": 200.0})
     taus = sorted({r["tau_ms"] for r in rows})
-    kinds = [k for k in ("lif", "poisson") if any(r.get("neuron", "poisson") == k for r in rows)]
-    style = {"lif": ("o-", "LIF"), "poisson": ("s--", "Poisson")}
-    fig, (ax_c, ax_g) = plt.subplots(1, 2, figsize=(10.5, 4.6))
-    paper = results.get("paper_corruption", {}).get("r_max_hz_at_h2_0.5")
-    for k, tau in enumerate(taus):
-        for kind in kinds:
-            sel = sorted((r for r in rows if r["tau_ms"] == tau
-                          and r.get("neuron", "poisson") == kind), key=lambda r: r["r_max_hz"])
-            if not sel:
-                continue
-            r_max = [r["r_max_hz"] for r in sel]
-            marker, label = style[kind]
-            ax_c.plot(r_max, [r["corr_h2"] for r in sel], marker, color=f"C{k}", ms=3,
-                      lw=1.2 if kind == "lif" else 0.8, label=f"{label}, τ = {tau:g} ms")
-            ax_g.plot(r_max, [r["log_p_gain_spiking"] for r in sel], marker, color=f"C{k}",
-                      ms=3, lw=1.2 if kind == "lif" else 0.8,
-                      label=f"{label}, τ = {tau:g} ms")
-    if rows:
-        ax_g.axhline(rows[0]["log_p_gain_rate"], color="k", lw=1, label="rate model")
-    ax_c.axhline(0.95, color="0.4", lw=0.8, ls=":", label="goal: h2 correlation 0.95")
-    ax_g.axhline(0, color="0.5", lw=0.5)
-    ticks = sorted({r["r_max_hz"] for r in rows})
-    for ax in (ax_c, ax_g):
+    sizes = sorted({r["ensemble"] for r in rows})
+    styles = {n: s for n, s in zip(sizes, ("o-", "s--", "^:", "d-."))}
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+    for ax, kind, title in ((axes[0], "lif", "a  LIF units, one neuron per unit"),
+                            (axes[1], "poisson", "b  Poisson units and ensembles")):
+        for k, tau in enumerate(taus):
+            for n in sizes:
+                sel = sorted((r for r in rows if r["neuron"] == kind and r["tau_ms"] == tau
+                              and r["ensemble"] == n), key=lambda r: r["rate_per_neuron_hz"])
+                if not sel:
+                    continue
+                t_inf = sel[0].get("t_inference_ms")
+                label = (f"τ = {tau:g} ms" + (f" ({t_inf:g} ms per inference)" if t_inf else "")
+                         if n == sizes[0] else None)
+                ax.plot([r["rate_per_neuron_hz"] for r in sel], [r["corr_h2"] for r in sel],
+                        styles[n], color=f"C{k}", ms=3, lw=1.2 if n == 1 else 0.9,
+                        mfc="none" if n > 1 else None, label=label)
+        ax.axhline(goals["corr_h2"], color="0.3", lw=0.8, ls=":")
+        ax.axvspan(1, goals["max_rate_per_neuron_hz"], color="C2", alpha=0.08, lw=0)
         ax.set_xscale("log")
-        ax.set_xticks(ticks, [f"{t / 1000:g}k" if t >= 1000 else f"{t:g}" for t in ticks])
-        ax.minorticks_off()
-        ax.set_xlabel("r_max: rate of a unit at the top of its range (Hz)")
-        if paper:
-            ax.axvline(paper, color="C3", lw=0.8, ls=":",
-                       label=f"noise of the paper's 3-Bernoulli corruption ({paper:.0f} Hz)"
-                       if ax is ax_c else None)
-    ax_c.set(ylabel="h2: correlation with the rate trajectory",
-             title=f"a  h2 trajectories, {results['n_digits']} test digits")
-    ax_g.set(ylabel="log p(x, h): end − start (nats)", title="b  log p gain over 20 steps")
-    handles, labels = ax_c.get_legend_handles_labels()
-    extra = [(h, lab) for h, lab in zip(*ax_g.get_legend_handles_labels()) if lab not in labels]
-    fig.legend(handles + [h for h, _ in extra], labels + [lab for _, lab in extra],
-               loc="lower center", ncol=4, fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0.16, 1, 1))
+        ax.set_xlim(left=max(1.0, 0.7 * min(r["rate_per_neuron_hz"] for r in rows)))
+        ax.set_ylim(min(0.9, min(r["corr_h2"] for r in rows) - 0.02), 1.005)
+        ax.set_xlabel("rate per neuron at the top of its range (Hz)")
+        ax.set_ylabel("h2: correlation with the rate trajectory")
+        ax.set_title(title, fontsize=10, loc="left")
+    paper = results.get("paper_corruption", {}).get("r_max_hz_at_h2_0.5")
+    if paper:
+        axes[1].axvline(paper, color="C3", lw=0.8, ls=":")
+    axes[0].legend(fontsize=7, loc="lower right")
+    handles = [plt.Line2D([], [], color="0.3", marker=styles[n][0], ls=styles[n][1:],
+                          mfc="none" if n > 1 else None, label=f"{n} neuron{'s' if n > 1 else ''}"
+                          " per unit") for n in sizes]
+    handles += [plt.Line2D([], [], color="0.3", ls=":", label=f"goal: {goals['corr_h2']}"),
+                plt.Rectangle((0, 0), 1, 1, color="C2", alpha=0.15,
+                              label=f"≤ {goals['max_rate_per_neuron_hz']:g} Hz per neuron "
+                                    "(cortical)")]
+    if paper:
+        handles.append(plt.Line2D([], [], color="C3", ls=":",
+                                  label=f"the paper's 3-Bernoulli corruption ({paper:.0f} Hz, "
+                                        "1 neuron per unit)"))
+    axes[1].legend(handles=handles, fontsize=7, loc="lower right")
+    ax = axes[2]
+    for k, tau in enumerate(taus):
+        for kind, style in (("lif", "o-"), ("poisson", "s--")):
+            sel = sorted((r for r in rows if r["neuron"] == kind and r["tau_ms"] == tau
+                          and r["ensemble"] == 1), key=lambda r: r["rate_per_neuron_hz"])
+            if sel:
+                ax.plot([r["rate_per_neuron_hz"] for r in sel],
+                        [r["log_p_gain_spiking"] for r in sel], style, color=f"C{k}", ms=3,
+                        mfc="none" if kind == "poisson" else None,
+                        label=f"{'LIF' if kind == 'lif' else 'Poisson'}, τ = {tau:g} ms")
+    if rows:
+        ax.axhline(rows[0]["log_p_gain_rate"], color="k", lw=1, label="rate model")
+    ax.axhline(0, color="0.5", lw=0.5)
+    ax.set_xscale("log")
+    ax.set_xlabel("rate per neuron at the top of its range (Hz), one neuron per unit")
+    ax.set_ylabel("log p(x, h): end − start (nats)")
+    gains = [r["log_p_gain_spiking"] for r in rows] + [rows[0]["log_p_gain_rate"]]
+    cut = min(gains) < -40
+    ax.set_title(f"c  log p gain over 20 steps, {results['n_digits']} test digits"
+                 + (" (axis cut at −40)" if cut else ""), fontsize=10, loc="left")
+    ax.set_ylim(max(min(gains), -40) - 1, max(0.0, max(gains)) + 1)
+    ax.legend(fontsize=6.5, loc="lower right", ncol=2)
+    fig.tight_layout()
     return _save(fig, path)
 
 

@@ -58,7 +58,7 @@ program), the digits switching through a :class:`brian2.TimedArray` passed at st
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -1068,6 +1068,30 @@ def compare_with_rate(result: SpikingInference, model: RateModel, x: np.ndarray
         "mean": diff.mean(axis=0).tolist(),
         "sem": (diff.std(axis=0, ddof=1) / np.sqrt(n) if n > 1
                 else np.zeros(diff.shape[1])).tolist()}
+    return out
+
+
+def poisson_ensemble_rows(rows: list[dict[str, Any]], sizes: Sequence[int]
+                          ) -> list[dict[str, Any]]:
+    """Poisson ensembles from single-unit results: ``n`` independent Poisson neurons per unit,
+    each firing at up to r, add up to one Poisson train at up to n·r (superposition), and the
+    read-out trace sums their spikes with the unit's gain / n, so an ensemble of n at r per
+    neuron reads out as one unit at r_max = n·r.  (Up to the time grid: a simulated unit draws
+    at most one spike per step, with probability p = r_max·dt, so its read-out variance is
+    (1 − p) times a Poisson train's; the ensemble's is larger by up to 1/(1 − p), and rows
+    derived this way are slightly optimistic.)  For every Poisson row and every
+    ``n`` in ``sizes``: the row with ``ensemble`` = n, ``rate_per_neuron_hz`` = r_max / n and
+    ``synapse_factor`` = n (each member projects to every target; the synaptic events stay
+    those of the single unit).  LIF rows are returned as ensembles of one."""
+    out = []
+    for row in rows:
+        if row.get("neuron", "poisson") != "poisson":
+            out.append({**row, "ensemble": 1, "rate_per_neuron_hz": row["r_max_hz"],
+                        "synapse_factor": 1})
+            continue
+        for n in sizes:
+            out.append({**row, "ensemble": int(n), "rate_per_neuron_hz": row["r_max_hz"] / n,
+                        "synapse_factor": int(n)})
     return out
 
 

@@ -212,6 +212,32 @@ def test_bernoulli_equivalent_rate_matches_simulated_shot_noise():
         sn.bernoulli_equivalent_r_max(tau_syn * brian2.second, 3, 1.0)
 
 
+def test_poisson_ensemble_reads_out_as_one_unit_at_n_times_the_rate():
+    """n Poisson neurons at r, their spikes summed with gain / n, give the trace of one unit
+    at n·r (mean and variance, simulated), which poisson_ensemble_rows relies on; the rows
+    carry the per-neuron rate and the synapse factor."""
+    tau_syn, h, n, r = 1e-3, 0.4, 20, 100.0
+    rng = np.random.default_rng(1)
+    dt, steps = 5e-6, 4_000_000
+    gain = 1 / (n * r * tau_syn)
+    # spikes of the n members in each step: a sum of n Bernoulli(r·h·dt) draws
+    members = rng.binomial(n, r * h * dt, size=steps).astype(float)
+    single = (rng.random(steps) < n * r * h * dt).astype(float)
+    decay = [1.0, -np.exp(-dt / tau_syn)]
+    burn = int(10 * tau_syn / dt)
+    a = lfilter([gain], decay, members)[burn:]
+    b = lfilter([gain], decay, single)[burn:]
+    assert a.mean() == pytest.approx(b.mean(), rel=0.03) == pytest.approx(h, rel=0.03)
+    assert a.var() == pytest.approx(b.var(), rel=0.08)
+    rows = [{"neuron": "poisson", "r_max_hz": 4000.0, "corr_h2": 0.99},
+            {"neuron": "lif", "r_max_hz": 4000.0, "corr_h2": 0.999}]
+    out = sn.poisson_ensemble_rows(rows, (1, 40))
+    assert [(o["neuron"], o["ensemble"], o["rate_per_neuron_hz"], o["synapse_factor"])
+            for o in out] == [("poisson", 1, 4000.0, 1), ("poisson", 40, 100.0, 40),
+                              ("lif", 1, 4000.0, 1)]
+    assert all(o["corr_h2"] == rows[o["neuron"] == "lif"]["corr_h2"] for o in out)
+
+
 def test_synaptic_event_count_by_hand():
     layers = {"f1": (5, 4, "softplus"), "f2": (4, 3, "sigmoid"), "g2": (3, 4, "linear"),
               "g1": (4, 5, "sigmoid")}
