@@ -146,11 +146,7 @@ def main() -> None:
                     help="train the missing models, score nothing")
     ap.add_argument("--rescore", action="store_true",
                     help="score every row again, even where its model file is unchanged")
-    ap.add_argument("--scheduler", default=None,
-                    help="dask scheduler address for the trainings [default: a LocalCluster, "
-                         "one worker per core]; 'serial' trains here, one after another")
-    ap.add_argument("--workers", type=int, default=None,
-                    help="LocalCluster workers [default: the usable cores]")
+    sweeps.add_arguments(ap, "the trainings")
     ap.add_argument("--out", default=str(ROOT / "figures" / "rate_ablation.json"))
     args = ap.parse_args()
 

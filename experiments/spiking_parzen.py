@@ -31,7 +31,7 @@ import numpy as np
 
 from stdpsim import evaluation, rate_model, spiking_network, sweeps
 from stdpsim.data import load_mnist
-from stdpsim.runs import file_digest, shown_path, write_json
+from stdpsim.runs import file_digest, save_npy, shown_path, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN = 20_000
@@ -48,9 +48,7 @@ def generate_chunk(point: dict) -> dict:
     seed, k = point["seed"], point["chunk"]
     samples, _, info = spiking_network.run_generate(
         model, point["size"], np.random.default_rng([seed, k]), params, seed=seed + k)
-    tmp = path.with_suffix(".tmp.npy")
-    np.save(tmp, samples)
-    tmp.replace(path)  # a chunk file is complete or absent
+    save_npy(path, samples)  # atomic: a chunk file is complete or absent
     return {"path": str(path), "run_s": info.run_s}
 
 
@@ -63,11 +61,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--neuron", choices=spiking_network.NEURONS,
                     default=spiking_network.NEURONS[0], help="kind of spiking unit")
-    ap.add_argument("--scheduler", default=None,
-                    help="dask scheduler address [default: a LocalCluster, one worker per "
-                         "core]; 'serial' runs the chunks here, one after another")
-    ap.add_argument("--workers", type=int, default=None,
-                    help="LocalCluster workers [default: the usable cores]")
+    sweeps.add_arguments(ap, "the chunks")
     ap.add_argument("--out", default=None,
                     help="[default: figures/spiking_parzen.json, or "
                          "figures/spiking_parzen_poisson.json with --neuron poisson]")

@@ -94,11 +94,7 @@ def main() -> None:
     ap.add_argument("--neuron", default=",".join(spiking_network.NEURONS),
                     help="kinds of unit, comma-separated (lif, poisson)")
     ap.add_argument("--device", default="auto")
-    ap.add_argument("--scheduler", default=None,
-                    help="dask scheduler address [default: a LocalCluster, one worker per "
-                         "core]; 'serial' runs the points here, one after another")
-    ap.add_argument("--workers", type=int, default=None,
-                    help="LocalCluster workers [default: the usable cores]")
+    sweeps.add_arguments(ap, "the grid points")
     ap.add_argument("--cache", default=str(ROOT / "runs" / "spiking_vs_rate"),
                     help="folder of the per-point results (a re-run computes only the "
                          "missing points)")

@@ -150,22 +150,25 @@ def _spiking_train_defaults():
     return SpikingTrainConfig()
 
 
-def _spiking_default(name: str, unit: str) -> str:
-    """The spiking network's default ``name`` in ``unit`` (for help texts)."""
+def _in_unit(quantity, unit: str) -> str:
+    """A Brian2 quantity as a number of ``unit`` (a Brian2 unit's name), for help texts."""
     import brian2
 
+    return f"{float(quantity / getattr(brian2, unit)):g}"
+
+
+def _spiking_default(name: str, unit: str) -> str:
+    """The spiking network's default ``name`` in ``unit`` (for help texts)."""
     from .spiking_network import SpikingParameters
 
-    return f"{float(getattr(SpikingParameters(), name) / getattr(brian2, unit)):g}"
+    return _in_unit(getattr(SpikingParameters(), name), unit)
 
 
 def _training_default(name: str, unit: str) -> str:
     """``train --model spiking``'s default ``name`` in ``unit`` (for help texts)."""
-    import brian2
-
     from .spiking_training import training_network
 
-    return f"{float(training_network()[name] / getattr(brian2, unit)):g}"
+    return _in_unit(training_network()[name], unit)
 
 
 def _fig1_defaults():
@@ -677,7 +680,7 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
 @click.option("--n-traces", type=click.IntRange(min=0), default=20, show_default=True,
               help="Individual traces drawn in panel b.")
 @_out_dir_option("infer", "fig4_inference_loglik.png/.json (with --spiking "
-                 "spiking_inference.png/.json and spikes.npz)")
+                 "spiking_inference.png/.json and spiking_inference_spikes.npz)")
 @_card_option
 @click.option("--spiking", is_flag=True,
               help="Spiking INFERENCE in Brian2 on the first --digits test digits, in one "

@@ -10,7 +10,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .plasticity import classical_window  # noqa: E402
@@ -121,6 +120,11 @@ def plot_stdp_curve(results: dict[str, Any], path: str | Path) -> Path:
     return _save(fig, path)
 
 
+def _evenly_spaced(k: int, m: int) -> np.ndarray:
+    """Indices of at most ``m`` of ``k`` items, evenly spaced from the first to the last."""
+    return np.unique(np.linspace(0, k - 1, min(k, m)).astype(int))
+
+
 def _shown_rows(groups: Sequence[dict[str, Any]], start: int, stop: int,
                 max_neurons: int) -> list[tuple[str, np.ndarray]]:
     """Display rows to draw, per group (its rows within ``start:stop``): an equal share of
@@ -131,7 +135,7 @@ def _shown_rows(groups: Sequence[dict[str, Any]], start: int, stop: int,
     shown = []
     for name, lo, hi in parts:
         k = hi - lo
-        picks = np.unique(np.linspace(0, k - 1, min(k, share)).astype(int))
+        picks = _evenly_spaced(k, share)
         shown.append((name, lo + picks))
     return shown
 
@@ -321,9 +325,7 @@ def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, Any],
         ax = fig.add_subplot(grid[row, 0])
         sel = (i >= g["start"]) & (i < g["stop"]) & (t >= t0) & (t < t1)
         active = np.unique(i[sel])
-        picks = active[np.unique(np.linspace(0, active.size - 1,
-                                             min(active.size, RASTER_NEURONS)).astype(int))] \
-            if active.size else active
+        picks = active[_evenly_spaced(active.size, RASTER_NEURONS)]
         rank = {n: k for k, n in enumerate(picks)}
         keep = sel & np.isin(i, picks)
         ax.plot(t[keep], [rank[n] for n in i[keep]], "|", color="k", ms=4, mew=0.8)
@@ -350,7 +352,7 @@ def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, Any],
     ax.set_title(f"b  mean ± s.e. over {results['n_digits']} test digits", fontsize=9,
                  loc="left")
     ax.legend(fontsize=8, loc="lower right")
-    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     diff = results.get("spiking_minus_rate")
     if diff is not None:
         ax.set_xticklabels([])
@@ -363,7 +365,7 @@ def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, Any],
         ax.set_ylabel("spiking − rate (nats)")
         ax.set_title("c  difference on the same digits, mean ± paired s.e.", fontsize=9,
                      loc="left")
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.set_xlabel(f"INFERENCE step ({results['step_ms']:g} ms each)")
     return _save(fig, path)
 

@@ -1055,19 +1055,19 @@ def compare_with_rate(result: SpikingInference, model: RateModel, x: np.ndarray
         out[f"corr_change_{name}"] = float(np.corrcoef(
             (spk - spk[:, :1]).ravel(), (rate - rate[:, :1]).ravel())[0, 1])
         out[f"msd_{name}"] = float(np.mean((spk - rate) ** 2))
-    n = x.shape[0]
+    def sem(a: np.ndarray) -> np.ndarray:
+        """Standard error over the digits (axis 0); 0 for a single digit."""
+        n = a.shape[0]
+        return a.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros(a.shape[1:])
+
     for key, lp in (("spiking", result.log_p), ("rate", rate_lp)):
-        sem = lp.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros(lp.shape[1])
         gain = lp[:, -1] - lp[:, 0]
-        out[key] = {"mean": lp.mean(axis=0).tolist(), "sem": sem.tolist(),
-                    "gain": float(gain.mean()),
-                    "gain_sem": float(gain.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0,
+        out[key] = {"mean": lp.mean(axis=0).tolist(), "sem": sem(lp).tolist(),
+                    "gain": float(gain.mean()), "gain_sem": float(sem(gain)),
                     "share_rising": float(np.mean(gain > 0))}
     diff = result.log_p - rate_lp  # paired: the same digits
-    out["spiking_minus_rate"] = {
-        "mean": diff.mean(axis=0).tolist(),
-        "sem": (diff.std(axis=0, ddof=1) / np.sqrt(n) if n > 1
-                else np.zeros(diff.shape[1])).tolist()}
+    out["spiking_minus_rate"] = {"mean": diff.mean(axis=0).tolist(),
+                                 "sem": sem(diff).tolist()}
     return out
 
 

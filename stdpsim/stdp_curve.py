@@ -375,6 +375,13 @@ def binned_means(
     return {"delta_t": centre, "delta_w": mean, "sem": sem, "n": n[keep]}
 
 
+def binned_trials(delta_t: np.ndarray, delta_w: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`binned_means` in the figure's bins: :data:`BIN_WIDTH_MS` wide, within
+    ±:data:`BIN_RANGE_MS`."""
+    edges = np.arange(-BIN_RANGE_MS, BIN_RANGE_MS + 1e-9, BIN_WIDTH_MS)
+    return binned_means(delta_t, delta_w, edges)
+
+
 def _exp_decay(x: np.ndarray, a: float, tau: float) -> np.ndarray:
     return a * np.exp(-x / tau)
 
@@ -482,8 +489,7 @@ def analyse(
     main_sel = trials["condition"] == 0
     main = conditions[0]
     curve_t, curve_w = np.array(main["delta_t_ms"]), np.array(main["delta_w_mv"])
-    edges = np.arange(-BIN_RANGE_MS, BIN_RANGE_MS + 1e-9, BIN_WIDTH_MS)
-    binned = binned_means(delta_t[main_sel], delta_w[main_sel], edges)
+    binned = binned_trials(delta_t[main_sel], delta_w[main_sel])
     fit_b = fit_window(binned["delta_t"], binned["delta_w"])
     fit = main["fit"]
     bp_plus, bp_minus = fit_amplitudes(curve_t, curve_w, BI_POO_TAU_PLUS_MS,
@@ -532,8 +538,7 @@ def window_of_trials(delta_t: np.ndarray, delta_w: np.ndarray) -> dict[str, floa
     """The exponential fit to single trials binned in ΔT (:data:`BIN_WIDTH_MS` bins within
     ±:data:`BIN_RANGE_MS`), as a single-pairing experiment such as Bi & Poo's sees them;
     ``ratio`` is A−/A+."""
-    edges = np.arange(-BIN_RANGE_MS, BIN_RANGE_MS + 1e-9, BIN_WIDTH_MS)
-    b = binned_means(delta_t, delta_w, edges)
+    b = binned_trials(delta_t, delta_w)
     f = fit_window(b["delta_t"], b["delta_w"])
     return {**f, "ratio": f["A_minus"] / f["A_plus"]}
 

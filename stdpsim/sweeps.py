@@ -12,6 +12,7 @@ reuses every point it still contains.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -36,6 +37,17 @@ def _short(value: Any) -> bool:
     if isinstance(value, (bool, int, float)):
         return True
     return isinstance(value, str) and len(value) <= 12 and re.fullmatch(r"[\w.+-]+", value)
+
+
+def add_arguments(parser: argparse.ArgumentParser, what: str = "the points") -> None:
+    """``--scheduler`` and ``--workers``, the options of :func:`run_grid`, for a script's
+    argument parser (``what`` names the work in the help)."""
+    parser.add_argument("--scheduler", default=None,
+                        help=f"dask scheduler address for {what} [default: a LocalCluster, "
+                             f"one worker per core]; '{SERIAL}' runs them here, one after "
+                             "another")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="LocalCluster workers [default: the usable cores]")
 
 
 def point_name(point: Mapping[str, Any]) -> str:
