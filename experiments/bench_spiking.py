@@ -6,7 +6,7 @@ against Brian2's numpy target on the same workload, all in one run.
    :mod:`stdpsim.bench_networks`), 1 s of biological time, cpp_standalone, run
    ``--reference-repeats`` times (same seed, so the same spikes); the fastest run is the
    reference, which makes the share of (2) a conservative figure;
-2. spiking INFERENCE (:mod:`stdpsim.spiking_network`, default parameters) on ``--digits``
+2. spiking INFERENCE (:mod:`stdpsim.spiking_network`, default parameters: LIF units) on ``--digits``
    test digits in one compiled simulation, cpp_standalone;
 3. the same spiking INFERENCE on ``--numpy-digits`` digits, once with cpp_standalone and once
    with the numpy target: the ratio of their run times.
@@ -39,7 +39,9 @@ def spiking_row(model, x, device: str) -> dict:
     params = spiking_network.SpikingParameters()
     res = spiking_network.run_inference(model, x, params, device=device, record_spikes=False)
     bio = float(x.shape[0] * params.t_digit / second)
-    return {"device": device, "n_digits": int(x.shape[0]), "biological_s": bio,
+    return {"device": device, "neuron": params.neuron,
+            "parameters": spiking_network.parameters_summary(params),
+            "n_digits": int(x.shape[0]), "biological_s": bio,
             "wall_s": res.info.wall_s, "run_s": res.info.run_s, "build_s": res.info.build_s,
             "cached_build": res.info.cached, "realtime_factor": res.info.run_s / bio,
             "synaptic_events": res.events["synaptic"],

@@ -10,8 +10,10 @@ learning rate the weights hardly move during the minibatch, so the spiking chang
 the 100 examples, w_after − w_before, estimates ε × the twin's summed update.  Per layer (and
 per layer's biases): the cosine similarity of the two and the ratio of their norms, over a
 grid of r_max and phase duration (τ sets the INFERENCE steps, δ·τ each; the reconstruction
-phase lasts τ and its membranes move with τ/5), and at the settings of ``stdpsim train
---model spiking`` (:func:`stdpsim.spiking_training.training_parameters`).
+phase lasts τ and its membranes move with τ/5), at the settings of ``stdpsim train
+--model spiking`` (:func:`stdpsim.spiking_training.training_parameters`), and at those
+settings at cortical rates (10 LIF neurons per unit at up to 200 Hz each, τ_m = 20 ms; τ = 10
+and 40 ms).
 
 Each finished setting is saved at once (a stopped run continues; rows of another model or
 minibatch are discarded).  Writes ``figures/spiking_rule_vs_rate.json`` and ``.png``.
@@ -42,6 +44,26 @@ LEARNING_RATE = 1e-6
 |ΔW| / |W|).  With ε = 1e-4 the decoders' weights moved enough that the later examples had
 smaller errors, and the summed change fell to about 0.6 of the twin's at the starting
 weights."""
+
+
+CORTICAL_ENSEMBLE = 10
+CORTICAL_HZ = 200.0
+CORTICAL_TAU_M_MS = 20.0
+CORTICAL_TAUS_MS = (10.0, 40.0)
+"""The cortical-rate settings: the training's rate per unit from 10 LIF neurons at up to
+200 Hz each, with a cortical membrane time constant (as in the fidelity study,
+``experiments/spiking_vs_rate.py``), at the training's τ and at τ = 40 ms, where the
+members' rate, which follows h + τ_m·dh/dt, lags the value less (τ_m/τ = 0.5, not 2)."""
+
+
+def describe(params: spiking_network.SpikingParameters,
+             learning: spiking_network.LearningParameters) -> dict:
+    """A setting as plain numbers (the row's key fields)."""
+    return {"r_max_hz": float(params.r_max / Hz), "tau_ms": float(params.tau / ms),
+            "dt_ms": float(params.dt / ms), "n_steps": params.n_steps,
+            "t_example_ms": float(learning.t_example(params) / ms),
+            "ensemble": params.ensemble, "tau_m_ms": float(params.tau_m / ms),
+            "rate_per_unit_hz": float(params.ensemble * params.r_max / Hz)}
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -87,16 +109,20 @@ def main() -> None:
                 t_recon=tau * ms, tau_nudge=tau / 5 * ms, lr_encoders=LEARNING_RATE,
                 lr_decoders=LEARNING_RATE)
             settings.append(("grid", params, learning))
-    # the settings of `stdpsim train --model spiking`, with this ε
-    params, learning = spiking_training.training_parameters(
-        lr_encoders=LEARNING_RATE, lr_decoders=LEARNING_RATE)
-    settings.append(("training", params, learning))
-    # a row of the training settings is kept only while they are the current ones
-    current = {"r_max_hz": float(params.r_max / Hz), "tau_ms": float(params.tau / ms),
-               "dt_ms": float(params.dt / ms), "n_steps": params.n_steps,
-               "t_example_ms": float(learning.t_example(params) / ms)}
-    results["rows"] = [r for r in results["rows"] if r.get("kind", "grid") != "training"
-                       or all(r.get(k) == v for k, v in current.items())]
+    # the settings of `stdpsim train --model spiking`, with this ε, and the same at cortical
+    # rates: the same rate per unit from CORTICAL_ENSEMBLE neurons at up to CORTICAL_HZ each
+    lr = {"lr_encoders": LEARNING_RATE, "lr_decoders": LEARNING_RATE}
+    settings.append(("training", *spiking_training.training_parameters(**lr)))
+    for tau in CORTICAL_TAUS_MS:
+        settings.append(("cortical", *spiking_training.training_parameters(
+            **lr, ensemble=CORTICAL_ENSEMBLE, r_max=CORTICAL_HZ * Hz,
+            tau_m=CORTICAL_TAU_M_MS * ms, tau=tau * ms)))
+    # a row of those settings is kept only while they are the current ones
+    current = {(kind, float(params.tau / ms)): describe(params, learning)
+               for kind, params, learning in settings if kind != "grid"}
+    results["rows"] = [r for r in results["rows"] if r.get("kind", "grid") == "grid"
+                       or all(r.get(k) == v for k, v in
+                              current.get((r["kind"], r["tau_ms"]), {"-": 0}).items())]
     done = {(r.get("kind", "grid"), r["r_max_hz"], r["tau_ms"]) for r in results["rows"]}
     for kind, params, learning in settings:
         r_max, tau = float(params.r_max / Hz), float(params.tau / ms)
@@ -106,10 +132,8 @@ def main() -> None:
             model, x, params, learning, device=args.device, seed=args.seed)
         twin, _ = rate_training.sdvdt_updates(model, x, params.n_steps, params.delta,
                                               params.alpha)
-        row = {"kind": kind, "r_max_hz": r_max, "tau_ms": tau,
-               "dt_ms": float(params.dt / ms), "n_steps": params.n_steps,
-               "t_example_ms": float(learning.t_example(params) / ms),
-               "run_s": info.run_s, "events": events, "layers": {}}
+        row = {"kind": kind, **describe(params, learning), "run_s": info.run_s,
+               "events": events, "layers": {}}
         for name in spiking_network.LAYERS:
             cos_w, ratio_w = similarity(learned.weights[name] - model.weights[name],
                                         LEARNING_RATE * twin[name][0])

@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
-"""Fidelity study: spiking INFERENCE against the rate model's, over a grid of r_max and τ.
+"""Fidelity study: spiking INFERENCE against the rate model's, over the rate per neuron, the
+neurons per unit and τ.
 
-For every kind of unit (LIF, Poisson) and (r_max, τ) the same test digits run through spiking INFERENCE
-(:func:`stdpsim.spiking_network.run_inference`, one compiled simulation per setting) and
-through the rate model; recorded per setting: the correlation and mean squared difference
-of the h1 and h2 trajectories (all digits, steps and units; also of their change since the
-start), and the log p(x, h) gain over the 20 steps of both.  Each finished setting is saved
-at once as its own file (``runs/spiking_vs_rate/``), so a stopped run continues where it
-stopped; points of another model (recognised by the model file's SHA-256) or other digits are
-never reused.  The points run in parallel on dask.distributed
+Two grids, for both kinds of unit (LIF, Poisson): single neurons per unit over r_max × τ,
+and ensembles (n neurons per unit, ``SpikingParameters.ensemble``, simulated as n neurons)
+over n × the rate per neuron × τ; LIF members with a cortical membrane time constant
+(``--ensemble-tau-m``, 20 ms).  For every setting the same test digits run through spiking
+INFERENCE (:func:`stdpsim.spiking_network.run_inference`, one compiled simulation per
+setting) and through the rate model; recorded per setting: the correlation and mean squared
+difference of the h1 and h2 trajectories (all digits, steps and units; also of their change
+since the start), the log p(x, h) gain over the 20 steps of both, the biological time of one
+inference and, for ensembles, the synapses and events it costs.  Each finished setting is
+saved at once as its own file (``runs/spiking_vs_rate/``), so a stopped run continues where
+it stopped; points of another model (recognised by the model file's SHA-256) or other digits
+are never reused.  The points run in parallel on dask.distributed
 (:func:`stdpsim.sweeps.run_grid`: one worker per core, or ``--scheduler ADDRESS``).
 
 Which setting is the paper's spike-like corruption (h̃2 = mean of 3 Bernoulli(h2) draws,
@@ -23,6 +28,8 @@ Writes ``figures/spiking_vs_rate.json`` and ``figures/spiking_vs_rate.png``.
 
     python experiments/spiking_vs_rate.py [--data DIR] [--digits 20] [--r-max 1000,2000,...]
                                           [--tau 10,20,40] [--neuron lif,poisson]
+                                          [--ensembles 10,40] [--ensemble-rates 20,50,...]
+                                          [--ensemble-tau 10,40] [--ensemble-tau-m 20]
                                           [--device cpp_standalone]
                                           [--scheduler ADDRESS | serial] [--workers N]
 """
@@ -41,9 +48,6 @@ from stdpsim.runs import file_digest, read_json, shown_path, write_json
 ROOT = Path(__file__).resolve().parents[1]
 
 
-ENSEMBLE_SIZES = (1, 10, 40)
-"""Neurons per unit of the Poisson ensembles (derived exactly from single units:
-:func:`stdpsim.spiking_network.poisson_ensemble_rows`)."""
 CORR_GOAL = 0.95
 """The h2 correlation with the rate trajectory that counts as faithful."""
 CORTICAL_HZ = 200.0
@@ -65,23 +69,53 @@ def best_cortical(rows: list[dict]) -> dict:
     return out
 
 
+def point_parameters(point: dict) -> spiking_network.SpikingParameters:
+    """The network parameters of a grid point (single units carry no ``ensemble`` key, so
+    their cached results stay valid)."""
+    extra = {"ensemble": point["ensemble"]} if "ensemble" in point else {}
+    if point.get("tau_m_ms") is not None:
+        extra["tau_m"] = point["tau_m_ms"] * ms
+    return spiking_network.sweep_parameters(point["r_max_hz"], point["tau_ms"],
+                                            neuron=point["neuron"], **extra)
+
+
 def fidelity_point(point: dict) -> dict:
     """One grid point: spiking INFERENCE of the first ``digits`` test images at this unit
-    kind, r_max and τ, compared with the rate model (runs in a dask worker)."""
+    kind, ensemble, rate and τ, compared with the rate model (runs in a dask worker)."""
     model = rate_model.load_model(point["model"])
     x = load_mnist("test", point["data"])[0][:point["digits"]]
-    params = spiking_network.sweep_parameters(point["r_max_hz"], point["tau_ms"],
-                                              neuron=point["neuron"])
+    params = point_parameters(point)
     res = spiking_network.run_inference(model, x, params, device=point["device"],
                                         record_spikes=False)
     cmp = spiking_network.compare_with_rate(res, model, x)
-    return {"neuron": point["neuron"], "r_max_hz": point["r_max_hz"],
-            "tau_ms": point["tau_ms"], "dt_ms": float(params.dt / ms),
-            **{k: v for k, v in cmp.items() if k not in ("spiking", "rate",
-                                                         "spiking_minus_rate")},
-            "log_p_gain_spiking": cmp["spiking"]["gain"],
-            "log_p_gain_rate": cmp["rate"]["gain"],
-            "log_p_spiking": cmp["spiking"]["mean"], "run_s": res.info.run_s}
+    row = {"neuron": point["neuron"], "r_max_hz": point["r_max_hz"],
+           "tau_ms": point["tau_ms"], "dt_ms": float(params.dt / ms),
+           **{k: v for k, v in cmp.items() if k not in ("spiking", "rate",
+                                                        "spiking_minus_rate")},
+           "log_p_gain_spiking": cmp["spiking"]["gain"],
+           "log_p_gain_rate": cmp["rate"]["gain"],
+           "log_p_spiking": cmp["spiking"]["mean"], "run_s": res.info.run_s}
+    if "ensemble" in point:
+        n_syn = sum(w.size for w in model.weights.values()) * params.ensemble
+        row.update({"ensemble": params.ensemble, "tau_m_ms": float(params.tau_m / ms),
+                    "synapses": int(n_syn),
+                    "synaptic_events_per_digit": res.events["synaptic"] / len(x),
+                    "spikes_per_digit": sum(v for k, v in res.events.items()
+                                            if k.startswith("spikes_")) / len(x)})
+    return row
+
+
+def with_costs(row: dict) -> dict:
+    """A row with its ensemble size (1 for single units), rate per neuron, synapse factor
+    and the biological time of one INFERENCE (settling + 20 steps)."""
+    n = row.get("ensemble", 1)
+    point = {k: row[k] for k in ("neuron", "r_max_hz", "tau_ms")}
+    if "tau_m_ms" in row:
+        point["tau_m_ms"] = row["tau_m_ms"]
+    params = point_parameters({**point, "ensemble": n})
+    return {**row, "ensemble": n, "rate_per_neuron_hz": row["r_max_hz"],
+            "population_rate_hz": n * row["r_max_hz"], "synapse_factor": n,
+            "t_inference_ms": float(params.t_digit / ms)}
 
 
 def main() -> None:
@@ -93,6 +127,13 @@ def main() -> None:
     ap.add_argument("--tau", default="10,20,40", help="ms, comma-separated")
     ap.add_argument("--neuron", default=",".join(spiking_network.NEURONS),
                     help="kinds of unit, comma-separated (lif, poisson)")
+    ap.add_argument("--ensembles", default="10,40",
+                    help="neurons per unit of the ensemble grid, comma-separated ('' for none)")
+    ap.add_argument("--ensemble-rates", default="20,50,100,200",
+                    help="ensemble grid: rates per neuron at the top of the range, Hz")
+    ap.add_argument("--ensemble-tau", default="10,40", help="ensemble grid: τ, ms")
+    ap.add_argument("--ensemble-tau-m", type=float, default=20.0,
+                    help="membrane time constant of LIF members, ms [default: 20]")
     ap.add_argument("--device", default="auto")
     sweeps.add_arguments(ap, "the grid points")
     ap.add_argument("--cache", default=str(ROOT / "runs" / "spiking_vs_rate"),
@@ -113,24 +154,27 @@ def main() -> None:
     taus = [float(v) for v in args.tau.split(",")]
     # the model's digest and the digits are part of every point: results of another model
     # or other digits are never reused
-    points = [{"neuron": kind, "tau_ms": tau, "r_max_hz": r_max, "digits": args.digits,
-               "model_sha256_16": model_sha, "model": model_path, "data": data,
-               "device": args.device}
+    common = {"digits": args.digits, "model_sha256_16": model_sha, "model": model_path,
+              "data": data, "device": args.device}
+    points = [{"neuron": kind, "tau_ms": tau, "r_max_hz": r_max, **common}
               for kind in kinds for tau in taus for r_max in rates]
+    sizes = [int(v) for v in args.ensembles.split(",") if v]
+    if any(n < 2 for n in sizes):
+        raise SystemExit("--ensembles: sizes must be at least 2 (single units are --r-max)")
+    points += [{"neuron": kind, "tau_ms": float(tau), "r_max_hz": float(r), "ensemble": n,
+                **({"tau_m_ms": args.ensemble_tau_m} if kind == "lif" else {}), **common}
+               for kind in kinds for n in sizes for tau in args.ensemble_tau.split(",")
+               for r in args.ensemble_rates.split(",")]
     rows = sweeps.run_grid(fidelity_point, points, args.cache, scheduler=args.scheduler,
                            n_workers=args.workers, log=print)
-    for row in rows:  # biological time of one INFERENCE (settling + 20 steps)
-        params = spiking_network.sweep_parameters(row["r_max_hz"], row["tau_ms"],
-                                                  neuron=row["neuron"])
-        row["t_inference_ms"] = float(params.t_digit / ms)
-    ensembles = spiking_network.poisson_ensemble_rows(rows, ENSEMBLE_SIZES)
-    best = best_cortical(ensembles)
+    rows = [with_costs(row) for row in rows]
+    best = best_cortical(rows)
     tau_syn = spiking_network.SpikingParameters().tau_syn
     out = Path(args.out)
     write_json(out, {
         "model": shown_path(args.model), "model_sha256_16": model_sha,
-        "n_digits": args.digits, "rows": rows, "ensemble_sizes": list(ENSEMBLE_SIZES),
-        "ensemble_rows": ensembles, "lowest_rate_per_neuron": best,
+        "n_digits": args.digits, "rows": rows, "ensemble_sizes": [1, *sizes],
+        "ensemble_tau_m_ms": args.ensemble_tau_m, "lowest_rate_per_neuron": best,
         "goals": {"corr_h2": CORR_GOAL, "max_rate_per_neuron_hz": CORTICAL_HZ,
                   "max_inference_ms": MAX_INFERENCE_MS},
         "paper_corruption": {
@@ -138,7 +182,8 @@ def main() -> None:
                                         / Hz),
             "rule": "r_max * tau_syn = 3 / (2 (1 - h2))", "tau_syn_ms": float(tau_syn / ms)}})
     for r in rows:
-        print(f"{r['neuron']}, r_max {r['r_max_hz']:g} Hz, tau {r['tau_ms']:g} ms: corr h1 "
+        print(f"{r['neuron']} x{r['ensemble']}, {r['r_max_hz']:g} Hz per neuron, tau "
+              f"{r['tau_ms']:g} ms: corr h1 "
               f"{r['corr_h1']:.3f} h2 {r['corr_h2']:.3f}; log p gain "
               f"{r['log_p_gain_spiking']:+.1f} (rate {r['log_p_gain_rate']:+.1f}); run "
               f"{r['run_s']:.1f} s")

@@ -11,7 +11,9 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
@@ -169,6 +171,21 @@ def _training_default(name: str, unit: str) -> str:
     from .spiking_training import training_network
 
     return _in_unit(training_network()[name], unit)
+
+
+def _ensemble_options(flag_scope: str) -> Callable:
+    """``--ensemble`` (neurons per unit) and ``--tau-m`` (LIF membrane time constant)."""
+    def decorate(fn: Callable) -> Callable:
+        fn = click.option(
+            "--tau-m", type=float, default=None,
+            help=f"{flag_scope}: LIF membrane time constant in ms (with --ensemble at "
+                 "cortical rates e.g. 20) [default: "
+                 f"{_spiking_default('tau_m', 'ms')}].")(fn)
+        return click.option(
+            "--ensemble", type=click.IntRange(min=1), default=1, show_default=True,
+            help=f"{flag_scope}: neurons per unit, each firing at up to --r-max (e.g. "
+                 "--ensemble 10 --r-max 200: cortical rates).")(fn)
+    return decorate
 
 
 def _fig1_defaults():
@@ -448,10 +465,12 @@ def _train_config(preset: str, epochs: int | None, seed: int, overrides: dict
 @click.option("--tau", type=float, default=None,
               help="--model spiking: INFERENCE time constant in ms "
                    f"[default: {_training_default('tau', 'ms')}].")
+@_ensemble_options("--model spiking")
 @_device_option
 def train_cmd(kind: str, preset: str, epochs: int | None, seed: int, data_path: str | None,
               out: str | None, resume: bool, chunk: int | None, max_chunks: int | None,
-              r_max: float | None, tau: float | None, device: str, **overrides) -> None:
+              r_max: float | None, tau: float | None, ensemble: int, tau_m: float | None,
+              device: str, **overrides) -> None:
     """Train the generative model: the rate model (layer-local targetprop, Algorithm 2, or
     with --rule sdvdt its spiking learner's rate twin), or with --model spiking LIF neurons
     in Brian2 whose synapses learn by ΔW = η·S_pre·dV_post/dt, no gradient computed outside
@@ -466,11 +485,14 @@ def train_cmd(kind: str, preset: str, epochs: int | None, seed: int, data_path: 
     """
     out = out or f"runs/{kind}_mnist.npz"
     if kind == "spiking":
-        settings = _spiking_settings(epochs, seed, chunk, max_chunks, r_max, tau, overrides)
+        settings = _spiking_settings(epochs, seed, chunk, max_chunks,
+                                     {"r_max": r_max, "tau": tau, "tau_m": tau_m,
+                                      "ensemble": ensemble}, overrides)
         runs.check_output(out, "--out", ".npz")
     else:
         spiking_only = {"--chunk": chunk, "--max-chunks": max_chunks, "--r-max": r_max,
-                        "--tau": tau}
+                        "--tau": tau, "--tau-m": tau_m,
+                        "--ensemble": None if ensemble == 1 else ensemble}
         given = [flag for flag, value in spiking_only.items() if value is not None]
         if given:
             raise ValueError(f"{', '.join(given)}: only for --model spiking")
@@ -493,13 +515,21 @@ SPIKING_TRAIN_OPTIONS = ("lr", "lr_encoders", "lr_decoders", "lr_final")
 """The rate model's training options that ``train --model spiking`` also takes."""
 
 
-def _spiking_settings(epochs: int | None, seed: int, chunk: int | None,
-                      max_chunks: int | None, r_max: float | None, tau: float | None,
-                      overrides: dict) -> tuple:
-    """``train --model spiking``'s settings from its options, each checked with a message
-    naming its flag: (SpikingTrainConfig, SpikingParameters, LearningParameters)."""
+def _network_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The spiking network's options given on the command line (None: not given) with their
+    units: r_max in Hz, tau, tau_syn and tau_m in ms, ensemble a count."""
     from brian2 import Hz, ms
 
+    units = {"r_max": Hz, "tau": ms, "tau_syn": ms, "tau_m": ms, "ensemble": 1}
+    return {k: v * units[k] for k, v in options.items() if v is not None}
+
+
+def _spiking_settings(epochs: int | None, seed: int, chunk: int | None,
+                      max_chunks: int | None, network_options: dict[str, Any],
+                      overrides: dict) -> tuple:
+    """``train --model spiking``'s settings from its options, each checked with a message
+    naming its flag: (SpikingTrainConfig, SpikingParameters, LearningParameters).
+    ``network_options``: r_max (Hz), tau, tau_m (ms), ensemble; None: the default."""
     from . import spiking_training
 
     rate_only = [f"--{k.replace('_', '-')}" for k, v in overrides.items()
@@ -528,10 +558,7 @@ def _spiking_settings(epochs: int | None, seed: int, chunk: int | None,
         every = spiking_training.SpikingTrainConfig.valid_every
         cfg_args.update(chunk=chunk, valid_every=chunk * max(1, round(every / chunk)))
     network = {k: v for k, v in lr.items() if v is not None}
-    if r_max is not None:
-        network["r_max"] = r_max * Hz
-    if tau is not None:
-        network["tau"] = tau * ms
+    network.update(_network_options(network_options))
     return (spiking_training.SpikingTrainConfig(**cfg_args),
             *spiking_training.training_parameters(**network))
 
@@ -706,6 +733,7 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
 @click.option("--tau-syn", type=float, default=None,
               help="--spiking: synaptic trace time constant in ms "
                    f"[default: {_spiking_default('tau_syn', 'ms')}].")
+@_ensemble_options("--spiking")
 @_neuron_option
 @_device_option
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
@@ -713,7 +741,8 @@ def evaluate_cmd(model_path: str, data_path: str | None, n_samples: int, seed: i
 def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: int | None,
               n_traces: int, out_dir: str | None, update_card: bool, spiking: bool,
               alpha: float, prior_alpha: float, digits: int,
-              r_max: float | None, tau: float | None, tau_syn: float | None, neuron: str,
+              r_max: float | None, tau: float | None, tau_syn: float | None,
+              ensemble: int, tau_m: float | None, neuron: str,
               device: str, seed: int) -> None:
     """log p(x, h) along INFERENCE on the test set (the paper's Figure 4), or with
     --spiking along spiking INFERENCE, with the rasters of every population.
@@ -733,9 +762,14 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
     out = _out_dir(out_dir, "infer")
     _check_outputs(out, names, "--out-dir")
     if spiking:
-        _infer_spiking(model_path, data_path, n_steps, digits, r_max, tau, tau_syn, neuron,
+        _infer_spiking(model_path, data_path, n_steps, digits,
+                       {"r_max": r_max, "tau": tau, "tau_syn": tau_syn, "tau_m": tau_m,
+                        "ensemble": ensemble}, neuron,
                        device, seed, out, TRAIN_ALPHA if alpha is None else alpha)
         return
+    given = [f for f, v in (("--ensemble", ensemble != 1), ("--tau-m", tau_m is not None)) if v]
+    if given:
+        raise ValueError(f"{', '.join(given)}: only with --spiking")
     alpha = FIGURE4_ALPHA if alpha is None else alpha
     if prior_alpha < 0:
         raise ValueError(f"--prior-alpha must be non-negative, got {prior_alpha}")
@@ -785,24 +819,22 @@ labelled)."""
 
 
 def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits: int,
-                   r_max: float | None, tau: float | None, tau_syn: float | None,
-                   neuron: str, device: str, seed: int, out: Path, alpha: float) -> None:
-    """``stdpsim infer --spiking``: run, compare with the rate model, save, plot."""
-    from brian2 import Hz, ms
-
+                   network: dict[str, Any], neuron: str, device: str, seed: int, out: Path,
+                   alpha: float) -> None:
+    """``stdpsim infer --spiking``: run, compare with the rate model, save, plot.
+    ``network``: the options r_max (Hz), tau, tau_syn, tau_m (ms), ensemble; None: default."""
     from . import plotting, rate_model, spiking_network
 
-    chosen = {"r_max": (r_max, Hz), "tau": (tau, ms), "tau_syn": (tau_syn, ms)}
-    params = spiking_network.SpikingParameters(
-        n_steps=n_steps, alpha=alpha, neuron=neuron,
-        **{k: v * unit for k, (v, unit) in chosen.items() if v is not None})
+    params = spiking_network.SpikingParameters(n_steps=n_steps, alpha=alpha, neuron=neuron,
+                                               **_network_options(network))
     model = rate_model.load_model(model_path)
     spiking_network.check_model(model)  # two hidden layers that chain
     x = _test_images(data_path, digits, option="--digits")
     summary = spiking_network.parameters_summary(params)
     _info(f"infer --spiking: {digits} test digits, {digits * summary['t_digit_ms']:.0f} ms of "
-          f"biological time on {backend.resolve_device(device)} ({neuron} units, r_max "
-          f"{summary['r_max_hz']:g} Hz, tau {summary['tau_ms']:g} ms)")
+          f"biological time on {backend.resolve_device(device)} ({neuron} units"
+          + (f", {params.ensemble} neurons per unit" if params.ensemble > 1 else "")
+          + f", r_max {summary['r_max_hz']:g} Hz, tau {summary['tau_ms']:g} ms)")
     # every spike of a long run would take gigabytes: count them, and record the rasters in
     # a second, short run of the first digits (same network and seed)
     result = spiking_network.run_inference(model, x, params, device=device, seed=seed,
@@ -825,7 +857,7 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
                           "cached_build": info.cached, "biological_s": biological_s,
                           "run_s_per_biological_s": info.run_s / biological_s,
                           "synaptic_events_per_s": result.events["synaptic"] / info.run_s}}
-    sizes = model.sizes
+    sizes = [n * params.ensemble for n in model.sizes]  # neurons, members with ensembles
     t_digit = summary["t_digit_ms"]
     spikes_path = runs.save_population_spikes(
         out / SPIKING_INFERENCE_SPIKES,

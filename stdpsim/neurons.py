@@ -33,12 +33,14 @@ from typing import Any
 
 from brian2 import NeuronGroup, mV, ms
 
-_LIF_TEMPLATE = """
+_FREE_TEMPLATE = """
 dv_free{s}/dt = dvdt{s}{noise} : volt
 dvdt{s} = (u{s}{g} - v_free{s})/tau_m : volt/second{stored}
-dr{s}/dt = -r{s}/tau_m : volt
+"""
+_RESET_TEMPLATE = """dr{s}/dt = -r{s}/tau_m : volt
 v{s} = v_free{s} - r{s} : volt
-{g_line}{sigma_line}reset_depth{s} : volt (constant)
+"""
+_RESET_CONSTANTS = """reset_depth{s} : volt (constant)
 resets{s} : 1 (constant)
 """
 
@@ -69,13 +71,38 @@ def lif_equations(suffix: str = "", *, noise: bool = True, synaptic_input: bool 
     s = suffix
     if s and not s.isidentifier():
         raise ValueError(f"suffix must be an identifier part, got {s!r}")
-    return _LIF_TEMPLATE.format(
+    free = _FREE_TEMPLATE.format(
         s=s,
         stored=" (constant over dt)" if stored_slope else "",
         noise=f" + sigma{s}*sqrt(2/tau_m)*xi{s}" if noise else "",
-        g=f" + g{s}" if synaptic_input else "",
-        g_line=f"dg{s}/dt = -g{s}/tau_syn : volt\n" if synaptic_input else "",
-        sigma_line=f"sigma{s} : volt (constant)\n" if noise else "")
+        g=f" + g{s}" if synaptic_input else "")
+    return (free + _RESET_TEMPLATE.format(s=s)
+            + (f"dg{s}/dt = -g{s}/tau_syn : volt\n" if synaptic_input else "")
+            + (f"sigma{s} : volt (constant)\n" if noise else "")
+            + _RESET_CONSTANTS.format(s=s))
+
+
+def lif_member_equations(*suffixes: str) -> str:
+    """The spike generators of LIF neurons whose reset-free potentials live in another group.
+
+    An ensemble of neurons that receive the same input shares one reset-free potential: each
+    member links ``v_free`` + suffix (``(linked)``, e.g. to its unit's membrane) and has its
+    own reset deficit ``r`` + suffix, its own ``v = v_free − r``, reset depth and reset
+    switch, one per suffix (one neuron may carry several membranes, see
+    :func:`lif_equations`), and one threshold offset ``theta`` (volt) shared by its
+    membranes: it fires when ``v > v_th + theta`` (:func:`lif_threshold` with
+    ``offset="theta"``).  The resets of :func:`lif_reset` apply unchanged; ``dvdt`` stays
+    with the membrane that owns ``v_free``.
+    """
+    if not suffixes:
+        suffixes = ("",)
+    lines = ["theta : volt (constant)\n"]
+    for s in suffixes:
+        if s and not s.isidentifier():
+            raise ValueError(f"suffix must be an identifier part, got {s!r}")
+        lines.append(f"v_free{s} : volt (linked)\n" + _RESET_TEMPLATE.format(s=s)
+                     + _RESET_CONSTANTS.format(s=s))
+    return "".join(lines)
 
 
 LIF_EQUATIONS = lif_equations()
@@ -93,9 +120,10 @@ RESETS = ("value", "subtract")
 "soft" reset), so that the mean rate stays exact however coarse the time step."""
 
 
-def lif_threshold(suffix: str = "") -> str:
-    """Threshold condition of the membrane with that suffix: ``v > v_th``."""
-    return f"v{suffix} > v_th"
+def lif_threshold(suffix: str = "", offset: str | None = None) -> str:
+    """Threshold condition of the membrane with that suffix: ``v > v_th``, or with a
+    per-neuron ``offset`` (a variable name, volt) ``v > v_th + offset``."""
+    return f"v{suffix} > v_th" + (f" + {offset}" if offset else "")
 
 
 def lif_reset(suffix: str = "", mode: str = "value") -> str:
@@ -145,6 +173,26 @@ class LIFParameters:
     v_th: Any = dataclasses.field(default_factory=lambda: -50 * mV)
     t_ref: Any = dataclasses.field(default_factory=lambda: 1 * ms)
     reset_depth: Any = dataclasses.field(default_factory=lambda: 10 * mV)
+
+    def __post_init__(self) -> None:
+        from brian2 import have_same_dimensions, second, volt
+
+        for name, unit, what in (("tau_m", second, "a time (e.g. 20*ms)"),
+                                 ("tau_syn", second, "a time (e.g. 5*ms)"),
+                                 ("t_ref", second, "a time (e.g. 1*ms)"),
+                                 ("v_th", volt, "a voltage (e.g. -50*mV)"),
+                                 ("reset_depth", volt, "a voltage (e.g. 10*mV)")):
+            if not have_same_dimensions(getattr(self, name), unit):
+                raise ValueError(f"{name} must be {what}, got {getattr(self, name)!r}")
+        for name in ("tau_m", "tau_syn"):
+            if not float(getattr(self, name)) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if float(self.t_ref) < 0:
+            raise ValueError(f"t_ref must not be negative, got {self.t_ref!r}")
+        if not float(self.reset_depth) > 0:
+            raise ValueError(f"the threshold v_th ({self.v_th!r}) must lie above the reset "
+                             f"v_th − reset_depth: reset_depth must be positive, got "
+                             f"{self.reset_depth!r}")
 
     def namespace(self) -> dict[str, Any]:
         """The constants as a Brian2 namespace."""

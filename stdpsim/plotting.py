@@ -372,93 +372,93 @@ def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, Any],
 
 def plot_spiking_fidelity(results: dict[str, Any], path: str | Path) -> Path:
     """How closely spiking INFERENCE follows the rate model's, against the rate per neuron:
-    the correlation of the h2 trajectories for LIF units (a) and Poisson units (b), one
-    colour per τ; Poisson ensembles of n neurons per unit dashed and dotted (each neuron
-    fires at r_max / n); the log p(x, h) gain over the 20 steps for single units (c).
+    the correlation of the h2 trajectories (a: LIF, b: Poisson) and the log p(x, h) gain over
+    the 20 steps (c: LIF, d: Poisson), one colour per τ, one line style per number of
+    neurons per unit.
 
-    ``results`` is what ``experiments/spiking_vs_rate.py`` writes (``rows``, and
-    ``ensemble_rows`` and ``goals``; files without them are drawn as single units)."""
-    rows = results.get("ensemble_rows") or [
-        {**r, "ensemble": 1, "rate_per_neuron_hz": r["r_max_hz"],
-         "neuron": r.get("neuron", "poisson")} for r in results["rows"]]
+    ``results`` is what ``experiments/spiking_vs_rate.py`` writes (``rows`` with
+    ``ensemble`` and ``rate_per_neuron_hz``, and ``goals``; rows without them are drawn as
+    single units)."""
+    rows = [{"ensemble": 1, "rate_per_neuron_hz": r["r_max_hz"], "neuron": "poisson", **r}
+            for r in results["rows"]]
     goals = results.get("goals", {"corr_h2": 0.95, "max_rate_per_neuron_hz": 200.0})
     taus = sorted({r["tau_ms"] for r in rows})
     sizes = sorted({r["ensemble"] for r in rows})
     styles = {n: s for n, s in zip(sizes, ("o-", "s--", "^:", "d-."))}
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
-    for ax, kind, title in ((axes[0], "lif", "a  LIF units, one neuron per unit"),
-                            (axes[1], "poisson", "b  Poisson units and ensembles")):
-        for k, tau in enumerate(taus):
-            for n in sizes:
-                sel = sorted((r for r in rows if r["neuron"] == kind and r["tau_ms"] == tau
-                              and r["ensemble"] == n), key=lambda r: r["rate_per_neuron_hz"])
-                if not sel:
-                    continue
-                t_inf = sel[0].get("t_inference_ms")
-                label = (f"τ = {tau:g} ms" + (f" ({t_inf:g} ms per inference)" if t_inf else "")
-                         if n == sizes[0] else None)
-                ax.plot([r["rate_per_neuron_hz"] for r in sel], [r["corr_h2"] for r in sel],
-                        styles[n], color=f"C{k}", ms=3, lw=1.2 if n == 1 else 0.9,
-                        mfc="none" if n > 1 else None, label=label)
-        ax.axhline(goals["corr_h2"], color="0.3", lw=0.8, ls=":")
-        ax.axvspan(1, goals["max_rate_per_neuron_hz"], color="C2", alpha=0.08, lw=0)
-        ax.set_xscale("log")
-        ax.set_xlim(left=max(1.0, 0.7 * min(r["rate_per_neuron_hz"] for r in rows)))
-        ax.set_ylim(min(0.9, min(r["corr_h2"] for r in rows) - 0.02), 1.005)
-        ax.set_xlabel("rate per neuron at the top of its range (Hz)")
-        ax.set_ylabel("h2: correlation with the rate trajectory")
-        ax.set_title(title, fontsize=10, loc="left")
-    paper = results.get("paper_corruption", {}).get("r_max_hz_at_h2_0.5")
-    if paper:
-        axes[1].axvline(paper, color="C3", lw=0.8, ls=":")
-    axes[0].legend(fontsize=7, loc="lower right")
-    handles = [plt.Line2D([], [], color="0.3", marker=styles[n][0], ls=styles[n][1:],
-                          mfc="none" if n > 1 else None, label=f"{n} neuron{'s' if n > 1 else ''}"
-                          " per unit") for n in sizes]
+    rate_gain = rows[0]["log_p_gain_rate"]
+    gains = [r["log_p_gain_spiking"] for r in rows] + [rate_gain]
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9), sharex=True)
+    for col, (kind, name) in enumerate((("lif", "LIF"), ("poisson", "Poisson"))):
+        for row, key in enumerate(("corr_h2", "log_p_gain_spiking")):
+            ax = axes[row, col]
+            for k, tau in enumerate(taus):
+                for n in sizes:
+                    sel = sorted((r for r in rows if r["neuron"] == kind and r["tau_ms"] == tau
+                                  and r["ensemble"] == n), key=lambda r: r["rate_per_neuron_hz"])
+                    if sel:
+                        ax.plot([r["rate_per_neuron_hz"] for r in sel], [r[key] for r in sel],
+                                styles[n], color=f"C{k}", ms=3, lw=1.2 if n == 1 else 0.9,
+                                mfc="none" if n > 1 else None)
+            ax.axvspan(1, goals["max_rate_per_neuron_hz"], color="C2", alpha=0.08, lw=0)
+            ax.set_xscale("log")
+            ax.set_xlim(max(1.0, 0.7 * min(r["rate_per_neuron_hz"] for r in rows)),
+                        1.4 * max(r["rate_per_neuron_hz"] for r in rows))
+            if key == "corr_h2":
+                ax.axhline(goals["corr_h2"], color="0.3", lw=0.8, ls=":")
+                ax.set_ylim(min(0.7, min(r["corr_h2"] for r in rows) - 0.02), 1.005)
+                ax.set_ylabel("h2: correlation with the rate trajectory")
+                ax.set_title(f"{'ab'[col]}  {name} units: h2 against the rate model",
+                             fontsize=10, loc="left")
+            else:  # losses span 1 to 10⁴ nats: linear within ±10, logarithmic beyond
+                ax.axhline(rate_gain, color="k", lw=1)
+                ax.axhline(0, color="0.5", lw=0.5)
+                ax.set_yscale("symlog", linthresh=10)
+                ax.set_ylim(1.5 * min(gains), max(0.0, max(gains)) + 2)
+                ax.set_ylabel("log p(x, h): end − start (nats; symlog)")
+                ax.set_xlabel("rate per neuron at the top of its range (Hz)")
+                ax.set_title(f"{'cd'[col]}  {name} units: log p gain over 20 steps, "
+                             f"{results['n_digits']} test digits", fontsize=10, loc="left")
+    t_inf = {tau: min(r.get("t_inference_ms", 0) for r in rows if r["tau_ms"] == tau)
+             for tau in taus}
+    handles = [plt.Line2D([], [], color=f"C{k}", lw=2,
+                          label=f"τ = {tau:g} ms" + (f" ({t_inf[tau]:g} ms per inference)"
+                                                     if t_inf[tau] else ""))
+               for k, tau in enumerate(taus)]
+    handles += [plt.Line2D([], [], color="0.3", marker=styles[n][0], ls=styles[n][1:],
+                           mfc="none" if n > 1 else None,
+                           label=f"{n} neuron{'s' if n > 1 else ''} per unit") for n in sizes]
     handles += [plt.Line2D([], [], color="0.3", ls=":", label=f"goal: {goals['corr_h2']}"),
                 plt.Rectangle((0, 0), 1, 1, color="C2", alpha=0.15,
                               label=f"≤ {goals['max_rate_per_neuron_hz']:g} Hz per neuron "
-                                    "(cortical)")]
+                                    "(cortical)"),
+                plt.Line2D([], [], color="k", lw=1, label="rate model's log p gain")]
+    paper = results.get("paper_corruption", {}).get("r_max_hz_at_h2_0.5")
     if paper:
+        for ax in axes[:, 1]:
+            ax.axvline(paper, color="C3", lw=0.8, ls=":")
         handles.append(plt.Line2D([], [], color="C3", ls=":",
                                   label=f"the paper's 3-Bernoulli corruption ({paper:.0f} Hz, "
-                                        "1 neuron per unit)"))
-    axes[1].legend(handles=handles, fontsize=7, loc="lower right")
-    ax = axes[2]
-    for k, tau in enumerate(taus):
-        for kind, style in (("lif", "o-"), ("poisson", "s--")):
-            sel = sorted((r for r in rows if r["neuron"] == kind and r["tau_ms"] == tau
-                          and r["ensemble"] == 1), key=lambda r: r["rate_per_neuron_hz"])
-            if sel:
-                ax.plot([r["rate_per_neuron_hz"] for r in sel],
-                        [r["log_p_gain_spiking"] for r in sel], style, color=f"C{k}", ms=3,
-                        mfc="none" if kind == "poisson" else None,
-                        label=f"{'LIF' if kind == 'lif' else 'Poisson'}, τ = {tau:g} ms")
-    if rows:
-        ax.axhline(rows[0]["log_p_gain_rate"], color="k", lw=1, label="rate model")
-    ax.axhline(0, color="0.5", lw=0.5)
-    ax.set_xscale("log")
-    ax.set_xlabel("rate per neuron at the top of its range (Hz), one neuron per unit")
-    ax.set_ylabel("log p(x, h): end − start (nats)")
-    gains = [r["log_p_gain_spiking"] for r in rows] + [rows[0]["log_p_gain_rate"]]
-    cut = min(gains) < -40
-    ax.set_title(f"c  log p gain over 20 steps, {results['n_digits']} test digits"
-                 + (" (axis cut at −40)" if cut else ""), fontsize=10, loc="left")
-    ax.set_ylim(max(min(gains), -40) - 1, max(0.0, max(gains)) + 1)
-    ax.legend(fontsize=6.5, loc="lower right", ncol=2)
-    fig.tight_layout()
+                                        "1 Poisson neuron per unit)"))
+    tau_m = results.get("ensemble_tau_m_ms")
+    if tau_m:
+        handles.append(plt.Line2D([], [], color="none",
+                                  label=f"LIF ensembles: members' τ_m = {tau_m:g} ms"))
+    fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
     return _save(fig, path)
 
 
 def plot_rule_vs_rate(results: dict[str, Any], path: str | Path) -> Path:
     """The spiking S·dV/dt learner's weight change against its rate twin's, per layer
-    (columns): cosine similarity (top) and norm ratio spiking / twin (bottom) against r_max,
-    one line per τ.  ``results`` is what ``experiments/spiking_rule_vs_rate.py`` writes."""
+    (columns): cosine similarity (top) and norm ratio spiking / twin (bottom) against the
+    top rate per unit, one line per τ; the training's settings as stars, and the same at
+    cortical rates (an ensemble per unit, drawn at its rate per unit) as crosses.  ``results`` is what ``experiments/spiking_rule_vs_rate.py`` writes."""
     rows = [r for r in results["rows"] if r.get("kind", "grid") == "grid"]
     training = [r for r in results["rows"] if r.get("kind") == "training"]
+    cortical = [r for r in results["rows"] if r.get("kind") == "cortical"]
     layers = list(results["rows"][0]["layers"]) if results["rows"] else []
     taus = sorted({r["tau_ms"] for r in rows})
-    ticks = sorted({r["r_max_hz"] for r in results["rows"]})
+    ticks = sorted({r["r_max_hz"] for r in rows + training})
     fig, axes = plt.subplots(2, max(len(layers), 1), figsize=(11, 5.2), sharex=True,
                              squeeze=False)
     for col, layer in enumerate(layers):
@@ -478,6 +478,15 @@ def plot_rule_vs_rate(results: dict[str, Any], path: str | Path) -> Path:
             ax_c.plot(r["r_max_hz"], r["layers"][layer]["cosine"], "*", color="k", ms=9,
                       label=label)
             ax_r.plot(r["r_max_hz"], r["layers"][layer]["norm_ratio"], "*", color="k", ms=9)
+        for k, r in enumerate(sorted(cortical, key=lambda r: r["tau_ms"])):
+            # drawn at the rate per unit: ensemble × rate per neuron
+            label = (f"the same at cortical rates, τ = {r['tau_ms']:g} ms: {r['ensemble']} "
+                     f"neurons per unit at up to {r['r_max_hz']:g} Hz each, "
+                     f"τ_m = {r['tau_m_ms']:g} ms")
+            x = r["ensemble"] * r["r_max_hz"]
+            style = dict(marker="PX"[k % 2], color=f"C{3 + k}", ms=8, mfc="none", ls="none")
+            ax_c.plot(x, r["layers"][layer]["cosine"], label=label, **style)
+            ax_r.plot(x, r["layers"][layer]["norm_ratio"], **style)
         ax_c.axhline(0.9, color="0.4", lw=0.8, ls=":", label="goal: cosine 0.9")
         ax_r.axhline(1.0, color="0.4", lw=0.8, ls=":")
         ax_c.set_title(f"{layer}: {'encoder' if layer.startswith('f') else 'decoder'}")
@@ -486,7 +495,7 @@ def plot_rule_vs_rate(results: dict[str, Any], path: str | Path) -> Path:
             ax.set_xscale("log")
             ax.set_xticks(ticks, [f"{t / 1000:g}k" for t in ticks])
             ax.minorticks_off()
-        ax_r.set_xlabel("r_max (Hz)")
+        ax_r.set_xlabel("r_max per unit (Hz)")
     if layers:
         axes[0, 0].set_ylabel("cosine(spiking ΔW, twin ΔW)")
         axes[1, 0].set_ylabel("|spiking ΔW| / |twin ΔW|")

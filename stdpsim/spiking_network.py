@@ -36,6 +36,16 @@ Two kinds of unit (``SpikingParameters.neuron``):
     period (the first spiking network of this project); the latent value is a dimensionless
     variable ``v``.
 
+**Ensembles** (``SpikingParameters.ensemble`` = n > 1): every unit keeps its value (the
+membrane's reset-free potential for ``lif``, ``v`` for ``poisson``) but does not spike itself;
+n member neurons per unit (groups ``visible_members``, ``h1_members``, ``h2_members``) read it
+through linked variables and fire at up to ``r_max`` each.  LIF members are spike generators of
+:func:`stdpsim.neurons.lif_member_equations`: the unit's reset-free potential, their own reset
+deficits and phases, and thresholds spread evenly over one reset depth
+(:func:`threshold_offsets`), so the population begins to fire at value 0 where one neuron's
+dead zone would swallow small values.  Every member projects to its unit's targets with its
+unit's weights and 1/n of the gain, so the read-out averages the members.
+
 A receiving neuron reads a presynaptic population through exponentially decaying synaptic
 traces (time constant ``tau_syn``) whose mean is the pre-activation W·h: the spike trains'
 fluctuations are the paper's spike-like corruption, and the rate model is the limit of high
@@ -58,7 +68,7 @@ program), the digits switching through a :class:`brian2.TimedArray` passed at st
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -83,10 +93,11 @@ class SpikingParameters:
     tau_syn
         Decay time of the synaptic traces that turn spikes back into pre-activations.
     r_max
-        Firing rate of a unit at the top of its range (h2 = 1, h1 = ``h1_max``, x = 1).  The
-        default 8 kHz is far above one cortical neuron: read a unit as a population (e.g.
-        80 neurons at up to 100 Hz).  Fidelity against r_max and τ, for both kinds of unit:
-        ``experiments/spiking_vs_rate.py``.
+        Firing rate of a neuron at the top of its unit's range (h2 = 1, h1 = ``h1_max``,
+        x = 1); a unit of ``ensemble`` neurons fires at up to ensemble·r_max.  The default
+        8 kHz with one neuron per unit is far above a cortical neuron; ``ensemble`` = 10 at
+        200 Hz is a cortical setting.  Fidelity against the rate per neuron, the ensemble
+        and τ, for both kinds of unit: ``experiments/spiking_vs_rate.py``.
     h1_max
         The h1 value (softplus units, dimensionless) coded by ``r_max``; larger values clip.
     t_settle
@@ -115,6 +126,15 @@ class SpikingParameters:
     tau_rec
         LIF: time constant with which a reconstruction membrane (x̂ in the visible units,
         ĥ1 in h1) follows its prediction g(·).
+    ensemble
+        Neurons per latent unit.  With more than one, a unit's value no longer spikes
+        itself: it drives ``ensemble`` member neurons that fire at up to ``r_max`` each, so
+        the unit's population fires at up to ensemble·r_max, and receivers read it through
+        the same traces with 1/ensemble of the gain per spike (the read-out averages the
+        members).  LIF members share their unit's reset-free potential and have their own
+        reset deficits, random phases and thresholds spread evenly over one reset depth;
+        Poisson members draw independently.  Every member projects to every target of its
+        unit: synapses grow ×ensemble, synaptic events with the population rate.
     """
 
     tau: Any = dataclasses.field(default_factory=lambda: 20 * _b2().ms)
@@ -133,11 +153,16 @@ class SpikingParameters:
     v_th: Any = dataclasses.field(default_factory=lambda: -50 * _b2().mV)
     t_ref: Any = dataclasses.field(default_factory=lambda: 0.1 * _b2().ms)
     tau_rec: Any = dataclasses.field(default_factory=lambda: 1 * _b2().ms)
+    ensemble: int = 1
 
     def __post_init__(self) -> None:
         b2 = _b2()
         if self.neuron not in NEURONS:
             raise ValueError(f"neuron must be one of {NEURONS}, got {self.neuron!r}")
+        if isinstance(self.ensemble, bool) or not isinstance(self.ensemble, (int, np.integer)) \
+                or self.ensemble < 1:
+            raise ValueError(f"ensemble (neurons per unit) must be a whole number ≥ 1, got "
+                             f"{self.ensemble!r}")
         for name in ("v_span", "v_th"):
             if not b2.have_same_dimensions(getattr(self, name), b2.volt):
                 raise ValueError(f"{name} must be a voltage (e.g. 10*mV), got "
@@ -165,6 +190,9 @@ class SpikingParameters:
         if self.neuron == "lif" and float(self.r_max * self.t_ref) >= 1:
             raise ValueError(f"r_max·t_ref = {float(self.r_max * self.t_ref):.3g} ≥ 1: the "
                              "refractory period caps the rate below r_max; shorten t_ref")
+        if self.neuron == "lif" and float(self.t_ref) > float(self.step_time):
+            raise ValueError(f"t_ref ({self.t_ref}) is longer than one INFERENCE step δ·τ "
+                             f"({self.step_time}): a unit could not fire within a step")
         for name, whole, part in (("δ·τ", self.step_time, self.dt),
                                   ("t_settle", self.t_settle, self.step_time)):
             ratio = float(whole / part)
@@ -419,8 +447,9 @@ def _namespace(p: SpikingParameters) -> dict[str, Any]:
 
 def _gains(p: SpikingParameters) -> tuple[float, float]:
     """Trace increments per spike of a unit with range 1 and of an h1 unit (range h1_max):
-    a spike train at r_max·value/range gives a trace whose mean is value × weight."""
-    gain_unit = float(1.0 / (p.r_max * p.tau_syn))
+    a spike train at r_max·value/range gives a trace whose mean is value × weight; the
+    spikes of an ensemble's ``ensemble`` members add up, each with 1/ensemble of that."""
+    gain_unit = float(1.0 / (p.ensemble * p.r_max * p.tau_syn))
     return gain_unit, gain_unit * p.h1_max
 
 
@@ -433,6 +462,102 @@ LIF_START = {"visible": "v_free = v_zero + v_span * x\n"
 """LIF units at the start of every digit: potentials at value 0 (visible: at the digit),
 reset deficits a random fraction of a reset depth above what keeps v below threshold (random
 phases, as for Poisson units, and no burst while the deficit builds up)."""
+
+
+# ------------------------------------------------------------------------------ ensembles
+#
+# With ``ensemble`` = n > 1 the unit groups above integrate their values without spiking, and
+# each population's spikes come from a group of N·n members (member m belongs to unit m // n),
+# which read their unit's values through linked variables and emit the same events
+# (``spike`` and, except h2, ``recon``) to the same synapses.
+
+LIF_UNIT_START = {name: "".join(line + "\n" for line in text.splitlines()
+                                if line.startswith("v_free"))
+                  for name, text in LIF_START.items()}
+"""Ensembles of LIF members: what a unit resets at the start of every digit (its potentials;
+the reset deficits are the members')."""
+
+LIF_MEMBER_START = {
+    "visible": "r = clip(v_free - v_th - theta, 0*mV, inf*mV) + reset_depth * rand()\n"
+               "r_rec = reset_depth_rec * rand()\n",
+    "h1": "r = reset_depth * rand()\nr_rec = reset_depth_rec * rand()\n",
+    "h2": "r = reset_depth * rand()\n"}
+"""Ensembles of LIF members: each member's reset deficits at the start of every digit (as in
+:data:`LIF_START`, with the member's own threshold)."""
+
+POISSON_LINKS = {"visible": (("value", "x_in"), ("value_recon", "x_recon")),
+                 "h1": (("value", "v"), ("value_recon", "top_down")),
+                 "h2": (("value", "v"),)}
+"""Ensembles of Poisson members: which of its unit's variables a member's spikes and
+reconstruction events code."""
+
+
+def threshold_offsets(n: int, reset_depth: Any) -> Any:
+    """Threshold offsets of the n LIF members of a unit, evenly spread over one reset depth
+    D around 0: D·((k + ½)/n − ½) for k = 0 … n − 1 (volt; 0 for n = 1).  The lowest
+    threshold lies D/(2n) above the potential of value 0, so the population's dead zone is
+    1/n of a single neuron's, and the offsets average to 0, so far above threshold the
+    members' mean rate stays r_max·value."""
+    k = np.arange(n)
+    return reset_depth * ((k + 0.5) / n - 0.5)
+
+
+def _members(units: Any, name: str, p: SpikingParameters, ns: dict, recon: bool,
+             period: Any, learner: bool = False, decoder_pre: bool = False) -> Any:
+    """The ``ensemble`` member neurons of every unit of ``units`` (see above); LIF members
+    restart their reset deficits every ``period`` (a digit or example), after their units
+    (``order``).  ``learner``, ``decoder_pre``: the learner's events, as in
+    :func:`_lif_units`, gated by their unit's phase (``recon_phase``, linked)."""
+    b2 = _b2()
+    n, n_units = p.ensemble, units.N
+    owner = np.repeat(np.arange(n_units), n)
+    if p.neuron == "lif":
+        def when(event: str) -> str:
+            return f" and {LEARNER_EVENTS[event]}" if learner else ""
+
+        suffixes = ("", "_rec") if recon else ("",)
+        eqs = (neurons.lif_member_equations(*suffixes)
+               + ("t_last_rec : second\n" if recon else "")
+               + ("recon_phase : 1 (linked)\n" if learner else ""))
+        spike = neurons.lif_threshold(offset="theta")
+        events = {}
+        if recon:
+            events["recon"] = (f"{neurons.lif_threshold('_rec', 'theta')} and "
+                               f"t - t_last_rec >= t_ref{when('recon')}")
+        if decoder_pre:
+            events["spike_recon"] = f"{spike}{when('spike_recon')} and not_refractory"
+        group = b2.NeuronGroup(n_units * n, eqs, method="euler",
+                               threshold=spike + when("spike"),
+                               reset=neurons.lif_reset(mode="subtract"), refractory=p.t_ref,
+                               events=events or None, namespace=ns, name=f"{name}_members")
+        group.theta = np.tile(threshold_offsets(n, p.reset_depth), n_units)
+        for s in suffixes:
+            setattr(group, f"v_free{s}", b2.linked_var(units, f"v_free{s}", index=owner))
+            setattr(group, f"resets{s}", 1)
+            setattr(group, f"reset_depth{s}", p.reset_depth)
+        if learner:
+            group.recon_phase = b2.linked_var(units, "recon_phase", index=owner)
+        if recon:
+            group.t_last_rec = -1 * b2.second
+            group.run_on_event("recon", neurons.lif_reset("_rec", mode="subtract")
+                               + "\nt_last_rec = t")
+        if decoder_pre:
+            group.run_on_event("spike_recon", neurons.lif_reset(mode="subtract")
+                               + "\nlastspike = t")
+        group.run_regularly(LIF_MEMBER_START[name], dt=period, when="start", order=1,
+                            name=f"{name}_members_next_digit")
+        return group
+    if learner:
+        raise ValueError("the spiking learner needs LIF units")
+    links = POISSON_LINKS[name]
+    scale = "h1_max" if name == "h1" else "1"
+    eqs = "".join(f"{var} : 1 (linked)\n" for var, _ in links)
+    events = {"recon": rate_expression("value_recon", scale)} if recon else None
+    group = b2.NeuronGroup(n_units * n, eqs, threshold=rate_expression("value", scale),
+                           events=events, namespace=ns, name=f"{name}_members")
+    for var, target in links:
+        setattr(group, var, b2.linked_var(units, target, index=owner))
+    return group
 
 
 LEARNER_EVENTS = {
@@ -452,15 +577,19 @@ decoders' predictions in INFERENCE run without the learning statement."""
 
 def _lif_units(n: int, eqs: str, name: str, namespace: dict, p: SpikingParameters,
                recon: bool | None = None, learner: bool = False,
-               decoder_pre: bool = False) -> Any:
+               decoder_pre: bool = False, spiking: bool = True) -> Any:
     """A group of LIF units (threshold, soft reset, refractory period); with ``recon``
     (default: every group but h2) a reconstruction membrane with its own ``recon`` event.
+    ``spiking=False``: the membranes without threshold or events (the units of an
+    ensemble, whose members spike; see :func:`_members`).
 
     ``learner``: events split by phase (:data:`LEARNER_EVENTS`); with ``decoder_pre`` (h1,
     h2) also a ``spike_recon`` event, with the same reset and refractory period as ``spike``.
     """
     b2 = _b2()
     recon = name != "h2" if recon is None else recon
+    if not spiking:
+        return b2.NeuronGroup(n, eqs, method="euler", namespace=namespace, name=name)
 
     def when(event: str) -> str:
         return f" and {LEARNER_EVENTS[event]}" if learner else ""
@@ -507,11 +636,18 @@ def _event_monitors(vis: Any, h1: Any, h2: Any, record_spikes: bool = False
                     ) -> tuple[list, Callable[[], dict[str, np.ndarray]]]:
     """Monitors of every population's spikes (all of them, or only their count) and of the
     reconstruction events (count), and a function reading them out as
-    ``n_spikes_<group>``, ``n_recon_<group>`` (and ``spike_i_``/``spike_t_<group>``)."""
+    ``n_spikes_<population>``, ``n_recon_<population>`` (and ``spike_i_``/``spike_t_``);
+    the groups are the ones that spike (an ensemble's members: ``<population>_members``)."""
     b2 = _b2()
-    spikes = {g.name: b2.SpikeMonitor(g, record=record_spikes, name=f"spikes_{g.name}")
+
+    def population(group: Any) -> str:
+        return group.name.removesuffix("_members")
+
+    spikes = {population(g): b2.SpikeMonitor(g, record=record_spikes,
+                                             name=f"spikes_{population(g)}")
               for g in (vis, h1, h2)}
-    recons = {g.name: b2.EventMonitor(g, "recon", record=False, name=f"recon_{g.name}")
+    recons = {population(g): b2.EventMonitor(g, "recon", record=False,
+                                             name=f"recon_{population(g)}")
               for g in (vis, h1)}
 
     def read() -> dict[str, np.ndarray]:
@@ -556,13 +692,23 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
     first_round = (np.arange(n_digits * n_rounds) % n_rounds == 0).astype(float)
     lif = p.neuron == "lif"
 
+    ensemble = p.ensemble > 1
+
     def build() -> backend.Simulation:
         stimulus = b2.TimedArray(np.zeros((n_digits, n_vis)), dt=t_input, name="digits")
         if lif:
+            spiking = not ensemble
             vis = _lif_units(n_vis, visible_equations_lif(model), "visible",
-                             {**ns, "digits": stimulus}, p)
-            h1 = _lif_units(n_h1, h1_equations_lif(model), "h1", ns, p)
-            h2 = _lif_units(n_h2, h2_equations_lif(model), "h2", ns, p)
+                             {**ns, "digits": stimulus}, p, spiking=spiking)
+            h1 = _lif_units(n_h1, h1_equations_lif(model), "h1", ns, p, spiking=spiking)
+            h2 = _lif_units(n_h2, h2_equations_lif(model), "h2", ns, p, spiking=spiking)
+        elif ensemble:
+            vis = b2.NeuronGroup(n_vis, visible_equations(model), method="euler",
+                                 namespace={**ns, "digits": stimulus}, name="visible")
+            h1 = b2.NeuronGroup(n_h1, h1_equations(model), method="euler", namespace=ns,
+                                name="h1")
+            h2 = b2.NeuronGroup(n_h2, h2_equations(model), method="euler", namespace=ns,
+                                name="h2")
         else:
             vis = b2.NeuronGroup(n_vis, visible_equations(model), method="euler",
                                  threshold=rate_expression("x_in"),
@@ -581,7 +727,8 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
         h1.b_g2 = model.biases["g2"]
         h2.b_f2 = model.biases["f2"]
         # every digit: new input, voltages and traces back to zero, settling restarts
-        start = LIF_START if lif else {"visible": "", "h1": "v = 0\n", "h2": "v = 0\n"}
+        start = ((LIF_UNIT_START if ensemble else LIF_START) if lif
+                 else {"visible": "", "h1": "v = 0\n", "h2": "v = 0\n"})
         if n_rounds == 1:
             visible_input = "digits(t, i)"
         else:  # a new input at its first period, else x ← x̂ (averaged over the last step)
@@ -590,24 +737,34 @@ def network_builder(model: RateModel, n_digits: int, params: SpikingParameters,
                              "(1 - first_round(t)) * clip(x_out, 0, 1)")
         _restart_every(p.t_digit, vis, h1, h2, visible_input, start)
 
-        f1 = _weight_tied(vis, h1, "f1", gain_unit)
-        f2 = _weight_tied(h1, h2, "f2", gain_h1)
-        g1 = b2.Synapses(h1, vis, model="w : 1", on_pre="u_g1_post += w * gain",
+        # the groups that spike: the units, or their ensembles' members
+        src = {"visible": vis, "h1": h1, "h2": h2}
+        if ensemble:
+            src = {name: _members(group, name, p, ns, recon=name != "h2", period=p.t_digit)
+                   for name, group in src.items()}
+        f1 = _weight_tied(src["visible"], h1, "f1", gain_unit)
+        f2 = _weight_tied(src["h1"], h2, "f2", gain_h1)
+        g1 = b2.Synapses(src["h1"], vis, model="w : 1", on_pre="u_g1_post += w * gain",
                          namespace={"gain": gain_h1}, name="g1")
-        g2 = b2.Synapses(h2, h1, model="w : 1", on_pre="i_td_post += w * gain",
+        g2 = b2.Synapses(src["h2"], h1, model="w : 1", on_pre="i_td_post += w * gain",
                          namespace={"gain": gain_unit}, name="g2")
         for syn, name in ((f1, "f1"), (f2, "f2"), (g1, "g1"), (g2, "g2")):
             n_in, n_out = model.weights[name].shape
-            _connect_all(syn, n_in, n_out)
-            syn.w = model.weights[name].astype(np.float64).ravel()
+            _connect_all(syn, n_in * p.ensemble, n_out)
+            # every member of a unit carries its unit's weights (rows repeated)
+            syn.w = np.repeat(model.weights[name].astype(np.float64), p.ensemble,
+                              axis=0).ravel()
 
         # the voltages after every INFERENCE step (GENERATE and in-painting keep their samples)
         record_v = n_rounds == 1 and missing is None
         value = "h" if lif else "v"  # the unit's value (Poisson units: their v)
         mon_h1 = b2.StateMonitor(h1, value, record=record_v, dt=p.step_time, name="v_h1")
         mon_h2 = b2.StateMonitor(h2, value, record=record_v, dt=p.step_time, name="v_h2")
-        monitors, read_events = _event_monitors(vis, h1, h2, record_spikes)
+        monitors, read_events = _event_monitors(src["visible"], src["h1"], src["h2"],
+                                                record_spikes)
         objects = [vis, h1, h2, f1, f2, g1, g2, mon_h1, mon_h2, *monitors]
+        if ensemble:
+            objects += list(src.values())
         samples = None
         if n_rounds > 1 or missing is not None:  # x̂ at every input boundary, before reset
             samples = b2.StateMonitor(vis, "x_out", record=True, dt=t_input, when="start",
@@ -729,17 +886,26 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
     t_example = learning.t_example(p)
     eta_model = "w : 1\neta : second/volt (shared, constant)"
 
+    n = p.ensemble
+
     def build() -> backend.Simulation:
         stimulus = b2.TimedArray(np.zeros((n_examples, n_vis)), dt=t_example, name="digits")
+        spiking = n == 1  # else the units integrate and their ensembles' members spike
         vis = _lif_units(n_vis, visible_equations_lif(model, learning=True), "visible",
-                         {**ns, "digits": stimulus}, p, learner=True)
+                         {**ns, "digits": stimulus}, p, learner=True, spiking=spiking)
         h1 = _lif_units(n_h1, h1_equations_lif(model, learning=True), "h1", ns, p,
-                        learner=True, decoder_pre=True)
+                        learner=True, decoder_pre=True, spiking=spiking)
         h2 = _lif_units(n_h2, h2_equations_lif(model, learning=True), "h2", ns, p,
-                        learner=True, decoder_pre=True)
+                        learner=True, decoder_pre=True, spiking=spiking)
         bias = _lif_units(1, lif_membrane("", "0*volt/second"), "bias", ns, p, recon=False)
         bias.v_free = p.v_zero + p.v_span  # value 1: fires at r_max
-        _restart_every(t_example, vis, h1, h2, "digits(t, i)", LIF_START)
+        _restart_every(t_example, vis, h1, h2, "digits(t, i)",
+                       LIF_START if spiking else LIF_UNIT_START)
+        src = {"visible": vis, "h1": h1, "h2": h2}
+        if not spiking:
+            src = {name: _members(group, name, p, ns, recon=name != "h2", period=t_example,
+                                  learner=True, decoder_pre=name != "visible")
+                   for name, group in src.items()}
 
         def rule(slope: str, gate: str) -> str:
             return sdvdt_learning_line(slope, gate) + "\n" if learn else ""
@@ -761,11 +927,13 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
                                on_event={"predict": "spike", "learn": "spike_recon"},
                                namespace={**ns, "gain": gain}, name=name)
 
-        syn = {"f1": encoder(vis, h1, "f1", gain_unit), "f2": encoder(h1, h2, "f2", gain_h1),
-               "g1": decoder(h1, vis, "g1", gain_h1, "u_g1"),
-               "g2": decoder(h2, h1, "g2", gain_unit, "i_td")}
+        syn = {"f1": encoder(src["visible"], h1, "f1", gain_unit),
+               "f2": encoder(src["h1"], h2, "f2", gain_h1),
+               "g1": decoder(src["h1"], vis, "g1", gain_h1, "u_g1"),
+               "g2": decoder(src["h2"], h1, "g2", gain_unit, "i_td")}
         for name in LAYERS:
-            _connect_all(syn[name], *model.weights[name].shape)
+            n_in, n_out = model.weights[name].shape
+            _connect_all(syn[name], n_in * n, n_out)
         biases = {}
         for name, target, slope, gate in (("f1", h1, "dvdt", "learn_enc_post"),
                                           ("f2", h2, "dvdt", "learn_enc_post"),
@@ -775,10 +943,11 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
                 bias, target, model=f"{eta_model}\nb_{name}_post = w : 1 (summed)",
                 on_pre=rule(slope, gate) or None, namespace=ns, name=f"bias_{name}")
             biases[name].connect()
-        monitors, read_events = _event_monitors(vis, h1, h2)
-        late = {g.name: b2.EventMonitor(g, "spike_recon", record=False,
-                                        name=f"spike_recon_{g.name}") for g in (h1, h2)}
+        monitors, read_events = _event_monitors(src["visible"], src["h1"], src["h2"])
+        late = {name: b2.EventMonitor(src[name], "spike_recon", record=False,
+                                      name=f"spike_recon_{name}") for name in ("h1", "h2")}
         monitors += late.values()
+        members = [] if spiking else list(src.values())
         inputs = {"digits": stimulus, "plastic_visible": vis.plastic, "plastic_h1": h1.plastic,
                   "plastic_h2": h2.plastic}
         for name in LAYERS:
@@ -789,16 +958,17 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
 
         def collect() -> dict[str, np.ndarray]:
             out = {}
-            for name in LAYERS:
+            for name in LAYERS:  # a unit's weight: the mean over its members' synapses
+                n_in, n_out = model.weights[name].shape
                 out[f"w_{name}"] = np.asarray(syn[name].w[:]).reshape(
-                    model.weights[name].shape)
+                    n_in, n, n_out).mean(axis=1)
                 out[f"b_{name}"] = np.asarray(biases[name].w[:])
             out.update(read_events())
             for group, mon in late.items():
                 out[f"n_spike_recon_{group}"] = np.asarray(mon.num_events)
             return out
 
-        objects = [vis, h1, h2, bias, *syn.values(), *biases.values(), *monitors]
+        objects = [vis, h1, h2, bias, *members, *syn.values(), *biases.values(), *monitors]
         return backend.Simulation(objects, inputs, collect)
 
     return build
@@ -811,8 +981,9 @@ def learning_inputs(model: RateModel, x: np.ndarray, params: SpikingParameters,
     values: dict[str, Any] = {"digits": np.asarray(x, dtype=np.float64)}
     for group in ("visible", "h1", "h2"):
         values[f"plastic_{group}"] = float(plastic)
-    for name in LAYERS:
-        values[f"w_{name}"] = model.weights[name].astype(np.float64).ravel()
+    for name in LAYERS:  # every member of a unit starts with its unit's weights
+        values[f"w_{name}"] = np.repeat(model.weights[name].astype(np.float64),
+                                        params.ensemble, axis=0).ravel()
         values[f"b_{name}"] = model.biases[name].astype(np.float64)
         values[f"eta_{name}"] = learning.eta(name, params)
         values[f"eta_b_{name}"] = learning.eta(f"b_{name}", params)
@@ -875,7 +1046,8 @@ class SpikingInference:
         log p(x, h) of those voltages under the rate model, (n_digits, n_steps + 1), nats.
     spikes
         ``{population: (neuron indices, spike times in s)}`` over the whole run (empty
-        unless spikes were recorded).
+        unless spikes were recorded); with ensembles the indices are the members',
+        unit·ensemble + k.
     events
         Event counts over the whole run: ``spikes_<population>``, ``recon_visible``,
         ``recon_h1``, and ``synaptic``, the synaptic updates they caused (each event times
@@ -1027,6 +1199,7 @@ def parameters_summary(params: SpikingParameters) -> dict[str, Any]:
             "n_steps": params.n_steps, "delta": params.delta, "alpha": params.alpha,
             "step_ms": float(params.step_time / b2.ms),
             "t_digit_ms": float(params.t_digit / b2.ms), "neuron": params.neuron,
+            "ensemble": params.ensemble,
             **({"v_span_mv": float(params.v_span / b2.mV), "tau_m_ms": float(params.tau_m / b2.ms),
                 "v_th_mv": float(params.v_th / b2.mV), "t_ref_ms": float(params.t_ref / b2.ms),
                 "tau_rec_ms": float(params.tau_rec / b2.ms),
@@ -1068,30 +1241,6 @@ def compare_with_rate(result: SpikingInference, model: RateModel, x: np.ndarray
     diff = result.log_p - rate_lp  # paired: the same digits
     out["spiking_minus_rate"] = {"mean": diff.mean(axis=0).tolist(),
                                  "sem": sem(diff).tolist()}
-    return out
-
-
-def poisson_ensemble_rows(rows: list[dict[str, Any]], sizes: Sequence[int]
-                          ) -> list[dict[str, Any]]:
-    """Poisson ensembles from single-unit results: ``n`` independent Poisson neurons per unit,
-    each firing at up to r, add up to one Poisson train at up to n·r (superposition), and the
-    read-out trace sums their spikes with the unit's gain / n, so an ensemble of n at r per
-    neuron reads out as one unit at r_max = n·r.  (Up to the time grid: a simulated unit draws
-    at most one spike per step, with probability p = r_max·dt, so its read-out variance is
-    (1 − p) times a Poisson train's; the ensemble's is larger by up to 1/(1 − p), and rows
-    derived this way are slightly optimistic.)  For every Poisson row and every
-    ``n`` in ``sizes``: the row with ``ensemble`` = n, ``rate_per_neuron_hz`` = r_max / n and
-    ``synapse_factor`` = n (each member projects to every target; the synaptic events stay
-    those of the single unit).  LIF rows are returned as ensembles of one."""
-    out = []
-    for row in rows:
-        if row.get("neuron", "poisson") != "poisson":
-            out.append({**row, "ensemble": 1, "rate_per_neuron_hz": row["r_max_hz"],
-                        "synapse_factor": 1})
-            continue
-        for n in sizes:
-            out.append({**row, "ensemble": int(n), "rate_per_neuron_hz": row["r_max_hz"] / n,
-                        "synapse_factor": int(n)})
     return out
 
 

@@ -165,6 +165,8 @@ class STDPCurveConfig:
                      "ramp_halfwidth_mv"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.t_ref_ms < 0:
+            raise ValueError(f"t_ref_ms must not be negative, got {self.t_ref_ms}")
         if not 0 < self.t_pre_ms < self.duration_ms:
             raise ValueError("t_pre_ms must lie inside (0, duration_ms)")
         if self.dt_ms > 0.1 * self.tau_m_ms:
@@ -172,9 +174,12 @@ class STDPCurveConfig:
         for c in self.conditions:
             if not 0 < c.slope_min_mv_ms <= c.slope_max_mv_ms:
                 raise ValueError(f"condition {c.name!r}: need 0 < slope_min <= slope_max")
-            if c.sigma_mv < 0 or (c.reset_depth_mv or 0) < 0 or c.n_slopes < 1 \
-                    or c.n_trials < 1:
-                raise ValueError(f"condition {c.name!r}: negative noise/reset or empty")
+            if c.sigma_mv < 0 or c.n_slopes < 1 or c.n_trials < 1:
+                raise ValueError(f"condition {c.name!r}: negative noise or empty")
+            if c.reset_depth_mv is not None and not c.reset_depth_mv > 0:
+                raise ValueError(f"condition {c.name!r}: the reset (v_th − reset_depth_mv) "
+                                 f"must lie below the threshold; reset_depth_mv must be "
+                                 f"positive, got {c.reset_depth_mv}")
             if not (c.falling_slope_scale > 0 and c.falling_distance_scale > 0):
                 raise ValueError(f"condition {c.name!r}: falling-ramp scales must be positive")
 

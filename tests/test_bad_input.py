@@ -114,6 +114,11 @@ CASES = [
     (["infer", "--n-steps", "0", "--data", "{mnist}"], "--n-steps"),
     (["infer", "--spiking", "--r-max", "-5", "--data", "{mnist}", "--digits", "2"], "r_max"),
     (["infer", "--spiking", "--digits", "0", "--data", "{mnist}"], "--digits"),
+    (["infer", "--spiking", "--ensemble", "0", "--data", "{mnist}"],
+     "'--ensemble': 0 is not in the range x>=1"),
+    (["infer", "--ensemble", "4", "--data", "{mnist}"], "--ensemble: only with --spiking"),
+    (["infer", "--spiking", "--tau-m", "0", "--digits", "2", "--data", "{mnist}"],
+     "tau_m must be positive"),
     # inpaint
     (["inpaint", "--half", "middle", "--data", "{mnist}"], "'middle' is not one of"),
     (["inpaint", "--start", "zeros", "--data", "{mnist}"], "'zeros' is not one of"),
@@ -142,6 +147,8 @@ CASES = [
      "--noise: only for the rate model"),
     (["train", "--data", "{mnist}", "--r-max", "1000", "--out", "m.npz"],
      "--r-max: only for --model spiking"),
+    (["train", "--data", "{mnist}", "--ensemble", "10", "--out", "m.npz"],
+     "--ensemble: only for --model spiking"),
     # cache
     (["cache", "--cache", "{bad}/a_file"], "is a file"),
     (["no-such-command"], "No such command"),

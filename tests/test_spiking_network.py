@@ -179,6 +179,11 @@ def test_parameters_and_inputs_get_clear_errors():
         sn.SpikingParameters(t_settle=0 * ms)
     with pytest.raises(ValueError, match="whole multiple"):
         sn.SpikingParameters(t_settle=1.5 * ms)
+    for bad_n in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="ensemble .* must be a whole number ≥ 1"):
+            sn.SpikingParameters(ensemble=bad_n)
+    with pytest.raises(ValueError, match="longer than one INFERENCE step"):
+        sn.SpikingParameters(r_max=100 * Hz, t_ref=3 * ms)  # δ·τ = 2 ms
     m = one_unit_model()
     with pytest.raises(ValueError, match="x must have shape"):
         sn.run_inference(m, np.zeros((1, 3)))
@@ -212,30 +217,50 @@ def test_bernoulli_equivalent_rate_matches_simulated_shot_noise():
         sn.bernoulli_equivalent_r_max(tau_syn * brian2.second, 3, 1.0)
 
 
-def test_poisson_ensemble_reads_out_as_one_unit_at_n_times_the_rate():
-    """n Poisson neurons at r, their spikes summed with gain / n, give the trace of one unit
-    at n·r (mean and variance, simulated), which poisson_ensemble_rows relies on; the rows
-    carry the per-neuron rate and the synapse factor."""
-    tau_syn, h, n, r = 1e-3, 0.4, 20, 100.0
-    rng = np.random.default_rng(1)
-    dt, steps = 5e-6, 4_000_000
-    gain = 1 / (n * r * tau_syn)
-    # spikes of the n members in each step: a sum of n Bernoulli(r·h·dt) draws
-    members = rng.binomial(n, r * h * dt, size=steps).astype(float)
-    single = (rng.random(steps) < n * r * h * dt).astype(float)
-    decay = [1.0, -np.exp(-dt / tau_syn)]
-    burn = int(10 * tau_syn / dt)
-    a = lfilter([gain], decay, members)[burn:]
-    b = lfilter([gain], decay, single)[burn:]
-    assert a.mean() == pytest.approx(b.mean(), rel=0.03) == pytest.approx(h, rel=0.03)
-    assert a.var() == pytest.approx(b.var(), rel=0.08)
-    rows = [{"neuron": "poisson", "r_max_hz": 4000.0, "corr_h2": 0.99},
-            {"neuron": "lif", "r_max_hz": 4000.0, "corr_h2": 0.999}]
-    out = sn.poisson_ensemble_rows(rows, (1, 40))
-    assert [(o["neuron"], o["ensemble"], o["rate_per_neuron_hz"], o["synapse_factor"])
-            for o in out] == [("poisson", 1, 4000.0, 1), ("poisson", 40, 100.0, 40),
-                              ("lif", 1, 4000.0, 1)]
-    assert all(o["corr_h2"] == rows[o["neuron"] == "lif"]["corr_h2"] for o in out)
+@pytest.mark.parametrize("neuron", sn.NEURONS)
+def test_ensemble_read_out_averages_its_members(neuron):
+    """A visible unit at x = 0.6 with 4 neurons: every member fires (each near r_max·x, not
+    4× that), and h1's data trace integrates every member spike with 1/4 of the unit's gain,
+    so its time average is w·x, the value of the unit, as with one neuron per unit."""
+    n, x, w = 4, 0.6, 2.0
+    m = one_unit_model(w1=w)
+    params = sn.SpikingParameters(r_max=2000 * Hz, dt=10 * us, h1_max=1e6, n_steps=20,
+                                  neuron=neuron, t_ref=20 * us, ensemble=n)
+    brian2.start_scope()
+    brian2.prefs.codegen.target = "numpy"
+    brian2.defaultclock.dt = params.dt
+    brian2.seed(11)
+    sim = sn.network_builder(m, 1, params, record_spikes=True)()
+    members = next(o for o in sim.objects if o.name == "visible_members")
+    h1 = next(o for o in sim.objects if o.name == "h1")
+    assert members.N == n and h1.N == 1
+    sim.inputs["digits"].values[...] = x
+    mon = brian2.StateMonitor(h1, "i_data", record=True)
+    duration = 40 * ms  # within one digit (52 ms): the traces are not restarted
+    brian2.Network(*sim.objects, mon).run(duration, namespace={})
+    spikes = next(o for o in sim.objects if o.name == "spikes_visible")
+    counts = np.bincount(np.asarray(spikes.i), minlength=n)
+    expected = float(params.r_max * duration) * x  # per member
+    assert counts.min() > 0.5 * expected and counts.max() < 1.5 * expected
+    assert counts.sum() == pytest.approx(n * expected, rel=0.1 if neuron == "lif" else 0.25)
+    # Euler decay by q = 1 − dt/τ_syn per step: a spike in step k adds a = w·gain/n (gain =
+    # 1/(r_max·τ_syn)) after the monitor's sample, so it adds a·τ_syn·(1 − q^(K − k − 1)) to
+    # Σ dt·trace over the K samples
+    area = float(np.sum(mon.i_data[0]) * params.dt / brian2.second)
+    steps = int(round(float(duration / params.dt)))
+    k = np.round(np.asarray(spikes.t / params.dt)).astype(int)
+    q = 1 - float(params.dt / params.tau_syn)
+    a_tau = w / (n * float(params.r_max / Hz))  # a·τ_syn
+    assert area == pytest.approx(np.sum(a_tau * (1 - q ** (steps - k - 1))), rel=1e-6)
+    assert area / float(duration / brian2.second) == pytest.approx(w * x, rel=0.1)
+
+
+def test_lif_members_thresholds_spread_over_one_reset_depth():
+    depth = 4 * brian2.mV
+    offsets = np.asarray(sn.threshold_offsets(4, depth) / brian2.mV)
+    np.testing.assert_allclose(offsets, [-1.5, -0.5, 0.5, 1.5])
+    assert float(sn.threshold_offsets(1, depth)[0]) == 0.0
+    assert abs(offsets.mean()) < 1e-12
 
 
 def test_synaptic_event_count_by_hand():

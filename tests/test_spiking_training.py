@@ -98,13 +98,17 @@ def test_plasticity_is_off_outside_the_learning_phases():
         assert not np.array_equal(res[f"b_{n}"], m.biases[n])
 
 
-def test_spiking_update_follows_the_rate_twin_at_high_rates():
+@pytest.mark.parametrize("ensemble", [1, 4])
+def test_spiking_update_follows_the_rate_twin_at_high_rates(ensemble):
     """Summed over a few examples with a small ε, the spiking change points where the rate
-    twin's update does (cosine ≥ 0.9 for every layer) and has about its size."""
+    twin's update does (cosine ≥ 0.9 for every layer) and has about its size; also with 4
+    neurons per unit at a quarter of the rate each (each member's synapses learn from its
+    own spikes; a unit's weight is their mean)."""
     m, x = small_model(), small_images(8)
     eps = 1e-6  # the weights hardly move: the twin at the starting weights is the reference
     lp = sn.LearningParameters(**{**LEARNING, "lr_encoders": eps, "lr_decoders": eps})
-    p = sn.SpikingParameters(**PARAMS, r_max=20_000 * Hz, dt=0.02 * ms, t_ref=0.04 * ms)
+    p = sn.SpikingParameters(**PARAMS, r_max=20_000 / ensemble * Hz, dt=0.02 * ms,
+                             t_ref=0.04 * ms, ensemble=ensemble)
     learned, events, _ = sn.run_learning(m, x, p, lp, seed=3)
     twin, _ = rt.sdvdt_updates(m, x, p.n_steps, p.delta, p.alpha)
     for n in sn.LAYERS:

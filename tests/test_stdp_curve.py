@@ -65,6 +65,9 @@ def test_trial_table_stratifies_distances_per_slope():
     ({"duration_ms": -5.0}, "duration_ms must be positive"),
     ({"t_pre_ms": 500.0}, "t_pre_ms"),
     ({"main": sc.Condition("m", 2.0, 1.0, 0.0, None, 3, 4)}, "slope_min"),
+    ({"main": sc.Condition("m", 0.1, 1.0, 0.0, 0.0, 3, 4)}, "must lie below the threshold"),
+    ({"main": sc.Condition("m", 0.1, 1.0, 0.0, -2.0, 3, 4)}, "must lie below the threshold"),
+    ({"t_ref_ms": -1.0}, "t_ref_ms must not be negative"),
 ])
 def test_bad_configs_are_rejected(change, message):
     cfg = dataclasses.replace(sc.STDPCurveConfig(), **change)
