@@ -408,9 +408,11 @@ h = (v_free - v_zero) / v_span : 1
         + lif_membrane("", f"v_span * (1 - recon_phase) * ({drive})", stored_slope=True)
 
 
-LIF_RECON_EVENT = f"{neurons.lif_threshold('_rec')} and t - t_last_rec >= t_ref"
-"""The reconstruction membrane's spike condition, with its own refractory period (Brian2's
-``refractory`` covers only the group's ``spike`` event)."""
+def lif_recon_event(offset: str | None = None) -> str:
+    """The reconstruction membrane's spike condition (threshold ``offset`` as in
+    :func:`stdpsim.neurons.lif_threshold`), with its own refractory period (Brian2's
+    ``refractory`` covers only the group's ``spike`` event)."""
+    return f"{neurons.lif_threshold('_rec', offset)} and t - t_last_rec >= t_ref"
 
 
 # ------------------------------------------------------------------------------ network
@@ -512,43 +514,20 @@ def _members(units: Any, name: str, p: SpikingParameters, ns: dict, recon: bool,
     n, n_units = p.ensemble, units.N
     owner = np.repeat(np.arange(n_units), n)
     if p.neuron == "lif":
-        def when(event: str) -> str:
-            return f" and {LEARNER_EVENTS[event]}" if learner else ""
-
         suffixes = ("", "_rec") if recon else ("",)
         eqs = (neurons.lif_member_equations(*suffixes)
                + ("t_last_rec : second\n" if recon else "")
                + ("recon_phase : 1 (linked)\n" if learner else ""))
-        spike = neurons.lif_threshold(offset="theta")
-        events = {}
-        if recon:
-            events["recon"] = (f"{neurons.lif_threshold('_rec', 'theta')} and "
-                               f"t - t_last_rec >= t_ref{when('recon')}")
-        if decoder_pre:
-            events["spike_recon"] = f"{spike}{when('spike_recon')} and not_refractory"
-        group = b2.NeuronGroup(n_units * n, eqs, method="euler",
-                               threshold=spike + when("spike"),
-                               reset=neurons.lif_reset(mode="subtract"), refractory=p.t_ref,
-                               events=events or None, namespace=ns, name=f"{name}_members")
+        group = _lif_units(n_units * n, eqs, f"{name}_members", ns, p, recon=recon,
+                           learner=learner, decoder_pre=decoder_pre, offset="theta")
         group.theta = np.tile(threshold_offsets(n, p.reset_depth), n_units)
         for s in suffixes:
             setattr(group, f"v_free{s}", b2.linked_var(units, f"v_free{s}", index=owner))
-            setattr(group, f"resets{s}", 1)
-            setattr(group, f"reset_depth{s}", p.reset_depth)
         if learner:
             group.recon_phase = b2.linked_var(units, "recon_phase", index=owner)
-        if recon:
-            group.t_last_rec = -1 * b2.second
-            group.run_on_event("recon", neurons.lif_reset("_rec", mode="subtract")
-                               + "\nt_last_rec = t")
-        if decoder_pre:
-            group.run_on_event("spike_recon", neurons.lif_reset(mode="subtract")
-                               + "\nlastspike = t")
         group.run_regularly(LIF_MEMBER_START[name], dt=period, when="start", order=1,
                             name=f"{name}_members_next_digit")
         return group
-    if learner:
-        raise ValueError("the spiking learner needs LIF units")
     links = POISSON_LINKS[name]
     scale = "h1_max" if name == "h1" else "1"
     eqs = "".join(f"{var} : 1 (linked)\n" for var, _ in links)
@@ -577,11 +556,13 @@ decoders' predictions in INFERENCE run without the learning statement."""
 
 def _lif_units(n: int, eqs: str, name: str, namespace: dict, p: SpikingParameters,
                recon: bool | None = None, learner: bool = False,
-               decoder_pre: bool = False, spiking: bool = True) -> Any:
+               decoder_pre: bool = False, spiking: bool = True,
+               offset: str | None = None) -> Any:
     """A group of LIF units (threshold, soft reset, refractory period); with ``recon``
     (default: every group but h2) a reconstruction membrane with its own ``recon`` event.
     ``spiking=False``: the membranes without threshold or events (the units of an
-    ensemble, whose members spike; see :func:`_members`).
+    ensemble, whose members spike; see :func:`_members`).  ``offset``: a per-neuron
+    threshold offset variable (the members' ``theta``).
 
     ``learner``: events split by phase (:data:`LEARNER_EVENTS`); with ``decoder_pre`` (h1,
     h2) also a ``spike_recon`` event, with the same reset and refractory period as ``spike``.
@@ -596,13 +577,13 @@ def _lif_units(n: int, eqs: str, name: str, namespace: dict, p: SpikingParameter
 
     events = {}
     if recon:
-        events["recon"] = LIF_RECON_EVENT + when("recon")
+        events["recon"] = lif_recon_event(offset) + when("recon")
     if decoder_pre:
         # refractoriness as for ``spike``: Brian2's not_refractory, from lastspike
-        events["spike_recon"] = (f"{neurons.lif_threshold()}{when('spike_recon')}"
-                                 " and not_refractory")
+        events["spike_recon"] = (f"{neurons.lif_threshold(offset=offset)}"
+                                 f"{when('spike_recon')} and not_refractory")
     group = b2.NeuronGroup(n, eqs, method="euler",
-                           threshold=neurons.lif_threshold() + when("spike"),
+                           threshold=neurons.lif_threshold(offset=offset) + when("spike"),
                            reset=neurons.lif_reset(mode="subtract"), refractory=p.t_ref,
                            namespace=namespace, name=name, events=events or None)
     group.resets = 1

@@ -37,9 +37,15 @@ def training_parameters(**network: Any
                                    spiking_network.LearningParameters]:
     """The network and learning parameters ``stdpsim train --model spiking`` uses, with
     ``network`` overriding :func:`training_network` (e.g. ``r_max``, ``tau``) and
-    ``lr_encoders`` / ``lr_decoders`` going to the learning parameters."""
+    ``lr_encoders`` / ``lr_decoders`` going to the learning parameters.  A ``tau`` given
+    without ``t_settle`` rounds the settling phase up to whole INFERENCE steps (δ·τ)."""
     lr = {k: network.pop(k) for k in ("lr_encoders", "lr_decoders") if k in network}
-    params = spiking_network.SpikingParameters(**{**training_network(), **network})
+    settings = {**training_network(), **network}
+    if "tau" in network and "t_settle" not in network:
+        # settling lasts whole INFERENCE steps: the training's 5 ms, rounded up
+        step = settings.get("delta", spiking_network.SpikingParameters.delta) * settings["tau"]
+        settings["t_settle"] = np.ceil(float(settings["t_settle"] / step) - 1e-9) * step
+    params = spiking_network.SpikingParameters(**settings)
     learning = spiking_network.LearningParameters(**{**training_learning(), **lr})
     return params, learning
 
