@@ -8,8 +8,10 @@ against Brian2's numpy target on the same workload, all in one run.
    reference, which makes the share of (2) a conservative figure;
 2. spiking INFERENCE (:mod:`stdpsim.spiking_network`, default parameters: LIF units) on ``--digits``
    test digits in one compiled simulation, cpp_standalone;
-3. the same spiking INFERENCE on ``--numpy-digits`` digits, once with cpp_standalone and once
-   with the numpy target: the ratio of their run times.
+3. spiking INFERENCE at the cortical-rate setting (10 LIF neurons per unit at up to 200 Hz
+   each, τ = 40 ms, τ_m = 20 ms) on ``--cortical-digits`` digits;
+4. the same spiking INFERENCE as (2) on ``--numpy-digits`` digits, once with cpp_standalone and
+   once with the numpy target: the ratio of their run times.
 
 Reported: wall time (building, compiling when not cached, running and reading results), run
 time (simulation only; compilation separately), real-time factor (run time per
@@ -17,6 +19,7 @@ second of biological time), synaptic events per second (events × fan-out / run 
 the throughput of (2) as a share of (1).  Writes ``figures/bench_spiking.json``.
 
     python experiments/bench_spiking.py [--data DIR] [--digits 1000] [--numpy-digits 2]
+                                        [--cortical-digits 100]
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import os
 import platform
 from pathlib import Path
 
-from brian2 import second
+from brian2 import ms, second
 
 from stdpsim import backend, bench_networks, rate_model, spiking_network
 from stdpsim.data import load_mnist
@@ -35,8 +38,16 @@ from stdpsim.runs import write_json
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def spiking_row(model, x, device: str) -> dict:
-    params = spiking_network.SpikingParameters()
+def cortical_parameters() -> spiking_network.SpikingParameters:
+    """The cortical-rate LIF point of the fidelity study (10 neurons per unit at up to 200 Hz
+    each, τ = 40 ms, τ_m = 20 ms; ``experiments/spiking_vs_rate.py``)."""
+    return spiking_network.sweep_parameters(200.0, 40.0, neuron="lif", ensemble=10,
+                                            tau_m=20 * ms)
+
+
+def spiking_row(model, x, device: str,
+                params: spiking_network.SpikingParameters | None = None) -> dict:
+    params = params or spiking_network.SpikingParameters()
     res = spiking_network.run_inference(model, x, params, device=device, record_spikes=False)
     bio = float(x.shape[0] * params.t_digit / second)
     return {"device": device, "neuron": params.neuron,
@@ -55,6 +66,8 @@ def main() -> None:
     ap.add_argument("--model", default=str(ROOT / "models" / "rate_mnist.npz"))
     ap.add_argument("--digits", type=int, default=1000)
     ap.add_argument("--numpy-digits", type=int, default=2)
+    ap.add_argument("--cortical-digits", type=int, default=100,
+                    help="digits at the cortical-rate setting (0: none)")
     ap.add_argument("--reference-repeats", type=int, default=5,
                     help="runs of the plain LIF network; the fastest is the reference")
     ap.add_argument("--out", default=str(ROOT / "figures" / "bench_spiking.json"))
@@ -91,6 +104,16 @@ def main() -> None:
           f"{row['wall_s']:.1f} s, run {row['run_s']:.1f} s, "
           f"{row['synaptic_events_per_s'] / 1e6:.0f} M synaptic "
           f"events/s = {100 * share:.0f} % of the plain LIF network", flush=True)
+
+    if args.cortical_digits > 0:
+        row = spiking_row(model, x_all[:args.cortical_digits], "cpp_standalone",
+                          cortical_parameters())
+        results["cortical_setting"] = row
+        print(f"the same at cortical rates (10 LIF neurons per unit at up to 200 Hz, tau 40 ms), "
+              f"{row['n_digits']} digits ({row['biological_s']:.1f} s): run "
+              f"{row['run_s']:.1f} s, {row['synaptic_events_per_s'] / 1e6:.0f} M synaptic "
+              f"events/s = {100 * row['synaptic_events_per_s'] / ref['synaptic_events_per_s']:.0f}"
+              f" % of the plain LIF network", flush=True)
 
     small = x_all[:args.numpy_digits]
     cpp, npy = spiking_row(model, small, "cpp_standalone"), spiking_row(model, small, "numpy")
