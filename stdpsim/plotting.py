@@ -452,7 +452,8 @@ def plot_rule_vs_rate(results: dict[str, Any], path: str | Path) -> Path:
     """The spiking S·dV/dt learner's weight change against its rate twin's, per layer
     (columns): cosine similarity (top) and norm ratio spiking / twin (bottom) against the
     top rate per unit, one line per τ; the training's settings as stars, and the same at
-    cortical rates (an ensemble per unit, drawn at its rate per unit) as crosses.  ``results`` is what ``experiments/spiking_rule_vs_rate.py`` writes."""
+    cortical rates (an ensemble per unit, drawn at its rate per unit) as crosses.
+    ``results`` is what ``experiments/spiking_rule_vs_rate.py`` writes."""
     rows = [r for r in results["rows"] if r.get("kind", "grid") == "grid"]
     training = [r for r in results["rows"] if r.get("kind") == "training"]
     cortical = [r for r in results["rows"] if r.get("kind") == "cortical"]

@@ -25,6 +25,17 @@ def one_unit_model(w1=2.0, b1=-0.5, w2=1.5, b2=-1.0, b_g2=0.3, b_g1=0.4):
     return m
 
 
+def build_on_numpy(model, n_digits, params, seed=None, record_spikes=False):
+    """The spiking network built in a fresh Brian2 scope for the numpy target, with the
+    clock at ``params.dt`` (and the random seed, if given), to be run by hand."""
+    brian2.start_scope()
+    brian2.prefs.codegen.target = "numpy"
+    brian2.defaultclock.dt = params.dt
+    if seed is not None:
+        brian2.seed(seed)
+    return sn.network_builder(model, n_digits, params, record_spikes=record_spikes)()
+
+
 @pytest.mark.parametrize("neuron", sn.NEURONS)
 def test_one_unit_follows_the_analytic_targetprop_ode_at_high_rates(neuron):
     """With α = 0 and weightless decoders, τ dh1/dt = f1(x) − f1(x̂) = A is constant, so h1 is a
@@ -66,11 +77,7 @@ def test_encoder_pathways_share_one_weight_array(neuron):
     traces = []
     for scale in (1.0, 2.0):
         m.weights["f1"][:] = 2.0 * scale
-        brian2.start_scope()
-        brian2.prefs.codegen.target = "numpy"
-        brian2.defaultclock.dt = params.dt
-        brian2.seed(7)
-        sim = sn.network_builder(m, 1, params, record_spikes=False)()
+        sim = build_on_numpy(m, 1, params, seed=7)
         f1 = next(o for o in sim.objects if o.name == "f1")
         assert sorted(p.objname for p in f1._pathways) == ["data", "recon"]
         assert [k for k in f1.variables if k in ("w", "w_data", "w_recon")] == ["w"]
@@ -226,11 +233,7 @@ def test_ensemble_read_out_averages_its_members(neuron):
     m = one_unit_model(w1=w)
     params = sn.SpikingParameters(r_max=2000 * Hz, dt=10 * us, h1_max=1e6, n_steps=20,
                                   neuron=neuron, t_ref=20 * us, ensemble=n)
-    brian2.start_scope()
-    brian2.prefs.codegen.target = "numpy"
-    brian2.defaultclock.dt = params.dt
-    brian2.seed(11)
-    sim = sn.network_builder(m, 1, params, record_spikes=True)()
+    sim = build_on_numpy(m, 1, params, seed=11, record_spikes=True)
     members = next(o for o in sim.objects if o.name == "visible_members")
     h1 = next(o for o in sim.objects if o.name == "h1")
     assert members.N == n and h1.N == 1
@@ -301,9 +304,7 @@ def test_rate_and_spiking_models_load_the_same_file(tmp_path):
     assert res.log_p.shape == (2, 4) and np.all(np.isfinite(res.log_p))
     assert h1.shape == (2, 5) and h2.shape == (2, 3)
     # the network's synapses hold exactly the file's weights, (n_in, n_out) raveled
-    brian2.start_scope()
-    brian2.prefs.codegen.target = "numpy"
-    sim = sn.network_builder(model, 2, params, record_spikes=False)()
+    sim = build_on_numpy(model, 2, params)
     for obj in sim.objects:
         if obj.name in layers:
             np.testing.assert_allclose(obj.w[:], saved.weights[obj.name].ravel(), rtol=1e-7)
