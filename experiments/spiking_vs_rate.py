@@ -5,9 +5,11 @@ neurons per unit and τ.
 Two grids, for both kinds of unit (LIF, Poisson): single neurons per unit over r_max × τ,
 and ensembles (n neurons per unit, ``SpikingParameters.ensemble``, simulated as n neurons)
 over n × the rate per neuron × τ; LIF members with a cortical membrane time constant
-(``--ensemble-tau-m``, 20 ms).  For every setting the same test digits run through spiking
-INFERENCE (:func:`stdpsim.spiking_network.run_inference`, one compiled simulation per
-setting) and through the rate model; recorded per setting: the correlation and mean squared
+(``--ensemble-tau-m``, 20 ms), without and with their own membrane noise
+(``--member-noise``: σ in reset depths, ``SpikingParameters.member_sigma``).  For every
+setting the same test digits run through spiking INFERENCE
+(:func:`stdpsim.spiking_network.run_inference`, one compiled simulation per setting) and
+through the rate model; recorded per setting: the correlation and mean squared
 difference of the h1 and h2 trajectories (all digits, steps and units; also of their change
 since the start), the log p(x, h) gain over the 20 steps of both, the biological time of one
 inference and, for ensembles, the synapses and events it costs.  Each finished setting is
@@ -30,6 +32,7 @@ Writes ``figures/spiking_vs_rate.json`` and ``figures/spiking_vs_rate.png``.
                                           [--tau 10,20,40] [--neuron lif,poisson]
                                           [--ensembles 10,40] [--ensemble-rates 20,50,...]
                                           [--ensemble-tau 10,40] [--ensemble-tau-m 20]
+                                          [--member-noise 0,0.2]
                                           [--device cpp_standalone]
                                           [--scheduler ADDRESS | serial] [--workers N]
 """
@@ -37,9 +40,10 @@ Writes ``figures/spiking_vs_rate.json`` and ``figures/spiking_vs_rate.png``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
-from brian2 import Hz, ms
+from brian2 import Hz, mV, ms
 
 from stdpsim import plotting, rate_model, spiking_network, sweeps
 from stdpsim.data import load_mnist
@@ -56,13 +60,19 @@ MAX_INFERENCE_MS = 500.0
 """The longest biological time one INFERENCE may take."""
 
 
+def variant(row: dict) -> str:
+    """The kind of unit of a row: ``lif``, ``poisson``, or ``lif_noisy`` (LIF ensemble
+    members with their own membrane noise)."""
+    return row["neuron"] + ("_noisy" if row.get("member_noise") else "")
+
+
 def best_cortical(rows: list[dict]) -> dict:
-    """Per kind of unit, the row with the lowest rate per neuron whose h2 correlation reaches
-    :data:`CORR_GOAL` within :data:`MAX_INFERENCE_MS` (ties: the smaller ensemble, then the
-    shorter inference); None where no row does."""
+    """Per kind of unit (:func:`variant`), the row with the lowest rate per neuron whose h2
+    correlation reaches :data:`CORR_GOAL` within :data:`MAX_INFERENCE_MS` (ties: the smaller
+    ensemble, then the shorter inference); None where no row does."""
     out = {}
-    for kind in sorted({r["neuron"] for r in rows}):
-        ok = [r for r in rows if r["neuron"] == kind and r["corr_h2"] >= CORR_GOAL
+    for kind in sorted({variant(r) for r in rows}):
+        ok = [r for r in rows if variant(r) == kind and r["corr_h2"] >= CORR_GOAL
               and r["t_inference_ms"] <= MAX_INFERENCE_MS]
         out[kind] = min(ok, key=lambda r: (r["rate_per_neuron_hz"], r["ensemble"],
                                            r["t_inference_ms"])) if ok else None
@@ -70,13 +80,18 @@ def best_cortical(rows: list[dict]) -> dict:
 
 
 def point_parameters(point: dict) -> spiking_network.SpikingParameters:
-    """The network parameters of a grid point (single units carry no ``ensemble`` key, so
-    their cached results stay valid)."""
+    """The network parameters of a grid point (single units carry no ``ensemble`` key, and
+    points without member noise no ``member_noise`` key, so their cached results stay
+    valid).  ``member_noise``: the members' own noise σ in reset depths."""
     extra = {"ensemble": point["ensemble"]} if "ensemble" in point else {}
     if point.get("tau_m_ms") is not None:
         extra["tau_m"] = point["tau_m_ms"] * ms
-    return spiking_network.sweep_parameters(point["r_max_hz"], point["tau_ms"],
-                                            neuron=point["neuron"], **extra)
+    params = spiking_network.sweep_parameters(point["r_max_hz"], point["tau_ms"],
+                                              neuron=point["neuron"], **extra)
+    if point.get("member_noise"):
+        params = dataclasses.replace(params,
+                                     member_sigma=point["member_noise"] * params.reset_depth)
+    return params
 
 
 def fidelity_point(point: dict) -> dict:
@@ -97,6 +112,9 @@ def fidelity_point(point: dict) -> dict:
            "log_p_spiking": cmp["spiking"]["mean"], "run_s": res.info.run_s}
     if "ensemble" in point:
         n_syn = sum(w.size for w in model.weights.values()) * params.ensemble
+        if point.get("member_noise"):
+            row.update({"member_noise": point["member_noise"],
+                        "member_sigma_mv": float(params.member_sigma / mV)})
         row.update({"ensemble": params.ensemble, "tau_m_ms": float(params.tau_m / ms),
                     "synapses": int(n_syn),
                     "synaptic_events_per_digit": res.events["synaptic"] / len(x),
@@ -110,8 +128,9 @@ def with_costs(row: dict) -> dict:
     and the biological time of one INFERENCE (settling + 20 steps)."""
     n = row.get("ensemble", 1)
     point = {k: row[k] for k in ("neuron", "r_max_hz", "tau_ms")}
-    if "tau_m_ms" in row:
-        point["tau_m_ms"] = row["tau_m_ms"]
+    for key in ("tau_m_ms", "member_noise"):
+        if key in row:
+            point[key] = row[key]
     params = point_parameters({**point, "ensemble": n})
     return {**row, "ensemble": n, "rate_per_neuron_hz": row["r_max_hz"],
             "population_rate_hz": n * row["r_max_hz"], "synapse_factor": n,
@@ -134,6 +153,9 @@ def main() -> None:
     ap.add_argument("--ensemble-tau", default="10,40", help="ensemble grid: τ, ms")
     ap.add_argument("--ensemble-tau-m", type=float, default=20.0,
                     help="membrane time constant of LIF members, ms [default: 20]")
+    ap.add_argument("--member-noise", default="0,0.2",
+                    help="LIF ensembles: each member's own membrane noise σ in reset depths, "
+                         "comma-separated (0: none) [default: 0,0.2]")
     ap.add_argument("--device", default="auto")
     sweeps.add_arguments(ap, "the grid points")
     ap.add_argument("--cache", default=str(ROOT / "runs" / "spiking_vs_rate"),
@@ -161,9 +183,15 @@ def main() -> None:
     sizes = [int(v) for v in args.ensembles.split(",") if v]
     if any(n < 2 for n in sizes):
         raise SystemExit("--ensembles: sizes must be at least 2 (single units are --r-max)")
+    noise = [float(v) for v in args.member_noise.split(",") if v]
+    if any(f < 0 for f in noise):
+        raise SystemExit("--member-noise: σ must not be negative")
+    lif_extras = [{"tau_m_ms": args.ensemble_tau_m, **({"member_noise": f} if f else {})}
+                  for f in noise or [0.0]]
     points += [{"neuron": kind, "tau_ms": float(tau), "r_max_hz": float(r), "ensemble": n,
-                **({"tau_m_ms": args.ensemble_tau_m} if kind == "lif" else {}), **common}
-               for kind in kinds for n in sizes for tau in args.ensemble_tau.split(",")
+                **extra, **common}
+               for kind in kinds for extra in (lif_extras if kind == "lif" else [{}])
+               for n in sizes for tau in args.ensemble_tau.split(",")
                for r in args.ensemble_rates.split(",")]
     rows = sweeps.run_grid(fidelity_point, points, args.cache, scheduler=args.scheduler,
                            n_workers=args.workers, log=print)
@@ -174,7 +202,8 @@ def main() -> None:
     write_json(out, {
         "model": shown_path(args.model), "model_sha256_16": model_sha,
         "n_digits": args.digits, "rows": rows, "ensemble_sizes": [1, *sizes],
-        "ensemble_tau_m_ms": args.ensemble_tau_m, "lowest_rate_per_neuron": best,
+        "ensemble_tau_m_ms": args.ensemble_tau_m, "member_noise": noise,
+        "lowest_rate_per_neuron": best,
         "goals": {"corr_h2": CORR_GOAL, "max_rate_per_neuron_hz": CORTICAL_HZ,
                   "max_inference_ms": MAX_INFERENCE_MS},
         "paper_corruption": {
@@ -182,7 +211,7 @@ def main() -> None:
                                         / Hz),
             "rule": "r_max * tau_syn = 3 / (2 (1 - h2))", "tau_syn_ms": float(tau_syn / ms)}})
     for r in rows:
-        print(f"{r['neuron']} x{r['ensemble']}, {r['r_max_hz']:g} Hz per neuron, tau "
+        print(f"{variant(r)} x{r['ensemble']}, {r['r_max_hz']:g} Hz per neuron, tau "
               f"{r['tau_ms']:g} ms: corr h1 "
               f"{r['corr_h1']:.3f} h2 {r['corr_h2']:.3f}; log p gain "
               f"{r['log_p_gain_spiking']:+.1f} (rate {r['log_p_gain_rate']:+.1f}); run "

@@ -174,8 +174,14 @@ def _training_default(name: str, unit: str) -> str:
 
 
 def _ensemble_options(flag_scope: str) -> Callable:
-    """``--ensemble`` (neurons per unit) and ``--tau-m`` (LIF membrane time constant)."""
+    """``--ensemble`` (neurons per unit), ``--tau-m`` (LIF membrane time constant) and
+    ``--member-sigma`` (LIF ensemble members' own noise)."""
     def decorate(fn: Callable) -> Callable:
+        fn = click.option(
+            "--member-sigma", type=click.FloatRange(min=0), default=None,
+            help=f"{flag_scope}: LIF ensembles: standard deviation of each member's own "
+                 "membrane noise in mV (about 0.2 reset depths, e.g. 2 at --r-max 50 "
+                 "--tau-m 20) [default: 0].")(fn)
         fn = click.option(
             "--tau-m", type=float, default=None,
             help=f"{flag_scope}: LIF membrane time constant in ms (with --ensemble at "
@@ -470,7 +476,7 @@ def _train_config(preset: str, epochs: int | None, seed: int, overrides: dict
 def train_cmd(kind: str, preset: str, epochs: int | None, seed: int, data_path: str | None,
               out: str | None, resume: bool, chunk: int | None, max_chunks: int | None,
               r_max: float | None, tau: float | None, ensemble: int, tau_m: float | None,
-              device: str, **overrides) -> None:
+              member_sigma: float | None, device: str, **overrides) -> None:
     """Train the generative model: the rate model (layer-local targetprop, Algorithm 2, or
     with --rule sdvdt its spiking learner's rate twin), or with --model spiking LIF neurons
     in Brian2 whose synapses learn by ΔW = η·S_pre·dV_post/dt, no gradient computed outside
@@ -487,11 +493,12 @@ def train_cmd(kind: str, preset: str, epochs: int | None, seed: int, data_path: 
     if kind == "spiking":
         settings = _spiking_settings(epochs, seed, chunk, max_chunks,
                                      {"r_max": r_max, "tau": tau, "tau_m": tau_m,
-                                      "ensemble": ensemble}, overrides)
+                                      "ensemble": ensemble, "member_sigma": member_sigma},
+                                     overrides)
         runs.check_output(out, "--out", ".npz")
     else:
         spiking_only = {"--chunk": chunk, "--max-chunks": max_chunks, "--r-max": r_max,
-                        "--tau": tau, "--tau-m": tau_m,
+                        "--tau": tau, "--tau-m": tau_m, "--member-sigma": member_sigma,
                         "--ensemble": None if ensemble == 1 else ensemble}
         given = [flag for flag, value in spiking_only.items() if value is not None]
         if given:
@@ -517,10 +524,11 @@ SPIKING_TRAIN_OPTIONS = ("lr", "lr_encoders", "lr_decoders", "lr_final")
 
 def _network_options(options: dict[str, Any]) -> dict[str, Any]:
     """The spiking network's options given on the command line (None: not given) with their
-    units: r_max in Hz, tau, tau_syn and tau_m in ms, ensemble a count."""
-    from brian2 import Hz, ms
+    units: r_max in Hz, tau, tau_syn and tau_m in ms, ensemble a count, member_sigma in mV."""
+    from brian2 import Hz, mV, ms
 
-    units = {"r_max": Hz, "tau": ms, "tau_syn": ms, "tau_m": ms, "ensemble": 1}
+    units = {"r_max": Hz, "tau": ms, "tau_syn": ms, "tau_m": ms, "ensemble": 1,
+             "member_sigma": mV}
     return {k: v * units[k] for k, v in options.items() if v is not None}
 
 
@@ -529,7 +537,8 @@ def _spiking_settings(epochs: int | None, seed: int, chunk: int | None,
                       overrides: dict) -> tuple:
     """``train --model spiking``'s settings from its options, each checked with a message
     naming its flag: (SpikingTrainConfig, SpikingParameters, LearningParameters).
-    ``network_options``: r_max (Hz), tau, tau_m (ms), ensemble; None: the default."""
+    ``network_options``: r_max (Hz), tau, tau_m (ms), ensemble, member_sigma (mV); None:
+    the default."""
     from . import spiking_training
 
     rate_only = [f"--{k.replace('_', '-')}" for k, v in overrides.items()
@@ -742,7 +751,7 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
               n_traces: int, out_dir: str | None, update_card: bool, spiking: bool,
               alpha: float, prior_alpha: float, digits: int,
               r_max: float | None, tau: float | None, tau_syn: float | None,
-              ensemble: int, tau_m: float | None, neuron: str,
+              ensemble: int, tau_m: float | None, member_sigma: float | None, neuron: str,
               device: str, seed: int) -> None:
     """log p(x, h) along INFERENCE on the test set (the paper's Figure 4), or with
     --spiking along spiking INFERENCE, with the rasters of every population.
@@ -764,10 +773,11 @@ def infer_cmd(model_path: str, data_path: str | None, n_steps: int, n_images: in
     if spiking:
         _infer_spiking(model_path, data_path, n_steps, digits,
                        {"r_max": r_max, "tau": tau, "tau_syn": tau_syn, "tau_m": tau_m,
-                        "ensemble": ensemble}, neuron,
+                        "ensemble": ensemble, "member_sigma": member_sigma}, neuron,
                        device, seed, out, TRAIN_ALPHA if alpha is None else alpha)
         return
-    given = [f for f, v in (("--ensemble", ensemble != 1), ("--tau-m", tau_m is not None)) if v]
+    given = [f for f, v in (("--ensemble", ensemble != 1), ("--tau-m", tau_m is not None),
+                            ("--member-sigma", member_sigma is not None)) if v]
     if given:
         raise ValueError(f"{', '.join(given)}: only with --spiking")
     alpha = FIGURE4_ALPHA if alpha is None else alpha
@@ -822,7 +832,8 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
                    network: dict[str, Any], neuron: str, device: str, seed: int, out: Path,
                    alpha: float) -> None:
     """``stdpsim infer --spiking``: run, compare with the rate model, save, plot.
-    ``network``: the options r_max (Hz), tau, tau_syn, tau_m (ms), ensemble; None: default."""
+    ``network``: the options r_max (Hz), tau, tau_syn, tau_m (ms), ensemble, member_sigma
+    (mV); None: default."""
     from . import plotting, rate_model, spiking_network
 
     params = spiking_network.SpikingParameters(n_steps=n_steps, alpha=alpha, neuron=neuron,
@@ -834,6 +845,8 @@ def _infer_spiking(model_path: str, data_path: str | None, n_steps: int, digits:
     _info(f"infer --spiking: {digits} test digits, {digits * summary['t_digit_ms']:.0f} ms of "
           f"biological time on {backend.resolve_device(device)} ({neuron} units"
           + (f", {params.ensemble} neurons per unit" if params.ensemble > 1 else "")
+          + (f" with their own noise of {summary['member_sigma_mv']:g} mV"
+             if "member_sigma_mv" in summary else "")
           + f", r_max {summary['r_max_hz']:g} Hz, tau {summary['tau_ms']:g} ms)")
     # every spike of a long run would take gigabytes: count them, and record the rasters in
     # a second, short run of the first digits (same network and seed)

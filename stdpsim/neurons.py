@@ -38,7 +38,7 @@ dv_free{s}/dt = dvdt{s}{noise} : volt
 dvdt{s} = (u{s}{g} - v_free{s})/tau_m : volt/second{stored}
 """
 _RESET_TEMPLATE = """dr{s}/dt = -r{s}/tau_m : volt
-v{s} = v_free{s} - r{s} : volt
+v{s} = v_free{s} - r{s}{own_noise} : volt
 """
 _RESET_CONSTANTS = """reset_depth{s} : volt (constant)
 resets{s} : 1 (constant)
@@ -76,13 +76,13 @@ def lif_equations(suffix: str = "", *, noise: bool = True, synaptic_input: bool 
         stored=" (constant over dt)" if stored_slope else "",
         noise=f" + sigma{s}*sqrt(2/tau_m)*xi{s}" if noise else "",
         g=f" + g{s}" if synaptic_input else "")
-    return (free + _RESET_TEMPLATE.format(s=s)
+    return (free + _RESET_TEMPLATE.format(s=s, own_noise="")
             + (f"dg{s}/dt = -g{s}/tau_syn : volt\n" if synaptic_input else "")
             + (f"sigma{s} : volt (constant)\n" if noise else "")
             + _RESET_CONSTANTS.format(s=s))
 
 
-def lif_member_equations(*suffixes: str) -> str:
+def lif_member_equations(*suffixes: str, noise: bool = False) -> str:
     """The spike generators of LIF neurons whose reset-free potentials live in another group.
 
     An ensemble of neurons that receive the same input shares one reset-free potential: each
@@ -93,14 +93,26 @@ def lif_member_equations(*suffixes: str) -> str:
     membranes: it fires when ``v > v_th + theta`` (:func:`lif_threshold` with
     ``offset="theta"``).  The resets of :func:`lif_reset` apply unchanged; ``dvdt`` stays
     with the membrane that owns ``v_free``.
+
+    ``noise``: each member also receives its own background input, so that its potential
+    is the shared one plus its own Ornstein–Uhlenbeck fluctuation ``v_noise`` (time constant
+    ``tau_m``, stationary standard deviation ``sigma``, volt; what white noise through the
+    member's own membrane adds), ``v = v_free − r + v_noise`` for each of its membranes.
+    Near threshold a member then fires by noise-driven crossings (escape noise) instead of
+    on its logarithmic f-I curve.  The caller sets ``sigma`` and starts ``v_noise`` (e.g.
+    ``sigma*randn()``).
     """
     if not suffixes:
         suffixes = ("",)
     lines = ["theta : volt (constant)\n"]
+    if noise:
+        lines.append("dv_noise/dt = -v_noise/tau_m + sigma*sqrt(2/tau_m)*xi_member : volt\n"
+                     "sigma : volt (constant)\n")
     for s in suffixes:
         if s and not s.isidentifier():
             raise ValueError(f"suffix must be an identifier part, got {s!r}")
-        lines.append(f"v_free{s} : volt (linked)\n" + _RESET_TEMPLATE.format(s=s)
+        lines.append(f"v_free{s} : volt (linked)\n"
+                     + _RESET_TEMPLATE.format(s=s, own_noise=" + v_noise" if noise else "")
                      + _RESET_CONSTANTS.format(s=s))
     return "".join(lines)
 

@@ -372,28 +372,38 @@ def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, Any],
 
 def plot_spiking_fidelity(results: dict[str, Any], path: str | Path) -> Path:
     """How closely spiking INFERENCE follows the rate model's, against the rate per neuron:
-    the correlation of the h2 trajectories (a: LIF, b: Poisson) and the log p(x, h) gain over
-    the 20 steps (c: LIF, d: Poisson), one colour per τ, one line style per number of
-    neurons per unit.
+    the correlation of the h2 trajectories (top) and the log p(x, h) gain over the 20 steps
+    (bottom), one column per kind of unit (LIF; LIF ensembles whose members have their own
+    membrane noise, where the grid has them, beside LIF single units; Poisson), one colour
+    per τ, one line style per number of neurons per unit.
 
     ``results`` is what ``experiments/spiking_vs_rate.py`` writes (``rows`` with
-    ``ensemble`` and ``rate_per_neuron_hz``, and ``goals``; rows without them are drawn as
-    single units)."""
+    ``ensemble``, ``rate_per_neuron_hz`` and, for noisy members, ``member_noise``, and
+    ``goals``; rows without them are drawn as single units)."""
     rows = [{"ensemble": 1, "rate_per_neuron_hz": r["r_max_hz"], "neuron": "poisson", **r}
             for r in results["rows"]]
+    noisy = sorted({r["member_noise"] for r in rows if r.get("member_noise")})
+    columns = [("LIF units", lambda r: r["neuron"] == "lif" and not r.get("member_noise"))]
+    if noisy:
+        columns.append(("LIF units, noisy members",
+                        lambda r: r["neuron"] == "lif" and (r.get("member_noise")
+                                                            or r["ensemble"] == 1)))
+    columns.append(("Poisson units", lambda r: r["neuron"] == "poisson"))
+    letters = "abcdefgh"
     goals = results.get("goals", {"corr_h2": 0.95, "max_rate_per_neuron_hz": 200.0})
     taus = sorted({r["tau_ms"] for r in rows})
     sizes = sorted({r["ensemble"] for r in rows})
     styles = {n: s for n, s in zip(sizes, ("o-", "s--", "^:", "d-."))}
     rate_gain = rows[0]["log_p_gain_rate"]
     gains = [r["log_p_gain_spiking"] for r in rows] + [rate_gain]
-    fig, axes = plt.subplots(2, 2, figsize=(13, 9), sharex=True)
-    for col, (kind, name) in enumerate((("lif", "LIF"), ("poisson", "Poisson"))):
+    n_cols = len(columns)
+    fig, axes = plt.subplots(2, n_cols, figsize=(6.5 * n_cols, 9), sharex=True, squeeze=False)
+    for col, (name, chosen) in enumerate(columns):
         for row, key in enumerate(("corr_h2", "log_p_gain_spiking")):
             ax = axes[row, col]
             for k, tau in enumerate(taus):
                 for n in sizes:
-                    sel = sorted((r for r in rows if r["neuron"] == kind and r["tau_ms"] == tau
+                    sel = sorted((r for r in rows if chosen(r) and r["tau_ms"] == tau
                                   and r["ensemble"] == n), key=lambda r: r["rate_per_neuron_hz"])
                     if sel:
                         ax.plot([r["rate_per_neuron_hz"] for r in sel], [r[key] for r in sel],
@@ -407,7 +417,7 @@ def plot_spiking_fidelity(results: dict[str, Any], path: str | Path) -> Path:
                 ax.axhline(goals["corr_h2"], color="0.3", lw=0.8, ls=":")
                 ax.set_ylim(min(0.7, min(r["corr_h2"] for r in rows) - 0.02), 1.005)
                 ax.set_ylabel("h2: correlation with the rate trajectory")
-                ax.set_title(f"{'ab'[col]}  {name} units: h2 against the rate model",
+                ax.set_title(f"{letters[col]}  {name}: h2 against the rate model",
                              fontsize=10, loc="left")
             else:  # losses span 1 to 10⁴ nats: linear within ±10, logarithmic beyond
                 ax.axhline(rate_gain, color="k", lw=1)
@@ -416,7 +426,7 @@ def plot_spiking_fidelity(results: dict[str, Any], path: str | Path) -> Path:
                 ax.set_ylim(1.5 * min(gains), max(0.0, max(gains)) + 2)
                 ax.set_ylabel("log p(x, h): end − start (nats; symlog)")
                 ax.set_xlabel("rate per neuron at the top of its range (Hz)")
-                ax.set_title(f"{'cd'[col]}  {name} units: log p gain over 20 steps, "
+                ax.set_title(f"{letters[n_cols + col]}  {name}: log p gain over 20 steps, "
                              f"{results['n_digits']} test digits", fontsize=10, loc="left")
     t_inf = {tau: min(r.get("t_inference_ms", 0) for r in rows if r["tau_ms"] == tau)
              for tau in taus}
@@ -434,7 +444,7 @@ def plot_spiking_fidelity(results: dict[str, Any], path: str | Path) -> Path:
                 plt.Line2D([], [], color="k", lw=1, label="rate model's log p gain")]
     paper = results.get("paper_corruption", {}).get("r_max_hz_at_h2_0.5")
     if paper:
-        for ax in axes[:, 1]:
+        for ax in axes[:, -1]:  # Poisson
             ax.axvline(paper, color="C3", lw=0.8, ls=":")
         handles.append(plt.Line2D([], [], color="C3", ls=":",
                                   label=f"the paper's 3-Bernoulli corruption ({paper:.0f} Hz, "
@@ -443,6 +453,10 @@ def plot_spiking_fidelity(results: dict[str, Any], path: str | Path) -> Path:
     if tau_m:
         handles.append(plt.Line2D([], [], color="none",
                                   label=f"LIF ensembles: members' τ_m = {tau_m:g} ms"))
+    if noisy:
+        handles.append(plt.Line2D([], [], color="none", label=(
+            f"noisy members: own σ = {', '.join(f'{f:g}' for f in noisy)} reset depths "
+            f"(single LIF units drawn as in a)")))
     fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.9))
     return _save(fig, path)

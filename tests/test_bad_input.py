@@ -117,6 +117,9 @@ CASES = [
     (["infer", "--spiking", "--ensemble", "0", "--data", "{mnist}"],
      "'--ensemble': 0 is not in the range x>=1"),
     (["infer", "--ensemble", "4", "--data", "{mnist}"], "--ensemble: only with --spiking"),
+    (["infer", "--spiking", "--member-sigma", "2", "--digits", "2", "--data", "{mnist}"],
+     "member_sigma is the noise of LIF ensemble members"),
+    (["infer", "--member-sigma", "2", "--data", "{mnist}"], "--member-sigma: only with --spiking"),
     (["infer", "--spiking", "--tau-m", "0", "--digits", "2", "--data", "{mnist}"],
      "tau_m must be positive"),
     # inpaint

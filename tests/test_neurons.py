@@ -76,3 +76,41 @@ def test_ensemble_members_share_the_free_potential_and_reset_alone():
     assert first[0] == pytest.approx(10 * np.log(2), abs=0.2)
     assert first[1] == pytest.approx(10 * np.log(4), abs=0.2)
     np.testing.assert_allclose(np.asarray(members.v_free / mV), np.asarray(unit.v_free / mV)[0])
+
+
+def test_ensemble_members_own_noise_is_an_ou_process_on_the_shared_potential():
+    """Members with ``noise``: v − v_free + r is each member's own Ornstein–Uhlenbeck
+    fluctuation, stationary standard deviation σ, correlation e^(−lag/τ_m), independent
+    across members; the shared potential stays the unit's."""
+    from brian2 import (Network, NeuronGroup, StateMonitor, defaultclock, linked_var, mV, ms,
+                        prefs, seed)
+
+    from stdpsim import neurons
+
+    prefs.codegen.target = "numpy"
+    defaultclock.dt = 0.1 * ms
+    seed(5)
+    tau_m, sigma, n = 10 * ms, 2 * mV, 400
+    ns = {"tau_m": tau_m, "v_th": -50 * mV}
+    unit = NeuronGroup(1, neurons.lif_equations(noise=False, synaptic_input=False)
+                       + "u = -70*mV : volt\n", method="euler", namespace=ns, name="unit")
+    unit.v_free = -70 * mV  # far below threshold: no spikes, r stays 0
+    eqs = neurons.lif_member_equations(noise=True)
+    assert "v = v_free - r + v_noise" in eqs
+    members = NeuronGroup(n, eqs, threshold=neurons.lif_threshold(offset="theta"),
+                          reset=neurons.lif_reset(mode="subtract"), method="euler",
+                          namespace=ns, name="members")
+    members.v_free = linked_var(unit, "v_free", index=np.zeros(n, dtype=int))
+    members.sigma = sigma
+    members.v_noise = "sigma * randn()"
+    members.reset_depth = 2 * mV
+    mon = StateMonitor(members, "v", record=True, dt=1 * ms)
+    Network(unit, members, mon).run(200 * ms)
+    own = np.asarray(mon.v / mV) + 70.0  # (members, samples): v − v_free, r = 0
+    assert own.std() == pytest.approx(2.0, rel=0.05)
+    lag = 10  # samples of 1 ms: one τ_m
+    c = np.mean(own[:, :-lag] * own[:, lag:]) / np.mean(own ** 2)
+    assert c == pytest.approx(np.exp(-1), abs=0.05)
+    cross = np.corrcoef(own[:n // 2].ravel(), own[n // 2:].ravel())[0, 1]
+    assert abs(cross) < 0.05  # independent across members
+    assert neurons.lif_member_equations().count("v_noise") == 0  # off by default

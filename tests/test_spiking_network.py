@@ -191,6 +191,14 @@ def test_parameters_and_inputs_get_clear_errors():
             sn.SpikingParameters(ensemble=bad_n)
     with pytest.raises(ValueError, match="longer than one INFERENCE step"):
         sn.SpikingParameters(r_max=100 * Hz, t_ref=3 * ms)  # δ·τ = 2 ms
+    for bad in ({"member_sigma": 1 * brian2.mV},  # one neuron per unit: no members
+                {"member_sigma": 1 * brian2.mV, "ensemble": 4, "neuron": "poisson"}):
+        with pytest.raises(ValueError, match="noise of LIF ensemble members"):
+            sn.SpikingParameters(**bad)
+    with pytest.raises(ValueError, match="member_sigma must not be negative"):
+        sn.SpikingParameters(member_sigma=-1 * brian2.mV, ensemble=4)
+    with pytest.raises(ValueError, match="member_sigma must be a voltage"):
+        sn.SpikingParameters(member_sigma=1 * ms, ensemble=4)
     m = one_unit_model()
     with pytest.raises(ValueError, match="x must have shape"):
         sn.run_inference(m, np.zeros((1, 3)))

@@ -1,0 +1,42 @@
+"""Figures drawn from saved results: the fidelity figure's columns follow the grid's kinds."""
+
+import matplotlib
+import matplotlib.image
+import pytest
+
+matplotlib.use("Agg")
+
+from stdpsim import plotting  # noqa: E402
+
+
+def fidelity_rows(noisy: bool) -> list[dict]:
+    """A tiny grid in the format of ``experiments/spiking_vs_rate.py``."""
+    rows = []
+    for neuron in ("lif", "poisson"):
+        for rate in (1000.0, 8000.0):
+            rows.append({"neuron": neuron, "r_max_hz": rate, "tau_ms": 20.0, "ensemble": 1,
+                         "rate_per_neuron_hz": rate, "corr_h2": 0.99,
+                         "log_p_gain_spiking": -5.0, "log_p_gain_rate": -3.4,
+                         "t_inference_ms": 52.0})
+        for rate in (50.0, 200.0):
+            rows.append({"neuron": neuron, "r_max_hz": rate, "tau_ms": 20.0, "ensemble": 10,
+                         "rate_per_neuron_hz": rate, "corr_h2": 0.9,
+                         "log_p_gain_spiking": -500.0, "log_p_gain_rate": -3.4,
+                         "t_inference_ms": 52.0})
+    if noisy:
+        rows += [{**r, "member_noise": 0.2, "corr_h2": 0.96, "log_p_gain_spiking": -10.0}
+                 for r in rows if r["neuron"] == "lif" and r["ensemble"] > 1]
+    return rows
+
+
+@pytest.mark.parametrize("noisy, n_columns", [(False, 2), (True, 3)])
+def test_fidelity_figure_has_a_column_per_kind_of_unit(tmp_path, noisy, n_columns):
+    """LIF and Poisson columns, and a third for LIF ensembles with member noise when the
+    grid has them: the figure is 6.5 inches wide per column."""
+    path = plotting.plot_spiking_fidelity(
+        {"rows": fidelity_rows(noisy), "n_digits": 2, "ensemble_tau_m_ms": 20.0},
+        tmp_path / "fidelity.png")
+    height, width = matplotlib.image.imread(path).shape[:2]
+    # dpi 130, tight bounding box: about 6.5 in per column (± the margins)
+    assert width / 130 == pytest.approx(6.5 * n_columns, abs=1.5)
+    assert height / 130 == pytest.approx(9.0, abs=1.5)
