@@ -12,8 +12,8 @@ per layer's biases): the cosine similarity of the two and the ratio of their nor
 grid of r_max and phase duration (τ sets the INFERENCE steps, δ·τ each; the reconstruction
 phase lasts τ and its membranes move with τ/5), at the settings of ``stdpsim train
 --model spiking`` (:func:`stdpsim.spiking_training.training_parameters`), and at those
-settings at cortical rates (10 LIF neurons per unit at up to 200 Hz each, τ_m = 20 ms; τ = 10
-and 40 ms).
+settings at cortical rates (10 LIF neurons per unit at up to 200 Hz each, τ_m = 20 ms; and 40
+at up to 50 Hz each with their own membrane noise, σ = 2 mV; τ = 10 and 40 ms).
 
 Each finished setting is saved at once (a stopped run continues; rows of another model or
 minibatch are discarded).  Writes ``figures/spiking_rule_vs_rate.json`` and ``.png``.
@@ -32,7 +32,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from brian2 import Hz, ms
+from brian2 import Hz, mV, ms
 
 from stdpsim import plotting, rate_model, rate_training, spiking_network, spiking_training
 from stdpsim.data import load_mnist
@@ -54,6 +54,11 @@ CORTICAL_TAUS_MS = (10.0, 40.0)
 200 Hz each, with a cortical membrane time constant (as in the fidelity study,
 ``experiments/spiking_vs_rate.py``), at the training's τ and at τ = 40 ms, where the
 members' rate, which follows h + τ_m·dh/dt, lags the value less (τ_m/τ = 0.5, not 2)."""
+NOISY_ENSEMBLE = 40
+NOISY_HZ = 50.0
+NOISY_SIGMA_MV = 2.0
+"""The same rate per unit from 40 LIF neurons at up to 50 Hz each with their own membrane
+noise of 2 mV (0.2 reset depths; the fidelity study's lowest-rate LIF setting)."""
 
 
 def describe(params: spiking_network.SpikingParameters,
@@ -63,7 +68,10 @@ def describe(params: spiking_network.SpikingParameters,
             "dt_ms": float(params.dt / ms), "n_steps": params.n_steps,
             "t_example_ms": float(learning.t_example(params) / ms),
             "ensemble": params.ensemble, "tau_m_ms": float(params.tau_m / ms),
-            "rate_per_unit_hz": float(params.ensemble * params.r_max / Hz)}
+            "rate_per_unit_hz": float(params.ensemble * params.r_max / Hz),
+            # (only when set: the rows saved before it existed keep their keys)
+            **({"member_sigma_mv": float(params.member_sigma / mV)}
+               if float(params.member_sigma) > 0 else {})}
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -117,6 +125,9 @@ def main() -> None:
         settings.append(("cortical", *spiking_training.training_parameters(
             **lr, ensemble=CORTICAL_ENSEMBLE, r_max=CORTICAL_HZ * Hz,
             tau_m=CORTICAL_TAU_M_MS * ms, tau=tau * ms)))
+        settings.append(("cortical_noisy", *spiking_training.training_parameters(
+            **lr, ensemble=NOISY_ENSEMBLE, r_max=NOISY_HZ * Hz, tau_m=CORTICAL_TAU_M_MS * ms,
+            member_sigma=NOISY_SIGMA_MV * mV, tau=tau * ms)))
     # a row of those settings is kept only while they are the current ones
     current = {(kind, float(params.tau / ms)): describe(params, learning)
                for kind, params, learning in settings if kind != "grid"}

@@ -466,11 +466,14 @@ def plot_rule_vs_rate(results: dict[str, Any], path: str | Path) -> Path:
     """The spiking S·dV/dt learner's weight change against its rate twin's, per layer
     (columns): cosine similarity (top) and norm ratio spiking / twin (bottom) against the
     top rate per unit, one line per τ; the training's settings as stars, and the same at
-    cortical rates (an ensemble per unit, drawn at its rate per unit) as crosses.
+    cortical rates (an ensemble per unit, drawn at its rate per unit) as crosses, and with
+    members that have their own membrane noise as diamonds and squares.
     ``results`` is what ``experiments/spiking_rule_vs_rate.py`` writes."""
     rows = [r for r in results["rows"] if r.get("kind", "grid") == "grid"]
     training = [r for r in results["rows"] if r.get("kind") == "training"]
-    cortical = [r for r in results["rows"] if r.get("kind") == "cortical"]
+    cortical = sorted((r for r in results["rows"]
+                       if r.get("kind") in ("cortical", "cortical_noisy")),
+                      key=lambda r: (r["kind"], r["tau_ms"]))
     layers = list(results["rows"][0]["layers"]) if results["rows"] else []
     taus = sorted({r["tau_ms"] for r in rows})
     ticks = sorted({r["r_max_hz"] for r in rows + training})
@@ -493,13 +496,16 @@ def plot_rule_vs_rate(results: dict[str, Any], path: str | Path) -> Path:
             ax_c.plot(r["r_max_hz"], r["layers"][layer]["cosine"], "*", color="k", ms=9,
                       label=label)
             ax_r.plot(r["r_max_hz"], r["layers"][layer]["norm_ratio"], "*", color="k", ms=9)
-        for k, r in enumerate(sorted(cortical, key=lambda r: r["tau_ms"])):
+        for k, r in enumerate(cortical):
             # drawn at the rate per unit: ensemble × rate per neuron
+            noise = r.get("member_sigma_mv")
             label = (f"the same at cortical rates, τ = {r['tau_ms']:g} ms: {r['ensemble']} "
                      f"neurons per unit at up to {r['r_max_hz']:g} Hz each, "
-                     f"τ_m = {r['tau_m_ms']:g} ms")
+                     f"τ_m = {r['tau_m_ms']:g} ms"
+                     + (f", own noise σ = {noise:g} mV" if noise else ""))
             x = r["ensemble"] * r["r_max_hz"]
-            style = dict(marker="PX"[k % 2], color=f"C{3 + k}", ms=8, mfc="none", ls="none")
+            style = dict(marker="PXDs"[k % 4], color=f"C{3 + k}", ms=8, mfc="none",
+                         ls="none")
             ax_c.plot(x, r["layers"][layer]["cosine"], label=label, **style)
             ax_r.plot(x, r["layers"][layer]["norm_ratio"], **style)
         ax_c.axhline(0.9, color="0.4", lw=0.8, ls=":", label="goal: cosine 0.9")
