@@ -294,10 +294,20 @@ def plot_inpainting(original: np.ndarray, corrupted: np.ndarray, filled: np.ndar
 
 
 RASTER_WINDOW_MS = 4.0
-"""Width of the spiking-inference rasters' time window: at rates of kHz, a few ms are what
+"""Shortest time window of the spiking-inference rasters: at rates of kHz, a few ms are what
 shows single spikes."""
+RASTER_TOP_SPIKES = 32
+"""The rasters' window is long enough for a neuron at the top of its range to fire this many
+spikes (4 ms at 8 kHz; at cortical rates the whole of INFERENCE)."""
 RASTER_NEURONS = 25
 """Neurons drawn per population in the spiking-inference rasters."""
+
+
+def raster_window_ms(r_max_hz: float, inference_ms: float) -> float:
+    """The spiking-inference rasters' window (ms): the time in which a neuron at ``r_max_hz``
+    fires :data:`RASTER_TOP_SPIKES` spikes, at least :data:`RASTER_WINDOW_MS`, at most
+    ``inference_ms``, the whole of INFERENCE."""
+    return min(max(RASTER_WINDOW_MS, 1000.0 * RASTER_TOP_SPIKES / r_max_hz), inference_ms)
 
 
 def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, Any],
@@ -310,14 +320,16 @@ def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, Any],
     step, ``spiking_minus_rate`` with the paired ``mean`` and ``sem``); ``spikes`` is its spike
     file as :func:`stdpsim.runs.load_spikes` returns it, one labelled group per population.
     The rasters show :data:`RASTER_NEURONS` neurons of each population (evenly spaced among
-    those that fire in the window) over :data:`RASTER_WINDOW_MS` ms from the start of
-    INFERENCE.
+    those that fire in the window) from the start of INFERENCE, over the time in which a
+    neuron at r_max fires :data:`RASTER_TOP_SPIKES` spikes (:func:`raster_window_ms`).
     """
     from .runs import spike_groups
 
     groups = spike_groups(spikes)
     t0 = float(results["t_settle_ms"])
-    t1 = t0 + RASTER_WINDOW_MS
+    window = raster_window_ms(float(results["params"]["r_max_hz"]),
+                              float(results["step_ms"]) * int(results["params"]["n_steps"]))
+    t1 = t0 + window
     i, t = np.asarray(spikes["spike_i"]), np.asarray(spikes["spike_t_ms"])
     fig = plt.figure(figsize=(11, 6))
     grid = fig.add_gridspec(len(groups), 2, width_ratios=(1.3, 1), wspace=0.3)
@@ -334,7 +346,7 @@ def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, Any],
         ax.set_ylabel(f"{g['name']}\n{picks.size} of {g['stop'] - g['start']}", fontsize=8)
         ax.set_yticks([])
         if row == 0:
-            ax.set_title(f"a  spikes of digit 1, the first {RASTER_WINDOW_MS:g} ms of "
+            ax.set_title(f"a  spikes of digit 1, the first {window:g} ms of "
                          f"INFERENCE (top rate {results['params']['r_max_hz']:g} Hz)",
                          fontsize=9, loc="left")
         if row < len(groups) - 1:

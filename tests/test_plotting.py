@@ -1,4 +1,5 @@
-"""Figures drawn from saved results: the fidelity figure's columns follow the grid's kinds."""
+"""Figures drawn from saved results: the fidelity figure's columns follow the grid's kinds;
+the spiking rasters' window follows the top rate."""
 
 import matplotlib
 import matplotlib.image
@@ -40,3 +41,12 @@ def test_fidelity_figure_has_a_column_per_kind_of_unit(tmp_path, noisy, n_column
     # dpi 130, tight bounding box: about 6.5 in per column (± the margins)
     assert width / 130 == pytest.approx(6.5 * n_columns, abs=1.5)
     assert height / 130 == pytest.approx(9.0, abs=1.5)
+
+
+def test_raster_window_shows_a_few_spikes_per_neuron_at_any_rate():
+    """32 spikes at the top rate: 4 ms at the default 8 kHz, the whole INFERENCE (20 ms) at
+    50 Hz, never shorter than 4 ms."""
+    assert plotting.raster_window_ms(8000.0, 40.0) == pytest.approx(4.0)
+    assert plotting.raster_window_ms(2000.0, 40.0) == pytest.approx(16.0)
+    assert plotting.raster_window_ms(50.0, 20.0) == pytest.approx(20.0)
+    assert plotting.raster_window_ms(100_000.0, 40.0) == pytest.approx(4.0)
