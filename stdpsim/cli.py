@@ -180,8 +180,8 @@ def _ensemble_options(flag_scope: str) -> Callable:
         fn = click.option(
             "--member-sigma", type=click.FloatRange(min=0), default=None,
             help=f"{flag_scope}: LIF ensembles: standard deviation of each member's own "
-                 "membrane noise in mV (about 0.2 reset depths, e.g. 2 at --r-max 50 "
-                 "--tau-m 20) [default: 0].")(fn)
+                 "membrane noise in mV (about 0.2 reset depths at 20-50 Hz, e.g. 2 at "
+                 "--r-max 50 --tau-m 20; more at higher rates) [default: 0].")(fn)
         fn = click.option(
             "--tau-m", type=float, default=None,
             help=f"{flag_scope}: LIF membrane time constant in ms (with --ensemble at "
