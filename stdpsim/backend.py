@@ -342,10 +342,12 @@ def _run_standalone(
     b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{make_jobs()}"]
     try:
         b2.defaultclock.dt = dt
-        sim = build_fn()
-        _check_inputs(sim, values)
+        # before the build: random initial values that the build sets (``v = "randn()"``)
+        # are drawn after the reseeding, so they follow the seed too
         dev.insert_code("main", _DIE_WITH_PARENT_CPP)
         dev.insert_code("main", _SEED_FROM_ENV_CPP)
+        sim = build_fn()
+        _check_inputs(sim, values)
         net = b2.Network(*sim.objects)
         # the progress report is always compiled in (one build for both cases) and written
         # to the binary's stdout, which is shown only with ``progress``
