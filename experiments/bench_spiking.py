@@ -6,7 +6,7 @@ against Brian2's numpy target on the same workload, all in one run.
    :mod:`stdpsim.bench_networks`), 1 s of biological time, cpp_standalone, run
    ``--reference-repeats`` times (same seed, so the same spikes); the fastest run is the
    reference, which makes the share of (2) a conservative figure;
-2. spiking INFERENCE (:mod:`stdpsim.spiking_network`, default parameters: LIF units) on ``--digits``
+2. spiking INFERENCE (:mod:`stdpsim.spiking`, default parameters: LIF units) on ``--digits``
    test digits in one compiled simulation, cpp_standalone;
 3. spiking INFERENCE at the cortical-rate setting (10 LIF neurons per unit at up to 200 Hz
    each, τ = 40 ms, τ_m = 20 ms) on ``--cortical-digits`` digits;
@@ -29,29 +29,28 @@ import os
 import platform
 from pathlib import Path
 
-from brian2 import ms, second
+from brian2 import second
 
-from stdpsim import backend, bench_networks, rate_model, spiking_network
+from stdpsim import backend, bench_networks, rate_model, spiking
 from stdpsim.data import load_mnist
 from stdpsim.runs import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def cortical_parameters() -> spiking_network.SpikingParameters:
-    """The cortical-rate LIF point of the fidelity study (10 neurons per unit at up to 200 Hz
-    each, τ = 40 ms, τ_m = 20 ms; ``experiments/spiking_vs_rate.py``)."""
-    return spiking_network.sweep_parameters(200.0, 40.0, neuron="lif", ensemble=10,
-                                            tau_m=20 * ms)
+def cortical_parameters() -> spiking.SpikingParameters:
+    """The ``cortical`` preset: 10 LIF neurons per unit at up to 200 Hz each, τ = 40 ms,
+    τ_m = 20 ms (the fidelity study's cortical-rate LIF point)."""
+    return spiking.preset("cortical")
 
 
 def spiking_row(model, x, device: str,
-                params: spiking_network.SpikingParameters | None = None) -> dict:
-    params = params or spiking_network.SpikingParameters()
-    res = spiking_network.run_inference(model, x, params, device=device, record_spikes=False)
+                params: spiking.SpikingParameters | None = None) -> dict:
+    params = params or spiking.preset("inference")
+    res = spiking.run_inference(model, x, params, device=device, record_spikes=False)
     bio = float(x.shape[0] * params.t_digit / second)
     return {"device": device, "neuron": params.neuron,
-            "parameters": spiking_network.parameters_summary(params),
+            "parameters": spiking.parameters_summary(params),
             "n_digits": int(x.shape[0]), "biological_s": bio,
             "wall_s": res.info.wall_s, "run_s": res.info.run_s, "build_s": res.info.build_s,
             "cached_build": res.info.cached, "realtime_factor": res.info.run_s / bio,

@@ -5,7 +5,7 @@ On the same ``--examples`` training images, from the same starting weights (the 
 initialisation), in one run, alternating ``--repeats`` times (the fastest of each is kept;
 these machines are shared):
 
-1. the spiking learner (:func:`stdpsim.spiking_network.run_learning`), plasticity on;
+1. the spiking learner (:func:`stdpsim.spiking.run_learning`), plasticity on;
 2. the same network built without the learning statements (``learn=False``): the same
    neurons, synapses, phases and spikes, nothing learned.
 
@@ -14,7 +14,7 @@ Reported for each: run time (simulation only), examples per second, synaptic eve
 costs.  Learning changes the spikes too (from the initial weights the reconstructions fall
 from 0.5 towards the digits within a few dozen examples, and with them the events), so the
 ratio of the times per synaptic event is reported beside it; ``--start`` begins both from a
-trained model or a training checkpoint instead, where learning moves the spikes little.  The network settings are those of ``stdpsim train --model spiking``
+trained model or a training checkpoint instead, where learning moves the spikes little.  The network settings are those of ``stdpsim train spiking``
 (:func:`stdpsim.spiking_training.training_parameters`, or ``--r-max`` / ``--tau``).  Writes ``figures/bench_spiking_learning.json``.
 
     python experiments/bench_spiking_learning.py [--data DIR] [--examples 100] [--repeats 2]
@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, ms, second
 
-from stdpsim import rate_model, rate_training, spiking_network, spiking_training
+from stdpsim import rate_model, rate_training, spiking, spiking_training
 from stdpsim.data import load_mnist
 from stdpsim.runs import load_npz, shown_path, write_json
 
@@ -72,8 +72,8 @@ def main() -> None:
     rows: dict[str, dict] = {}
     for _ in range(args.repeats):
         for name, learn in (("learning", True), ("no_learning", False)):
-            _, events, info = spiking_network.run_learning(model, x, params, learning,
-                                                           learn=learn, seed=0)
+            _, events, info = spiking.run_learning(model, x, params, learning, learn=learn,
+                                                   seed=0)
             row = rows.setdefault(name, {"run_s_repeats": [], "events": events,
                                          "build_s": info.build_s})
             row["run_s_repeats"].append(info.run_s)
@@ -94,7 +94,7 @@ def main() -> None:
           "synaptic event")
     results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                "examples": args.examples, "biological_s": bio,
-               "network": spiking_network.parameters_summary(params),
+               "network": spiking.parameters_summary(params),
                "t_example_ms": float(learning.t_example(params) / ms),
                "start": "initialisation" if args.start is None else shown_path(args.start),
                **rows, "learning_over_no_learning": ratio,

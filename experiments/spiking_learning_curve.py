@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Learning curves: the spiking S·dV/dt learner against its rate twin, at equal examples.
 
-Reads the learning curve a ``stdpsim train --model spiking`` run keeps in its checkpoint
+Reads the learning curve a ``stdpsim train spiking`` run keeps in its checkpoint
 (validation Parzen log-likelihood every ``valid_every`` examples), then trains the rate twin
 (:class:`stdpsim.rate_training.SdvdtTwinTrainer`) from the same initial weights on the same
 examples in the same order (:func:`stdpsim.spiking_training.example_order`), one example at a
@@ -61,7 +61,7 @@ def main() -> None:
     x_train, x_valid = x_all[:N_TRAIN], x_all[N_TRAIN:]
     cfg = spiking_training.SpikingTrainConfig(**train)
     twin_cfg = rate_training.TrainConfig(
-        rule="sdvdt", lr_encoders=learn["lr_encoders"], lr_decoders=learn["lr_decoders"],
+        rule="sdvdt", lr_encoders=learn["eps_encoders"], lr_decoders=learn["eps_decoders"],
         n_steps=int(net["n_steps"]), delta=net["delta"], alpha=net["alpha"],
         batch_size=1, seed=cfg.seed)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The spiking-trained model, evaluated as the rate model is (writes figures/spiking_model/).
 
-The model trained by the spiking S·dV/dt learner (``stdpsim train --model spiking``) is a rate
+The model trained by the spiking S·dV/dt learner (``stdpsim train spiking``) is a rate
 model file like the shipped one, so the rate model's own evaluation commands score it, with
 the same protocols:
 

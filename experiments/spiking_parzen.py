@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpsim import evaluation, rate_model, spiking_network, sweeps
+from stdpsim import evaluation, rate_model, spiking, sweeps
 from stdpsim.data import load_mnist
 from stdpsim.runs import file_digest, save_npy, shown_path, write_json
 
@@ -44,9 +44,9 @@ def generate_chunk(point: dict) -> dict:
     if path.exists():
         return {"path": str(path), "run_s": 0.0}
     model = rate_model.load_model(point["model"])
-    params = spiking_network.generate_parameters(neuron=point["neuron"])
+    params = spiking.preset("generation", neuron=point["neuron"])
     seed, k = point["seed"], point["chunk"]
-    samples, _, info = spiking_network.run_generate(
+    samples, _, info = spiking.run_generate(
         model, point["size"], np.random.default_rng([seed, k]), params, seed=seed + k)
     save_npy(path, samples)  # atomic: a chunk file is complete or absent
     return {"path": str(path), "run_s": info.run_s}
@@ -59,8 +59,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--chunk", type=int, default=500, help="samples per simulation")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--neuron", choices=spiking_network.NEURONS,
-                    default=spiking_network.NEURONS[0], help="kind of spiking unit")
+    ap.add_argument("--neuron", choices=spiking.NEURONS,
+                    default=spiking.NEURONS[0], help="kind of spiking unit")
     sweeps.add_arguments(ap, "the chunks")
     ap.add_argument("--out", default=None,
                     help="[default: figures/spiking_parzen.json, or "
@@ -78,7 +78,7 @@ def main() -> None:
     model_sha = file_digest(args.model)
     folder = ROOT / "runs" / "spiking_parzen" / model_sha / args.neuron
     folder.mkdir(parents=True, exist_ok=True)
-    params = spiking_network.generate_parameters(neuron=args.neuron)
+    params = spiking.preset("generation", neuron=args.neuron)
     points = []
     for k, start in enumerate(range(0, args.n, args.chunk)):
         size = min(args.chunk, args.n - start)
@@ -88,14 +88,14 @@ def main() -> None:
     done = sweeps.run_grid(generate_chunk, points, folder / "points",
                            scheduler=args.scheduler, n_workers=args.workers, log=print)
     results = {"model": shown_path(args.model), "model_sha256_16": model_sha,
-               "neuron": args.neuron, "params": spiking_network.parameters_summary(params),
+               "neuron": args.neuron, "params": spiking.parameters_summary(params),
                "n_samples": args.n, "chunk": args.chunk, "seed": args.seed,
                "run_s_this_invocation": sum(d["run_s"] for d in done)}
-    spiking = np.concatenate([np.load(d["path"]) for d in done])
+    spiking_samples = np.concatenate([np.load(d["path"]) for d in done])
     rate = np.concatenate([rate_model.generate(model, p["size"],
                                                np.random.default_rng([args.seed, p["chunk"]]))
                            for p in points])
-    for name, samples in (("spiking_generate", spiking), ("rate_generate", rate)):
+    for name, samples in (("spiking_generate", spiking_samples), ("rate_generate", rate)):
         r = evaluation.score_samples(samples, x_test, x_all[N_TRAIN:], x_all[:N_TRAIN],
                                      y_all[:N_TRAIN])
         results[name] = {k: r[k] for k in ("mean", "sem", "sigma", "fixed_sigma",

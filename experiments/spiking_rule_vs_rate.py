@@ -3,15 +3,15 @@
 
 The same minibatch (the first 100 training images) and the same starting weights (the
 training's initialisation: orthogonal, seed 0) go through the spiking learner
-(:func:`stdpsim.spiking_network.run_learning`: LIF units, every synapse changing by η·dV/dt at
+(:func:`stdpsim.spiking.run_learning`: LIF units, every synapse changing by η·dV/dt at
 each presynaptic spike, one simulation per setting) and through the rate twin
-(:func:`stdpsim.rate_training.sdvdt_updates`, the same INFERENCE settings).  With a small
+(:func:`stdpsim.plasticity.sdvdt_updates`, the same INFERENCE settings).  With a small
 learning rate the weights hardly move during the minibatch, so the spiking change summed over
 the 100 examples, w_after − w_before, estimates ε × the twin's summed update.  Per layer (and
 per layer's biases): the cosine similarity of the two and the ratio of their norms, over a
 grid of r_max and phase duration (τ sets the INFERENCE steps, δ·τ each; the reconstruction
 phase lasts τ and its membranes move with τ/5), at the settings of ``stdpsim train
---model spiking`` (:func:`stdpsim.spiking_training.training_parameters`), and at those
+spiking`` (:func:`stdpsim.spiking_training.training_parameters`), and at those
 settings at cortical rates (10 LIF neurons per unit at up to 200 Hz each, τ_m = 20 ms; and 40
 at up to 50 Hz each with their own membrane noise, σ = 2 mV; τ = 10 and 40 ms).
 
@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, mV, ms
 
-from stdpsim import plotting, rate_model, rate_training, spiking_network, spiking_training
+from stdpsim import plasticity, plotting, rate_model, rate_training, spiking, spiking_training
 from stdpsim.data import load_mnist
 from stdpsim.runs import read_json, shown_path, write_json
 
@@ -61,8 +61,8 @@ NOISY_SIGMA_MV = 2.0
 noise of 2 mV (0.2 reset depths; the fidelity study's lowest-rate LIF setting)."""
 
 
-def describe(params: spiking_network.SpikingParameters,
-             learning: spiking_network.LearningParameters) -> dict:
+def describe(params: spiking.SpikingParameters,
+             learning: spiking.LearningParameters) -> dict:
     """A setting as plain numbers (the row's key fields)."""
     return {"r_max_hz": float(params.r_max / Hz), "tau_ms": float(params.tau / ms),
             "dt_ms": float(params.dt / ms), "n_steps": params.n_steps,
@@ -112,14 +112,14 @@ def main() -> None:
     settings = []
     for tau in (float(v) for v in args.tau.split(",") if v):
         for r_max in (float(v) for v in args.r_max.split(",") if v):
-            params = spiking_network.sweep_parameters(r_max, tau)
-            learning = spiking_network.LearningParameters(
-                t_recon=tau * ms, tau_nudge=tau / 5 * ms, lr_encoders=LEARNING_RATE,
-                lr_decoders=LEARNING_RATE)
+            params = spiking.sweep_parameters(r_max, tau)
+            learning = spiking.LearningParameters(
+                t_recon=tau * ms, tau_nudge=tau / 5 * ms, eps_encoders=LEARNING_RATE,
+                eps_decoders=LEARNING_RATE)
             settings.append(("grid", params, learning))
-    # the settings of `stdpsim train --model spiking`, with this ε, and the same at cortical
+    # the settings of `stdpsim train spiking`, with this ε, and the same at cortical
     # rates: the same rate per unit from CORTICAL_ENSEMBLE neurons at up to CORTICAL_HZ each
-    lr = {"lr_encoders": LEARNING_RATE, "lr_decoders": LEARNING_RATE}
+    lr = {"eps_encoders": LEARNING_RATE, "eps_decoders": LEARNING_RATE}
     settings.append(("training", *spiking_training.training_parameters(**lr)))
     for tau in CORTICAL_TAUS_MS:
         settings.append(("cortical", *spiking_training.training_parameters(
@@ -139,13 +139,13 @@ def main() -> None:
         r_max, tau = float(params.r_max / Hz), float(params.tau / ms)
         if (kind, r_max, tau) in done:
             continue
-        learned, events, info = spiking_network.run_learning(
+        learned, events, info = spiking.run_learning(
             model, x, params, learning, device=args.device, seed=args.seed)
-        twin, _ = rate_training.sdvdt_updates(model, x, params.n_steps, params.delta,
+        twin, _ = plasticity.sdvdt_updates(model, x, params.n_steps, params.delta,
                                               params.alpha)
         row = {"kind": kind, **describe(params, learning), "run_s": info.run_s,
                "events": events, "layers": {}}
-        for name in spiking_network.LAYERS:
+        for name in model.weights:
             cos_w, ratio_w = similarity(learned.weights[name] - model.weights[name],
                                         LEARNING_RATE * twin[name][0])
             cos_b, ratio_b = similarity(learned.biases[name] - model.biases[name],

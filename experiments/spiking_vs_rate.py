@@ -8,7 +8,7 @@ over n × the rate per neuron × τ; LIF members with a cortical membrane time c
 (``--ensemble-tau-m``, 20 ms), without and with their own membrane noise
 (``--member-noise``: σ in reset depths, ``SpikingParameters.member_sigma``).  For every
 setting the same test digits run through spiking INFERENCE
-(:func:`stdpsim.spiking_network.run_inference`, one compiled simulation per setting) and
+(:func:`stdpsim.spiking.run_inference`, one compiled simulation per setting) and
 through the rate model; recorded per setting: the correlation and mean squared
 difference of the h1 and h2 trajectories (all digits, steps and units; also of their change
 since the start), the log p(x, h) gain over the 20 steps of both, the biological time of one
@@ -23,7 +23,7 @@ variance h2(1 − h2)/3)?  A unit firing Poisson spikes at r_max·h2, read throu
 time constant τ_syn and gain 1/(r_max·τ_syn), has mean h2 and variance h2/(2·r_max·τ_syn)
 (Campbell's theorem).  The two variances match at r_max·τ_syn = 3/(2(1 − h2)): 3 at
 h2 = 0.5, i.e. r_max = 3 kHz for τ_syn = 1 ms
-(:func:`stdpsim.spiking_network.bernoulli_equivalent_r_max`); the JSON records it and the
+(:func:`stdpsim.spiking.bernoulli_equivalent_r_max`); the JSON records it and the
 figure marks it.
 
 Writes ``figures/spiking_vs_rate.json`` and ``figures/spiking_vs_rate.png``.
@@ -45,7 +45,7 @@ from pathlib import Path
 
 from brian2 import Hz, mV, ms
 
-from stdpsim import plotting, rate_model, spiking_network, sweeps
+from stdpsim import plotting, rate_model, spiking, sweeps
 from stdpsim.data import load_mnist
 from stdpsim.runs import file_digest, read_json, shown_path, write_json
 
@@ -79,14 +79,14 @@ def best_cortical(rows: list[dict]) -> dict:
     return out
 
 
-def point_parameters(point: dict) -> spiking_network.SpikingParameters:
+def point_parameters(point: dict) -> spiking.SpikingParameters:
     """The network parameters of a grid point (single units carry no ``ensemble`` key, and
     points without member noise no ``member_noise`` key, so their cached results stay
     valid).  ``member_noise``: the members' own noise σ in reset depths."""
     extra = {"ensemble": point["ensemble"]} if "ensemble" in point else {}
     if point.get("tau_m_ms") is not None:
         extra["tau_m"] = point["tau_m_ms"] * ms
-    params = spiking_network.sweep_parameters(point["r_max_hz"], point["tau_ms"],
+    params = spiking.sweep_parameters(point["r_max_hz"], point["tau_ms"],
                                               neuron=point["neuron"], **extra)
     if point.get("member_noise"):
         params = dataclasses.replace(params,
@@ -100,9 +100,9 @@ def fidelity_point(point: dict) -> dict:
     model = rate_model.load_model(point["model"])
     x = load_mnist("test", point["data"])[0][:point["digits"]]
     params = point_parameters(point)
-    res = spiking_network.run_inference(model, x, params, device=point["device"],
+    res = spiking.run_inference(model, x, params, device=point["device"],
                                         record_spikes=False)
-    cmp = spiking_network.compare_with_rate(res, model, x)
+    cmp = spiking.compare_with_rate(res, model, x)
     row = {"neuron": point["neuron"], "r_max_hz": point["r_max_hz"],
            "tau_ms": point["tau_ms"], "dt_ms": float(params.dt / ms),
            **{k: v for k, v in cmp.items() if k not in ("spiking", "rate",
@@ -144,7 +144,7 @@ def main() -> None:
     ap.add_argument("--digits", type=int, default=20, help="first test digits")
     ap.add_argument("--r-max", default="1000,2000,4000,8000,16000", help="Hz, comma-separated")
     ap.add_argument("--tau", default="10,20,40", help="ms, comma-separated")
-    ap.add_argument("--neuron", default=",".join(spiking_network.NEURONS),
+    ap.add_argument("--neuron", default=",".join(spiking.NEURONS),
                     help="kinds of unit, comma-separated (lif, poisson)")
     ap.add_argument("--ensembles", default="10,40",
                     help="neurons per unit of the ensemble grid, comma-separated ('' for none)")
@@ -166,8 +166,8 @@ def main() -> None:
 
     kinds = args.neuron.split(",")
     for kind in kinds:
-        if kind not in spiking_network.NEURONS:
-            raise SystemExit(f"--neuron: {kind!r} is not one of {spiking_network.NEURONS}")
+        if kind not in spiking.NEURONS:
+            raise SystemExit(f"--neuron: {kind!r} is not one of {spiking.NEURONS}")
     model_path = str(Path(args.model).resolve())
     data = str(Path(args.data).resolve()) if args.data else None
     load_mnist("test", data)  # a missing data folder fails here, not in every worker
@@ -197,7 +197,7 @@ def main() -> None:
                            n_workers=args.workers, log=print)
     rows = [with_costs(row) for row in rows]
     best = best_cortical(rows)
-    tau_syn = spiking_network.SpikingParameters().tau_syn
+    tau_syn = spiking.SpikingParameters().tau_syn
     out = Path(args.out)
     write_json(out, {
         "model": shown_path(args.model), "model_sha256_16": model_sha,
@@ -207,7 +207,7 @@ def main() -> None:
         "goals": {"corr_h2": CORR_GOAL, "max_rate_per_neuron_hz": CORTICAL_HZ,
                   "max_inference_ms": MAX_INFERENCE_MS},
         "paper_corruption": {
-            "r_max_hz_at_h2_0.5": float(spiking_network.bernoulli_equivalent_r_max(tau_syn)
+            "r_max_hz_at_h2_0.5": float(spiking.bernoulli_equivalent_r_max(tau_syn)
                                         / Hz),
             "rule": "r_max * tau_syn = 3 / (2 (1 - h2))", "tau_syn_ms": float(tau_syn / ms)}})
     for r in rows:

@@ -1,4 +1,5 @@
-"""Plasticity rules: ΔW ∝ S_pre · dV_post/dt, and classical pair-based STDP for comparison.
+"""Plasticity rules: ΔW ∝ S_pre · dV_post/dt, its rate limit, and classical pair-based STDP for
+comparison.
 
 The S·dV/dt rule (Bengio et al. 2015, section 2): every presynaptic spike changes the weight
 by ``eta * dvdt_post``, the rate of change of the postsynaptic voltage at that moment (see
@@ -11,14 +12,22 @@ Statement order matters in ``on_pre``: the learning line comes first, so it read
 
 Weights ``w`` are in volts: a spike adds ``w`` to the postsynaptic input ``g``.  The learning
 rate ``eta`` is then in seconds (volt = second × volt/second).
+
+The rule's Brian2 statement (:func:`sdvdt_learning_line`, used by Figure 1 and by the spiking
+learner, :mod:`stdpsim.spiking.learner`) and its limit at high rates in the rate model
+(:func:`sdvdt_updates`, the learner's rate twin) sit side by side here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from brian2 import NeuronGroup, Synapses, SpikeGeneratorGroup, volt
+
+from .rate_model import RateModel, inference
+
+if TYPE_CHECKING:  # brian2 is imported where a synapse is built: the rate twin needs none
+    from brian2 import NeuronGroup, SpikeGeneratorGroup, Synapses
 
 SDVDT_MODEL = "w : volt"
 
@@ -44,6 +53,66 @@ def sdvdt_learning_line(slope: str = "dvdt", gate: str | None = None) -> str:
         raise ValueError(f"slope must be a variable name, got {slope!r}")
     factor = f"{gate}*" if gate else ""
     return f"w = clip(w + eta*{factor}{slope}_post, w_min, w_max)"
+
+
+# ------------------------------------------------------------- the rule's rate limit
+
+
+def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, alpha: float
+                  ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, float]]:
+    """The update the spiking S·dV/dt learner makes in the limit of high rates.
+
+    In the spiking network a unit's value h lives in its membrane's reset-free potential
+    (v = v_zero + v_unit·h, so the voltage is the *activation*, not the pre-activation), and a
+    presynaptic unit of value u fires at r_max·u/scale.  Summing η·dv_post/dt over its spikes
+    and choosing η = ε·scale/(r_max·v_unit) per pathway, the weight change is
+    ε ∫ u_pre(t) dh_post/dt dt.  Per example, with h_0 = x and the INFERENCE trajectory
+    h_l(0), ..., h_l(N) (h_l(0) the feed-forward value f_l(h_{l−1}(0)), h_l(N) the inferred
+    one), the phases give:
+
+    * inference, encoders f_l (pre h_{l−1}, post h_l):
+      ΔW_fl = ε Σ_k ½ (h_{l−1}(k) + h_{l−1}(k+1)) ⊗ (h_l(k+1) − h_l(k)),
+      for f1 simply ε x ⊗ (h1(N) − f1(x)): the delta rule towards the inferred value;
+    * reconstruction, decoders g_l (pre h_l(N), post the reconstruction of h_{l−1}, moved from
+      its prediction to the target): ΔW_gl = ε h_l(N) ⊗ (h_{l−1}(N) − g_l(h_l(N))), with
+      h_0(N) = x;
+    * biases, through an always-on presynaptic unit (u = 1): the same with 1 for u.
+
+    There is no act′: the error is taken on the activation (target − prediction), the delta
+    rule, not the gradient of ‖target − prediction‖² through the nonlinearity.
+
+    Parameters
+    ----------
+    x
+        Visible batch, shape (batch, n_visible).
+    n_steps, delta, alpha
+        INFERENCE settings.
+
+    Returns
+    -------
+    updates, errors
+        ``{layer: (ΔW / ε, Δb / ε)}`` summed over the batch (shapes of the weights and
+        biases), and the mean squared prediction error per layer (target − prediction,
+        summed over units, averaged over the batch) before the update.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    *_, states = inference(model, x, n_steps, delta, alpha, trace=True)
+    traj = [np.stack([x] * len(states))] + [np.stack([s[l] for s in states])
+                                             for l in range(model.depth)]
+    updates, errors = {}, {}
+    for l in range(1, model.depth + 1):
+        pre, post = traj[l - 1], traj[l]  # (N + 1, batch, n)
+        mid = 0.5 * (pre[:-1] + pre[1:])
+        change = np.diff(post, axis=0)
+        updates[f"f{l}"] = (np.einsum("kbi,kbj->ij", mid, change), change.sum(axis=(0, 1)))
+        errors[f"f{l}"] = float(np.mean(np.sum((post[-1] - post[0]) ** 2, axis=1)))
+    for l in range(1, model.depth + 1):
+        top, below = traj[l][-1], traj[l - 1][-1]
+        err = below - model.layer(f"g{l}", top)
+        updates[f"g{l}"] = (top.T @ err, err.sum(axis=0))
+        errors[f"g{l}"] = float(np.mean(np.sum(err ** 2, axis=1)))
+    return updates, errors
+
 
 
 SDVDT_ON_PRE = f"""
@@ -97,26 +166,28 @@ def classical_window(
 
 
 def _bounds(w_min: Any, w_max: Any) -> dict[str, Any]:
+    from brian2 import volt
+
     return {
         "w_min": -np.inf * volt if w_min is None else w_min,
         "w_max": np.inf * volt if w_max is None else w_max,
     }
 
 
-def _target_namespace(target: NeuronGroup) -> dict[str, Any]:
+def _target_namespace(target: "NeuronGroup") -> dict[str, Any]:
     """The target's constants: the rule reads ``dvdt_post``, whose expression uses them."""
     return dict(getattr(target, "namespace", None) or {})
 
 
 def sdvdt_synapses(
-    source: NeuronGroup | SpikeGeneratorGroup,
-    target: NeuronGroup,
+    source: "NeuronGroup | SpikeGeneratorGroup",
+    target: "NeuronGroup",
     eta: Any,
     *,
     w_min: Any = None,
     w_max: Any = None,
     name: str = "sdvdt",
-) -> Synapses:
+) -> "Synapses":
     """Synapses learning with ΔW = η · dV_post/dt at each presynaptic spike.
 
     Parameters
@@ -128,6 +199,8 @@ def sdvdt_synapses(
     w_min, w_max
         Optional weight bounds (volt); ``None`` for unbounded.
     """
+    from brian2 import Synapses
+
     return Synapses(
         source,
         target,
@@ -139,8 +212,8 @@ def sdvdt_synapses(
 
 
 def classical_stdp_synapses(
-    source: NeuronGroup | SpikeGeneratorGroup,
-    target: NeuronGroup,
+    source: "NeuronGroup | SpikeGeneratorGroup",
+    target: "NeuronGroup",
     *,
     a_plus: Any,
     tau_plus: Any,
@@ -149,12 +222,14 @@ def classical_stdp_synapses(
     w_min: Any = None,
     w_max: Any = None,
     name: str = "classical_stdp",
-) -> Synapses:
+) -> "Synapses":
     """Pair-based exponential STDP with all-to-all trace interaction (comparison model).
 
     ``a_plus`` and ``a_minus`` are weight changes in volt (``a_minus`` negative for
     depression); the τs are times.
     """
+    from brian2 import Synapses
+
     return Synapses(
         source,
         target,

@@ -26,7 +26,6 @@ project's first shipped model, kept for comparison.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import sys
@@ -36,17 +35,19 @@ from typing import Any
 
 import numpy as np
 
-from . import threads
-from .parzen import choose_sigma, parzen_log_likelihood
-from .rate_model import (RateModel, fit_prior, generate, inference, init_model, save_model,
+from . import threads, training
+from .plasticity import sdvdt_updates
+from .rate_model import (RateModel, fit_prior, inference, init_model, save_model,
                          sigmoid, softplus, stack_layers)
-from .runs import atomic_target, load_npz, setting_differences, write_json
+from .runs import load_npz, write_json
+from .training import (cosine_scale, data_digest, read_checkpoint, restore_weights,
+                       validation_parzen, weight_arrays, write_checkpoint)
 
 OPTIMIZERS = ("rmsprop", "adam")
 LOSSES = ("through", "delta")
 RULES = ("local", "sdvdt")
 """``local``: Algorithm 2's layer-local losses with corruption and an optimiser; ``sdvdt``: the
-rate twin of the spiking S·dV/dt learner (:func:`sdvdt_updates`), plain SGD."""
+rate twin of the spiking S·dV/dt learner (:func:`stdpsim.plasticity.sdvdt_updates`), plain SGD."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +62,7 @@ class TrainConfig:
         Activation of the decoders into hidden layers (g2, ...): ``softplus`` or ``linear``.
     rule
         ``local`` (Algorithm 2: local losses, corruption, ``optimizer``) or ``sdvdt`` (the
-        rate twin of the spiking learner, :func:`sdvdt_updates`: every layer adds
+        rate twin of the spiking learner, :func:`stdpsim.plasticity.sdvdt_updates`: every layer adds
         lr × its update summed over the minibatch, no corruption, no optimiser state).
     loss
         ``through`` (gradient through the nonlinearity) or ``delta`` (delta rule).
@@ -167,12 +168,11 @@ class TrainConfig:
         schedule, from :meth:`lr` at the first epoch to ``lr_final`` × it at the last."""
         return self.lr(name) * cosine_scale(epoch, self.epochs, self.lr_final)
 
-
-def cosine_scale(step: int, n_steps: int, final: float) -> float:
-    """Factor of a cosine learning-rate schedule at ``step`` (0-based) of ``n_steps``: 1 at
-    the first, ``final`` at the last."""
-    frac = step / max(n_steps - 1, 1)
-    return float(final + (1 - final) * 0.5 * (1 + np.cos(np.pi * frac)))
+    def validation(self) -> training.Validation:
+        """How this run's validation scores are taken (its samples, seed, INFERENCE and
+        prior settings)."""
+        return training.Validation(self.valid_samples, self.seed, self.n_steps, self.delta,
+                                   self.alpha, self.prior_var_scale)
 
 
 PRESETS: dict[str, TrainConfig] = {
@@ -420,65 +420,9 @@ class LocalTrainer:
 # ------------------------------------------------------------------ the S·dV/dt rate twin
 
 
-def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, alpha: float
-                  ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, float]]:
-    """The update the spiking S·dV/dt learner makes in the limit of high rates.
-
-    In the spiking network a unit's value h lives in its membrane's reset-free potential
-    (v = v_zero + v_unit·h, so the voltage is the *activation*, not the pre-activation), and a
-    presynaptic unit of value u fires at r_max·u/scale.  Summing η·dv_post/dt over its spikes
-    and choosing η = ε·scale/(r_max·v_unit) per pathway, the weight change is
-    ε ∫ u_pre(t) dh_post/dt dt.  Per example, with h_0 = x and the INFERENCE trajectory
-    h_l(0), ..., h_l(N) (h_l(0) the feed-forward value f_l(h_{l−1}(0)), h_l(N) the inferred
-    one), the phases give:
-
-    * inference, encoders f_l (pre h_{l−1}, post h_l):
-      ΔW_fl = ε Σ_k ½ (h_{l−1}(k) + h_{l−1}(k+1)) ⊗ (h_l(k+1) − h_l(k)),
-      for f1 simply ε x ⊗ (h1(N) − f1(x)): the delta rule towards the inferred value;
-    * reconstruction, decoders g_l (pre h_l(N), post the reconstruction of h_{l−1}, moved from
-      its prediction to the target): ΔW_gl = ε h_l(N) ⊗ (h_{l−1}(N) − g_l(h_l(N))), with
-      h_0(N) = x;
-    * biases, through an always-on presynaptic unit (u = 1): the same with 1 for u.
-
-    There is no act′: the error is taken on the activation (target − prediction), the delta
-    rule, not the gradient of ‖target − prediction‖² through the nonlinearity.
-
-    Parameters
-    ----------
-    x
-        Visible batch, shape (batch, n_visible).
-    n_steps, delta, alpha
-        INFERENCE settings.
-
-    Returns
-    -------
-    updates, errors
-        ``{layer: (ΔW / ε, Δb / ε)}`` summed over the batch (shapes of the weights and
-        biases), and the mean squared prediction error per layer (target − prediction,
-        summed over units, averaged over the batch) before the update.
-    """
-    x = np.asarray(x, dtype=np.float32)
-    *_, states = inference(model, x, n_steps, delta, alpha, trace=True)
-    traj = [np.stack([x] * len(states))] + [np.stack([s[l] for s in states])
-                                             for l in range(model.depth)]
-    updates, errors = {}, {}
-    for l in range(1, model.depth + 1):
-        pre, post = traj[l - 1], traj[l]  # (N + 1, batch, n)
-        mid = 0.5 * (pre[:-1] + pre[1:])
-        change = np.diff(post, axis=0)
-        updates[f"f{l}"] = (np.einsum("kbi,kbj->ij", mid, change), change.sum(axis=(0, 1)))
-        errors[f"f{l}"] = float(np.mean(np.sum((post[-1] - post[0]) ** 2, axis=1)))
-    for l in range(1, model.depth + 1):
-        top, below = traj[l][-1], traj[l - 1][-1]
-        err = below - model.layer(f"g{l}", top)
-        updates[f"g{l}"] = (top.T @ err, err.sum(axis=0))
-        errors[f"g{l}"] = float(np.mean(np.sum(err ** 2, axis=1)))
-    return updates, errors
-
-
 class SdvdtTwinTrainer:
     """The rate twin as a trainer (``rule="sdvdt"``): every layer adds lr × its
-    :func:`sdvdt_updates` summed over the minibatch; no optimiser state."""
+    :func:`stdpsim.plasticity.sdvdt_updates` summed over the minibatch; no optimiser state."""
 
     def __init__(self, model: RateModel, cfg: TrainConfig) -> None:
         self.model, self.cfg = model, cfg
@@ -508,31 +452,6 @@ def make_trainer(model: RateModel, cfg: TrainConfig) -> LocalTrainer | SdvdtTwin
 # ------------------------------------------------------------------------ validation
 
 
-VALID_PRIOR_IMAGES = 2000
-"""Training images whose inferred top layer sets the prior for a validation score."""
-VALID_SIGMA_IMAGES = 1000
-"""Training images (the last ones of the training set) on which the validation score's σ is
-chosen; the score itself is the mean log-likelihood of the validation images."""
-
-
-def validation_parzen(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray,
-                      cfg: TrainConfig) -> dict[str, float]:
-    """Parzen log-likelihood of ``x_valid`` under ``cfg.valid_samples`` GENERATE samples.
-
-    The prior is fitted (``cfg.prior_var_scale``) on the first :data:`VALID_PRIOR_IMAGES`
-    training images, σ is chosen on the last :data:`VALID_SIGMA_IMAGES` training images, and
-    the prior draws come from a fixed seed, so that epochs are compared on equal terms.  The
-    test set is never used.  ``model`` itself is not changed.
-    """
-    probe = dataclasses.replace(model, meta={})
-    top = inference(model, x_train[:VALID_PRIOR_IMAGES], cfg.n_steps, cfg.delta, cfg.alpha)[-1]
-    fit_prior(probe, top, cfg.prior_var_scale)
-    samples = generate(probe, cfg.valid_samples, np.random.default_rng([cfg.seed, 1]))
-    sigma, _ = choose_sigma(x_train[-VALID_SIGMA_IMAGES:], samples)
-    ll = parzen_log_likelihood(x_valid, samples, sigma)
-    return {"valid_parzen": float(ll.mean()), "valid_sigma": sigma}
-
-
 # ------------------------------------------------------------------------ epochs, checkpoints
 
 
@@ -545,62 +464,36 @@ def _checkpoint_arrays(trainer: LocalTrainer) -> dict[str, np.ndarray]:
     return out
 
 
-def weight_arrays(model: RateModel) -> dict[str, np.ndarray]:
-    """Copies of the weights and biases, keyed ``<layer>.W`` and ``<layer>.b`` (as in
-    checkpoints and model files)."""
-    return {f"{n}.{p}": a.copy() for n in model.weights
-            for p, a in (("W", model.weights[n]), ("b", model.biases[n]))}
-
-
-def restore_weights(model: RateModel, arrays) -> None:
-    """Write ``<layer>.W`` / ``<layer>.b`` arrays (a dict or an opened ``.npz``) into
-    ``model``'s weights and biases, in place."""
-    for n in model.weights:
-        model.weights[n][...] = arrays[f"{n}.W"]
-        model.biases[n][...] = arrays[f"{n}.b"]
-
-
 def save_checkpoint(path: str | os.PathLike, trainer: LocalTrainer, epoch: int,
                     rng: np.random.Generator, history: list[dict[str, float]],
                     best: dict | None = None, data_sha256: str | None = None) -> Path:
     """Model, optimiser state, finished epochs, RNG state, loss history, the best epoch's
-    weights so far, the settings and the training data's checksum, written atomically (a
-    crash leaves the previous checkpoint intact)."""
+    weights so far, the settings and the training data's checksum
+    (:func:`stdpsim.training.write_checkpoint`)."""
     model = trainer.model
     state = {"epoch": epoch, "rng": rng.bit_generator.state, "history": history,
              "config": dataclasses.asdict(trainer.cfg), "meta": model.meta,
              "data_sha256": data_sha256,
              "best": {k: v for k, v in (best or {}).items() if k != "arrays"}}
     best_arrays = {f"best.{k}": a for k, a in (best or {}).get("arrays", {}).items()}
-    path, tmp = atomic_target(path, ".npz")
-    np.savez(tmp, state=np.array(json.dumps(state)), prior_mean=model.prior_mean,
-             prior_var=model.prior_var, **weight_arrays(model), **_checkpoint_arrays(trainer),
-             **best_arrays)
-    tmp.replace(path)
-    return path
+    return write_checkpoint(path, model, state, prior_mean=model.prior_mean,
+                            prior_var=model.prior_var, **_checkpoint_arrays(trainer),
+                            **best_arrays)
 
 
 def check_resumable(path: str | os.PathLike, cfg: TrainConfig,
                     data_sha256: str | None = None) -> None:
-    """Refuse to resume from a checkpoint that the run ``cfg`` would not have written.
-
-    Every setting must match except ``epochs``, which may grow (not shrink below the
-    finished epochs) when the learning rate is constant, so that the resumed run ends as an
-    uninterrupted run with ``cfg`` would; the training data must be the same (when the
-    checkpoint recorded it).  Raises ``ValueError`` naming the differences."""
+    """Refuse to resume from a checkpoint that the run ``cfg`` would not have written: the
+    rule of :func:`stdpsim.training.check_resumable` (every setting but a constant-rate
+    run's ``epochs``, and the data), and no more finished epochs than ``cfg.epochs``."""
     state = json.loads(str(load_npz(path, "checkpoint", keys=("state",))["state"]))
-    saved, wanted = state.get("config", {}), dataclasses.asdict(cfg)
-    if "epochs" in saved and saved["epochs"] != wanted["epochs"] and wanted["lr_final"] == 1:
-        saved = {**saved, "epochs": wanted["epochs"]}  # a constant rate: epochs may change
-    differ = setting_differences(saved, wanted)
-    if differ:
-        raise ValueError(f"--resume: the checkpoint {path} was made with other settings: "
-                         + "; ".join(differ))
+    training.check_resumable(path, state.get("config", {}), dataclasses.asdict(cfg),
+                             epochs=("epochs",), constant_rate=cfg.lr_final == 1,
+                             saved_sha256=state.get("data_sha256"),
+                             data_sha256=data_sha256 or state.get("data_sha256"))
     if int(state["epoch"]) > cfg.epochs:
         raise ValueError(f"--resume: the checkpoint {path} has {state['epoch']} finished "
                          f"epochs, more than --epochs {cfg.epochs}")
-    if data_sha256 and state.get("data_sha256") not in (None, data_sha256):
-        raise ValueError(f"--resume: the checkpoint {path} was trained on other data")
 
 
 def load_checkpoint(path: str | os.PathLike, model: RateModel, cfg: TrainConfig
@@ -608,8 +501,7 @@ def load_checkpoint(path: str | os.PathLike, model: RateModel, cfg: TrainConfig
                                dict]:
     """Restore what :func:`save_checkpoint` wrote into ``model``; returns the trainer, the
     number of finished epochs, the RNG, the history and the best epoch so far."""
-    data = load_npz(path, "checkpoint")
-    state = json.loads(str(data["state"]))
+    state, data = read_checkpoint(path)
     restore_weights(model, data)
     trainer = make_trainer(model, cfg)
     for name, opt in trainer.opts.items():
@@ -622,12 +514,6 @@ def load_checkpoint(path: str | os.PathLike, model: RateModel, cfg: TrainConfig
     if best:
         best["arrays"] = {k[len("best."):]: data[k] for k in data if k.startswith("best.")}
     return trainer, int(state["epoch"]), rng, state["history"], best
-
-
-def data_digest(x: np.ndarray) -> str:
-    """SHA-256 (hex) of a data array's bytes: what checkpoints and model cards record of the
-    training images."""
-    return hashlib.sha256(x.tobytes()).hexdigest()
 
 
 def train(model: RateModel, x_train: np.ndarray, cfg: TrainConfig, *,
@@ -649,9 +535,7 @@ def train(model: RateModel, x_train: np.ndarray, cfg: TrainConfig, *,
 
     data_sha = data_sha256 or data_digest(x_train)
     if resume:
-        if checkpoint is None or not Path(checkpoint).exists():
-            raise ValueError(f"--resume: there is no checkpoint to resume at {checkpoint}")
-        check_resumable(checkpoint, cfg, data_sha)
+        check_resumable(training.checkpoint_to_resume(checkpoint), cfg, data_sha)
         trainer, done, rng, history, best = load_checkpoint(checkpoint, model, cfg)
     else:
         trainer, done, rng, history, best = make_trainer(model, cfg), 0, \
@@ -677,7 +561,7 @@ def train(model: RateModel, x_train: np.ndarray, cfg: TrainConfig, *,
             if cfg.valid_every and ((epoch + 1) % cfg.valid_every == 0
                                     or epoch + 1 == cfg.epochs):
                 t1 = time.perf_counter()
-                record.update(validation_parzen(model, x_train, x_valid, cfg))
+                record.update(validation_parzen(model, x_train, x_valid, cfg.validation()))
                 record["valid_seconds"] = time.perf_counter() - t1
                 if not best or record["valid_parzen"] > best["valid_parzen"]:
                     best = {"epoch": epoch + 1, "valid_parzen": record["valid_parzen"],

@@ -1,7 +1,7 @@
 """Training the MNIST generative model inside Brian2 with the S·dV/dt rule.
 
 The training examples run through the spiking learner
-(:func:`stdpsim.spiking_network.learning_builder`) in chunks: one compiled simulation per
+(:func:`stdpsim.spiking.learning_builder`) in chunks: one compiled simulation per
 chunk of ``chunk`` examples, which arrive through a :class:`brian2.TimedArray`, the weights
 going in and out through the run's inputs (Brian2's ``run_args``), so every chunk reuses one
 binary.  No gradient is computed outside the simulation: the weights change only by
@@ -11,14 +11,13 @@ The order of the examples (a permutation per epoch) and the spike-timing seed of
 follow from ``seed`` and the chunk's number alone, so a run that is stopped and resumed from
 its checkpoint (written atomically after every chunk) ends bit-identically to one that was
 not.  Every ``valid_every`` examples the current weights are scored by the rate model's
-validation protocol (:func:`stdpsim.rate_training.validation_parzen`: GENERATE samples, prior
+validation protocol (:func:`stdpsim.training.validation_parzen`: GENERATE samples, prior
 and σ from training images, validation images scored), giving the learning curve.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import sys
 import time
@@ -27,56 +26,25 @@ from typing import Any
 
 import numpy as np
 
-from . import rate_training, spiking_network
+from . import rate_training, spiking, training
 from .rate_model import RateModel, fit_prior, inference, init_model, save_model
-from .runs import atomic_target, load_npz, setting_differences, write_json
+from .runs import write_json
 
 
 def training_parameters(**network: Any
-                        ) -> tuple[spiking_network.SpikingParameters,
-                                   spiking_network.LearningParameters]:
-    """The network and learning parameters ``stdpsim train --model spiking`` uses, with
-    ``network`` overriding :func:`training_network` (e.g. ``r_max``, ``tau``) and
-    ``lr_encoders`` / ``lr_decoders`` going to the learning parameters.  A ``tau`` given
-    without ``t_settle`` rounds the settling phase up to whole INFERENCE steps (δ·τ)."""
-    lr = {k: network.pop(k) for k in ("lr_encoders", "lr_decoders") if k in network}
-    settings = {**training_network(), **network}
-    if "tau" in network and "t_settle" not in network:
-        # settling lasts whole INFERENCE steps: the training's 5 ms, rounded up
-        step = settings.get("delta", spiking_network.SpikingParameters.delta) * settings["tau"]
-        settings["t_settle"] = np.ceil(float(settings["t_settle"] / step) - 1e-9) * step
-    params = spiking_network.SpikingParameters(**settings)
-    learning = spiking_network.LearningParameters(**{**training_learning(), **lr})
-    return params, learning
-
-
-def training_network() -> dict[str, Any]:
-    """Training's network settings, chosen for speed on the mechanism check
-    (``experiments/spiking_rule_vs_rate.py``): r_max 2 kHz, τ = 10 ms (1 ms per step),
-    15 INFERENCE steps as in the rate model's training, 5 ms of settling, dt = 0.2 ms and a
-    refractory period of one step; 25 ms per example with :func:`training_learning`.
-
-    dt = 0.2 ms gave the cosines of dt = 0.1 ms to within 0.001 on the first 100 training
-    images (0.995, 0.911, 0.972, 0.990 for f1, f2, g2, g1) and 1.35× the examples per
-    second; 1 kHz, or h1 coded up to 8 instead of 4, gave f2 0.83 (below the 0.9 goal)."""
-    from brian2 import Hz, ms
-
-    return {"r_max": 2000 * Hz, "tau": 10 * ms, "n_steps": 15, "t_settle": 5 * ms,
-            "dt": 0.2 * ms, "t_ref": 0.2 * ms}
-
-
-def training_learning() -> dict[str, Any]:
-    """Training's learning phases: 5 ms of reconstruction, nudged with 1 ms."""
-    from brian2 import ms
-
-    return {"t_recon": 5 * ms, "tau_nudge": 1 * ms}
+                        ) -> tuple[spiking.SpikingParameters, spiking.LearningParameters]:
+    """The network and learning parameters of a spiking training: the ``training`` preset
+    (:data:`stdpsim.spiking.PRESETS`) with ``network`` overriding it (e.g. ``r_max``,
+    ``tau``), and ``eps_encoders`` / ``eps_decoders`` going to the learning parameters."""
+    eps = {k: network.pop(k) for k in ("eps_encoders", "eps_decoders") if k in network}
+    return spiking.preset("training", **network), spiking.training_learning(**eps)
 
 
 @dataclasses.dataclass(frozen=True)
 class SpikingTrainConfig:
     """Settings of a spiking training run (the network's own are
-    :class:`~stdpsim.spiking_network.SpikingParameters` and
-    :class:`~stdpsim.spiking_network.LearningParameters`).
+    :class:`~stdpsim.spiking.SpikingParameters` and
+    :class:`~stdpsim.spiking.LearningParameters`).
 
     Attributes
     ----------
@@ -98,6 +66,8 @@ class SpikingTrainConfig:
         ε of the last chunk as a fraction of the first: a cosine schedule over the chunks of
         the whole run (1.0: constant).  ε enters each chunk as a run input, so the schedule
         costs no recompilation.
+    sizes
+        Layer widths (n_visible, n_1, ..., n_L) of the stack, L ≥ 2 hidden layers.
     """
 
     epochs: int = 1
@@ -106,8 +76,13 @@ class SpikingTrainConfig:
     valid_every: int = 2000
     valid_samples: int = 1000
     lr_final: float = 1.0
+    sizes: tuple[int, ...] = (784, 1000, 100)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "sizes", tuple(int(s) for s in self.sizes))
+        if len(self.sizes) < 3 or min(self.sizes) < 1:
+            raise ValueError(f"sizes need a visible and at least two hidden layers, got "
+                             f"{self.sizes}")
         if self.epochs < 1:
             raise ValueError(f"epochs must be at least 1, got {self.epochs}")
         if self.chunk < 1:
@@ -123,24 +98,15 @@ class SpikingTrainConfig:
     def lr_scale(self, chunk_index: int, n_chunks: int) -> float:
         """Factor on ε in chunk ``chunk_index`` (0-based) of ``n_chunks``: cosine from 1 at
         the first chunk to ``lr_final`` at the last."""
-        return rate_training.cosine_scale(chunk_index, n_chunks, self.lr_final)
+        return training.cosine_scale(chunk_index, n_chunks, self.lr_final)
 
 
-def settings(cfg: SpikingTrainConfig, params: spiking_network.SpikingParameters,
-             learning: spiking_network.LearningParameters) -> dict[str, Any]:
+def settings(cfg: SpikingTrainConfig, params: spiking.SpikingParameters,
+             learning: spiking.LearningParameters) -> dict[str, Any]:
     """Every setting of a run as plain JSON (for checkpoints and the model card)."""
     return {"train": dataclasses.asdict(cfg),
-            "network": spiking_network.parameters_summary(params),
-            "learning": learning_summary(learning)}
-
-
-def learning_summary(learning: spiking_network.LearningParameters) -> dict[str, float]:
-    """The learning parameters as plain numbers with their units in the names."""
-    from brian2 import ms
-
-    return {"t_recon_ms": float(learning.t_recon / ms),
-            "tau_nudge_ms": float(learning.tau_nudge / ms),
-            "lr_encoders": learning.lr_encoders, "lr_decoders": learning.lr_decoders}
+            "network": spiking.parameters_summary(params),
+            "learning": spiking.learning_summary(learning)}
 
 
 def example_order(n: int, seed: int, epoch: int) -> np.ndarray:
@@ -158,49 +124,39 @@ def save_checkpoint(path: str | os.PathLike, model: RateModel, chunks_done: int,
                     history: list[dict[str, Any]], run_settings: dict[str, Any],
                     data_sha256: str) -> Path:
     """Weights and biases after ``chunks_done`` chunks, the learning curve so far, the
-    settings and the training data's checksum, written atomically."""
+    settings and the training data's checksum (:func:`stdpsim.training.write_checkpoint`)."""
     state = {"chunks_done": chunks_done, "history": history, "settings": run_settings,
              "data_sha256": data_sha256}
-    path, tmp = atomic_target(path, ".npz")
-    np.savez(tmp, state=np.array(json.dumps(state)), **rate_training.weight_arrays(model))
-    tmp.replace(path)
-    return path
+    return training.write_checkpoint(path, model, state)
 
 
 def load_checkpoint(path: str | os.PathLike, model: RateModel, run_settings: dict[str, Any],
                     data_sha256: str) -> tuple[int, list[dict[str, Any]]]:
-    """Restore the weights of a checkpoint into ``model`` after checking that it was written
-    by a run with the same settings and data; returns (chunks done, history).  A constant-ε
-    run may change its number of epochs (to go on longer); a scheduled one may not."""
-    data = load_npz(path, "checkpoint")
-    state = json.loads(str(data["state"]))
-    saved = state.get("settings", {})
-    wanted = run_settings
-    if (saved.get("train", {}).get("epochs") != wanted["train"]["epochs"]
-            and wanted["train"].get("lr_final", 1.0) == 1.0):
-        saved = {**saved, "train": {**saved.get("train", {}),
-                                    "epochs": wanted["train"]["epochs"]}}
-    differ = [d for group in wanted for d in setting_differences(
-        saved.get(group, {}), wanted[group], prefix=f"{group}.")]
-    if differ:
-        raise ValueError(f"--resume: the checkpoint {path} was made with other settings: "
-                         + "; ".join(differ))
-    if state.get("data_sha256") != data_sha256:
-        raise ValueError(f"--resume: the checkpoint {path} was trained on other data")
-    rate_training.restore_weights(model, data)
+    """Restore the weights of a checkpoint into ``model`` after checking that a run with the
+    same settings and data wrote it (:func:`stdpsim.training.check_resumable`: a
+    constant-ε run may change its number of epochs, a scheduled one may not); returns
+    (chunks done, history)."""
+    state, data = training.read_checkpoint(path)
+    training.check_resumable(path, state.get("settings", {}), run_settings,
+                             epochs=("train", "epochs"),
+                             constant_rate=run_settings["train"]["lr_final"] == 1.0,
+                             saved_sha256=state.get("data_sha256"), data_sha256=data_sha256)
+    training.restore_weights(model, data)
     return int(state["chunks_done"]), state["history"]
 
 
 def validation_score(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray,
                      cfg: SpikingTrainConfig) -> dict[str, float]:
     """The rate model's validation protocol on the current weights (see module docstring)."""
-    rate_cfg = rate_training.TrainConfig(valid_samples=cfg.valid_samples, seed=cfg.seed)
-    return rate_training.validation_parzen(model, x_train, x_valid, rate_cfg)
+    rate = rate_training.TrainConfig()
+    how = training.Validation(cfg.valid_samples, cfg.seed, rate.n_steps, rate.delta,
+                              rate.alpha, rate.prior_var_scale)
+    return training.validation_parzen(model, x_train, x_valid, how)
 
 
 def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
-          cfg: SpikingTrainConfig, params: spiking_network.SpikingParameters,
-          learning: spiking_network.LearningParameters, *,
+          cfg: SpikingTrainConfig, params: spiking.SpikingParameters,
+          learning: spiking.LearningParameters, *,
           checkpoint: str | os.PathLike | None = None, resume: bool = False,
           progress: bool = True, device: str | None = "auto",
           max_chunks: int | None = None) -> list[dict[str, Any]]:
@@ -214,12 +170,11 @@ def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
     if n % cfg.chunk:
         raise ValueError(f"chunk ({cfg.chunk}) must divide the number of training images ({n})")
     run_settings = settings(cfg, params, learning)
-    data_sha = rate_training.data_digest(x_train)
+    data_sha = training.data_digest(x_train)
     done, history = 0, []
     if resume:
-        if checkpoint is None or not Path(checkpoint).exists():
-            raise ValueError(f"--resume: there is no checkpoint to resume at {checkpoint}")
-        done, history = load_checkpoint(checkpoint, model, run_settings, data_sha)
+        done, history = load_checkpoint(training.checkpoint_to_resume(checkpoint), model,
+                                        run_settings, data_sha)
     per_epoch = n // cfg.chunk
     total = cfg.epochs * per_epoch
     stop = total if max_chunks is None else min(total, done + max_chunks)
@@ -230,12 +185,13 @@ def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
         order = example_order(n, cfg.seed, epoch)[k * cfg.chunk:(k + 1) * cfg.chunk]
         t0 = time.perf_counter()
         scale = cfg.lr_scale(c, total)
-        chunk_learning = dataclasses.replace(learning, lr_encoders=learning.lr_encoders * scale,
-                                             lr_decoders=learning.lr_decoders * scale)
-        learned, events, info = spiking_network.run_learning(
+        chunk_learning = dataclasses.replace(learning,
+                                             eps_encoders=learning.eps_encoders * scale,
+                                             eps_decoders=learning.eps_decoders * scale)
+        learned, events, info = spiking.run_learning(
             model, x_train[order], params, chunk_learning, device=device,
             seed=chunk_seed(cfg.seed, c), progress=False)  # the chunks' bar shows progress
-        rate_training.restore_weights(model, rate_training.weight_arrays(learned))
+        training.restore_weights(model, training.weight_arrays(learned))
         seconds = time.perf_counter() - t0
         record: dict[str, Any] = {
             "examples": (c + 1) * cfg.chunk, "epoch": epoch + 1, "seconds": seconds,
@@ -259,8 +215,8 @@ def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
 
 
 def train_model(x_train: np.ndarray, x_valid: np.ndarray, cfg: SpikingTrainConfig,
-                params: spiking_network.SpikingParameters,
-                learning: spiking_network.LearningParameters, out: str | os.PathLike, *,
+                params: spiking.SpikingParameters,
+                learning: spiking.LearningParameters, out: str | os.PathLike, *,
                 resume: bool = False, command: str = "", progress: bool = True,
                 device: str | None = "auto", max_chunks: int | None = None) -> RateModel:
     """Train from the rate model's initialisation (seed ``cfg.seed``), then fit the prior
@@ -270,7 +226,7 @@ def train_model(x_train: np.ndarray, x_valid: np.ndarray, cfg: SpikingTrainConfi
     model's format, so it loads into both networks.  When ``max_chunks`` stops the run early,
     the model saved is the one after the chunks done so far.
     """
-    rate_cfg = rate_training.TrainConfig()
+    rate_cfg = rate_training.TrainConfig(sizes=cfg.sizes)
     model = init_model(np.random.default_rng(cfg.seed), rate_cfg.layers, init=rate_cfg.init)
     out = Path(out)
     history = train(model, x_train, x_valid, cfg, params, learning,
@@ -281,7 +237,7 @@ def train_model(x_train: np.ndarray, x_valid: np.ndarray, cfg: SpikingTrainConfi
     seen = history[-1]["examples"] if history else 0
     model.meta = {
         "command": command, "learner": "spiking S·dV/dt (LIF, Brian2)",
-        "data_sha256_float32": rate_training.data_digest(x_train),
+        "data_sha256_float32": training.data_digest(x_train),
         "n_train": int(x_train.shape[0]), "n_valid": int(x_valid.shape[0]),
         "settings": settings(cfg, params, learning), "history": history,
         "examples_seen": seen, "finished": seen == cfg.epochs * x_train.shape[0],

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.special import expit, logsumexp
 
-from stdpsim import parzen
+from stdpsim import parzen, plasticity
 from stdpsim import rate_model as rm
 from stdpsim import rate_training as rt
 
@@ -574,7 +574,7 @@ def test_sdvdt_rate_twin_against_a_hand_computation():
         expect["g1"] += [h1[-1] * (x - g1(h1[-1])), x - g1(h1[-1])]
         sq["f1"] += (h1[-1] - h1[0]) ** 2 / len(xs)
         sq["g1"] += (x - g1(h1[-1])) ** 2 / len(xs)
-    updates, errors = rt.sdvdt_updates(m, np.array([[xs[0]], [xs[1]]], np.float32),
+    updates, errors = plasticity.sdvdt_updates(m, np.array([[xs[0]], [xs[1]]], np.float32),
                                        n_steps, delta, alpha)
     for name, (dw, db) in expect.items():
         assert updates[name][0][0, 0] == pytest.approx(dw, rel=1e-4, abs=1e-6), name

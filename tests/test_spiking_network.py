@@ -11,7 +11,7 @@ from brian2 import Hz, ms, us  # noqa: E402
 from brian2.utils.logger import catch_logs  # noqa: E402
 
 from stdpsim import rate_model as rm  # noqa: E402
-from stdpsim import spiking_network as sn  # noqa: E402
+from stdpsim import spiking as sn  # noqa: E402
 
 
 def one_unit_model(w1=2.0, b1=-0.5, w2=1.5, b2=-1.0, b_g2=0.3, b_g1=0.4):
@@ -45,10 +45,10 @@ def test_one_unit_follows_the_analytic_targetprop_ode_at_high_rates(neuron):
     x = np.array([[1.0]])
     params = sn.SpikingParameters(r_max=100_000 * Hz, dt=2 * us, tau_syn=0.5 * ms,
                                   tau=10 * ms, t_settle=5 * ms, tau_ff=1 * ms,
-                                  h1_max=4.0, n_steps=20, alpha=0.0, neuron=neuron,
+                                  h_max=4.0, n_steps=20, alpha=0.0, neuron=neuron,
                                   t_ref=2 * us)
     res = sn.run_inference(m, x, params, device="numpy", seed=3)
-    h1, h2 = res.h1[0, :, 0].astype(float), res.h2[0, :, 0].astype(float)
+    h1, h2 = res.hidden[0][0, :, 0].astype(float), res.hidden[1][0, :, 0].astype(float)
     t_over_tau = np.arange(params.n_steps + 1) * params.delta
     softplus = lambda u: np.logaddexp(0.0, u)  # noqa: E731
     sigmoid = lambda u: 1 / (1 + np.exp(-u))  # noqa: E731
@@ -72,7 +72,7 @@ def test_encoder_pathways_share_one_weight_array(neuron):
     """f1 is one Synapses object with a data and a reconstruction pathway; doubling its one
     weight array doubles what both pathways deliver."""
     m = one_unit_model()
-    params = sn.SpikingParameters(r_max=20_000 * Hz, dt=10 * us, h1_max=1e6, n_steps=2,
+    params = sn.SpikingParameters(r_max=20_000 * Hz, dt=10 * us, h_max=1e6, n_steps=2,
                                   neuron=neuron, t_ref=10 * us)
     traces = []
     for scale in (1.0, 2.0):
@@ -158,7 +158,7 @@ def test_lif_units_spike_regularly_and_never_within_their_refractory_period():
         i, t = res.spikes["h1"]
         settled = t > float(params.t_settle / brian2.second) + 0.005
         gaps = np.diff(t[settled & (i == 0)])
-        assert gaps.size > 50  # h1 ≈ 1.3 of h1_max 4: about 2.6 kHz
+        assert gaps.size > 50  # h1 ≈ 1.3 of h_max 4: about 2.6 kHz
         if neuron == "lif":
             assert gaps.min() >= float(params.t_ref / brian2.second) - 1e-9
         cv[neuron] = gaps.std() / gaps.mean()
@@ -239,7 +239,7 @@ def test_ensemble_read_out_averages_its_members(neuron):
     so its time average is w·x, the value of the unit, as with one neuron per unit."""
     n, x, w = 4, 0.6, 2.0
     m = one_unit_model(w1=w)
-    params = sn.SpikingParameters(r_max=2000 * Hz, dt=10 * us, h1_max=1e6, n_steps=20,
+    params = sn.SpikingParameters(r_max=2000 * Hz, dt=10 * us, h_max=1e6, n_steps=20,
                                   neuron=neuron, t_ref=20 * us, ensemble=n)
     sim = build_on_numpy(m, 1, params, seed=11, record_spikes=True)
     members = next(o for o in sim.objects if o.name == "visible_members")
@@ -308,7 +308,7 @@ def test_rate_and_spiking_models_load_the_same_file(tmp_path):
     params = sn.SpikingParameters(r_max=2000 * Hz, n_steps=3, t_settle=2 * ms)
     res = sn.run_inference(model, x, params, device="numpy")
     h1, h2 = rm.inference(model, x.astype(np.float32), 3, trace=False)
-    assert res.h1.shape == (2, 4, 5) and res.h2.shape == (2, 4, 3)
+    assert res.hidden[0].shape == (2, 4, 5) and res.hidden[1].shape == (2, 4, 3)
     assert res.log_p.shape == (2, 4) and np.all(np.isfinite(res.log_p))
     assert h1.shape == (2, 5) and h2.shape == (2, 3)
     # the network's synapses hold exactly the file's weights, (n_in, n_out) raveled
@@ -320,3 +320,42 @@ def test_rate_and_spiking_models_load_the_same_file(tmp_path):
     with catch_logs():  # built to be inspected, never run: no "unused object" warning
         del sim, obj
         gc.collect()
+
+
+def test_three_hidden_layers_follow_the_rate_model():
+    """A stack of three hidden layers runs in the spiking network: every hidden layer's
+    trajectory follows the rate model's INFERENCE on the same digits (correlation over
+    digits, steps and units ≥ 0.99, every value within 0.25), the events of all four populations are counted, and the
+    synapses are those of f1..f3 and g3..g1."""
+    rng = np.random.default_rng(4)
+    model = rm.init_model(rng, rm.stack_layers((8, 6, 5, 4)), init="orthogonal")
+    x = rng.random((2, 8))
+    params = sn.SpikingParameters(r_max=50_000 * Hz, dt=5 * us, n_steps=4, t_settle=10 * ms,
+                                  t_ref=10 * us, alpha=0.1)
+    res = sn.run_inference(model, x, params, device="numpy", seed=2)
+    *_, states = rm.inference(model, x.astype(np.float32), 4, params.delta, params.alpha,
+                              trace=True)
+    assert [h.shape for h in res.hidden] == [(2, 5, 6), (2, 5, 5), (2, 5, 4)]
+    for l, spk in enumerate(res.hidden):
+        rate = np.stack([s[l] for s in states], axis=1)
+        corr = np.corrcoef(spk.ravel(), rate.ravel())[0, 1]
+        assert corr > 0.99, (l + 1, corr)
+        np.testing.assert_allclose(spk, rate, atol=0.25)
+    assert {f"spikes_{n}" for n in ("visible", "h1", "h2", "h3")} <= set(res.events)
+    assert "recon_h2" in res.events and "recon_h3" not in res.events
+    assert res.events["synaptic"] == sn.synaptic_events(res.events, model)
+    sim = build_on_numpy(model, 1, params)
+    names = {o.name for o in sim.objects}
+    assert {"f1", "f2", "f3", "g1", "g2", "g3", "h3"} <= names
+    with catch_logs():  # built to be inspected, never run: no "unused object" warning
+        del sim
+        gc.collect()
+
+
+def test_layers_of_a_stack_know_their_ranges():
+    """Sigmoid layers and pixels code 1 at r_max, the other hidden layers h_max; only the
+    top has no reconstruction."""
+    model = rm.init_model(np.random.default_rng(0), rm.stack_layers((8, 6, 5, 4)))
+    layers = sn.layers(model, sn.SpikingParameters(h_max=3.0))
+    assert [(la.name, la.value_range, la.has_recon) for la in layers] == [
+        ("visible", 1.0, True), ("h1", 3.0, True), ("h2", 3.0, True), ("h3", 1.0, False)]

@@ -11,11 +11,12 @@ from brian2 import Hz, NeuronGroup, SpikeGeneratorGroup, Synapses, ms, mV, secon
 from stdpsim import backend, plasticity  # noqa: E402
 from stdpsim import rate_model as rm  # noqa: E402
 from stdpsim import rate_training as rt  # noqa: E402
-from stdpsim import spiking_network as sn  # noqa: E402
+from stdpsim import spiking as sn  # noqa: E402
 from stdpsim import spiking_training as st  # noqa: E402
 
 SIZES = (16, 8, 4)
 """A small network (16 pixels, 8 and 4 hidden units) keeps builds and runs short."""
+LAYERS = ("f1", "f2", "g2", "g1")
 
 
 def small_model(seed: int = 0) -> rm.RateModel:
@@ -29,7 +30,7 @@ def small_images(n: int, seed: int = 1) -> np.ndarray:
 
 # fast, short examples: 8 INFERENCE steps of 1 ms, 5 ms of settling and of reconstruction
 PARAMS = dict(tau=10 * ms, n_steps=8, t_settle=5 * ms)
-LEARNING = dict(t_recon=5 * ms, tau_nudge=1 * ms, lr_encoders=1e-3, lr_decoders=1e-3)
+LEARNING = dict(t_recon=5 * ms, tau_nudge=1 * ms, eps_encoders=1e-3, eps_decoders=1e-3)
 
 
 def test_integrated_rule_is_eta_times_rate_times_voltage_change():
@@ -73,12 +74,12 @@ def learn(model, x, duration=None, plastic=True, seed=0, **params):
 
 def test_plasticity_is_off_outside_the_learning_phases():
     m, x = small_model(), small_images(1)
-    before = {n: m.weights[n].copy() for n in sn.LAYERS}
+    before = {n: m.weights[n].copy() for n in LAYERS}
     # settling only: voltages race to the feed-forward values, yet nothing learns
     p = sn.SpikingParameters(**PARAMS)
     res, _, lp = learn(m, x, duration=p.t_settle - p.dt)
     assert res["n_spikes_h1"] > 0
-    for n in sn.LAYERS:
+    for n in LAYERS:
         np.testing.assert_array_equal(res[f"w_{n}"], before[n])
     # the encoders learn in INFERENCE only, the decoders in reconstruction only
     res, p, lp = learn(m, x, duration=p.t_settle + p.n_steps * p.step_time)
@@ -88,30 +89,33 @@ def test_plasticity_is_off_outside_the_learning_phases():
         np.testing.assert_array_equal(res[f"w_{n}"], before[n])
     # a whole example with plasticity switched off: nothing changes
     res, _, _ = learn(m, x, plastic=False)
-    for n in sn.LAYERS:
+    for n in LAYERS:
         np.testing.assert_array_equal(res[f"w_{n}"], before[n])
         np.testing.assert_array_equal(res[f"b_{n}"], m.biases[n])
     # and switched on, every layer and bias learns
     res, _, _ = learn(m, x)
-    for n in sn.LAYERS:
+    for n in LAYERS:
         assert not np.array_equal(res[f"w_{n}"], before[n])
         assert not np.array_equal(res[f"b_{n}"], m.biases[n])
 
 
-@pytest.mark.parametrize("ensemble", [1, 4])
-def test_spiking_update_follows_the_rate_twin_at_high_rates(ensemble):
+@pytest.mark.parametrize("sizes, ensemble", [(SIZES, 1), (SIZES, 4), ((16, 8, 6, 4), 1)])
+def test_spiking_update_follows_the_rate_twin_at_high_rates(sizes, ensemble):
     """Summed over a few examples with a small ε, the spiking change points where the rate
     twin's update does (cosine ≥ 0.9 for every layer) and has about its size; also with 4
     neurons per unit at a quarter of the rate each (each member's synapses learn from its
-    own spikes; a unit's weight is their mean)."""
-    m, x = small_model(), small_images(8)
+    own spikes; a unit's weight is their mean), and on a stack of three hidden layers."""
+    cfg = rt.TrainConfig(sizes=sizes)
+    m = rm.init_model(np.random.default_rng(0), cfg.layers, init=cfg.init)
+    x = small_images(8)
     eps = 1e-6  # the weights hardly move: the twin at the starting weights is the reference
-    lp = sn.LearningParameters(**{**LEARNING, "lr_encoders": eps, "lr_decoders": eps})
+    lp = sn.LearningParameters(**{**LEARNING, "eps_encoders": eps, "eps_decoders": eps})
     p = sn.SpikingParameters(**PARAMS, r_max=20_000 / ensemble * Hz, dt=0.02 * ms,
                              t_ref=0.04 * ms, ensemble=ensemble)
     learned, events, _ = sn.run_learning(m, x, p, lp, seed=3)
-    twin, _ = rt.sdvdt_updates(m, x, p.n_steps, p.delta, p.alpha)
-    for n in sn.LAYERS:
+    twin, _ = plasticity.sdvdt_updates(m, x, p.n_steps, p.delta, p.alpha)
+    assert set(twin) == set(m.weights) == set(learned.weights)
+    for n in m.weights:
         a = (learned.weights[n] - m.weights[n]).ravel().astype(float)
         b = eps * twin[n][0].ravel().astype(float)
         cos = a @ b / np.linalg.norm(a) / np.linalg.norm(b)
@@ -137,12 +141,12 @@ def test_resumed_training_continues_bit_identically(tmp_path):
     history = st.train(resumed, x, x_valid, cfg, p, lp, checkpoint=tmp_path / "b.ckpt.npz",
                        resume=True, progress=False)
     assert [r["examples"] for r in history] == [2, 4, 6]
-    for n in sn.LAYERS:
+    for n in LAYERS:
         np.testing.assert_array_equal(resumed.weights[n], whole.weights[n])
         np.testing.assert_array_equal(resumed.biases[n], whole.biases[n])
     # a checkpoint of another configuration is refused, naming the difference
-    other = sn.LearningParameters(**{**LEARNING, "lr_encoders": 2e-3})
-    with pytest.raises(ValueError, match="other settings: learning.lr_encoders"):
+    other = sn.LearningParameters(**{**LEARNING, "eps_encoders": 2e-3})
+    with pytest.raises(ValueError, match="other settings: learning.eps_encoders"):
         st.train(small_model(), x, x_valid, cfg, p, other, checkpoint=tmp_path / "b.ckpt.npz",
                  resume=True, progress=False)
     with pytest.raises(ValueError, match="other data"):
@@ -182,10 +186,10 @@ def test_bad_settings_get_clear_errors(tmp_path):
                  progress=False)
     with pytest.raises(ValueError, match="valid_every .* multiple of chunk"):
         st.SpikingTrainConfig(chunk=100, valid_every=150)
-    with pytest.raises(ValueError, match="lr_encoders must be positive"):
-        sn.LearningParameters(lr_encoders=0.0)
-    with pytest.raises(ValueError, match="lr_decoders must be positive"):
-        sn.LearningParameters(lr_decoders=-1e-3)
+    with pytest.raises(ValueError, match="eps_encoders must be positive"):
+        sn.LearningParameters(eps_encoders=0.0)
+    with pytest.raises(ValueError, match="eps_decoders must be positive"):
+        sn.LearningParameters(eps_decoders=-1e-3)
     with pytest.raises(ValueError, match="t_recon must be a positive time"):
         sn.LearningParameters(t_recon=0 * ms)
     with pytest.raises(ValueError, match="t_recon .* whole multiple of dt"):
@@ -201,7 +205,7 @@ _TRAIN_SCRIPT = """
 import sys
 sys.path.insert(0, {tests!r})
 from test_spiking_training import LEARNING, PARAMS, small_images, small_model
-from stdpsim import spiking_network as sn, spiking_training as st
+from stdpsim import spiking as sn, spiking_training as st
 st.train(small_model(), small_images(8), None,
          st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0),
          sn.SpikingParameters(**PARAMS), sn.LearningParameters(**LEARNING),
@@ -241,5 +245,5 @@ def test_kill_9_in_training_loses_at_most_one_chunk_and_no_file(tmp_path):
     assert [r["examples"] for r in history] == [2, 4, 6, 8]
     whole = small_model()
     st.train(whole, small_images(8), None, cfg, p, lp, progress=False)
-    for n in sn.LAYERS:
+    for n in LAYERS:
         np.testing.assert_array_equal(resumed.weights[n], whole.weights[n])

@@ -1,0 +1,36 @@
+"""The spiking network in Brian2: targetprop INFERENCE, GENERATE, in-painting and the
+S·dV/dt learner on a stack of any depth, with voltages as the latent variables and spikes
+quantising them.
+
+=================  ==========================================================
+module             what it holds
+=================  ==========================================================
+``parameters``     :class:`SpikingParameters`, :class:`LearningParameters`, presets
+``stack``          the layers of a rate model's stack (:class:`Layer`)
+``equations``      the layers' Brian2 equations, shared by every kind of unit
+``units``          kinds of unit (LIF, Poisson, ensemble members), one interface
+``wiring``         groups per layer and the pathways between layers
+``inference``      INFERENCE, GENERATE, in-painting
+``learner``        the S·dV/dt learner
+``compare``        fidelity to the rate model
+=================  ==========================================================
+"""
+
+from .compare import compare_with_rate
+from .inference import (SpikingInference, network_builder, run_generate, run_inference,
+                        run_inpaint)
+from .learner import eta, learning_builder, learning_inputs, run_learning
+from .parameters import (NEURONS, PRESETS, LearningParameters, SpikingParameters,
+                         bernoulli_equivalent_r_max, learning_summary, parameters_summary,
+                         preset, sweep_parameters, training_learning)
+from .stack import Layer, check_model, layers, synaptic_events
+from .units import KINDS, UnitKind, lif_membrane, threshold_offsets
+
+__all__ = [
+    "NEURONS", "PRESETS", "KINDS", "Layer", "LearningParameters", "SpikingInference",
+    "SpikingParameters", "UnitKind", "bernoulli_equivalent_r_max", "check_model",
+    "compare_with_rate", "eta", "layers", "learning_builder", "learning_inputs",
+    "learning_summary", "lif_membrane", "network_builder", "parameters_summary", "preset",
+    "run_generate", "run_inference", "run_inpaint", "run_learning", "sweep_parameters",
+    "synaptic_events", "threshold_offsets", "training_learning",
+]

@@ -1,0 +1,125 @@
+"""Brian2 equations of the stack's layers, shared by every kind of unit.
+
+The rate model's INFERENCE (:func:`stdpsim.rate_model.inference`) is the Euler
+discretisation, with step δ, of the ODEs
+
+    τ dh_L/dt = f_L(h_{L−1}) − f_L(g_L(h_L))
+    τ dh_l/dt = f_l(h_{l−1}) − f_l(g_l(h_l)) + (α/δ) (g_{l+1}(h_{l+1}) − h_l)    (l < L)
+
+with h_0 = x, so N steps take the time N·δ·τ.  A hidden layer's units hold their value
+(``v`` for Poisson units, ``h`` for LIF units), read their encoder's two traces (``i_data``
+from the spikes of the layer below, ``i_recon`` from its reconstruction events) and, below the
+top, the trace ``i_td`` of the layer above's spikes, whose g gives their own reconstruction
+``top_down``.  The visible units hold the digit ``x``, their reconstruction ``x_recon`` =
+g1(h1) from the trace ``u_g1``, and ``x_out``, x̂ averaged over the last step.
+
+Each digit starts with ``t_settle`` in which the values relax (``tau_ff``) to the
+feed-forward values, INFERENCE's start computed by the network itself from spikes.  The
+nonlinearities come from :data:`stdpsim.rate_model.ACTIVATION_EXPRESSIONS`, the definitions
+the rate model is tested against.
+"""
+
+from __future__ import annotations
+
+from ..rate_model import RateModel, activation_expression
+from .stack import Layer
+
+
+def prediction(layer: Layer) -> str:
+    """The variable holding a layer's reconstruction g_{l+1}(h_{l+1})."""
+    return "x_recon" if layer.index == 0 else "top_down"
+
+
+def top_down_trace(layer: Layer) -> str:
+    """The trace that the spikes of the layer above feed (through g_{l+1})."""
+    return "u_g1" if layer.index == 0 else "i_td"
+
+
+def visible_equations(model: RateModel) -> str:
+    """Visible units: the digit ``x``, the reconstruction x̂ = g1(h1) read from h1's spikes,
+    ``x_out``, x̂ averaged over the last INFERENCE step (time constant δ·τ; the read-out that
+    GENERATE feeds back and returns), and ``x_in``, what the data spikes carry: x, except
+    that pixels flagged ``missing`` carry x_out once settling is over (in-painting's
+    f1(x^visible, g1(h1)^missing))."""
+    return f"""
+x : 1
+du_g1/dt = -u_g1 / tau_syn : 1
+x_recon = {activation_expression(model.activations["g1"], "u_g1 + b_g1")} : 1
+dx_out/dt = (x_recon - x_out) / tau_out : 1
+x_in = x + missing * (1 - settle) * (clip(x_out, 0, 1) - x) : 1
+settle = int(t - t_start < t_settle) : 1
+t_start : second (shared)
+missing : 1 (constant)
+b_g1 : 1 (constant)
+"""
+
+
+def _encoder_read_out(activation: str, bias: str) -> str:
+    """A hidden layer's encoder f applied to the data trace and to the reconstruction trace,
+    both traces, and the clock of the settling phase."""
+    return f"""
+f_data = {activation_expression(activation, f"i_data + {bias}")} : 1
+f_recon = {activation_expression(activation, f"i_recon + {bias}")} : 1
+di_data/dt = -i_data / tau_syn : 1
+di_recon/dt = -i_recon / tau_syn : 1
+settle = int(t - t_start < t_settle) : 1
+t_start : second (shared)
+{bias} : 1 (constant)
+"""
+
+
+def biases(layer: Layer) -> tuple[str, ...]:
+    """The biases a layer's units hold: its encoder's b_f<l> and, below the top, the bias
+    b_g<l+1> of the decoder that predicts it (the visible layer: b_g1 only)."""
+    own = (f"b_f{layer.index}",) if layer.index else ()
+    return own + ((f"b_g{layer.index + 1}",) if layer.has_recon else ())
+
+
+def hidden_read_out(layer: Layer, model: RateModel, value: str) -> str:
+    """A hidden layer's lines besides its value's dynamics: ``value`` (if an expression is
+    needed, as the caller gives it), the encoder read-out, and below the top the
+    reconstruction ``top_down`` = g_{l+1}(i_td + b)."""
+    l = layer.index
+    lines = ""
+    if layer.has_recon:
+        g = activation_expression(model.activations[f"g{l + 1}"], f"i_td + b_g{l + 1}")
+        lines = (f"\ntop_down = {g} : 1\ndi_td/dt = -i_td / tau_syn : 1\n"
+                 f"b_g{l + 1} : 1 (constant)\n")
+    return value + lines + _encoder_read_out(model.activations[f"f{l}"], f"b_f{l}")
+
+
+def drive(layer: Layer, value: str) -> str:
+    """τ·d(value)/dt: settling on f(h_below), then the INFERENCE drive (with the top-down
+    pull below the top)."""
+    pull = f" + leak * (top_down - {value})" if layer.has_recon else ""
+    return (f"(1 - settle) * (f_data - f_recon{pull}) / tau"
+            f" + settle * (f_data - {value}) / tau_ff")
+
+
+def rate_expression(value: str, scale: str = "1") -> str:
+    """Brian2 condition for a Poisson spike of a unit whose value is ``value`` (rate
+    r_max·value/scale, clipped to [0, r_max])."""
+    return f"rand() < r_max * clip(({value}) / {scale}, 0, 1) * dt"
+
+
+LEARNING_PHASES = """
+infer_phase = int(t - t_start >= t_settle) * int(t - t_start < t_settle + t_infer) : 1
+recon_phase = int(t - t_start >= t_settle + t_infer) : 1
+learn_enc = plastic * infer_phase : 1 (constant over dt)
+learn_dec = plastic * recon_phase : 1 (constant over dt)
+tau_follow = tau_rec + recon_phase * (tau_nudge - tau_rec) : second
+plastic : 1 (shared)
+"""
+"""The phases of a training example, from the time since its start: settling (no learning),
+inference (``learn_enc``: the encoders learn), reconstruction (``learn_dec``: the latent
+values stay, the reconstruction membranes move from their predictions to their targets with
+``tau_nudge``, the decoders learn).  ``plastic`` (0 or 1, set per run) switches all learning
+off without recompiling."""
+
+
+def learnable(eqs: str, names: tuple[str, ...]) -> str:
+    """``eqs`` with the biases ``names`` as parameters the bias synapses can write (summed
+    variables cannot target constants)."""
+    for b in names:
+        eqs = eqs.replace(f"{b} : 1 (constant)", f"{b} : 1")
+    return eqs

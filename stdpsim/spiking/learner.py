@@ -1,0 +1,221 @@
+"""The spiking learner: S·dV/dt synapses on a stack of LIF units of any depth.
+
+Each example has three phases (:data:`stdpsim.spiking.equations.LEARNING_PHASES`):
+settling, INFERENCE (the encoders learn) and reconstruction (the values stay, each
+reconstruction membrane moves from its prediction to its target, the decoders learn).  Every
+plastic synapse runs :func:`stdpsim.plasticity.sdvdt_learning_line`: the encoders' data
+pathways read the latent membranes' ``dvdt`` gated by ``learn_enc``, the decoders read the
+reconstruction membranes' ``dvdt_rec`` gated by ``learn_dec``.  Biases are the weights of
+synapses from an always-on unit (firing at r_max), delivered as summed variables (so they add
+no noise) and learned by the same rule.  The rule's rate limit is
+:func:`stdpsim.plasticity.sdvdt_updates`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..plasticity import sdvdt_learning_line
+from ..rate_model import RateModel
+from . import wiring
+from .parameters import LearningParameters, SpikingParameters, b2, preset
+from .stack import Layer, check_model, checked_images, layers
+from .units import KINDS, lif_group, lif_membrane
+
+
+def eta(name: str, learning: LearningParameters, params: SpikingParameters,
+        stack: list[Layer]) -> Any:
+    """η (second/volt) of a layer's synapses (``"f1"``, ``"g2"``…) or of its bias
+    (``"b_f1"``…): ε·range_pre / (r_max·v_unit_post), with the ranges of
+    :class:`~stdpsim.spiking.stack.Layer` (range_pre 1 for a bias)."""
+    bias = name.startswith("b_")
+    layer = name[2:] if bias else name
+    l = int(layer[1:])
+    encoder = layer.startswith("f")
+    pre, post = (stack[l - 1], stack[l]) if encoder else (stack[l], stack[l - 1])
+    eps = learning.eps_encoders if encoder else learning.eps_decoders
+    range_pre = 1.0 if bias else pre.value_range
+    v_unit_post = params.v_span / post.value_range
+    return eps * range_pre / (params.r_max * v_unit_post)
+
+
+ETA_MODEL = "w : 1\neta : second/volt (shared, constant)"
+"""A plastic synapse: its weight and its pathway's η (a run input)."""
+
+
+def _rule(learn: bool) -> Callable[[str, str], str]:
+    """The rule's statement for a slope and a gate, or nothing (``learn=False``)."""
+    def rule(slope: str, gate: str) -> str:
+        return sdvdt_learning_line(slope, gate) + "\n" if learn else ""
+    return rule
+
+
+def _plastic_pathways(ns: dict, learn: bool) -> tuple[Callable, Callable]:
+    """The learner's encoder and decoder factories for :func:`wiring.pathways`: encoders
+    learn on their data pathway from the target's ``dvdt`` while it infers; decoders predict
+    while the network infers and learn from the reconstruction membrane's ``dvdt_rec`` on
+    the late ``spike_recon`` events."""
+    rule = _rule(learn)
+
+    def encoder(source: Any, target: Any, name: str, gain: float) -> Any:
+        return b2().Synapses(source, target, model=ETA_MODEL,
+                             on_pre={"data": f"{rule('dvdt', 'learn_enc_post')}"
+                                             "i_data_post += w * gain",
+                                     "recon": "i_recon_post += w * gain"},
+                             on_event={"data": "spike", "recon": "recon"},
+                             namespace={**ns, "gain": gain}, name=name)
+
+    def decoder(source: Any, target: Any, name: str, gain: float, trace: str) -> Any:
+        return b2().Synapses(source, target, model=ETA_MODEL,
+                             on_pre={"predict": f"{trace}_post += w * gain",
+                                     "learn": f"{rule('dvdt_rec', 'learn_dec_post')}"
+                                              f"{trace}_post += w * gain"},
+                             on_event={"predict": "spike", "learn": "spike_recon"},
+                             namespace={**ns, "gain": gain}, name=name)
+
+    return encoder, decoder
+
+
+def _bias_pathways(stack: wiring.Stack, layers_: list[str], bias: Any, ns: dict,
+                   learn: bool) -> dict[str, Any]:
+    """One synapse from the always-on ``bias`` unit per layer (f_l's bias lives in h_l,
+    g_l's in layer l − 1), delivered as a summed variable and learned by the same rule."""
+    rule = _rule(learn)
+    out = {}
+    for name in layers_:
+        l = int(name[1:])
+        target, slope, gate = ((stack.units[l], "dvdt", "learn_enc_post") if name[0] == "f"
+                               else (stack.units[l - 1], "dvdt_rec", "learn_dec_post"))
+        out[name] = b2().Synapses(bias, target,
+                                  model=f"{ETA_MODEL}\nb_{name}_post = w : 1 (summed)",
+                                  on_pre=rule(slope, gate) or None, namespace=ns,
+                                  name=f"bias_{name}")
+        out[name].connect()
+    return out
+
+
+def learning_builder(model: RateModel, n_examples: int, params: SpikingParameters,
+                     learning: LearningParameters, learn: bool = True):
+    """A :func:`stdpsim.backend.simulate` builder for ``n_examples`` training examples.
+
+    Only the model's shapes and activations are compiled in.  Inputs: ``digits``
+    (n_examples, n_visible); ``w_<layer>`` (raveled (n_in·ensemble, n_out)), ``b_<layer>``
+    (n_out,), ``eta_<layer>`` and ``eta_b_<layer>`` (second/volt), and ``plastic_<group>``
+    (0 or 1).  The collected results hold the weights and biases after the run and the event
+    counts.  ``learn=False`` builds the same network without the learning statements (the
+    reference for what learning costs).
+    """
+    if not KINDS[params.neuron].learns:
+        raise ValueError("the spiking learner needs LIF units (the rule reads their dV/dt); "
+                         f"got neuron={params.neuron!r}")
+    check_model(model)
+    ratio = float(learning.t_recon / params.dt)
+    if abs(ratio - round(ratio)) > 1e-6:
+        raise ValueError(f"t_recon ({learning.t_recon}) must be a whole multiple of dt "
+                         f"({params.dt})")
+    p = params
+    ns = {**wiring.namespace(p), "t_infer": p.n_steps * p.step_time,
+          "tau_nudge": learning.tau_nudge, "w_min": -np.inf, "w_max": np.inf}
+    t_example = learning.t_example(p)
+
+    def build() -> backend.Simulation:
+        u = b2()
+        stimulus = u.TimedArray(np.zeros((n_examples, model.sizes[0])), dt=t_example,
+                                name="digits")
+        stack = wiring.build_stack(model, p, ns, stimulus, t_example, "digits(t, i)",
+                                   learning=True)
+        bias = lif_group(1, lif_membrane("", "0*volt/second"), "bias", ns, p, recon=False)
+        bias.v_free = p.v_zero + p.v_span  # value 1: fires at r_max
+        syn = wiring.pathways(stack, p, *_plastic_pathways(ns, learn))
+        biases = _bias_pathways(stack, list(syn), bias, ns, learn)
+        monitors, read_events = wiring.event_monitors(stack)
+        late = {layer.name: u.EventMonitor(src, "spike_recon", record=False,
+                                           name=f"spike_recon_{layer.name}")
+                for layer, src in zip(stack.layers[1:], stack.sources[1:])}
+        inputs = {"digits": stimulus}
+        inputs.update({f"plastic_{layer.name}": group.plastic
+                       for layer, group in zip(stack.layers, stack.units)})
+        for name in syn:
+            inputs.update({f"w_{name}": syn[name].w, f"b_{name}": biases[name].w,
+                           f"eta_{name}": syn[name].eta, f"eta_b_{name}": biases[name].eta})
+
+        def collect() -> dict[str, np.ndarray]:
+            out = {}
+            for name in syn:  # a unit's weight: the mean over its members' synapses
+                n_in, n_out = model.weights[name].shape
+                out[f"w_{name}"] = np.asarray(syn[name].w[:]).reshape(
+                    n_in, p.ensemble, n_out).mean(axis=1)
+                out[f"b_{name}"] = np.asarray(biases[name].w[:])
+            out.update(read_events())
+            out.update({f"n_spike_recon_{group}": np.asarray(mon.num_events)
+                        for group, mon in late.items()})
+            return out
+
+        objects = [*stack.objects, bias, *syn.values(), *biases.values(), *monitors,
+                   *late.values()]
+        return backend.Simulation(objects, inputs, collect)
+
+    return build
+
+
+def learning_inputs(model: RateModel, x: np.ndarray, params: SpikingParameters,
+                    learning: LearningParameters, plastic: bool = True) -> dict[str, Any]:
+    """The run inputs of :func:`learning_builder` for ``model``'s weights and the images
+    ``x``."""
+    stack = layers(model, params)
+    values: dict[str, Any] = {"digits": np.asarray(x, dtype=np.float64)}
+    for layer in stack:
+        values[f"plastic_{layer.name}"] = float(plastic)
+    for name in model.weights:  # every member of a unit starts with its unit's weights
+        values[f"w_{name}"] = wiring.repeated_weights(model.weights[name], params.ensemble)
+        values[f"b_{name}"] = model.biases[name].astype(np.float64)
+        values[f"eta_{name}"] = eta(name, learning, params, stack)
+        values[f"eta_b_{name}"] = eta(f"b_{name}", learning, params, stack)
+    return values
+
+
+def run_learning(model: RateModel, x: np.ndarray, params: SpikingParameters | None = None,
+                 learning: LearningParameters | None = None, *, plastic: bool = True,
+                 learn: bool = True, device: str | None = "auto", seed: int = 0,
+                 progress: bool | None = None
+                 ) -> tuple[RateModel, dict[str, int], backend.RunInfo]:
+    """The spiking learner on every row of ``x`` (shape (K, n_visible), values in [0, 1]),
+    one example after another in one simulation, starting from ``model``'s weights.
+
+    Returns a copy of ``model`` with the learned weights and biases (its prior unchanged),
+    the event counts and the run's timings.  ``plastic=False`` runs the same network with
+    learning switched off (the weights come back unchanged); ``learn=False`` the network
+    built without learning statements (see :func:`learning_builder`).  ``progress``:
+    Brian2's progress report (see :func:`stdpsim.backend.simulate`).
+    """
+    params = params or preset("inference")
+    learning = learning or LearningParameters()
+    x = checked_images(model, x)
+    k = x.shape[0]
+    build = learning_builder(model, k, params, learning, learn)
+    res, info = backend.simulate(build, learning_inputs(model, x, params, learning, plastic),
+                                 k * learning.t_example(params), device=device, dt=params.dt,
+                                 seed=seed, progress=progress)
+    new = RateModel({n: res[f"w_{n}"].astype(np.float32) for n in model.weights},
+                    {n: res[f"b_{n}"].astype(np.float32) for n in model.weights},
+                    dict(model.activations), model.prior_mean.copy(), model.prior_var.copy(),
+                    dict(model.meta))
+    return new, learning_event_counts(res, model), info
+
+
+def learning_event_counts(res: dict[str, np.ndarray], model: RateModel) -> dict[str, int]:
+    """The learner's event counts: ``spikes_<layer>`` count every spike, of which
+    ``spike_recon_<layer>`` fell in reconstruction phases (they drive only the decoder
+    below); ``synaptic`` the synaptic updates all events caused."""
+    events = wiring.event_counts(res, model)
+    sizes = model.sizes
+    for l in range(1, model.depth + 1):
+        count = int(res[f"n_spike_recon_h{l}"])
+        events["synaptic"] += count * sizes[l - 1]
+        events[f"spikes_h{l}"] += count
+        events[f"spike_recon_h{l}"] = count
+    return events

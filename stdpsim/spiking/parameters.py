@@ -1,0 +1,355 @@
+"""Parameters of the spiking network and of its learner, with units, and their named presets.
+
+:class:`SpikingParameters` holds the network's time constants, rates and INFERENCE constants;
+:class:`LearningParameters` the learner's phases and rates.  The settings the tasks use are
+defined once here, as presets (:data:`PRESETS`, :func:`preset`):
+
+``inference``
+    The class defaults: LIF units, r_max = 8 kHz per unit, τ = 20 ms, 20 INFERENCE steps.
+``generation``
+    GENERATE: INFERENCE with α = 0.3 and 15 steps per round, as the rate model's GENERATE.
+``training``
+    The spiking learner's network: r_max = 2 kHz, τ = 10 ms, 15 steps, 5 ms of settling,
+    dt = 0.2 ms (with :data:`TRAINING_LEARNING`: 25 ms per example).
+``cortical``
+    Ensembles at cortical rates: 10 LIF neurons per unit at up to 200 Hz each, τ = 40 ms,
+    τ_m = 20 ms (:func:`sweep_parameters` chooses dt, settling and t_ref).
+``cortical_noisy``
+    40 LIF neurons per unit at up to 50 Hz each, τ = 10 ms, τ_m = 20 ms, with 2 mV of the
+    members' own membrane noise.
+
+Why each preset has the values it has is measured in ``docs/spiking.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import numpy as np
+
+NEURONS = ("lif", "poisson")
+"""Kinds of unit: leaky integrate-and-fire (threshold, reset, refractory) or Poisson."""
+
+
+def b2():
+    """brian2, imported on first use (the command line starts without it)."""
+    import brian2
+
+    return brian2
+
+
+def _ms(value: float) -> Callable[[], Any]:
+    return lambda: value * b2().ms
+
+
+@dataclasses.dataclass(frozen=True)
+class SpikingParameters:
+    """Time constants, rates and INFERENCE constants of the spiking network (with units).
+
+    Attributes
+    ----------
+    tau
+        Time constant of INFERENCE: one step (δ) lasts δ·τ.
+    tau_syn
+        Decay time of the synaptic traces that turn spikes back into pre-activations.
+    r_max
+        Firing rate of a neuron at the top of its unit's range (value 1 in the visible layer
+        and in sigmoid layers, ``h_max`` in the others); a unit of ``ensemble`` neurons fires
+        at up to ensemble·r_max.
+    h_max
+        The value (dimensionless) coded by ``r_max`` in the hidden layers whose encoder is
+        not a sigmoid (softplus units: h1 of the paper's model); larger values clip.
+    t_settle
+        Feed-forward phase at the start of each digit (a multiple of δ·τ).
+    tau_ff
+        Time constant with which the values follow the feed-forward values while settling.
+    dt
+        Simulation time step (δ·τ must be a multiple of it).
+    n_steps, delta, alpha
+        INFERENCE: number of steps, step size δ, top-down weight α (as in the rate model).
+    neuron
+        The kind of unit, one of :data:`NEURONS` (:mod:`stdpsim.spiking.units`).
+    v_span
+        LIF: how far the reset-free potential of a unit at the top of its range sits above
+        the potential of value 0.
+    tau_m
+        LIF: membrane time constant, with which the reset deficit recovers; with ``v_span``
+        and ``r_max`` it sets the reset depth v_span / (τ_m · r_max).
+    v_th
+        LIF: firing threshold.
+    t_ref
+        LIF: absolute refractory period (at most one spike per ``t_ref``).
+    tau_rec
+        LIF: time constant with which a reconstruction membrane follows its prediction g(·).
+    ensemble
+        Neurons per latent unit.  With more than one, a unit's value does not spike itself:
+        it drives ``ensemble`` member neurons that fire at up to ``r_max`` each, and
+        receivers read them with 1/ensemble of the gain per spike (the read-out averages
+        the members).  Synapses grow ×ensemble, synaptic events with the population rate.
+    member_sigma
+        LIF ensembles: standard deviation (volt) of each member's own membrane noise, an
+        Ornstein–Uhlenbeck fluctuation with time constant ``tau_m`` added to the shared
+        potential (:func:`stdpsim.neurons.lif_member_equations`); 0: none.
+    """
+
+    tau: Any = dataclasses.field(default_factory=_ms(20))
+    tau_syn: Any = dataclasses.field(default_factory=_ms(1))
+    r_max: Any = dataclasses.field(default_factory=lambda: 8000 * b2().Hz)
+    h_max: float = 4.0
+    t_settle: Any = dataclasses.field(default_factory=_ms(10))
+    tau_ff: Any = dataclasses.field(default_factory=_ms(2))
+    dt: Any = dataclasses.field(default_factory=_ms(0.05))
+    n_steps: int = 20
+    delta: float = 0.1
+    alpha: float = 0.001
+    neuron: str = "lif"
+    v_span: Any = dataclasses.field(default_factory=lambda: 10 * b2().mV)
+    tau_m: Any = dataclasses.field(default_factory=_ms(5))
+    v_th: Any = dataclasses.field(default_factory=lambda: -50 * b2().mV)
+    t_ref: Any = dataclasses.field(default_factory=_ms(0.1))
+    tau_rec: Any = dataclasses.field(default_factory=_ms(1))
+    ensemble: int = 1
+    member_sigma: Any = dataclasses.field(default_factory=lambda: 0 * b2().mV)
+
+    def __post_init__(self) -> None:
+        _check_kinds(self)
+        _check_dimensions(self)
+        _check_values(self)
+
+    @property
+    def step_time(self) -> Any:
+        """Duration of one INFERENCE step, δ·τ."""
+        return self.delta * self.tau
+
+    @property
+    def t_digit(self) -> Any:
+        """Time per digit: settling, ``n_steps`` steps, and one step of margin."""
+        return self.t_settle + (self.n_steps + 1) * self.step_time
+
+    @property
+    def reset_depth(self) -> Any:
+        """LIF: the voltage a spike takes off, v_span / (τ_m · r_max), so that a unit fires
+        at r_max · (value / top of its range)."""
+        return self.v_span / (self.tau_m * self.r_max)
+
+    @property
+    def v_zero(self) -> Any:
+        """LIF: the reset-free potential of value 0, half a reset depth below threshold (the
+        rate of a unit with a soft reset is then r_max · value, without an offset)."""
+        return self.v_th - self.reset_depth / 2
+
+    def steps_per_digit(self) -> int:
+        """Recorded INFERENCE steps per digit (settling, steps and margin)."""
+        return int(round(float(self.t_digit / self.step_time)))
+
+    def settle_steps(self) -> int:
+        """Steps of δ·τ in the settling phase."""
+        return int(round(float(self.t_settle / self.step_time)))
+
+
+def _check_kinds(p: SpikingParameters) -> None:
+    if p.neuron not in NEURONS:
+        raise ValueError(f"neuron must be one of {NEURONS}, got {p.neuron!r}")
+    if isinstance(p.ensemble, bool) or not isinstance(p.ensemble, (int, np.integer)) \
+            or p.ensemble < 1:
+        raise ValueError(f"ensemble (neurons per unit) must be a whole number ≥ 1, got "
+                         f"{p.ensemble!r}")
+
+
+def _check_dimensions(p: SpikingParameters) -> None:
+    u = b2()
+    for name in ("v_span", "v_th", "member_sigma"):
+        if not u.have_same_dimensions(getattr(p, name), u.volt):
+            raise ValueError(f"{name} must be a voltage (e.g. 10*mV), got "
+                             f"{getattr(p, name)!r}")
+    for name in ("tau", "tau_syn", "t_settle", "tau_ff", "dt", "tau_m", "t_ref", "tau_rec"):
+        value = getattr(p, name)
+        if not u.have_same_dimensions(value, u.second):
+            raise ValueError(f"{name} must be a time (e.g. 10*ms), got {value!r}")
+    if not u.have_same_dimensions(p.r_max, u.Hz):
+        raise ValueError(f"r_max must be a rate (e.g. 1000*Hz), got {p.r_max!r}")
+
+
+def _check_values(p: SpikingParameters) -> None:
+    for name in ("tau", "tau_syn", "tau_ff", "dt", "r_max", "h_max", "delta", "t_settle",
+                 "v_span", "tau_m", "tau_rec"):
+        if not float(getattr(p, name)) > 0:  # (t_settle: INFERENCE starts from f(x))
+            raise ValueError(f"{name} must be positive, got {getattr(p, name)!r}")
+    if float(p.t_ref) < 0:
+        raise ValueError(f"t_ref must not be negative, got {p.t_ref!r}")
+    if float(p.member_sigma) < 0:
+        raise ValueError(f"member_sigma must not be negative, got {p.member_sigma!r}")
+    if float(p.member_sigma) > 0 and (p.neuron != "lif" or p.ensemble < 2):
+        raise ValueError("member_sigma is the noise of LIF ensemble members: it needs "
+                         f"neuron='lif' and ensemble ≥ 2 (got {p.neuron!r}, {p.ensemble})")
+    if p.alpha < 0:
+        raise ValueError(f"alpha must not be negative, got {p.alpha}")
+    if p.n_steps < 1:
+        raise ValueError(f"n_steps must be at least 1, got {p.n_steps}")
+    if float(p.r_max * p.dt) > 1:
+        raise ValueError(f"r_max·dt = {float(p.r_max * p.dt):.3g} > 1: a unit cannot "
+                         "fire more than once per time step; lower dt or r_max")
+    if p.neuron == "lif" and float(p.r_max * p.t_ref) >= 1:
+        raise ValueError(f"r_max·t_ref = {float(p.r_max * p.t_ref):.3g} ≥ 1: the "
+                         "refractory period caps the rate below r_max; shorten t_ref")
+    if p.neuron == "lif" and float(p.t_ref) > float(p.step_time):
+        raise ValueError(f"t_ref ({p.t_ref}) is longer than one INFERENCE step δ·τ "
+                         f"({p.step_time}): a unit could not fire within a step")
+    for name, whole, part in (("δ·τ", p.step_time, p.dt), ("t_settle", p.t_settle,
+                                                           p.step_time)):
+        ratio = float(whole / part)
+        if abs(ratio - round(ratio)) > 1e-6:
+            raise ValueError(f"{name} ({whole}) must be a whole multiple of {part}")
+
+
+@dataclasses.dataclass(frozen=True)
+class LearningParameters:
+    """The spiking learner's phases and learning rates.
+
+    Attributes
+    ----------
+    t_recon
+        Reconstruction phase after INFERENCE (the decoders learn).
+    tau_nudge
+        Time constant with which the reconstruction membranes move from their predictions to
+        their targets in that phase.
+    eps_encoders, eps_decoders
+        ε of the f and g layers: the learning rate of the rule's rate twin
+        (:func:`stdpsim.plasticity.sdvdt_updates`), per example.  A synapse changes by
+        η·dv_post/dt at each presynaptic spike with η = ε·range_pre/(r_max·v_unit_post)
+        (:func:`stdpsim.spiking.learner.eta`), so that at high rates it adds
+        ε ∫ u_pre dh_post.
+    """
+
+    t_recon: Any = dataclasses.field(default_factory=_ms(20))
+    tau_nudge: Any = dataclasses.field(default_factory=_ms(4))
+    eps_encoders: float = 1e-4
+    eps_decoders: float = 1e-4
+
+    def __post_init__(self) -> None:
+        u = b2()
+        for name in ("t_recon", "tau_nudge"):
+            value = getattr(self, name)
+            if not (u.have_same_dimensions(value, u.second) and float(value) > 0):
+                raise ValueError(f"{name} must be a positive time (e.g. 20*ms), got {value!r}")
+        for name in ("eps_encoders", "eps_decoders"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+
+    def t_example(self, params: SpikingParameters) -> Any:
+        """Time per example: settling, the INFERENCE steps, reconstruction."""
+        return params.t_settle + params.n_steps * params.step_time + self.t_recon
+
+
+# ------------------------------------------------------------------------------- presets
+
+
+def sweep_parameters(r_max_hz: float, tau_ms: float, **overrides: Any) -> SpikingParameters:
+    """Parameters for one point of a sweep over r_max (Hz) and τ (ms): dt at most 0.05 ms
+    and 0.4/r_max and dividing a step (δ·τ), settling at least 10 ms and a whole number of
+    steps, refractory period two time steps; the rest as ``overrides`` says or by
+    default."""
+    u = b2()
+    step_ms = overrides.get("delta", SpikingParameters.delta) * tau_ms
+    dt = step_ms / np.ceil(step_ms / min(0.05, 400.0 / r_max_hz)) * u.ms
+    settle = np.ceil(10.0 / step_ms) * step_ms * u.ms
+    return SpikingParameters(**{"r_max": r_max_hz * u.Hz, "tau": tau_ms * u.ms, "dt": dt,
+                                "t_settle": settle, "t_ref": 2 * dt, **overrides})
+
+
+def _training(**overrides: Any) -> SpikingParameters:
+    u = b2()
+    settings = {"r_max": 2000 * u.Hz, "tau": 10 * u.ms, "n_steps": 15, "t_settle": 5 * u.ms,
+                "dt": 0.2 * u.ms, "t_ref": 0.2 * u.ms, **overrides}
+    if "tau" in overrides and "t_settle" not in overrides:
+        # settling lasts whole INFERENCE steps: the training's 5 ms, rounded up
+        step = settings.get("delta", SpikingParameters.delta) * settings["tau"]
+        settings["t_settle"] = np.ceil(float(settings["t_settle"] / step) - 1e-9) * step
+    return SpikingParameters(**settings)
+
+
+def _cortical(**overrides: Any) -> SpikingParameters:
+    settings = {"neuron": "lif", "ensemble": 10, "tau_m": 20 * b2().ms, **overrides}
+    return sweep_parameters(200.0, 40.0, **settings)
+
+
+def _cortical_noisy(**overrides: Any) -> SpikingParameters:
+    u = b2()
+    settings = {"neuron": "lif", "ensemble": 40, "tau_m": 20 * u.ms,
+                "member_sigma": 2 * u.mV, **overrides}
+    return sweep_parameters(50.0, 10.0, **settings)
+
+
+PRESETS: dict[str, Callable[..., SpikingParameters]] = {
+    "inference": lambda **overrides: SpikingParameters(**overrides),
+    "generation": lambda **overrides: SpikingParameters(**{"n_steps": 15, "alpha": 0.3,
+                                                           **overrides}),
+    "training": _training,
+    "cortical": _cortical,
+    "cortical_noisy": _cortical_noisy,
+}
+"""The named settings (see the module docstring); each takes keyword overrides.  The
+``training`` preset rounds its settling up to whole INFERENCE steps when ``tau`` is given
+without ``t_settle``."""
+
+
+def preset(name: str, **overrides: Any) -> SpikingParameters:
+    """The parameters of the preset ``name`` (:data:`PRESETS`) with ``overrides``."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; expected one of {sorted(PRESETS)}")
+    return PRESETS[name](**overrides)
+
+
+TRAINING_LEARNING = {"t_recon": 5.0, "tau_nudge": 1.0}
+"""The training's learning phases (ms): 5 ms of reconstruction, nudged with 1 ms."""
+
+
+def training_learning(**overrides: Any) -> LearningParameters:
+    """The learner's parameters of the ``training`` preset, with ``overrides``."""
+    phases = {k: v * b2().ms for k, v in TRAINING_LEARNING.items()}
+    return LearningParameters(**{**phases, **overrides})
+
+
+# ------------------------------------------------------------------------------ summaries
+
+
+def parameters_summary(params: SpikingParameters) -> dict[str, Any]:
+    """The parameters as plain numbers with their units in the names (for JSON)."""
+    u = b2()
+    p = params
+    out = {"tau_ms": float(p.tau / u.ms), "tau_syn_ms": float(p.tau_syn / u.ms),
+           "r_max_hz": float(p.r_max / u.Hz), "h_max": p.h_max,
+           "t_settle_ms": float(p.t_settle / u.ms), "tau_ff_ms": float(p.tau_ff / u.ms),
+           "dt_ms": float(p.dt / u.ms), "n_steps": p.n_steps, "delta": p.delta,
+           "alpha": p.alpha, "step_ms": float(p.step_time / u.ms),
+           "t_digit_ms": float(p.t_digit / u.ms), "neuron": p.neuron, "ensemble": p.ensemble}
+    if p.neuron == "lif":
+        out.update({"v_span_mv": float(p.v_span / u.mV), "tau_m_ms": float(p.tau_m / u.ms),
+                    "v_th_mv": float(p.v_th / u.mV), "t_ref_ms": float(p.t_ref / u.ms),
+                    "tau_rec_ms": float(p.tau_rec / u.ms),
+                    "reset_depth_mv": float(p.reset_depth / u.mV)})
+    if float(p.member_sigma) > 0:  # only when set: summaries without it stay as they were
+        out["member_sigma_mv"] = float(p.member_sigma / u.mV)
+    return out
+
+
+def learning_summary(learning: LearningParameters) -> dict[str, float]:
+    """The learning parameters as plain numbers with their units in the names."""
+    ms = b2().ms
+    return {"t_recon_ms": float(learning.t_recon / ms),
+            "tau_nudge_ms": float(learning.tau_nudge / ms),
+            "eps_encoders": learning.eps_encoders, "eps_decoders": learning.eps_decoders}
+
+
+def bernoulli_equivalent_r_max(tau_syn: Any, n_draws: int = 3, h: float = 0.5) -> Any:
+    """The top rate at which a spike train reads out like the paper's corruption.
+
+    A unit firing Poisson spikes at r_max·h, read through a trace of time constant
+    ``tau_syn`` and gain 1/(r_max·τ_syn), has mean h and variance h/(2·r_max·τ_syn)
+    (Campbell's theorem); the mean of ``n_draws`` Bernoulli(h) draws has variance
+    h(1 − h)/n_draws.  They match at r_max = n_draws / (2 (1 − h) τ_syn).
+    """
+    if not 0 <= h < 1 or n_draws < 1:
+        raise ValueError("need 0 ≤ h < 1 and n_draws ≥ 1")
+    return n_draws / (2.0 * (1.0 - h) * tau_syn)
