@@ -3,7 +3,7 @@
 figures/spiking_inference.{png,json} and the first digits' spikes,
 figures/spiking_inference_spikes.npz).
 
-Same as ``stdpsim infer --spiking --digits 1000 --alpha 0.1``; every option of that command
+Same as ``stdpsim infer spiking --n-images 1000 --alpha 0.1``; every option of that command
 works here, e.g. ``python experiments/spiking_inference.py --data ../shared/data/mnist``.
 """
 import sys
@@ -11,5 +11,5 @@ import sys
 from stdpsim.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["infer", "--spiking", "--digits", "1000", "--alpha", "0.1",
+    sys.exit(main(["infer", "spiking", "--n-images", "1000", "--alpha", "0.1",
                    "--out-dir", "figures", *sys.argv[1:]]))

@@ -21,7 +21,7 @@ neuron's own reset does not touch::
     fast recovery from it: at and after a spike ``dvdt`` still says where the inputs are
     taking the voltage, not where the reset threw it.  A rule reading the reset membrane's
     drift instead would see a large positive slope just after every post spike, whatever its
-    inputs do (documented in the README's Figure-1 section).
+    inputs do (documented in docs/stdp_curve.md).
 
 All parameters carry Brian2 units.
 """

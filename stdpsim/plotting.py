@@ -315,7 +315,7 @@ def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, Any],
     """Spikes of each population in a short window of the first digit, and log p(x, h)
     along spiking INFERENCE beside the rate model's on the same digits.
 
-    ``results`` is what ``stdpsim infer --spiking`` writes (``t_settle_ms``, ``step_ms``,
+    ``results`` is what ``stdpsim infer spiking`` writes (``t_settle_ms``, ``step_ms``,
     ``n_digits``, ``params.r_max_hz``, ``spiking``/``rate`` with ``mean`` and ``sem`` per
     step, ``spiking_minus_rate`` with the paired ``mean`` and ``sem``); ``spikes`` is its spike
     file as :func:`stdpsim.runs.load_spikes` returns it, one labelled group per population.
@@ -647,4 +647,38 @@ def plot_bi_poo(results: dict[str, Any], path: str | Path) -> Path:
     ax.set_title(f"c  falling ramps ×{fitted['falling_slope_scale']:.2f} as steep, start "
                  f"×{fitted['falling_distance_scale']:.2f} as far below threshold", fontsize=9,
                  loc="left")
+    return _save(fig, path)
+
+
+def plot_depth_fidelity(results: dict[str, Any], path: str | Path) -> Path:
+    """Spiking INFERENCE against the rate model's for stacks of several depths: (a) the
+    correlation of each hidden layer's trajectory, one line per layer counted from the
+    bottom; (b) the log p(x, h) gain over the INFERENCE steps of both models, with standard
+    errors.  ``results`` is what ``experiments/spiking_depth.py`` writes."""
+    rows = sorted(results["rows"].values(), key=lambda r: r["depth"])
+    depths = [r["depth"] for r in rows]
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 4))
+    for l in range(1, max(depths) + 1):
+        pts = [(r["depth"], r["corr"][l - 1]) for r in rows if r["depth"] >= l]
+        ax.plot(*zip(*pts), "o-", ms=5, label=f"h{l}")
+    top = [(r["depth"], r["corr"][-1]) for r in rows]
+    ax.plot(*zip(*top), "k*", ms=11, mfc="none", label="top layer")
+    ax.set(xlabel="hidden layers", ylabel="correlation with the rate trajectory",
+           title="(a) fidelity per layer", xticks=depths)
+    ax.legend(fontsize=8, loc="lower left", ncol=2)
+    width = 0.35
+    for k, (key, label) in enumerate((("spiking", "spiking INFERENCE"),
+                                      ("rate", "rate INFERENCE"))):
+        xs = np.asarray(depths) + (k - 0.5) * width
+        ys = [r[f"log_p_gain_{key}"] for r in rows]
+        es = [r[f"log_p_gain_{key}_sem"] for r in rows]
+        bx.bar(xs, ys, width, yerr=es, capsize=3, label=label)
+    bx.axhline(0, color="0.5", lw=0.6)
+    n = rows[0].get("n_digits")
+    bx.set(xlabel="hidden layers", ylabel="log p(x, h) gain over 20 steps (nats)",
+           title=f"(b) what INFERENCE gains ({n} test digits)", xticks=depths)
+    bx.legend(fontsize=8)
+    sizes = "; ".join("-".join(map(str, r["sizes"])) for r in rows)
+    fig.suptitle(f"Spiking INFERENCE (LIF, 8 kHz) against depth: {sizes}", fontsize=10)
+    fig.tight_layout()
     return _save(fig, path)

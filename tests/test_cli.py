@@ -95,10 +95,10 @@ def test_stdp_curve_command_writes_figure_json_and_spikes(capsys, tmp_path):
 def test_rate_model_commands_bad_input(capsys, tmp_path):
     code, _, err = run_cli(capsys, "evaluate", "--model", str(tmp_path / "none.npz"))
     assert_one_line_error(code, err, "no such model file")
-    code, _, err = run_cli(capsys, "train", "--epochs", "0")
+    code, _, err = run_cli(capsys, "train", "rate", "--epochs", "0")
     assert_one_line_error(code, err, "--epochs must be at least 1")
     (tmp_path / "bad.npz").write_bytes(b"junk")
-    code, _, err = run_cli(capsys, "generate", "--model", str(tmp_path / "bad.npz"),
+    code, _, err = run_cli(capsys, "generate", "rate", "--model", str(tmp_path / "bad.npz"),
                            "--out", str(tmp_path / "s.npy"))
     assert_one_line_error(code, err, "not a .npz model file")
 
@@ -106,10 +106,10 @@ def test_rate_model_commands_bad_input(capsys, tmp_path):
 def test_generate_writes_samples_in_unit_range(capsys, tmp_path):
     path = rate_model.save_model(rate_model.init_model(np.random.default_rng(0)),
                                  tmp_path / "m.npz")
-    code, _, err = run_cli(capsys, "generate", "--model", str(path), "--n", "0",
+    code, _, err = run_cli(capsys, "generate", "rate", "--model", str(path), "--n", "0",
                            "--out", str(tmp_path / "s.npy"))
     assert_one_line_error(code, err, "--n must be at least 1")
-    code, out, _ = run_cli(capsys, "generate", "--model", str(path), "--n", "7",
+    code, out, _ = run_cli(capsys, "generate", "rate", "--model", str(path), "--n", "7",
                            "--out", str(tmp_path / "s.npy"))
     assert code == 0
     x = np.load(tmp_path / "s.npy")
@@ -123,7 +123,7 @@ needs_mnist = pytest.mark.skipif(not os.environ.get("STDPSIM_DATA"),
 
 def test_shipped_model_loads_with_its_card():
     from stdpsim import rate_model
-    from stdpsim.cli import DEFAULT_RATE_MODEL
+    from stdpsim.tasks.common import DEFAULT_MODEL as DEFAULT_RATE_MODEL
 
     model = rate_model.load_model(DEFAULT_RATE_MODEL)
     card = runs.read_json(DEFAULT_RATE_MODEL.with_suffix(".json"))
@@ -140,12 +140,12 @@ def test_shipped_model_loads_with_its_card():
 def test_infer_inpaint_evaluate_on_the_shipped_model(capsys, tmp_path):
     import shutil
 
-    from stdpsim.cli import DEFAULT_RATE_MODEL
+    from stdpsim.tasks.common import DEFAULT_MODEL as DEFAULT_RATE_MODEL
 
     model = tmp_path / "copy.npz"
     shutil.copy(DEFAULT_RATE_MODEL, model)
     shutil.copy(DEFAULT_RATE_MODEL.with_suffix(".json"), tmp_path / "copy.json")
-    code, out, err = run_cli(capsys, "infer", "--model", str(model), "--n-images", "50",
+    code, out, err = run_cli(capsys, "infer", "rate", "--model", str(model), "--n-images", "50",
                              "--n-steps", "5", "--out-dir", str(tmp_path), "--update-card")
     assert code == 0, err
     res = runs.read_json(tmp_path / "fig4_inference_loglik.json")
@@ -158,7 +158,7 @@ def test_infer_inpaint_evaluate_on_the_shipped_model(capsys, tmp_path):
     assert metrics["alpha 0.1, beta 0.001"]["end"] == res["mean"][-1] == first["mean"][-1]
     assert card["config"]["epochs"] == 20  # the rest of the card is kept
     assert (tmp_path / "fig4_inference_loglik.png").stat().st_size > 10_000
-    code, out, err = run_cli(capsys, "inpaint", "--n-images", "40", "--n-show", "4",
+    code, out, err = run_cli(capsys, "inpaint", "rate", "--n-images", "40", "--n-show", "4",
                              "--half", "bottom", "--out-dir", str(tmp_path),
                              "--out", str(tmp_path / "filled.npy"))
     assert code == 0, err
@@ -167,7 +167,7 @@ def test_infer_inpaint_evaluate_on_the_shipped_model(capsys, tmp_path):
     assert np.load(tmp_path / "filled.npy").shape == (40, 784)
     # started from the nearest neighbours' fill, with no INFERENCE to speak of, the result is
     # that fill: the start is really used
-    code, out, err = run_cli(capsys, "inpaint", "--n-images", "40", "--n-show", "4",
+    code, out, err = run_cli(capsys, "inpaint", "rate", "--n-images", "40", "--n-show", "4",
                              "--start", "nearest", "--n-steps", "1", "--alpha", "0",
                              "--out-dir", str(tmp_path))
     assert code == 0, err
@@ -184,17 +184,23 @@ def test_infer_inpaint_evaluate_on_the_shipped_model(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("args, text", [
-    (["infer", "--n-steps", "0"], "--n-steps must be at least 1"),
-    (["inpaint", "--half", "middle"], "'middle' is not one of"),
-    (["inpaint", "--n-steps", "0"], "--n-steps must be at least 1"),
-    (["train", "--noise", "-1"], "--noise must be non-negative"),
-    (["train", "--lr-final", "0"], "--lr-final must be in (0, 1]"),
-    (["train", "--sizes", "784,x"], "--sizes must be comma-separated integers"),
-    (["train", "--sizes", "784,100"], "at least two hidden layers"),
-    (["train", "--prior-var-scale", "0"], "--prior-var-scale must be positive"),
-    (["inpaint", "--spiking", "--alpha", "0.1"], "--alpha and --n-rounds apply to the rate"),
-    (["inpaint", "--n-rounds", "0"], "--n-rounds must be at least 1"),
-    (["infer", "--prior-alpha", "-1"], "--prior-alpha must be non-negative"),
+    (["infer", "rate", "--n-steps", "0"], "--n-steps must be at least 1"),
+    (["inpaint", "rate", "--half", "middle"], "'middle' is not one of"),
+    (["inpaint", "rate", "--n-steps", "0"], "--n-steps must be at least 1"),
+    (["train", "rate", "--noise", "-1"], "--noise must be non-negative"),
+    (["train", "rate", "--lr-final", "0"], "--lr-final must be in (0, 1]"),
+    (["train", "rate", "--sizes", "784,x"], "--sizes must be comma-separated integers"),
+    (["train", "rate", "--sizes", "784,100"], "at least two hidden layers"),
+    (["train", "rate", "--prior-var-scale", "0"], "--prior-var-scale must be positive"),
+    (["train", "spiking", "--sizes", "784,100"], "at least two hidden layers"),
+    (["train", "spiking", "--eps-encoders", "-1"], "--eps-encoders must be positive"),
+    (["inpaint", "spiking", "--alpha", "0.1"], "No such option '--alpha'"),
+    (["inpaint", "spiking", "--n-rounds", "2"], "No such option '--n-rounds'"),
+    (["inpaint", "rate", "--n-rounds", "0"], "--n-rounds must be at least 1"),
+    (["infer", "rate", "--prior-alpha", "-1"], "--prior-alpha must be non-negative"),
+    (["infer", "rate", "--r-max", "100"], "No such option '--r-max'"),
+    (["train", "rate", "--eps", "0.1"], "No such option '--eps'"),
+    (["train", "spiking", "--lr", "0.1"], "No such option '--lr'"),
 ])
 def test_rate_commands_reject_bad_values(capsys, args, text):
     code, _, err = run_cli(capsys, *args)
@@ -203,9 +209,9 @@ def test_rate_commands_reject_bad_values(capsys, args, text):
 
 @needs_mnist
 @pytest.mark.parametrize("args, text", [
-    (["infer", "--n-images", "1"], "--n-images must be in 2..10000, got 1"),
-    (["inpaint", "--n-images", "20000"], "--n-images must be in 1..10000, got 20000"),
-    (["inpaint", "--n-images", "5", "--n-show", "6"], "--n-show must be in 1..5"),
+    (["infer", "rate", "--n-images", "1"], "--n-images must be in 2..10000, got 1"),
+    (["inpaint", "rate", "--n-images", "20000"], "--n-images must be in 1..10000, got 20000"),
+    (["inpaint", "rate", "--n-images", "5", "--n-show", "6"], "--n-show must be in 1..5"),
 ])
 def test_image_counts_are_checked(capsys, args, text):
     code, _, err = run_cli(capsys, *args)
@@ -213,33 +219,26 @@ def test_image_counts_are_checked(capsys, args, text):
 
 
 @pytest.mark.parametrize("args, text", [
-    (["infer", "--spiking", "--r-max", "0"], "r_max must be positive"),
-    (["infer", "--spiking", "--tau", "-2"], "tau must be positive"),
-    (["infer", "--spiking", "--tau-syn", "0"], "tau_syn must be positive"),
+    (["infer", "spiking", "--r-max", "0"], "r_max must be positive"),
+    (["infer", "spiking", "--tau", "-2"], "tau must be positive"),
+    (["infer", "spiking", "--tau-syn", "0"], "tau_syn must be positive"),
+    (["generate", "spiking", "--r-max", "0", "--n", "1"], "r_max must be positive"),
 ])
 def test_spiking_infer_rejects_bad_parameters(capsys, args, text):
     code, _, err = run_cli(capsys, *args)
     assert_one_line_error(code, err, text)
 
 
-def test_spiking_infer_rejects_a_deeper_model(capsys, tmp_path):
-    deep = rate_model.stack_layers((784, 50, 20, 10))
-    path = rate_model.save_model(rate_model.init_model(np.random.default_rng(0), deep),
-                                 tmp_path / "deep.npz")
-    code, _, err = run_cli(capsys, "infer", "--spiking", "--model", str(path))
-    assert_one_line_error(code, err, "the spiking network runs two hidden layers")
-
-
 @needs_mnist
 @pytest.mark.parametrize("digits", ["0", "10001"])
 def test_spiking_infer_checks_the_digit_count(capsys, digits):
-    code, _, err = run_cli(capsys, "infer", "--spiking", "--digits", digits)
-    assert_one_line_error(code, err, f"--digits must be in 1..10000, got {digits}")
+    code, _, err = run_cli(capsys, "infer", "spiking", "--n-images", digits)
+    assert_one_line_error(code, err, f"--n-images must be in 1..10000, got {digits}")
 
 
 @needs_mnist
 def test_spiking_infer_saves_and_plots_rasters(capsys, tmp_path):
-    code, out, err = run_cli(capsys, "infer", "--spiking", "--digits", "3", "--n-steps", "4",
+    code, out, err = run_cli(capsys, "infer", "spiking", "--n-images", "3", "--n-steps", "4",
                              "--out-dir", str(tmp_path))
     assert code == 0, err
     res = runs.read_json(tmp_path / "spiking_inference.json")
@@ -269,7 +268,7 @@ def test_spiking_infer_saves_and_plots_rasters(capsys, tmp_path):
 
 def test_spiking_generate_writes_samples_in_unit_range(capsys, tmp_path):
     out = tmp_path / "s.npy"
-    code, stdout, err = run_cli(capsys, "generate", "--spiking", "--n", "2", "--out", str(out),
+    code, stdout, err = run_cli(capsys, "generate", "spiking", "--n", "2", "--out", str(out),
                                 "--figure", str(tmp_path / "s.png"))
     assert code == 0, err
     x = np.load(out)
@@ -280,7 +279,7 @@ def test_spiking_generate_writes_samples_in_unit_range(capsys, tmp_path):
 
 @needs_mnist
 def test_spiking_inpaint_keeps_visible_pixels_and_reports_errors(capsys, tmp_path):
-    code, out, err = run_cli(capsys, "inpaint", "--spiking", "--n-images", "3", "--n-show",
+    code, out, err = run_cli(capsys, "inpaint", "spiking", "--n-images", "3", "--n-show",
                              "3", "--n-steps", "4", "--out-dir", str(tmp_path),
                              "--out", str(tmp_path / "f.npy"))
     assert code == 0, err
@@ -305,16 +304,16 @@ def test_results_record_paths_below_the_working_directory_relatively(tmp_path, m
 
 
 @pytest.mark.parametrize("args, text", [
-    (["generate", "--n", "2", "--out", "{tmp}/samples"], "--out must name a .npy file"),
-    (["generate", "--n", "2", "--out", "/dev/full"], "--out must name a .npy file"),
-    (["generate", "--n", "2", "--out", "{tmp}/folder.npy"], "is a directory"),
-    (["generate", "--n", "2", "--out", "{tmp}/file.txt/x.npy"], "cannot write there"),
-    (["generate", "--n", "2", "--out", "{tmp}/ok.npy", "--figure", "{tmp}/file.txt/f.png"],
+    (["generate", "rate", "--n", "2", "--out", "{tmp}/samples"], "--out must name a .npy file"),
+    (["generate", "rate", "--n", "2", "--out", "/dev/full"], "--out must name a .npy file"),
+    (["generate", "rate", "--n", "2", "--out", "{tmp}/folder.npy"], "is a directory"),
+    (["generate", "rate", "--n", "2", "--out", "{tmp}/file.txt/x.npy"], "cannot write there"),
+    (["generate", "rate", "--n", "2", "--out", "{tmp}/ok.npy", "--figure", "{tmp}/file.txt/f.png"],
      "--figure"),
     (["evaluate", "--out", "{tmp}/file.txt/r.json"], "cannot write there"),
     (["evaluate", "--out", "{tmp}/r.txt"], "--out must name a .json file"),
-    (["inpaint", "--out", "{tmp}/filled.np"], "--out must name a .npy file"),
-    (["inpaint", "--out-dir", "{tmp}/file.txt"], "--out-dir"),
+    (["inpaint", "rate", "--out", "{tmp}/filled.np"], "--out must name a .npy file"),
+    (["inpaint", "rate", "--out-dir", "{tmp}/file.txt"], "--out-dir"),
 ])
 def test_output_paths_are_checked_before_any_work(capsys, tmp_path, args, text):
     # issue 12, defect 5: these failed after the whole computation, or wrote elsewhere
@@ -351,7 +350,7 @@ def _help(capsys, *command):
 def test_help_texts_quote_the_defaults_the_code_uses(capsys):
     from brian2 import Hz, ms
 
-    from stdpsim import rate_training, spiking_network, spiking_training, stdp_curve
+    from stdpsim import rate_training, spiking, spiking_training, stdp_curve
 
     fig1 = stdp_curve.STDPCurveConfig()
     text = _help(capsys, "stdp-curve")
@@ -359,17 +358,25 @@ def test_help_texts_quote_the_defaults_the_code_uses(capsys):
     assert f"Time step in ms [default: {fig1.dt_ms:g}]" in text
     assert f"middle [default: {fig1.duration_ms:g}]" in text
     assert f"Random seed [default: {fig1.seed}]" in text
-    net = spiking_network.SpikingParameters()
-    text = _help(capsys, "infer")
-    assert f"top firing rate in Hz [default: {float(net.r_max / Hz):g}]" in text
-    assert f"lasts δ·tau [default: {float(net.tau / ms):g}]" in text
-    assert f"[default: {float(net.tau_syn / ms):g}]" in text
-    train = spiking_training.training_network()
+    for command, preset in (("infer", "inference"), ("inpaint", "inference"),
+                            ("generate", "generation"), ("train", "training")):
+        net = spiking.preset(preset)
+        text = _help(capsys, command, "spiking")
+        assert f"Top firing rate per neuron in Hz [default: {float(net.r_max / Hz):g}]" in text
+        assert f"lasts δ·tau [default: {float(net.tau / ms):g}]" in text
+        assert f"Synaptic trace time constant in ms [default: {float(net.tau_syn / ms):g}]" \
+            in text
+        assert f"LIF membrane time constant in ms (with --ensemble at cortical rates e.g. " \
+            f"20) [default: {float(net.tau_m / ms):g}]" in text
     run = spiking_training.SpikingTrainConfig()
-    text = _help(capsys, "train")
-    assert f"top firing rate in Hz [default: {float(train['r_max'] / Hz):g}]" in text
-    assert f"time constant in ms [default: {float(train['tau'] / ms):g}]" in text
+    eps = spiking.training_learning()
+    text = _help(capsys, "train", "spiking")
     assert f"checkpoint [default: {run.chunk}]" in text
-    assert f"{run.epochs} with --model spiking" in text
+    assert f"Passes over the training set [default: {run.epochs}]" in text
+    assert f"ε of the encoders f1, f2, ... [default: the preset's, {eps.eps_encoders:g}]" in text
+    text = _help(capsys, "train", "rate")
     for name, preset in rate_training.PRESETS.items():
         assert f"{name} {preset.epochs}" in text
+    authors = rate_training.PRESETS["authors"]
+    assert f"Learning rate of f1, f2, ... [default: the preset's, authors " \
+        f"{authors.lr_encoders:g}]" in text

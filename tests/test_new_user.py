@@ -63,10 +63,10 @@ def test_first_session_touches_no_tracked_file(tmp_path, monkeypatch, capsys, mi
     assert main(["data", "fetch", "--mirror", url]) == 0
     # small settings, as in tests/test_cli.py, so that the compiled builds are shared
     assert main(["stdp-curve", "--trials", "20"]) == 0
-    assert main(["infer", "--spiking", "--digits", "3", "--n-steps", "4"]) == 0
+    assert main(["infer", "spiking", "--n-images", "3", "--n-steps", "4"]) == 0
     (infer_run,) = (home / "runs").glob("infer-*")
     assert main(["raster", str(infer_run)]) == 0
-    assert main(["generate", "--n", "100", "--figure"]) == 0
+    assert main(["generate", "rate", "--n", "100", "--figure"]) == 0
     capsys.readouterr()
 
     assert _snapshot() == before

@@ -90,7 +90,8 @@ def test_wheel_carries_the_shipped_model_into_a_fresh_venv(tmp_path):
                     "--no-deps", "-q", str(wheel)], check=True, capture_output=True)
     work = tmp_path / "work"
     work.mkdir()
-    run = subprocess.run([str(venv / "bin" / "stdpsim"), "generate", "--n", "2", "--out",
+    run = subprocess.run([str(venv / "bin" / "stdpsim"), "generate", "rate", "--n", "2",
+                          "--out",
                           "x.npy"], cwd=work, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     import numpy as np

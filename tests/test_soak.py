@@ -1,6 +1,6 @@
 """Soak test (slow): many spiking runs in a row and side by side leave no growth behind.
 
-20 back-to-back ``stdpsim infer --spiking --digits 2`` in fresh processes, then two at once:
+20 back-to-back ``stdpsim infer spiking --n-images 2`` in fresh processes, then two at once:
 after the first build the cache must not grow, no process may be left, and a process's open
 files must not grow from run to run.  Run by hand: ``pytest -m slow tests/test_soak.py``
 (7.7 minutes here with two simulations sharing the 2 cores; real MNIST in
@@ -24,7 +24,7 @@ RUN = ("import os, sys; from stdpsim.cli import main; code = main(sys.argv[1:]);
 
 def _infer(out: Path, cache: Path) -> subprocess.Popen:
     env = dict(os.environ, STDPSIM_CACHE=str(cache))
-    return subprocess.Popen([sys.executable, "-c", RUN, "infer", "--spiking", "--digits", "2",
+    return subprocess.Popen([sys.executable, "-c", RUN, "infer", "spiking", "--n-images", "2",
                              "--out-dir", str(out)], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 

@@ -1,0 +1,197 @@
+"""The options of the ``stdpsim`` command line, each defined once: a flag means one thing
+wherever it appears, and every default a help text quotes is read from the code that uses
+it (presets, task defaults)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from . import backend, rate_training
+from .data import HALVES
+from .tasks import common, inpainting
+from .tasks.network import SpikingNetwork
+
+
+def options(*opts: Callable) -> Callable:
+    """Several click options as one decorator (listed in the order given)."""
+    def decorate(f: Callable) -> Callable:
+        for opt in reversed(opts):
+            f = opt(f)
+        return f
+    return decorate
+
+
+def default(preset: str, name: str, unit: str) -> str:
+    """A spiking preset's ``name`` in ``unit`` (a Brian2 unit's name), for help texts."""
+    import brian2
+
+    from .spiking import preset as spiking_preset
+
+    return f"{float(getattr(spiking_preset(preset), name) / getattr(brian2, unit)):g}"
+
+
+DEVICE = click.option("--device", default="auto", show_default=True,
+                      help=f"Brian2 target: auto, {', '.join(backend.DEVICES)}.")
+CACHE = click.option("--cache", type=click.Path(file_okay=False), default=None,
+                     help=f"Build cache folder [default: ${backend.CACHE_ENV} or "
+                          "~/.cache/stdpsim].")
+DATA = click.option("--data", "data", type=click.Path(), default=None,
+                    help="Folder with the MNIST IDX files [default: $STDPSIM_DATA, else "
+                         "where 'stdpsim data fetch' puts them].")
+MODEL = click.option("--model", "model", type=click.Path(dir_okay=False),
+                     default=str(common.DEFAULT_MODEL), show_default=True,
+                     help="Rate-model file (.npz), any number of hidden layers.")
+SEED = click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                    help="Random seed.")
+CARD = click.option("--update-card", is_flag=True,
+                    help="Also record the result under 'metrics' in the model's card "
+                         "(MODEL.json).")
+RESUME = click.option("--resume", is_flag=True,
+                      help="Continue from OUT's checkpoint (OUT.ckpt.npz).")
+
+
+def out_dir(command: str, what: str) -> Callable:
+    return click.option("--out-dir", type=click.Path(file_okay=False), default=None,
+                        help=f"Where {what} go [default: a new folder runs/{command}-<time>/].")
+
+
+def network(preset: str, neuron: bool = True) -> Callable:
+    """The spiking network's options, with the defaults of ``preset``."""
+    from .spiking import NEURONS
+
+    opts = [
+        click.option("--r-max", type=float, default=None,
+                     help=f"Top firing rate per neuron in Hz [default: "
+                          f"{default(preset, 'r_max', 'Hz')}]."),
+        click.option("--tau", type=float, default=None,
+                     help="INFERENCE time constant in ms; one step lasts δ·tau [default: "
+                          f"{default(preset, 'tau', 'ms')}]."),
+        click.option("--tau-syn", type=float, default=None,
+                     help="Synaptic trace time constant in ms [default: "
+                          f"{default(preset, 'tau_syn', 'ms')}]."),
+        click.option("--tau-m", type=float, default=None,
+                     help="LIF membrane time constant in ms (with --ensemble at cortical "
+                          f"rates e.g. 20) [default: {default(preset, 'tau_m', 'ms')}]."),
+        click.option("--ensemble", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Neurons per unit, each firing at up to --r-max (e.g. --ensemble "
+                          "10 --r-max 200: cortical rates)."),
+        click.option("--member-sigma", type=click.FloatRange(min=0), default=None,
+                     help="LIF ensembles: standard deviation of each member's own membrane "
+                          "noise in mV (about 0.2 reset depths at 20-50 Hz, e.g. 2 at "
+                          "--r-max 50 --tau-m 20) [default: 0]."),
+        DEVICE,
+    ]
+    if neuron:
+        opts.insert(0, click.option(
+            "--neuron", type=click.Choice(NEURONS), default=NEURONS[0], show_default=True,
+            help="Units that are leaky integrate-and-fire neurons (threshold, reset, "
+                 "refractory period) or Poisson spike sources."))
+    return options(*opts)
+
+
+def network_of(kw: dict, keep_seed: bool = False) -> SpikingNetwork:
+    """The spiking network from its options and ``--seed`` (removed from ``kw``; the seed
+    stays there too with ``keep_seed``, for a task that also draws with it)."""
+    seed = kw["seed"] if keep_seed else kw.pop("seed")
+    return SpikingNetwork(neuron=kw.pop("neuron", "lif"), r_max_hz=kw.pop("r_max"),
+                          tau_ms=kw.pop("tau"), tau_syn_ms=kw.pop("tau_syn"),
+                          tau_m_ms=kw.pop("tau_m"), ensemble=kw.pop("ensemble"),
+                          member_sigma_mv=kw.pop("member_sigma"), device=kw.pop("device"),
+                          seed=seed)
+
+
+def fig1_default(name: str) -> str:
+    from .stdp_curve import STDPCurveConfig
+
+    cfg = STDPCurveConfig()
+    return f"{cfg.main.n_trials if name == 'trials' else getattr(cfg, name):g}"
+
+
+RATE_TRAIN_OPTIONS = options(
+    click.option("--sizes", default=None, help="Layer widths, visible first, e.g. "
+                 "784,1000,500,100 for three hidden layers [default: 784,1000,100]."),
+    click.option("--rule", type=click.Choice(list(rate_training.RULES)), default=None,
+                 help="local: Algorithm 2's local losses; sdvdt: the rate twin of the spiking "
+                      "S·dV/dt learner (plain SGD, --lr per example)."),
+    click.option("--decoder-hidden", type=click.Choice(["softplus", "linear"]), default=None,
+                 help="Activation of g2 (and of deeper hidden decoders)."),
+    click.option("--loss", type=click.Choice(list(rate_training.LOSSES)), default=None,
+                 help="Layer loss gradient: through the nonlinearity, or the delta rule."),
+    click.option("--optimizer", type=click.Choice(list(rate_training.OPTIMIZERS)),
+                 default=None, help="Centred RMSprop with momentum, or Adam."),
+    click.option("--lr", type=float, default=None, help="Learning rate of every layer."),
+    click.option("--lr-encoders", type=float, default=None,
+                 help="Learning rate of f1, f2, ... [default: the preset's, authors "
+                      f"{rate_training.PRESETS['authors'].lr_encoders:g}]."),
+    click.option("--lr-decoders", type=float, default=None,
+                 help="Learning rate of g1, g2, ... [default: the preset's, authors "
+                      f"{rate_training.PRESETS['authors'].lr_decoders:g}]."),
+    click.option("--lr-final", type=float, default=None,
+                 help="Last epoch's learning rate as a fraction of the first (cosine "
+                      "schedule; 1 = constant) [default: the preset's, authors "
+                      f"{rate_training.PRESETS['authors'].lr_final:g}]."),
+    click.option("--batch-size", type=int, default=None,
+                 help="Examples per minibatch [default: 100]; 1 makes --rule sdvdt learn "
+                      "online, as the spiking learner does."),
+    click.option("--weight-decay", type=float, default=None, help="Decoupled weight decay."),
+    click.option("--noise", type=float, default=None,
+                 help="One Gaussian corruption s.d. for x, the encoders' and the decoders' "
+                      "inputs (sets the three below)."),
+    click.option("--noise-x", type=float, default=None, help="Corruption s.d. of x (f1)."),
+    click.option("--noise-h", type=float, default=None,
+                 help="Corruption s.d. of the inputs of f2, f3, ..."),
+    click.option("--noise-g", type=float, default=None,
+                 help="Corruption s.d. of the inputs of g1, ... (not the top decoder, whose "
+                      "input is the mean of 3 Bernoulli draws)."),
+    click.option("--init", type=click.Choice(["orthogonal", "gaussian"]), default=None,
+                 help="Initial weights."),
+    click.option("--prior-var-scale", type=float, default=None,
+                 help="Prior variance as a multiple of the inferred top layer's variance "
+                      "(the authors' 16 = 4 × the s.d.; the paper's text says 4)."),
+    click.option("--valid-every", type=int, default=None,
+                 help="Score validation Parzen every N epochs and keep the best epoch "
+                      "(0: keep the last)."),
+)
+
+
+def default_eps(which: str) -> str:
+    from .spiking import training_learning
+
+    return f"{getattr(training_learning(), f'eps_{which}'):g}"
+
+
+def spiking_run_default(name: str) -> str:
+    from .spiking_training import SpikingTrainConfig
+
+    return f"{getattr(SpikingTrainConfig(), name)}"
+
+
+GENERATE_OPTIONS = options(
+    MODEL,
+    click.option("--n", type=int, default=100, show_default=True, help="Number of samples."),
+    SEED,
+    click.option("--out", type=click.Path(dir_okay=False), default=None,
+                 help="Output .npy file, (N, 784) floats in [0, 1] [default: samples.npy in "
+                      "a new folder runs/generate-<time>/]."),
+    click.option("--figure", type=click.Path(dir_okay=False), is_flag=False, flag_value="",
+                 default=None, help="Also draw the first 100 samples into this image (e.g. "
+                 ".png); alone, into a .png beside --out."),
+)
+
+
+INPAINT_OPTIONS = options(
+    MODEL,
+    DATA,
+    click.option("--half", type=click.Choice(HALVES), default="right", show_default=True,
+                 help="Which half of each image is hidden."),
+    click.option("--n-images", type=int, default=None,
+                 help="First N test images [default: all; spiking "
+                      f"{inpainting.SPIKING_IMAGES}]."),
+    click.option("--n-show", type=int, default=None,
+                 help=f"Examples drawn in the figure [default: {inpainting.N_SHOW}, or "
+                      "--n-images when fewer]."),
+    click.option("--out", type=click.Path(dir_okay=False), default=None,
+                 help="Also save the filled images, (N, 784) floats in [0, 1], as .npy."),
+)

@@ -1,0 +1,45 @@
+"""The spiking network's options as the spiking tasks take them."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from .training import network_units
+
+
+@dataclasses.dataclass(frozen=True)
+class SpikingNetwork:
+    """The spiking network a task runs on: a preset of :data:`stdpsim.spiking.PRESETS` with
+    some values changed (None: the preset's), in the units of the names, and how it runs.
+
+    Attributes
+    ----------
+    neuron
+        Kind of unit (:data:`stdpsim.spiking.NEURONS`).
+    r_max_hz, tau_ms, tau_syn_ms, tau_m_ms, ensemble, member_sigma_mv
+        Top rate per neuron, INFERENCE time constant, synaptic trace time constant, LIF
+        membrane time constant, neurons per unit, LIF members' own noise.
+    device, seed
+        Brian2 target and the spike-timing seed.
+    """
+
+    neuron: str = "lif"
+    r_max_hz: float | None = None
+    tau_ms: float | None = None
+    tau_syn_ms: float | None = None
+    tau_m_ms: float | None = None
+    ensemble: int = 1
+    member_sigma_mv: float | None = None
+    device: str = "auto"
+    seed: int = 0
+
+    def parameters(self, preset: str, **fixed: Any):
+        """The preset's :class:`~stdpsim.spiking.SpikingParameters` with these values and
+        ``fixed`` (e.g. the task's ``n_steps``)."""
+        from .. import spiking
+
+        changes = network_units(r_max_hz=self.r_max_hz, tau_ms=self.tau_ms,
+                                tau_syn_ms=self.tau_syn_ms, tau_m_ms=self.tau_m_ms,
+                                ensemble=self.ensemble, member_sigma_mv=self.member_sigma_mv)
+        return spiking.preset(preset, neuron=self.neuron, **changes, **fixed)

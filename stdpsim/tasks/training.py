@@ -1,0 +1,207 @@
+"""Training as tasks: the rate model (``stdpsim train rate``) and the spiking learner
+(``stdpsim train spiking``), each with its own typed options."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from .. import rate_training, runs
+from .common import Log, N_TRAIN, command_line, training_split
+
+_NON_NEGATIVE = ("noise", "noise_x", "noise_h", "noise_g", "weight_decay", "valid_every")
+
+
+def _flag(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def parse_sizes(text: str | None) -> tuple[int, ...] | None:
+    """``--sizes`` as integers (None: not given)."""
+    if text is None:
+        return None
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"--sizes must be comma-separated integers, got {text!r}") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class RateTrainTask:
+    """What ``stdpsim train rate`` asks for: a preset of
+    :data:`stdpsim.rate_training.PRESETS` with some of its settings changed.
+
+    Attributes
+    ----------
+    preset
+        The preset's name.
+    changes
+        Settings of :class:`stdpsim.rate_training.TrainConfig` to change (None: keep), plus
+        ``lr`` (every layer's learning rate) and ``noise`` (every corruption level).
+    epochs, seed
+        Passes over the training images; the seed of the weights and of the example order.
+    data, out, resume
+        MNIST folder; where the model goes; go on from ``out``'s checkpoint.
+    """
+
+    preset: str = "authors"
+    changes: dict[str, Any] = dataclasses.field(default_factory=dict)
+    epochs: int | None = None
+    seed: int = 0
+    data: str | None = None
+    out: str = "runs/rate_mnist.npz"
+    resume: bool = False
+
+    def config(self) -> rate_training.TrainConfig:
+        """The preset with this task's changes, each checked with a message naming its
+        flag."""
+        changes: dict = {"seed": self.seed}
+        if self.epochs is not None:
+            if self.epochs < 1:
+                raise ValueError(f"--epochs must be at least 1, got {self.epochs}")
+            changes["epochs"] = self.epochs
+        for key, value in self.changes.items():
+            if value is None:
+                continue
+            if key in _NON_NEGATIVE and value < 0:
+                raise ValueError(f"{_flag(key)} must be non-negative, got {value}")
+            if key.startswith("lr") and key != "lr_final" and not value > 0:
+                raise ValueError(f"{_flag(key)} must be positive, got {value}")
+            if key == "lr_final" and not 0 < value <= 1:
+                raise ValueError(f"--lr-final must be in (0, 1], got {value}")
+            if key == "batch_size" and value < 1:
+                raise ValueError(f"--batch-size must be at least 1, got {value}")
+            if key == "prior_var_scale" and not value > 0:
+                raise ValueError(f"--prior-var-scale must be positive, got {value}")
+            if key == "noise":
+                changes.update(noise_x=value, noise_h=value, noise_g=value)
+            elif key == "lr":
+                changes.update(lr_encoders=value, lr_decoders=value)
+            elif key == "sizes":
+                changes[key] = parse_sizes(value) if isinstance(value, str) else value
+            else:
+                changes[key] = value
+        return dataclasses.replace(rate_training.PRESETS[self.preset], **changes)
+
+
+def train_rate(task: RateTrainTask, log: Log = print) -> Path:
+    """Train the rate model; returns the model file."""
+    cfg = task.config()
+    runs.check_output(task.out, "--out", ".npz")
+    x_train, x_valid = training_split(task.data)
+    model = rate_training.train_model(x_train, x_valid, cfg, task.out, resume=task.resume,
+                                      command=command_line(), preset=task.preset)
+    log(f"wrote {task.out} (epoch {model.meta['chosen_epoch']} of {cfg.epochs}; model card "
+        f"{Path(task.out).with_suffix('.json')})")
+    return Path(task.out)
+
+
+@dataclasses.dataclass(frozen=True)
+class SpikingTrainTask:
+    """What ``stdpsim train spiking`` asks for; None keeps the ``training`` preset's value
+    (:data:`stdpsim.spiking.PRESETS`) or :class:`stdpsim.spiking_training.SpikingTrainConfig`'s.
+
+    Attributes
+    ----------
+    eps, eps_encoders, eps_decoders
+        ε of the rule (:class:`stdpsim.spiking.LearningParameters`): of every layer, of the
+        encoders, of the decoders.
+    eps_final
+        ε of the last chunk as a fraction of the first (cosine schedule).
+    epochs, seed, chunk, max_chunks, sizes
+        As :class:`stdpsim.spiking_training.SpikingTrainConfig`; ``max_chunks`` stops this
+        call after that many chunks (``resume`` goes on later).
+    r_max_hz, tau_ms, tau_syn_ms, tau_m_ms, ensemble, member_sigma_mv
+        The network (:class:`stdpsim.spiking.SpikingParameters`), in the units of the names.
+    data, out, resume, device
+        MNIST folder; where the model goes; go on from its checkpoint; Brian2 target.
+    """
+
+    eps: float | None = None
+    eps_encoders: float | None = None
+    eps_decoders: float | None = None
+    eps_final: float | None = None
+    epochs: int | None = None
+    seed: int = 0
+    chunk: int | None = None
+    max_chunks: int | None = None
+    sizes: str | None = None
+    r_max_hz: float | None = None
+    tau_ms: float | None = None
+    tau_syn_ms: float | None = None
+    tau_m_ms: float | None = None
+    ensemble: int = 1
+    member_sigma_mv: float | None = None
+    data: str | None = None
+    out: str = "runs/spiking_mnist.npz"
+    resume: bool = False
+    device: str = "auto"
+
+    def settings(self) -> tuple:
+        """(SpikingTrainConfig, SpikingParameters, LearningParameters), each value checked
+        with a message naming its flag."""
+        from .. import spiking_training
+
+        for key in ("eps", "eps_encoders", "eps_decoders"):
+            value = getattr(self, key)
+            if value is not None and not value > 0:
+                raise ValueError(f"{_flag(key)} must be positive, got {value}")
+        if self.max_chunks is not None and self.max_chunks < 1:
+            raise ValueError(f"--max-chunks must be at least 1, got {self.max_chunks}")
+        cfg_args: dict = {"seed": self.seed}
+        if self.eps_final is not None:
+            if not 0 < self.eps_final <= 1:
+                raise ValueError(f"--eps-final must be in (0, 1], got {self.eps_final}")
+            cfg_args["lr_final"] = self.eps_final
+        if self.epochs is not None:
+            if self.epochs < 1:
+                raise ValueError(f"--epochs must be at least 1, got {self.epochs}")
+            cfg_args["epochs"] = self.epochs
+        if self.chunk is not None:
+            if self.chunk < 1 or N_TRAIN % self.chunk:
+                raise ValueError(f"--chunk must divide the {N_TRAIN} training images, got "
+                                 f"{self.chunk}")
+            # validation about as often as the default, at the end of a chunk
+            every = spiking_training.SpikingTrainConfig.valid_every
+            cfg_args.update(chunk=self.chunk,
+                            valid_every=self.chunk * max(1, round(every / self.chunk)))
+        if self.sizes is not None:
+            cfg_args["sizes"] = parse_sizes(self.sizes)
+        eps = {k: self.eps for k in ("eps_encoders", "eps_decoders")}
+        eps.update({k: getattr(self, k) for k in eps if getattr(self, k) is not None})
+        network = {k: v for k, v in eps.items() if v is not None}
+        network.update(network_units(r_max_hz=self.r_max_hz, tau_ms=self.tau_ms,
+                                     tau_syn_ms=self.tau_syn_ms, tau_m_ms=self.tau_m_ms,
+                                     ensemble=self.ensemble,
+                                     member_sigma_mv=self.member_sigma_mv))
+        return (spiking_training.SpikingTrainConfig(**cfg_args),
+                *spiking_training.training_parameters(**network))
+
+
+def network_units(**options: Any) -> dict[str, Any]:
+    """Network options given in the units of their names (``r_max_hz``, ``tau_ms``,
+    ``tau_syn_ms``, ``tau_m_ms``, ``member_sigma_mv``, ``ensemble``; None: not given) as
+    :class:`stdpsim.spiking.SpikingParameters` fields with units."""
+    from brian2 import Hz, mV, ms
+
+    units = {"r_max_hz": ("r_max", Hz), "tau_ms": ("tau", ms), "tau_syn_ms": ("tau_syn", ms),
+             "tau_m_ms": ("tau_m", ms), "member_sigma_mv": ("member_sigma", mV),
+             "ensemble": ("ensemble", 1)}
+    return {units[k][0]: v * units[k][1] for k, v in options.items() if v is not None}
+
+
+def train_spiking(task: SpikingTrainTask, log: Log = print) -> Path:
+    """Train the spiking learner; returns the model file."""
+    from .. import spiking_training
+
+    cfg, params, learning = task.settings()
+    runs.check_output(task.out, "--out", ".npz")
+    x_train, x_valid = training_split(task.data)
+    model = spiking_training.train_model(
+        x_train, x_valid, cfg, params, learning, task.out, resume=task.resume,
+        command=command_line(), device=task.device, max_chunks=task.max_chunks)
+    log(f"wrote {task.out} ({model.meta['examples_seen']} examples seen"
+        f"{'' if model.meta['finished'] else ', not finished: go on with --resume'}; "
+        f"model card {Path(task.out).with_suffix('.json')})")
+    return Path(task.out)
