@@ -11,7 +11,7 @@ Around the presynaptic spike the trial's free membrane potential is a ramp
 with slope ``s`` (the "rest of its inputs") and ``D`` the distance below threshold at the
 moment of the presynaptic spike, drawn uniformly from (0, distance_max].  A rising ramp
 (s > 0) reaches threshold D/s after the presynaptic spike; a falling one (s < 0) left it
-|D/s| before, so the post spike nearest the pre spike is late when s is small and early when
+``|D/s|`` before, so the post spike nearest the pre spike is late when s is small and early when
 it is large.  The drive ``u`` is chosen so that the noise-free LIF equation has exactly this
 ramp as its solution (``u = V + tau_m·dV/dt``); Ornstein–Uhlenbeck noise of stationary
 standard deviation ``sigma`` is added to the membrane.
@@ -49,7 +49,7 @@ BIN_RANGE_MS = 100.0
 N_SAMPLE_TRIALS = 3000
 """Single trials stored in the JSON for the figure's scatter."""
 COVERAGE_RANGE_MS = 40.0
-"""|ΔT| up to which the curve must have no large gaps (reported by :func:`coverage`)."""
+"""``|ΔT|`` up to which the curve must have no large gaps (reported by :func:`coverage`)."""
 
 RAMP_DRIVE = """
 ramp = v_th - D + s*(t - t_pre) : volt
@@ -69,7 +69,7 @@ class Condition:
     name
         Label used in the figure and JSON.
     slope_min_mv_ms, slope_max_mv_ms
-        Range of |dV/dt| in mV/ms; ``n_slopes`` log-spaced values on each sign.
+        Range of ``|dV/dt|`` in mV/ms; ``n_slopes`` log-spaced values on each sign.
     sigma_mv
         Stationary standard deviation of the membrane noise (mV).
     reset_depth_mv
@@ -427,7 +427,7 @@ def shape_checks(curve_t: np.ndarray, curve_w: np.ndarray, window: float = 20.0
     """The STDP-shape criteria on a curve sorted by ΔT.
 
     ``ltp``: ΔW > 0 wherever 0 < ΔT ≤ window; ``ltd``: ΔW < 0 wherever −window ≤ ΔT < 0;
-    ``decay_plus``/``decay_minus``: |ΔW| non-increasing in |ΔT| on each side.
+    ``decay_plus``/``decay_minus``: ``|ΔW|`` non-increasing in ``|ΔT|`` on each side.
     """
     pos, neg = curve_t > 0, curve_t < 0
     near_pos, near_neg = pos & (curve_t <= window), neg & (curve_t >= -window)
@@ -530,7 +530,7 @@ def readout_trials(condition: Condition, distance_max_mv: float, eta_ms: float
                    ) -> tuple[np.ndarray, np.ndarray]:
     """ΔT (ms) and ΔW (mV) of every trial of ``condition`` for the noise-free threshold
     read-out, in closed form: a rising ramp crosses threshold D/s after the pre spike, a
-    falling one left it D/|s| before, and ΔW = η·s.  Shape (n_trials_total,) each; the
+    falling one left it ``D/|s|`` before, and ΔW = η·s.  Shape (n_trials_total,) each; the
     distances are the trial table's strata (uniform on (0, distance_max])."""
     strata = distance_max_mv * (np.arange(condition.n_trials) + 0.5) / condition.n_trials
     slopes = np.repeat(condition.slopes_mv_ms, condition.n_trials)

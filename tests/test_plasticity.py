@@ -10,7 +10,8 @@ V0_MV = -65.0  # starting free potential, well below the -50 mV threshold
 PRE_MS = 10.0
 
 
-@pytest.mark.parametrize("device", ["numpy", "cpp_standalone"])
+@pytest.mark.parametrize("device", [pytest.param("numpy", marks=pytest.mark.quick),
+                                    "cpp_standalone"])
 def test_delta_w_has_sign_of_dvdt(device):
     # drive above the start: voltage rising; below: falling; equal: flat
     u = np.array([-55.0, -60.0, -75.0, -80.0, V0_MV])
@@ -19,7 +20,8 @@ def test_delta_w_has_sign_of_dvdt(device):
     assert np.array_equal(np.sign(res["w_mv"]), [1, 1, -1, -1, 0])
 
 
-@pytest.mark.parametrize("device", ["numpy", "cpp_standalone"])
+@pytest.mark.parametrize("device", [pytest.param("numpy", marks=pytest.mark.quick),
+                                    "cpp_standalone"])
 def test_delta_w_equals_eta_times_analytic_slope(device):
     u = np.array([-52.0, -58.0, -70.0, -90.0])
     w0 = 4.0  # a non-zero weight: reading dV/dt after this spike's input would add w0/tau
@@ -32,6 +34,7 @@ def test_delta_w_equals_eta_times_analytic_slope(device):
     assert np.all(np.abs(res["w_mv"] - w0 - expected) < 0.1 * np.abs(wrong_order - expected))
 
 
+@pytest.mark.quick
 def test_two_pre_spikes_add_up_and_bounds_clip():
     u = np.array([-55.0, -55.0])
     res, _ = run_constant_drive(u, V0_MV, [5.0, 15.0], 20.0, "numpy")
@@ -42,10 +45,12 @@ def test_two_pre_spikes_add_up_and_bounds_clip():
     np.testing.assert_allclose(clipped["w_mv"], 0.1)
 
 
+@pytest.mark.quick
 def test_sdvdt_delta_w_is_eta_times_slope():
     np.testing.assert_allclose(plasticity.sdvdt_delta_w(2.0, [1.0, -3.0]), [2.0, -6.0])
 
 
+@pytest.mark.quick
 def test_classical_window_values():
     w = plasticity.classical_window(np.array([-20.0, -5.0, 0.0, 5.0, 20.0]),
                                     1.0, 16.8, -0.5, 33.7)
@@ -53,7 +58,8 @@ def test_classical_window_values():
                                    1.0, np.exp(-5 / 16.8), np.exp(-20 / 16.8)])
 
 
-@pytest.mark.parametrize("device", ["numpy", "cpp_standalone"])
+@pytest.mark.parametrize("device", [pytest.param("numpy", marks=pytest.mark.quick),
+                                    "cpp_standalone"])
 def test_classical_stdp_synapse_reproduces_window(device):
     """One pre/post pair per synapse at a known ΔT: ΔW equals the pair window."""
     from brian2 import NeuronGroup, SpikeGeneratorGroup, mV, ms
@@ -98,6 +104,7 @@ def test_figure_1_synapses_learn_with_the_one_rule_definition():
     assert lines[1] == "g_post += w"  # the rule reads the slope before this spike's input
 
 
+@pytest.mark.quick
 def test_learning_line_generalises_slope_and_gate():
     assert plasticity.sdvdt_learning_line("dvdt_rec", "learn_dec_post") == \
         "w = clip(w + eta*learn_dec_post*dvdt_rec_post, w_min, w_max)"

@@ -1,32 +1,37 @@
-"""The README's Python API examples run, as written."""
+"""The Python examples of the README and of the docs' Python API page run, as written."""
 
 import re
 from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = (ROOT / "README.md", ROOT / "docs" / "python_api.md")
 
 
-def api_examples() -> list[str]:
-    """The ```python blocks of the README's "Python API" section."""
-    text = README.read_text()
-    section = text.split("## Python API", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
+def examples() -> list[tuple[str, str]]:
+    """(where, code) of every ```python block of the README and the Python API page."""
+    return [(f"{page.name} example {k + 1}", code) for page in PAGES
+            for k, code in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(),
+                                                flags=re.S))]
 
 
-def test_readme_has_api_examples():
-    assert len(api_examples()) == 2
+@pytest.mark.quick
+def test_pages_have_examples():
+    assert [where.split()[0] for where, _ in examples()].count("README.md") == 1
+    assert [where.split()[0] for where, _ in examples()].count("python_api.md") == 2
 
 
-@pytest.mark.parametrize("index", [0, 1])
-def test_readme_api_example_runs(index, tmp_path, monkeypatch):
+@pytest.mark.parametrize("index", [pytest.param(0, marks=pytest.mark.quick),
+                                   pytest.param(1, marks=pytest.mark.quick),
+                                   2])  # 2 compiles the spiking network
+def test_example_runs(index, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     from brian2 import prefs
 
+    where, code = examples()[index]
     target = prefs.codegen.target
     try:
-        exec(compile(api_examples()[index], f"README.md API example {index + 1}", "exec"),
-             {"__name__": "readme"})
+        exec(compile(code, where, "exec"), {"__name__": "readme"})
     finally:
         prefs.codegen.target = target

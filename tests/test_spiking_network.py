@@ -67,6 +67,7 @@ def test_one_unit_follows_the_analytic_targetprop_ode_at_high_rates(neuron):
     assert abs(h2[-1] - h2[0]) > 0.1  # the trajectory moved: the comparison means something
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("neuron", sn.NEURONS)
 def test_encoder_pathways_share_one_weight_array(neuron):
     """f1 is one Synapses object with a data and a reconstruction pathway; doubling its one
@@ -165,6 +166,7 @@ def test_lif_units_spike_regularly_and_never_within_their_refractory_period():
     assert cv["lif"] < 0.25 < 0.7 < cv["poisson"]
 
 
+@pytest.mark.quick
 def test_parameters_and_inputs_get_clear_errors():
     with pytest.raises(ValueError, match="neuron must be one of"):
         sn.SpikingParameters(neuron="izhikevich")
@@ -214,6 +216,7 @@ def test_parameters_and_inputs_get_clear_errors():
         sn.check_model(bad)
 
 
+@pytest.mark.quick
 def test_bernoulli_equivalent_rate_matches_simulated_shot_noise():
     """At the returned r_max, an exponential spike trace (simulated here with numpy) has the
     variance of the mean of 3 Bernoulli(h) draws."""
@@ -266,6 +269,7 @@ def test_ensemble_read_out_averages_its_members(neuron):
     assert area / float(duration / brian2.second) == pytest.approx(w * x, rel=0.1)
 
 
+@pytest.mark.quick
 def test_lif_members_thresholds_spread_over_one_reset_depth():
     depth = 4 * brian2.mV
     offsets = np.asarray(sn.threshold_offsets(4, depth) / brian2.mV)
@@ -274,6 +278,7 @@ def test_lif_members_thresholds_spread_over_one_reset_depth():
     assert abs(offsets.mean()) < 1e-12
 
 
+@pytest.mark.quick
 def test_synaptic_event_count_by_hand():
     layers = {"f1": (5, 4, "softplus"), "f2": (4, 3, "sigmoid"), "g2": (3, 4, "linear"),
               "g1": (4, 5, "sigmoid")}
@@ -298,6 +303,7 @@ def test_plain_lif_reference_counts_its_synaptic_events():
         + spikes["lif2"] * n_1
 
 
+@pytest.mark.quick
 def test_rate_and_spiking_models_load_the_same_file(tmp_path):
     layers = {"f1": (6, 5, "softplus"), "f2": (5, 3, "sigmoid"), "g2": (3, 5, "linear"),
               "g1": (5, 6, "sigmoid")}
@@ -352,6 +358,7 @@ def test_three_hidden_layers_follow_the_rate_model():
         gc.collect()
 
 
+@pytest.mark.quick
 def test_layers_of_a_stack_know_their_ranges():
     """Sigmoid layers and pixels code 1 at r_max, the other hidden layers h_max; only the
     top has no reconstruction."""

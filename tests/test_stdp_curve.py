@@ -8,6 +8,7 @@ import pytest
 from stdpsim import stdp_curve as sc
 
 
+@pytest.mark.quick
 def test_nearest_spike_offsets_by_hand():
     spike_i = np.array([0, 0, 0, 1, 1, 3, 3])
     spike_t = np.array([10.0, 48.0, 55.0, 90.0, 20.0, 47.0, 53.0])
@@ -17,6 +18,7 @@ def test_nearest_spike_offsets_by_hand():
     assert np.isnan(out[2])
 
 
+@pytest.mark.quick
 def test_fit_window_recovers_known_exponentials():
     t = np.concatenate([-np.linspace(1, 80, 30), np.linspace(1, 80, 30)])
     w = np.where(t > 0, 0.7 * np.exp(-t / 16.8), -0.35 * np.exp(t / 33.7))
@@ -29,6 +31,7 @@ def test_fit_window_recovers_known_exponentials():
     assert (a_plus, a_minus) == pytest.approx((0.7, -0.35), rel=1e-9)
 
 
+@pytest.mark.quick
 def test_per_group_means_and_binned_means_by_hand():
     keys = np.array([1, 1, 2, 2, 2])
     dt = np.array([10.0, 20.0, -4.0, np.nan, -8.0])
@@ -44,6 +47,7 @@ def test_per_group_means_and_binned_means_by_hand():
     np.testing.assert_allclose(b["sem"], [np.std([1.0, 2.0, 6.0], ddof=1) / np.sqrt(3)])
 
 
+@pytest.mark.quick
 def test_shape_checks_detect_a_wrong_sign():
     t = np.array([-30.0, -10.0, 5.0, 15.0])
     assert all(sc.shape_checks(t, np.array([-1.0, -2.0, 3.0, 1.0])).values())
@@ -51,6 +55,7 @@ def test_shape_checks_detect_a_wrong_sign():
     assert not bad["ltd"] and not bad["decay_minus"]
 
 
+@pytest.mark.quick
 def test_trial_table_stratifies_distances_per_slope():
     cfg = sc.STDPCurveConfig(main=sc.Condition("m", 0.1, 1.0, 0.0, None, 3, 4), sweeps=())
     t = sc.trial_table(cfg)
@@ -60,6 +65,7 @@ def test_trial_table_stratifies_distances_per_slope():
                                    [1.25, 3.75, 6.25, 8.75])
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("change, message", [
     ({"dt_ms": 0.0}, "dt_ms must be positive"),
     ({"duration_ms": -5.0}, "duration_ms must be positive"),
@@ -96,6 +102,7 @@ def test_small_experiment_has_the_stdp_shape(tmp_path):
     assert (tmp_path / "s.npz").exists()
 
 
+@pytest.mark.quick
 def test_falling_ramp_scales_default_to_figure_1_and_scale_the_falling_trials():
     cfg = sc.STDPCurveConfig()
     base = sc.trial_table(cfg)
@@ -115,6 +122,7 @@ def test_falling_ramp_scales_default_to_figure_1_and_scale_the_falling_trials():
                                np.sort(0.25 * t["distance_mv"][up]))
 
 
+@pytest.mark.quick
 def test_closed_form_read_out_and_the_bi_poo_fit():
     cfg = sc.STDPCurveConfig()
     dt, dw = sc.readout_trials(cfg.main, cfg.distance_max_mv, cfg.eta_ms)
