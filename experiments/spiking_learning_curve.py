@@ -81,7 +81,7 @@ def main() -> None:
     base = dict(trainer.lrs)
     for c in range(max(wanted) // cfg.chunk):
         epoch, k = divmod(c, per_epoch)
-        scale = cfg.lr_scale(c, cfg.epochs * per_epoch)  # the spiking run's ε schedule
+        scale = cfg.eps_scale(c, cfg.epochs * per_epoch)  # the spiking run's ε schedule
         trainer.lrs = {name: lr * scale for name, lr in base.items()}
         order = spiking_training.example_order(n, cfg.seed, epoch)
         for i in order[k * cfg.chunk:(k + 1) * cfg.chunk]:  # online, as the spiking learner

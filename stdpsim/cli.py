@@ -182,8 +182,7 @@ def train_rate_cmd(preset: str, epochs: int | None, seed: int, data: str | None,
 @click.option("--out", type=click.Path(dir_okay=False), default="runs/spiking_mnist.npz",
               show_default=True, help="Where the trained model goes.")
 @o.RESUME
-@click.option("--sizes", default=None, help="Layer widths, visible first, e.g. "
-              "784,1000,500,100 for three hidden layers [default: 784,1000,100].")
+@o.SIZES
 @click.option("--eps", type=float, default=None, help="ε of the rule for every layer.")
 @click.option("--eps-encoders", type=float, default=None,
               help="ε of the encoders f1, f2, ... [default: the preset's, "
@@ -193,7 +192,7 @@ def train_rate_cmd(preset: str, epochs: int | None, seed: int, data: str | None,
                    f"{o.default_eps('decoders')}].")
 @click.option("--eps-final", type=float, default=None,
               help="ε of the last chunk as a fraction of the first (cosine schedule; 1 = "
-                   f"constant) [default: {o.spiking_run_default('lr_final')}].")
+                   f"constant) [default: {o.spiking_run_default('eps_final')}].")
 @click.option("--chunk", type=int, default=None, help="Examples per compiled simulation run "
               f"and checkpoint [default: {o.spiking_run_default('chunk')}].")
 @click.option("--max-chunks", type=int, default=None,
@@ -205,9 +204,8 @@ def train_spiking_cmd(**kw) -> None:
 
     Example: stdpsim train spiking --data ../shared/data/mnist --max-chunks 20
     """
-    task = training.SpikingTrainTask(
-        r_max_hz=kw.pop("r_max"), tau_ms=kw.pop("tau"), tau_syn_ms=kw.pop("tau_syn"),
-        tau_m_ms=kw.pop("tau_m"), member_sigma_mv=kw.pop("member_sigma"), **kw)
+    network = o.network_of(kw, keep_seed=True)
+    task = training.SpikingTrainTask(**kw, network=network)
     training.train_spiking(task, click.echo)
 
 

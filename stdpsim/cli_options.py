@@ -109,9 +109,11 @@ def fig1_default(name: str) -> str:
     return f"{cfg.main.n_trials if name == 'trials' else getattr(cfg, name):g}"
 
 
+SIZES = click.option("--sizes", default=None, help="Layer widths, visible first, e.g. "
+                     "784,1000,500,100 for three hidden layers [default: 784,1000,100].")
+
 RATE_TRAIN_OPTIONS = options(
-    click.option("--sizes", default=None, help="Layer widths, visible first, e.g. "
-                 "784,1000,500,100 for three hidden layers [default: 784,1000,100]."),
+    SIZES,
     click.option("--rule", type=click.Choice(list(rate_training.RULES)), default=None,
                  help="local: Algorithm 2's local losses; sdvdt: the rate twin of the spiking "
                       "S·dV/dt learner (plain SGD, --lr per example)."),

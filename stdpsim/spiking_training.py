@@ -62,7 +62,7 @@ class SpikingTrainConfig:
         GENERATE samples per validation score (fewer than the rate model's 5,000 per epoch,
         for time; a Parzen estimate grows with the number of samples, so curves are compared
         at equal numbers of samples).
-    lr_final
+    eps_final
         ε of the last chunk as a fraction of the first: a cosine schedule over the chunks of
         the whole run (1.0: constant).  ε enters each chunk as a run input, so the schedule
         costs no recompilation.
@@ -75,7 +75,7 @@ class SpikingTrainConfig:
     seed: int = 0
     valid_every: int = 2000
     valid_samples: int = 1000
-    lr_final: float = 1.0
+    eps_final: float = 1.0
     sizes: tuple[int, ...] = (784, 1000, 100)
 
     def __post_init__(self) -> None:
@@ -92,13 +92,13 @@ class SpikingTrainConfig:
                              f"multiple of chunk ({self.chunk})")
         if self.valid_samples < 2:
             raise ValueError(f"valid_samples must be at least 2, got {self.valid_samples}")
-        if not 0 < self.lr_final <= 1:
-            raise ValueError(f"lr_final must be in (0, 1], got {self.lr_final}")
+        if not 0 < self.eps_final <= 1:
+            raise ValueError(f"eps_final must be in (0, 1], got {self.eps_final}")
 
-    def lr_scale(self, chunk_index: int, n_chunks: int) -> float:
+    def eps_scale(self, chunk_index: int, n_chunks: int) -> float:
         """Factor on ε in chunk ``chunk_index`` (0-based) of ``n_chunks``: cosine from 1 at
-        the first chunk to ``lr_final`` at the last."""
-        return training.cosine_scale(chunk_index, n_chunks, self.lr_final)
+        the first chunk to ``eps_final`` at the last."""
+        return training.cosine_scale(chunk_index, n_chunks, self.eps_final)
 
 
 def settings(cfg: SpikingTrainConfig, params: spiking.SpikingParameters,
@@ -139,7 +139,7 @@ def load_checkpoint(path: str | os.PathLike, model: RateModel, run_settings: dic
     state, data = training.read_checkpoint(path)
     training.check_resumable(path, state.get("settings", {}), run_settings,
                              epochs=("train", "epochs"),
-                             constant_rate=run_settings["train"]["lr_final"] == 1.0,
+                             constant_rate=run_settings["train"]["eps_final"] == 1.0,
                              saved_sha256=state.get("data_sha256"), data_sha256=data_sha256)
     training.restore_weights(model, data)
     return int(state["chunks_done"]), state["history"]
@@ -184,7 +184,7 @@ def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
         epoch, k = divmod(c, per_epoch)
         order = example_order(n, cfg.seed, epoch)[k * cfg.chunk:(k + 1) * cfg.chunk]
         t0 = time.perf_counter()
-        scale = cfg.lr_scale(c, total)
+        scale = cfg.eps_scale(c, total)
         chunk_learning = dataclasses.replace(learning,
                                              eps_encoders=learning.eps_encoders * scale,
                                              eps_decoders=learning.eps_decoders * scale)
@@ -195,7 +195,7 @@ def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
         seconds = time.perf_counter() - t0
         record: dict[str, Any] = {
             "examples": (c + 1) * cfg.chunk, "epoch": epoch + 1, "seconds": seconds,
-            "lr_scale": scale,
+            "eps_scale": scale,
             "run_s": info.run_s, "examples_per_s": cfg.chunk / info.run_s,
             "synaptic_events_per_s": events["synaptic"] / info.run_s, "events": events}
         if x_valid is not None and cfg.valid_every and (c + 1) * cfg.chunk % cfg.valid_every == 0:

@@ -26,12 +26,14 @@ def assert_one_line_error(code, err, text):
 # the table of bad input for every subcommand is tests/test_bad_input.py
 
 
+@pytest.mark.quick
 def test_corrupt_idx_file_gives_one_line(capsys, tmp_path):
     (tmp_path / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + b"\x00" * 5)
     code, _, err = run_cli(capsys, "data", "--data", str(tmp_path))
     assert_one_line_error(code, err, "too short for an IDX header")
 
 
+@pytest.mark.quick
 def test_raster_of_a_saved_run(capsys, tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     i = rng.integers(0, 50, 400)
@@ -47,6 +49,7 @@ def test_raster_of_a_saved_run(capsys, tmp_path, monkeypatch):
     assert not (tmp_path / "run" / "raster.png").exists()
 
 
+@pytest.mark.quick
 def test_raster_of_population_spikes(capsys, tmp_path):
     """The spiking network's spike files (populations as labelled groups) are rasters too."""
     rng = np.random.default_rng(1)
@@ -67,6 +70,7 @@ def test_raster_of_population_spikes(capsys, tmp_path):
     assert (tmp_path / "r.png").stat().st_size > 1000
 
 
+@pytest.mark.quick
 def test_raster_rejects_foreign_npz(capsys, tmp_path):
     np.savez(tmp_path / "x.npz", a=np.arange(3))
     code, _, err = run_cli(capsys, "raster", str(tmp_path / "x.npz"))
@@ -92,6 +96,7 @@ def test_stdp_curve_command_writes_figure_json_and_spikes(capsys, tmp_path):
     assert groups[-1]["stop"] == int(spikes["n"])
 
 
+@pytest.mark.quick
 def test_rate_model_commands_bad_input(capsys, tmp_path):
     code, _, err = run_cli(capsys, "evaluate", "--model", str(tmp_path / "none.npz"))
     assert_one_line_error(code, err, "no such model file")
@@ -103,6 +108,7 @@ def test_rate_model_commands_bad_input(capsys, tmp_path):
     assert_one_line_error(code, err, "not a .npz model file")
 
 
+@pytest.mark.quick
 def test_generate_writes_samples_in_unit_range(capsys, tmp_path):
     path = rate_model.save_model(rate_model.init_model(np.random.default_rng(0)),
                                  tmp_path / "m.npz")
@@ -121,6 +127,7 @@ needs_mnist = pytest.mark.skipif(not os.environ.get("STDPSIM_DATA"),
                                  reason="STDPSIM_DATA not set")
 
 
+@pytest.mark.quick
 def test_shipped_model_loads_with_its_card():
     from stdpsim import rate_model
     from stdpsim.tasks.common import DEFAULT_MODEL as DEFAULT_RATE_MODEL
@@ -183,6 +190,7 @@ def test_infer_inpaint_evaluate_on_the_shipped_model(capsys, tmp_path):
         assert sum(res[kind]["class_share"]) == pytest.approx(1.0, abs=1e-3)
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("args, text", [
     (["infer", "rate", "--n-steps", "0"], "--n-steps must be at least 1"),
     (["inpaint", "rate", "--half", "middle"], "'middle' is not one of"),
@@ -207,6 +215,7 @@ def test_rate_commands_reject_bad_values(capsys, args, text):
     assert_one_line_error(code, err, text)
 
 
+@pytest.mark.quick
 @needs_mnist
 @pytest.mark.parametrize("args, text", [
     (["infer", "rate", "--n-images", "1"], "--n-images must be in 2..10000, got 1"),
@@ -218,6 +227,7 @@ def test_image_counts_are_checked(capsys, args, text):
     assert_one_line_error(code, err, text)
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("args, text", [
     (["infer", "spiking", "--r-max", "0"], "r_max must be positive"),
     (["infer", "spiking", "--tau", "-2"], "tau must be positive"),
@@ -229,6 +239,7 @@ def test_spiking_infer_rejects_bad_parameters(capsys, args, text):
     assert_one_line_error(code, err, text)
 
 
+@pytest.mark.quick
 @needs_mnist
 @pytest.mark.parametrize("digits", ["0", "10001"])
 def test_spiking_infer_checks_the_digit_count(capsys, digits):
@@ -295,6 +306,7 @@ def test_spiking_inpaint_keeps_visible_pixels_and_reports_errors(capsys, tmp_pat
     assert (tmp_path / "spiking_inpainting.png").exists() and "spiking in-painting" in out
 
 
+@pytest.mark.quick
 def test_results_record_paths_below_the_working_directory_relatively(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert runs.shown_path(tmp_path / "models" / "m.npz") == os.path.join("models", "m.npz")
@@ -303,6 +315,7 @@ def test_results_record_paths_below_the_working_directory_relatively(tmp_path, m
     assert runs.shown_path(outside) == str(outside)
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("args, text", [
     (["generate", "rate", "--n", "2", "--out", "{tmp}/samples"], "--out must name a .npy file"),
     (["generate", "rate", "--n", "2", "--out", "/dev/full"], "--out must name a .npy file"),
@@ -325,6 +338,7 @@ def test_output_paths_are_checked_before_any_work(capsys, tmp_path, args, text):
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing left behind
 
 
+@pytest.mark.quick
 def test_an_unexpected_error_is_one_line_unless_debugging(capsys, monkeypatch):
     import stdpsim.cli as cli_module
 
@@ -347,6 +361,7 @@ def _help(capsys, *command):
     return " ".join(capsys.readouterr().out.split())
 
 
+@pytest.mark.quick
 def test_help_texts_quote_the_defaults_the_code_uses(capsys):
     from brian2 import Hz, ms
 

@@ -33,6 +33,7 @@ PARAMS = dict(tau=10 * ms, n_steps=8, t_settle=5 * ms)
 LEARNING = dict(t_recon=5 * ms, tau_nudge=1 * ms, eps_encoders=1e-3, eps_decoders=1e-3)
 
 
+@pytest.mark.quick
 def test_integrated_rule_is_eta_times_rate_times_voltage_change():
     """A regular presynaptic train at rate r onto a membrane whose free potential ramps at a
     constant slope k for a time T: ΔW = η Σ_spikes k = η·r·ΔV with ΔV = k·T."""
@@ -155,27 +156,28 @@ def test_resumed_training_continues_bit_identically(tmp_path):
 
 
 def test_learning_rate_schedule_is_a_cosine_over_the_chunks(tmp_path):
-    cfg = st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0, lr_final=0.1)
-    assert cfg.lr_scale(0, 5) == pytest.approx(1.0)
-    assert cfg.lr_scale(2, 5) == pytest.approx(0.55)  # half-way: the mean of 1 and 0.1
-    assert cfg.lr_scale(4, 5) == pytest.approx(0.1)
-    assert st.SpikingTrainConfig().lr_scale(3, 5) == 1.0  # constant by default
+    cfg = st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0, eps_final=0.1)
+    assert cfg.eps_scale(0, 5) == pytest.approx(1.0)
+    assert cfg.eps_scale(2, 5) == pytest.approx(0.55)  # half-way: the mean of 1 and 0.1
+    assert cfg.eps_scale(4, 5) == pytest.approx(0.1)
+    assert st.SpikingTrainConfig().eps_scale(3, 5) == 1.0  # constant by default
     # a scheduled run records the factor of every chunk, and a checkpoint of it refuses a
     # different number of epochs (the schedule would change)
     x = small_images(6)
     history = st.train(small_model(), x, None, cfg, sn.SpikingParameters(**PARAMS),
                        sn.LearningParameters(**LEARNING), checkpoint=tmp_path / "c.ckpt.npz",
                        progress=False)
-    assert [round(r["lr_scale"], 3) for r in history] == [1.0, 0.55, 0.1]
+    assert [round(r["eps_scale"], 3) for r in history] == [1.0, 0.55, 0.1]
     longer = dataclasses.replace(cfg, epochs=2)
     with pytest.raises(ValueError, match="other settings: train.epochs"):
         st.train(small_model(), x, None, longer, sn.SpikingParameters(**PARAMS),
                  sn.LearningParameters(**LEARNING), checkpoint=tmp_path / "c.ckpt.npz",
                  resume=True, progress=False)
-    with pytest.raises(ValueError, match=r"lr_final must be in \(0, 1\], got 0"):
-        st.SpikingTrainConfig(lr_final=0)
+    with pytest.raises(ValueError, match=r"eps_final must be in \(0, 1\], got 0"):
+        st.SpikingTrainConfig(eps_final=0)
 
 
+@pytest.mark.quick
 def test_bad_settings_get_clear_errors(tmp_path):
     x = small_images(6)
     p = sn.SpikingParameters(**PARAMS)

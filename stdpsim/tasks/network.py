@@ -5,7 +5,17 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .training import network_units
+
+def network_units(**options: Any) -> dict[str, Any]:
+    """Network options given in the units of their names (``r_max_hz``, ``tau_ms``,
+    ``tau_syn_ms``, ``tau_m_ms``, ``member_sigma_mv``, ``ensemble``; None: not given) as
+    :class:`stdpsim.spiking.SpikingParameters` fields with units."""
+    from brian2 import Hz, mV, ms
+
+    units = {"r_max_hz": ("r_max", Hz), "tau_ms": ("tau", ms), "tau_syn_ms": ("tau_syn", ms),
+             "tau_m_ms": ("tau_m", ms), "member_sigma_mv": ("member_sigma", mV),
+             "ensemble": ("ensemble", 1)}
+    return {units[k][0]: v * units[k][1] for k, v in options.items() if v is not None}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import rate_training, runs
 from .common import Log, N_TRAIN, command_line, training_split
+from .network import SpikingNetwork
 
 _NON_NEGATIVE = ("noise", "noise_x", "noise_h", "noise_g", "weight_decay", "valid_every")
 
@@ -112,10 +113,11 @@ class SpikingTrainTask:
     epochs, seed, chunk, max_chunks, sizes
         As :class:`stdpsim.spiking_training.SpikingTrainConfig`; ``max_chunks`` stops this
         call after that many chunks (``resume`` goes on later).
-    r_max_hz, tau_ms, tau_syn_ms, tau_m_ms, ensemble, member_sigma_mv
-        The network (:class:`stdpsim.spiking.SpikingParameters`), in the units of the names.
-    data, out, resume, device
-        MNIST folder; where the model goes; go on from its checkpoint; Brian2 target.
+    network
+        The network's changes to the ``training`` preset and its Brian2 target (LIF units:
+        the rule reads their dV/dt; the spike seeds follow from ``seed``).
+    data, out, resume
+        MNIST folder; where the model goes; go on from its checkpoint.
     """
 
     eps: float | None = None
@@ -127,16 +129,10 @@ class SpikingTrainTask:
     chunk: int | None = None
     max_chunks: int | None = None
     sizes: str | None = None
-    r_max_hz: float | None = None
-    tau_ms: float | None = None
-    tau_syn_ms: float | None = None
-    tau_m_ms: float | None = None
-    ensemble: int = 1
-    member_sigma_mv: float | None = None
+    network: SpikingNetwork = SpikingNetwork()
     data: str | None = None
     out: str = "runs/spiking_mnist.npz"
     resume: bool = False
-    device: str = "auto"
 
     def settings(self) -> tuple:
         """(SpikingTrainConfig, SpikingParameters, LearningParameters), each value checked
@@ -153,7 +149,7 @@ class SpikingTrainTask:
         if self.eps_final is not None:
             if not 0 < self.eps_final <= 1:
                 raise ValueError(f"--eps-final must be in (0, 1], got {self.eps_final}")
-            cfg_args["lr_final"] = self.eps_final
+            cfg_args["eps_final"] = self.eps_final
         if self.epochs is not None:
             if self.epochs < 1:
                 raise ValueError(f"--epochs must be at least 1, got {self.epochs}")
@@ -168,27 +164,13 @@ class SpikingTrainTask:
                             valid_every=self.chunk * max(1, round(every / self.chunk)))
         if self.sizes is not None:
             cfg_args["sizes"] = parse_sizes(self.sizes)
+        from .. import spiking
+
         eps = {k: self.eps for k in ("eps_encoders", "eps_decoders")}
         eps.update({k: getattr(self, k) for k in eps if getattr(self, k) is not None})
-        network = {k: v for k, v in eps.items() if v is not None}
-        network.update(network_units(r_max_hz=self.r_max_hz, tau_ms=self.tau_ms,
-                                     tau_syn_ms=self.tau_syn_ms, tau_m_ms=self.tau_m_ms,
-                                     ensemble=self.ensemble,
-                                     member_sigma_mv=self.member_sigma_mv))
         return (spiking_training.SpikingTrainConfig(**cfg_args),
-                *spiking_training.training_parameters(**network))
-
-
-def network_units(**options: Any) -> dict[str, Any]:
-    """Network options given in the units of their names (``r_max_hz``, ``tau_ms``,
-    ``tau_syn_ms``, ``tau_m_ms``, ``member_sigma_mv``, ``ensemble``; None: not given) as
-    :class:`stdpsim.spiking.SpikingParameters` fields with units."""
-    from brian2 import Hz, mV, ms
-
-    units = {"r_max_hz": ("r_max", Hz), "tau_ms": ("tau", ms), "tau_syn_ms": ("tau_syn", ms),
-             "tau_m_ms": ("tau_m", ms), "member_sigma_mv": ("member_sigma", mV),
-             "ensemble": ("ensemble", 1)}
-    return {units[k][0]: v * units[k][1] for k, v in options.items() if v is not None}
+                self.network.parameters("training"),
+                spiking.training_learning(**{k: v for k, v in eps.items() if v is not None}))
 
 
 def train_spiking(task: SpikingTrainTask, log: Log = print) -> Path:
@@ -200,7 +182,7 @@ def train_spiking(task: SpikingTrainTask, log: Log = print) -> Path:
     x_train, x_valid = training_split(task.data)
     model = spiking_training.train_model(
         x_train, x_valid, cfg, params, learning, task.out, resume=task.resume,
-        command=command_line(), device=task.device, max_chunks=task.max_chunks)
+        command=command_line(), device=task.network.device, max_chunks=task.max_chunks)
     log(f"wrote {task.out} ({model.meta['examples_seen']} examples seen"
         f"{'' if model.meta['finished'] else ', not finished: go on with --resume'}; "
         f"model card {Path(task.out).with_suffix('.json')})")
