@@ -37,6 +37,10 @@ ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN = 20_000
 
 
+RENAMED = {"lr_final": "eps_final", "lr_encoders": "eps_encoders", "lr_decoders": "eps_decoders"}
+"""Settings of the spiking learner that older checkpoints record under their earlier names."""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
@@ -53,6 +57,9 @@ def main() -> None:
     state = json.loads(str(load_npz(ckpt, "checkpoint", keys=("state",))["state"]))
     settings, history = state["settings"], state["history"]
     train, net, learn = settings["train"], settings["network"], settings["learning"]
+    # checkpoints written before the learner's ε had its own name
+    train = {RENAMED.get(k, k): v for k, v in train.items()}
+    learn = {RENAMED.get(k, k): v for k, v in learn.items()}
     spiking = [{"examples": r["examples"], "valid_parzen": r["valid_parzen"]}
                for r in history if "valid_parzen" in r]
     if not spiking:

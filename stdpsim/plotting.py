@@ -652,20 +652,25 @@ def plot_bi_poo(results: dict[str, Any], path: str | Path) -> Path:
 
 def plot_depth_fidelity(results: dict[str, Any], path: str | Path) -> Path:
     """Spiking INFERENCE against the rate model's for stacks of several depths: (a) the
-    correlation of each hidden layer's trajectory, one line per layer counted from the
+    correlation of each hidden layer's trajectory with the rate model's (solid: the states;
+    dashed: their change since the start of INFERENCE), one colour per layer counted from the
     bottom; (b) the log p(x, h) gain over the INFERENCE steps of both models, with standard
     errors.  ``results`` is what ``experiments/spiking_depth.py`` writes."""
     rows = sorted(results["rows"].values(), key=lambda r: r["depth"])
     depths = [r["depth"] for r in rows]
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.5, 4.2))
     for l in range(1, max(depths) + 1):
-        pts = [(r["depth"], r["corr"][l - 1]) for r in rows if r["depth"] >= l]
-        ax.plot(*zip(*pts), "o-", ms=5, label=f"h{l}")
-    top = [(r["depth"], r["corr"][-1]) for r in rows]
-    ax.plot(*zip(*top), "k*", ms=11, mfc="none", label="top layer")
-    ax.set(xlabel="hidden layers", ylabel="correlation with the rate trajectory",
+        have = [r for r in rows if r["depth"] >= l]
+        (line,) = ax.plot([r["depth"] for r in have], [r["corr"][l - 1] for r in have], "o-",
+                          ms=5, label=f"h{l}")
+        ax.plot([r["depth"] for r in have], [r["corr_change"][l - 1] for r in have], "s--",
+                ms=4, color=line.get_color())
+    ax.plot([], [], "k-", label="states")
+    ax.plot([], [], "k--", label="change since the start")
+    ax.set(xlabel="hidden layers", ylabel="correlation with the rate model's trajectory",
            title="(a) fidelity per layer", xticks=depths)
-    ax.legend(fontsize=8, loc="lower left", ncol=2)
+    ax.margins(x=0.15, y=0.1)
+    _legend_below(ax, ncol=3)
     width = 0.35
     for k, (key, label) in enumerate((("spiking", "spiking INFERENCE"),
                                       ("rate", "rate INFERENCE"))):
@@ -675,10 +680,11 @@ def plot_depth_fidelity(results: dict[str, Any], path: str | Path) -> Path:
         bx.bar(xs, ys, width, yerr=es, capsize=3, label=label)
     bx.axhline(0, color="0.5", lw=0.6)
     n = rows[0].get("n_digits")
-    bx.set(xlabel="hidden layers", ylabel="log p(x, h) gain over 20 steps (nats)",
+    bx.set(xlabel="hidden layers", ylabel="log p(x, h): end − start of 20 steps (nats)",
            title=f"(b) what INFERENCE gains ({n} test digits)", xticks=depths)
-    bx.legend(fontsize=8)
+    _legend_below(bx)
     sizes = "; ".join("-".join(map(str, r["sizes"])) for r in rows)
-    fig.suptitle(f"Spiking INFERENCE (LIF, 8 kHz) against depth: {sizes}", fontsize=10)
+    fig.suptitle(f"Spiking INFERENCE (LIF, 8 kHz, α = 0.001) against depth: {sizes}",
+                 fontsize=10)
     fig.tight_layout()
     return _save(fig, path)

@@ -137,7 +137,7 @@ class SpikingTrainTask:
     def settings(self) -> tuple:
         """(SpikingTrainConfig, SpikingParameters, LearningParameters), each value checked
         with a message naming its flag."""
-        from .. import spiking_training
+        from .. import spiking, spiking_training
 
         for key in ("eps", "eps_encoders", "eps_decoders"):
             value = getattr(self, key)
@@ -164,8 +164,6 @@ class SpikingTrainTask:
                             valid_every=self.chunk * max(1, round(every / self.chunk)))
         if self.sizes is not None:
             cfg_args["sizes"] = parse_sizes(self.sizes)
-        from .. import spiking
-
         eps = {k: self.eps for k in ("eps_encoders", "eps_decoders")}
         eps.update({k: getattr(self, k) for k in eps if getattr(self, k) is not None})
         return (spiking_training.SpikingTrainConfig(**cfg_args),
