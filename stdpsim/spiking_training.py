@@ -148,9 +148,7 @@ def load_checkpoint(path: str | os.PathLike, model: RateModel, run_settings: dic
 def validation_score(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray,
                      cfg: SpikingTrainConfig) -> dict[str, float]:
     """The rate model's validation protocol on the current weights (see module docstring)."""
-    rate = rate_training.TrainConfig()
-    how = training.Validation(cfg.valid_samples, cfg.seed, rate.n_steps, rate.delta,
-                              rate.alpha, rate.prior_var_scale)
+    how = rate_training.TrainConfig(valid_samples=cfg.valid_samples, seed=cfg.seed).validation()
     return training.validation_parzen(model, x_train, x_valid, how)
 
 

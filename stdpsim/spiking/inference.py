@@ -17,7 +17,7 @@ from .. import backend
 from ..rate_model import RateModel, ancestral_sample, log_joint
 from . import wiring
 from .parameters import SpikingParameters, b2, preset
-from .stack import check_model, checked_images
+from .stack import check_model, checked_images, layer_names
 from .units import KINDS
 
 
@@ -150,7 +150,7 @@ def run_inference(model: RateModel, x: np.ndarray, params: SpikingParameters | N
     x32 = x.astype(np.float32)
     log_p = np.stack([log_joint(model, x32, *(h[:, s] for h in hidden))
                       for s in range(params.n_steps + 1)], axis=1)
-    names = ["visible"] + [f"h{l}" for l in range(1, model.depth + 1)]
+    names = layer_names(model.depth)
     spikes = {name: (res[f"spike_i_{name}"], res[f"spike_t_{name}"])
               for name in names if f"spike_i_{name}" in res}
     return SpikingInference(hidden, log_p, spikes, wiring.event_counts(res, model), params,

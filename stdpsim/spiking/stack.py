@@ -58,6 +58,11 @@ class Layer:
         return "v_span" if self.value_range == 1.0 else "v_unit_h"
 
 
+def layer_names(depth: int) -> list[str]:
+    """The populations' names of a stack with ``depth`` hidden layers, visible first."""
+    return ["visible"] + [f"h{l}" for l in range(1, depth + 1)]
+
+
 def check_model(model: RateModel) -> None:
     """The spiking network needs a rate model's chain of layers: encoders f1..fL and
     decoders gL..g1 (L ≥ 2) whose shapes chain; a clear error otherwise."""
@@ -79,10 +84,11 @@ def layers(model: RateModel, params: SpikingParameters) -> list[Layer]:
     """The populations of ``model``'s stack, visible first."""
     check_model(model)
     sizes, depth = model.sizes, model.depth
-    out = [Layer(0, "visible", sizes[0], 1.0, False)]
+    names = layer_names(depth)
+    out = [Layer(0, names[0], sizes[0], 1.0, False)]
     for l in range(1, depth + 1):
         bounded = model.activations[f"f{l}"] == "sigmoid"
-        out.append(Layer(l, f"h{l}", sizes[l], 1.0 if bounded else float(params.h_max),
+        out.append(Layer(l, names[l], sizes[l], 1.0 if bounded else float(params.h_max),
                          l == depth))
     return out
 
@@ -104,7 +110,7 @@ def synaptic_events(events: dict[str, int], model: RateModel) -> int:
     """Synaptic updates caused by the counted events: the spikes of layer l drive f_{l+1}
     (n_{l+1} targets each) and g_l (n_{l−1}); its reconstruction events drive f_{l+1}."""
     sizes = model.sizes
-    names = ["visible"] + [f"h{l}" for l in range(1, len(sizes))]
+    names = layer_names(len(sizes) - 1)
     total = 0
     for l, name in enumerate(names):
         up = sizes[l + 1] if l + 1 < len(sizes) else 0

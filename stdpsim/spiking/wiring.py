@@ -26,7 +26,7 @@ import numpy as np
 from ..rate_model import RateModel
 from . import equations as eq
 from .parameters import SpikingParameters, b2
-from .stack import Layer, layers, synaptic_events
+from .stack import Layer, layer_names, layers, synaptic_events
 from .units import KINDS, UnitKind
 
 
@@ -185,7 +185,7 @@ def event_monitors(stack: Stack, record_spikes: bool = False
 def event_counts(res: dict[str, np.ndarray], model: RateModel) -> dict[str, int]:
     """Spike and reconstruction-event counts of a run, and the synaptic updates they
     caused."""
-    names = ["visible"] + [f"h{l}" for l in range(1, model.depth + 1)]
+    names = layer_names(model.depth)
     events = {f"spikes_{n}": int(res[f"n_spikes_{n}"]) for n in names}
     events.update({f"recon_{n}": int(res[f"n_recon_{n}"]) for n in names[:-1]})
     events["synaptic"] = synaptic_events(events, model)
