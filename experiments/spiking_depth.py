@@ -107,7 +107,8 @@ def pilot_row(depth: int, data: str | None, n_examples: int, device: str) -> dic
     x_all = load_mnist("train", data)[0]
     x_train, x_valid = x_all[:N_TRAIN], x_all[N_TRAIN:]
     cfg = spiking_training.SpikingTrainConfig(sizes=sizes, chunk=100, valid_every=n_examples,
-                                              valid_samples=1000)
+                                              valid_samples=1000,
+                                              **spiking_training.FIRST_DESIGN)
     params, learning = spiking_training.training_parameters()
     rate_cfg = rate_training.TrainConfig(sizes=sizes)
     start = rate_model.init_model(np.random.default_rng(cfg.seed), rate_cfg.layers,

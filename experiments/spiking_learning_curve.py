@@ -70,7 +70,7 @@ def main() -> None:
     twin_cfg = rate_training.TrainConfig(
         rule="sdvdt", lr_encoders=learn["eps_encoders"], lr_decoders=learn["eps_decoders"],
         n_steps=int(net["n_steps"]), delta=net["delta"], alpha=net["alpha"],
-        batch_size=1, seed=cfg.seed)
+        batch_size=1, seed=cfg.seed, **rate_training.FIRST_TWIN)
 
     cache_path = ckpt.with_name(ckpt.name.replace(".ckpt.npz", ".twin_curve.json"))
     key = {"settings": settings, "twin": {"rule": "sdvdt", "batch_size": 1}}

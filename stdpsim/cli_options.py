@@ -112,17 +112,28 @@ def fig1_default(name: str) -> str:
 SIZES = click.option("--sizes", default=None, help="Layer widths, visible first, e.g. "
                      "784,1000,500,100 for three hidden layers [default: 784,1000,100].")
 
+LOSS = click.option("--loss", type=click.Choice(list(rate_training.LOSSES)), default=None,
+                    help="through: the error through the nonlinearity (for the S·dV/dt rule: "
+                         "the postsynaptic gain factor act′); delta: the delta rule (no act′) "
+                         "[default: through].")
+OPTIMIZER = click.option("--optimizer", type=click.Choice(list(rate_training.OPTIMIZERS)),
+                         default=None,
+                         help="How a minibatch's changes (tags) become weight changes: "
+                              "centred RMSprop with momentum (per weight), Adam, or sgd (the "
+                              "summed change times the learning rate; S·dV/dt rule only) "
+                              "[default: rmsprop].")
+
 RATE_TRAIN_OPTIONS = options(
     SIZES,
     click.option("--rule", type=click.Choice(list(rate_training.RULES)), default=None,
                  help="local: Algorithm 2's local losses; sdvdt: the rate twin of the spiking "
-                      "S·dV/dt learner (plain SGD, --lr per example)."),
+                      "S·dV/dt learner (tags consolidated per minibatch by --optimizer; "
+                      "--loss through: the gain factor; the --noise levels corrupt its "
+                      "predictions)."),
     click.option("--decoder-hidden", type=click.Choice(["softplus", "linear"]), default=None,
                  help="Activation of g2 (and of deeper hidden decoders)."),
-    click.option("--loss", type=click.Choice(list(rate_training.LOSSES)), default=None,
-                 help="Layer loss gradient: through the nonlinearity, or the delta rule."),
-    click.option("--optimizer", type=click.Choice(list(rate_training.OPTIMIZERS)),
-                 default=None, help="Centred RMSprop with momentum, or Adam."),
+    LOSS,
+    OPTIMIZER,
     click.option("--lr", type=float, default=None, help="Learning rate of every layer."),
     click.option("--lr-encoders", type=float, default=None,
                  help="Learning rate of f1, f2, ... [default: the preset's, authors "
@@ -135,8 +146,9 @@ RATE_TRAIN_OPTIONS = options(
                       "schedule; 1 = constant) [default: the preset's, authors "
                       f"{rate_training.PRESETS['authors'].lr_final:g}]."),
     click.option("--batch-size", type=int, default=None,
-                 help="Examples per minibatch [default: 100]; 1 makes --rule sdvdt learn "
-                      "online, as the spiking learner does."),
+                 help="Examples per minibatch [default: 100]; 1 with --optimizer sgd makes "
+                      "--rule sdvdt learn after every example, as the spiking learner's first "
+                      "design does."),
     click.option("--weight-decay", type=float, default=None, help="Decoupled weight decay."),
     click.option("--noise", type=float, default=None,
                  help="One Gaussian corruption s.d. for x, the encoders' and the decoders' "
@@ -161,7 +173,9 @@ RATE_TRAIN_OPTIONS = options(
 def default_eps(which: str) -> str:
     from .spiking import training_learning
 
-    return f"{getattr(training_learning(), f'eps_{which}'):g}"
+    first = getattr(training_learning(), f"eps_{which}")
+    second = getattr(rate_training.PRESETS["authors"], f"lr_{which}")
+    return f"{second:g} with --optimizer rmsprop or adam (the rate model's), {first:g} with sgd"
 
 
 def spiking_run_default(name: str) -> str:

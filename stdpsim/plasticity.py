@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .rate_model import RateModel, inference
+from .corruption import Corruption, corrupt
+from .rate_model import RateModel, activation_slope, inference
 
 if TYPE_CHECKING:  # brian2 is imported where a synapse is built: the rate twin needs none
     from brian2 import NeuronGroup, SpikeGeneratorGroup, Synapses
@@ -32,7 +33,7 @@ if TYPE_CHECKING:  # brian2 is imported where a synapse is built: the rate twin 
 SDVDT_MODEL = "w : volt"
 
 
-def sdvdt_learning_line(slope: str = "dvdt", gate: str | None = None) -> str:
+def sdvdt_learning_line(slope: str = "dvdt", gate: str | None = None, into: str = "w") -> str:
     """The S·dV/dt rule as one Brian2 statement for a synapse's ``on_pre`` code: at each
     presynaptic spike ``w`` changes by ``eta`` times the postsynaptic voltage slope.
 
@@ -43,8 +44,12 @@ def sdvdt_learning_line(slope: str = "dvdt", gate: str | None = None) -> str:
         ``dvdt`` (Figure 1), or e.g. ``dvdt_rec`` for a second membrane of the same neuron
         model (:func:`stdpsim.neurons.lif_equations`).
     gate
-        Optional expression (0 or 1) that switches learning on and off without recompiling,
-        e.g. a phase flag of the postsynaptic neuron (``learn_enc_post``).
+        Optional expression that multiplies the change, e.g. a phase flag of the
+        postsynaptic neuron that switches learning on and off without recompiling
+        (``learn_enc_post``), or that flag times a third factor.
+    into
+        ``"w"``: the weight changes (clipped to ``w_min``, ``w_max``); ``"tag"``: the change
+        goes to the synapse's tag and the weight stays (:mod:`stdpsim.consolidation`).
 
     Put it *before* the line that delivers the spike's input, so that the rule reads the
     slope without this spike's own contribution.
@@ -52,34 +57,58 @@ def sdvdt_learning_line(slope: str = "dvdt", gate: str | None = None) -> str:
     if not slope.isidentifier():
         raise ValueError(f"slope must be a variable name, got {slope!r}")
     factor = f"{gate}*" if gate else ""
+    if into == "tag":
+        return f"tag = tag + eta*{factor}{slope}_post"
+    if into != "w":
+        raise ValueError(f"into must be 'w' or 'tag', got {into!r}")
     return f"w = clip(w + eta*{factor}{slope}_post, w_min, w_max)"
 
 
 # ------------------------------------------------------------- the rule's rate limit
 
 
-def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, alpha: float
+def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, alpha: float,
+                  *, gain_factor: bool = False, corruption: Corruption | None = None,
+                  rng: np.random.Generator | None = None, noisy_pre: bool = False
                   ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, float]]:
-    """The update the spiking S·dV/dt learner makes in the limit of high rates.
+    """The tags the spiking S·dV/dt learner sets in the limit of high rates (its rate twin).
 
     In the spiking network a unit's value h lives in its membrane's reset-free potential
     (v = v_zero + v_unit·h, so the voltage is the *activation*, not the pre-activation), and a
     presynaptic unit of value u fires at r_max·u/scale.  Summing η·dv_post/dt over its spikes
-    and choosing η = ε·scale/(r_max·v_unit) per pathway, the weight change is
-    ε ∫ u_pre(t) dh_post/dt dt.  Per example, with h_0 = x and the INFERENCE trajectory
-    h_l(0), ..., h_l(N) (h_l(0) the feed-forward value f_l(h_{l−1}(0)), h_l(N) the inferred
-    one), the phases give:
+    and choosing η = scale/(r_max·v_unit) per pathway, a synapse's tag is
+    ∫ u_pre(t) dh_post/dt dt (ε leaves the tag for the consolidation,
+    :mod:`stdpsim.consolidation`).  Per example, with h_0 = x and the INFERENCE trajectory
+    h_l(0), ..., h_l(N) (h_l(0) the feed-forward prediction f_l(h_{l−1}(0)), h_l(N) the
+    inferred value), the phases give:
 
     * inference, encoders f_l (pre h_{l−1}, post h_l):
-      ΔW_fl = ε Σ_k ½ (h_{l−1}(k) + h_{l−1}(k+1)) ⊗ (h_l(k+1) − h_l(k)),
-      for f1 simply ε x ⊗ (h1(N) − f1(x)): the delta rule towards the inferred value;
+      T_fl = Σ_k ½ (h_{l−1}(k) + h_{l−1}(k+1)) ⊗ (h_l(k+1) − h_l(k)),
+      for f1 simply x ⊗ (h1(N) − f1(x)): the delta rule towards the inferred value;
     * reconstruction, decoders g_l (pre h_l(N), post the reconstruction of h_{l−1}, moved from
-      its prediction to the target): ΔW_gl = ε h_l(N) ⊗ (h_{l−1}(N) − g_l(h_l(N))), with
+      its prediction to the target): T_gl = h_l(N) ⊗ (h_{l−1}(N) − g_l(h_l(N))), with
       h_0(N) = x;
     * biases, through an always-on presynaptic unit (u = 1): the same with 1 for u.
 
-    There is no act′: the error is taken on the activation (target − prediction), the delta
-    rule, not the gradient of ‖target − prediction‖² through the nonlinearity.
+    Mechanisms of the second design (each off by default, giving the first design's update):
+
+    ``corruption``
+        The predictions see corrupted inputs, drawn by :func:`stdpsim.corruption.corrupt`
+        from ``rng``: an encoder's prediction h_l(0) is f_l of its corrupted starting input,
+        a decoder's g_l of its corrupted h_l(N) (in spikes: the prediction is read from a
+        short window of noisy spikes, the target from INFERENCE's longer integration).  The
+        presynaptic factor stays clean (in spikes it comes from other spikes than the
+        prediction's), unless ``noisy_pre``: then it is the corrupted input, as in
+        Algorithm 2.
+    ``gain_factor``
+        A third factor, act′ of the postsynaptic layer at the prediction's pre-activation,
+        multiplies each postsynaptic unit's change: the error through the nonlinearity, as
+        the rate model's loss takes it.
+
+    With both, ``noisy_pre`` and the rng of :func:`stdpsim.rate_training.local_problems`,
+    the tags of f1 and of every decoder are −½·B times the rate model's local gradients
+    (B: the batch size); the upper encoders differ, their presynaptic values moving during
+    INFERENCE.
 
     Parameters
     ----------
@@ -90,29 +119,49 @@ def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, a
 
     Returns
     -------
-    updates, errors
-        ``{layer: (ΔW / ε, Δb / ε)}`` summed over the batch (shapes of the weights and
-        biases), and the mean squared prediction error per layer (target − prediction,
-        summed over units, averaged over the batch) before the update.
+    tags, errors
+        ``{layer: (T_W, T_b)}`` summed over the batch (shapes of the weights and biases),
+        and the mean squared prediction error per layer (target − prediction, summed over
+        units, averaged over the batch).
     """
+    if corruption is not None and rng is None:
+        raise ValueError("corruption needs an rng")
     x = np.asarray(x, dtype=np.float32)
     *_, states = inference(model, x, n_steps, delta, alpha, trace=True)
     traj = [np.stack([x] * len(states))] + [np.stack([s[l] for s in states])
                                              for l in range(model.depth)]
+    depth = model.depth
+    clean_enc = [traj[l - 1][0] for l in range(1, depth + 1)]
+    clean_dec = [traj[l][-1] for l in range(1, depth + 1)]
+    noisy_enc, noisy_dec = (corrupt(clean_enc, clean_dec, rng, corruption)
+                            if corruption is not None else (clean_enc, clean_dec))
+    mechanisms = gain_factor or corruption is not None
     updates, errors = {}, {}
-    for l in range(1, model.depth + 1):
+    for l in range(1, depth + 1):
+        name = f"f{l}"
         pre, post = traj[l - 1], traj[l]  # (N + 1, batch, n)
+        a = model.pre_activation(name, noisy_enc[l - 1]) if mechanisms else None
+        if corruption is not None:
+            post = post.copy()
+            post[0] = model.activate(name, a)
+        if noisy_pre:
+            pre = pre + (noisy_enc[l - 1] - clean_enc[l - 1])
         mid = 0.5 * (pre[:-1] + pre[1:])
         change = np.diff(post, axis=0)
-        updates[f"f{l}"] = (np.einsum("kbi,kbj->ij", mid, change), change.sum(axis=(0, 1)))
-        errors[f"f{l}"] = float(np.mean(np.sum((post[-1] - post[0]) ** 2, axis=1)))
-    for l in range(1, model.depth + 1):
-        top, below = traj[l][-1], traj[l - 1][-1]
-        err = below - model.layer(f"g{l}", top)
-        updates[f"g{l}"] = (top.T @ err, err.sum(axis=0))
-        errors[f"g{l}"] = float(np.mean(np.sum(err ** 2, axis=1)))
+        if gain_factor:
+            change *= activation_slope(model.activations[name], a)
+        updates[name] = (np.einsum("kbi,kbj->ij", mid, change), change.sum(axis=(0, 1)))
+        errors[name] = float(np.mean(np.sum((post[-1] - post[0]) ** 2, axis=1)))
+    for l in range(1, depth + 1):
+        name = f"g{l}"
+        a = model.pre_activation(name, noisy_dec[l - 1])
+        err = traj[l - 1][-1] - model.activate(name, a)
+        errors[name] = float(np.mean(np.sum(err ** 2, axis=1)))
+        if gain_factor:
+            err *= activation_slope(model.activations[name], a)
+        pre = noisy_dec[l - 1] if noisy_pre else clean_dec[l - 1]
+        updates[name] = (pre.T @ err, err.sum(axis=0))
     return updates, errors
-
 
 
 SDVDT_ON_PRE = f"""

@@ -141,6 +141,35 @@ def activation_expression(activation: str, u: str) -> str:
     return ACTIVATION_EXPRESSIONS[activation].format(u=u)
 
 
+def activation_slope(activation: str, a: np.ndarray) -> np.ndarray:
+    """act′(a), the derivative of ``activation`` at the pre-activation ``a`` (same shape):
+    σ(a) for softplus, σ(a)(1 − σ(a)) for sigmoid, 1 for linear."""
+    if activation == "softplus":
+        return sigmoid(a)
+    if activation == "sigmoid":
+        s = sigmoid(a)
+        return s * (1 - s)
+    if activation == "linear":
+        return np.ones_like(a, dtype=np.result_type(a, np.float32))
+    raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATIONS}")
+
+
+SLOPE_EXPRESSIONS: dict[str, str] = {
+    "softplus": "(1 / (1 + exp(-({u}))))",
+    "sigmoid": "(exp(-abs({u})) / (1 + exp(-abs({u})))**2)",
+    "linear": "1",
+}
+"""act′ as Brian2 expression templates (the spiking learner's gain factor; tested against
+:func:`activation_slope`)."""
+
+
+def slope_expression(activation: str, u: str) -> str:
+    """Brian2 expression of act′ of ``activation`` at the expression ``u``."""
+    if activation not in SLOPE_EXPRESSIONS:
+        raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATIONS}")
+    return SLOPE_EXPRESSIONS[activation].format(u=u)
+
+
 @dataclasses.dataclass
 class RateModel:
     """Weights, biases, activations and the prior on the top hidden layer.
@@ -182,15 +211,24 @@ class RateModel:
 
     def layer(self, name: str, x: np.ndarray) -> np.ndarray:
         """Apply layer ``name`` to a batch ``x`` (batch, n_in) -> (batch, n_out)."""
+        return self.activate(name, self.pre_activation(name, x))
+
+    def pre_activation(self, name: str, x: np.ndarray) -> np.ndarray:
+        """Layer ``name``'s pre-activation x·W + b of a batch ``x`` (batch, n_in)."""
         a = x @ self.weights[name]
-        bias, act = self.biases[name], _ACT_INPLACE[self.activations[name]]
+        bias = self.biases[name]
 
-        def finish(rows: np.ndarray) -> None:
+        def add(rows: np.ndarray) -> None:
             rows += bias
-            act(rows)
 
-        threads.over_rows(finish, a)  # large batches (sampling, scoring): on every core
+        threads.over_rows(add, a)  # large batches (sampling, scoring): on every core
         return a
+
+    def activate(self, name: str, a: np.ndarray) -> np.ndarray:
+        """Layer ``name``'s activation of the pre-activation ``a`` (a new array)."""
+        out = np.array(a, copy=True)
+        threads.over_rows(_ACT_INPLACE[self.activations[name]], out)
+        return out
 
     def f1(self, x: np.ndarray) -> np.ndarray:
         return self.layer("f1", x)

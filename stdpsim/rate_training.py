@@ -31,23 +31,27 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from . import threads, training
+from . import training
+from .consolidation import Consolidation
+from .corruption import Corruption, corrupt
+from .optimizers import Adam, CentredRMSprop
 from .plasticity import sdvdt_updates
 from .rate_model import (RateModel, fit_prior, inference, init_model, save_model,
                          sigmoid, softplus, stack_layers)
 from .runs import load_npz, write_json
-from .training import (cosine_scale, data_digest, read_checkpoint, restore_weights,
-                       validation_parzen, weight_arrays, write_checkpoint)
+from .training import (cosine_scale, data_digest, optimizer_arrays, read_checkpoint,
+                       restore_optimizers, restore_weights, validation_parzen, weight_arrays,
+                       write_checkpoint)
 
-OPTIMIZERS = ("rmsprop", "adam")
+OPTIMIZERS = ("rmsprop", "adam", "sgd")
 LOSSES = ("through", "delta")
 RULES = ("local", "sdvdt")
 """``local``: Algorithm 2's layer-local losses with corruption and an optimiser; ``sdvdt``: the
-rate twin of the spiking S·dV/dt learner (:func:`stdpsim.plasticity.sdvdt_updates`), plain SGD."""
+rate twin of the spiking S·dV/dt learner (:func:`stdpsim.plasticity.sdvdt_updates`: tags
+consolidated per minibatch, :mod:`stdpsim.consolidation`)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,12 +66,16 @@ class TrainConfig:
         Activation of the decoders into hidden layers (g2, ...): ``softplus`` or ``linear``.
     rule
         ``local`` (Algorithm 2: local losses, corruption, ``optimizer``) or ``sdvdt`` (the
-        rate twin of the spiking learner, :func:`stdpsim.plasticity.sdvdt_updates`: every layer adds
-        lr × its update summed over the minibatch, no corruption, no optimiser state).
+        rate twin of the spiking learner, :func:`stdpsim.plasticity.sdvdt_updates`: each
+        minibatch's tags consolidated by ``optimizer``, :mod:`stdpsim.consolidation`; the
+        gain factor with ``loss="through"``; the corruption levels below for its
+        predictions).
     loss
-        ``through`` (gradient through the nonlinearity) or ``delta`` (delta rule).
+        ``through`` (gradient through the nonlinearity; for ``sdvdt`` the gain factor act′)
+        or ``delta`` (delta rule; for ``sdvdt`` no gain factor).
     optimizer
-        ``rmsprop`` (centred, with momentum) or ``adam``.
+        ``rmsprop`` (centred, with momentum) or ``adam``; for ``sdvdt`` also ``sgd``, the
+        tags added as they are (w ← w + lr·T).
     lr_encoders, lr_decoders
         Learning rate of the f layers and of the g layers.
     lr_final
@@ -83,7 +91,8 @@ class TrainConfig:
         Gaussian corruption s.d. of f1's input x (pixels in [0, 1]), of the inputs of f2..fL,
         and of the inputs of the decoders below the top (g1..g_{L−1}).
     n_spikes
-        Bernoulli draws averaged for the spike-like corruption of the top decoder's input.
+        Bernoulli draws averaged for the spike-like corruption of the top decoder's input
+        (0: none; only for ``sdvdt``, see :class:`stdpsim.corruption.Corruption`).
     init, init_gain
         Initial weights, ``orthogonal`` or ``gaussian`` (N(0, 1/n_in)), times a per-layer gain
         (layers not named: 1).  Biases start at 0.
@@ -143,7 +152,10 @@ class TrainConfig:
             (0 < self.lr_final <= 1, f"lr_final must be in (0, 1], got {self.lr_final}"),
             (min(self.noise_x, self.noise_h, self.noise_g, self.weight_decay) >= 0,
              "noise levels and weight decay must be non-negative"),
-            (self.n_spikes >= 1, f"n_spikes must be at least 1, got {self.n_spikes}"),
+            (self.n_spikes >= 1 or (self.rule == "sdvdt" and self.n_spikes == 0),
+             f"n_spikes must be at least 1 (0 only with rule sdvdt), got {self.n_spikes}"),
+            (self.optimizer != "sgd" or self.rule == "sdvdt",
+             "optimizer sgd adds the tags of rule sdvdt; rule local takes rmsprop or adam"),
             (self.prior_var_scale > 0,
              f"prior_var_scale must be positive, got {self.prior_var_scale}"),
             (self.epochs >= 1 and self.batch_size >= 1, "epochs and batch_size must be >= 1"),
@@ -168,11 +180,23 @@ class TrainConfig:
         schedule, from :meth:`lr` at the first epoch to ``lr_final`` × it at the last."""
         return self.lr(name) * cosine_scale(epoch, self.epochs, self.lr_final)
 
+    @property
+    def corruption(self) -> Corruption:
+        """The corruption levels of these settings."""
+        return Corruption(self.noise_x, self.noise_h, self.noise_g, self.n_spikes)
+
     def validation(self) -> training.Validation:
         """How this run's validation scores are taken (its samples, seed, INFERENCE and
         prior settings)."""
         return training.Validation(self.valid_samples, self.seed, self.n_steps, self.delta,
                                    self.alpha, self.prior_var_scale)
+
+
+FIRST_TWIN = {"optimizer": "sgd", "loss": "delta", "noise_x": 0.0, "noise_h": 0.0,
+              "noise_g": 0.0, "n_spikes": 0}
+"""The settings that make ``rule="sdvdt"`` the twin of the spiking learner's first design:
+no gain factor, no corruption, the tags added as they are (with ``batch_size=1``, after
+every example)."""
 
 
 PRESETS: dict[str, TrainConfig] = {
@@ -188,136 +212,15 @@ schedule to 5 %, corruption 0.05, delta-rule loss, linear g2, Gaussian initialis
 prior at 4 × the variance, 20 epochs)."""
 
 
-class Adam:
-    """Adam (Kingma & Ba) for a dict of float32 arrays, updated in place.
-
-    Works in preallocated buffers (no temporaries of the parameters' size per step): on the
-    2.8 M parameters of the MNIST model the optimiser is a noticeable part of an epoch.
-    """
-
-    def __init__(self, params: dict[str, np.ndarray], lr: float, beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0,
-                 decay_keys: tuple[str, ...] = ("W",)) -> None:
-        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.weight_decay, self.decay_keys = weight_decay, decay_keys
-        self.m = {k: np.zeros_like(v) for k, v in params.items()}
-        self.v = {k: np.zeros_like(v) for k, v in params.items()}
-        self._tmp = {k: np.empty_like(v) for k, v in params.items()}
-        self.t = 0
-
-    def buffers(self) -> dict[str, np.ndarray]:
-        """The optimiser's state arrays by name (for checkpoints; restore in place)."""
-        return {**{f"{k}.m": a for k, a in self.m.items()},
-                **{f"{k}.v": a for k, a in self.v.items()}}
-
-    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
-        self.t += 1
-        c1 = 1.0 - self.beta1 ** self.t
-        c2 = 1.0 - self.beta2 ** self.t
-        for k, g in grads.items():
-            m, v, tmp = self.m[k], self.v[k], self._tmp[k]
-            dt = m.dtype.type
-            m *= dt(self.beta1)
-            np.multiply(g, dt(1.0 - self.beta1), out=tmp)
-            m += tmp
-            v *= dt(self.beta2)
-            np.multiply(g, g, out=tmp)
-            tmp *= dt(1.0 - self.beta2)
-            v += tmp
-            # p -= lr/c1 · m / (sqrt(v/c2) + eps)
-            np.sqrt(v, out=tmp)
-            tmp *= dt(1.0 / np.sqrt(c2))
-            tmp += dt(self.eps)
-            np.divide(m, tmp, out=tmp)
-            tmp *= dt(self.lr / c1)
-            if self.weight_decay and k in self.decay_keys:
-                params[k] *= dt(1.0 - self.lr * self.weight_decay)
-            params[k] -= tmp
-
-
-class CentredRMSprop:
-    """Centred RMSprop with momentum (Graves 2013), as in the authors' training script::
-
-        n ← ρ n + (1 − ρ) g²          ḡ ← ρ ḡ + (1 − ρ) g
-        v ← μ v − lr · g / √(n − ḡ² + ε)
-        p ← p + v
-
-    for a dict of float32 arrays, updated in place in preallocated buffers.
-    """
-
-    def __init__(self, params: dict[str, np.ndarray], lr: float, momentum: float = 0.9,
-                 decay: float = 0.95, eps: float = 1e-4, weight_decay: float = 0.0,
-                 decay_keys: tuple[str, ...] = ("W",)) -> None:
-        self.lr, self.momentum, self.decay, self.eps = lr, momentum, decay, eps
-        self.weight_decay, self.decay_keys = weight_decay, decay_keys
-        self.mean_sq = {k: np.zeros_like(v) for k, v in params.items()}
-        self.mean_g = {k: np.zeros_like(v) for k, v in params.items()}
-        self.velocity = {k: np.zeros_like(v) for k, v in params.items()}
-        self._tmp = {k: np.empty_like(v) for k, v in params.items()}
-        self.t = 0
-
-    def buffers(self) -> dict[str, np.ndarray]:
-        """The optimiser's state arrays by name (for checkpoints; restore in place)."""
-        return {**{f"{k}.mean_sq": a for k, a in self.mean_sq.items()},
-                **{f"{k}.mean_g": a for k, a in self.mean_g.items()},
-                **{f"{k}.velocity": a for k, a in self.velocity.items()}}
-
-    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
-        self.t += 1
-        for k, g in grads.items():
-            dt = self.mean_sq[k].dtype.type
-            rho, lr = dt(self.decay), dt(self.lr)
-            one_minus_rho, momentum, eps = dt(1.0 - self.decay), dt(self.momentum), dt(self.eps)
-            shrink = (dt(1.0 - self.lr * self.weight_decay)
-                      if self.weight_decay and k in self.decay_keys else None)
-
-            def update(p: np.ndarray, g: np.ndarray, n: np.ndarray, gbar: np.ndarray,
-                       vel: np.ndarray, tmp: np.ndarray) -> None:
-                n *= rho
-                np.multiply(g, g, out=tmp)
-                tmp *= one_minus_rho
-                n += tmp
-                gbar *= rho
-                np.multiply(g, one_minus_rho, out=tmp)
-                gbar += tmp
-                np.multiply(gbar, gbar, out=tmp)   # tmp = √(n − ḡ² + ε)
-                np.subtract(n, tmp, out=tmp)
-                tmp += eps
-                np.sqrt(tmp, out=tmp)
-                np.divide(g, tmp, out=tmp)
-                tmp *= lr
-                vel *= momentum
-                vel -= tmp
-                if shrink is not None:
-                    p *= shrink
-                p += vel
-
-            # element-wise over the weight matrix: split over the cores
-            threads.over_rows(update, params[k], g, self.mean_sq[k], self.mean_g[k],
-                              self.velocity[k], self._tmp[k])
-
-
 def local_problems(model: RateModel, x: np.ndarray, rng: np.random.Generator,
                    cfg: TrainConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Run INFERENCE on ``x`` and draw the corruptions: layer -> (input, target)."""
+    """Run INFERENCE on ``x`` and draw the corruptions (:func:`stdpsim.corruption.corrupt`):
+    layer -> (input, target)."""
     hs = (x,) + tuple(inference(model, x, cfg.n_steps, cfg.delta, cfg.alpha))
     depth = len(hs) - 1
-    f32 = np.float32
-
-    def gaussian(a: np.ndarray, sd: float) -> np.ndarray:
-        return a + f32(sd) * rng.standard_normal(a.shape, dtype=f32)
-
-    problems = {}
-    for l in range(1, depth + 1):
-        problems[f"f{l}"] = (gaussian(hs[l - 1], cfg.noise_x if l == 1 else cfg.noise_h),
-                             hs[l])
-    for l in range(depth, 0, -1):
-        if l == depth:
-            spikes = rng.random((cfg.n_spikes,) + hs[l].shape, dtype=f32) < hs[l]
-            noisy = spikes.mean(axis=0, dtype=f32)
-        else:
-            noisy = gaussian(hs[l], cfg.noise_g)
-        problems[f"g{l}"] = (noisy, hs[l - 1])
+    enc, dec = corrupt(hs[:-1], hs[1:], rng, cfg.corruption)
+    problems = {f"f{l}": (enc[l - 1], hs[l]) for l in range(1, depth + 1)}
+    problems.update({f"g{l}": (dec[l - 1], hs[l - 1]) for l in range(depth, 0, -1)})
     return problems
 
 
@@ -421,26 +324,30 @@ class LocalTrainer:
 
 
 class SdvdtTwinTrainer:
-    """The rate twin as a trainer (``rule="sdvdt"``): every layer adds lr × its
-    :func:`stdpsim.plasticity.sdvdt_updates` summed over the minibatch; no optimiser state."""
+    """The rate twin as a trainer (``rule="sdvdt"``): per minibatch the tags of
+    :func:`stdpsim.plasticity.sdvdt_updates` (gain factor with ``loss="through"``, the
+    predictions corrupted at ``cfg``'s levels unless they are all 0), consolidated by
+    ``cfg.optimizer`` (:class:`stdpsim.consolidation.Consolidation`)."""
 
     def __init__(self, model: RateModel, cfg: TrainConfig) -> None:
         self.model, self.cfg = model, cfg
-        self.opts: dict[str, Any] = {}  # nothing to checkpoint beyond the weights
-        self.lrs = {name: cfg.lr(name) for name in model.weights}
+        self.consolidation = Consolidation(
+            model, cfg.optimizer, {name: cfg.lr(name) for name in model.weights},
+            momentum=cfg.momentum, decay=cfg.rms_decay, eps=cfg.rms_eps)
+        self.opts = self.consolidation.opts  # their state goes into checkpoints
 
     def set_epoch(self, epoch: int) -> None:
         """Learning rates of the cosine schedule for epoch ``epoch`` (0-based)."""
-        self.lrs = {name: self.cfg.lr_at(name, epoch) for name in self.model.weights}
+        self.consolidation.set_rates({name: self.cfg.lr_at(name, epoch)
+                                      for name in self.model.weights})
 
     def step(self, x: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
         """One minibatch; returns the prediction errors before the update."""
-        updates, errors = sdvdt_updates(self.model, x, self.cfg.n_steps, self.cfg.delta,
-                                        self.cfg.alpha)
-        for name, (dw, db) in updates.items():
-            lr = np.float32(self.lrs[name])
-            self.model.weights[name] += lr * dw.astype(np.float32)
-            self.model.biases[name] += lr * db.astype(np.float32)
+        levels = self.cfg.corruption
+        tags, errors = sdvdt_updates(self.model, x, self.cfg.n_steps, self.cfg.delta,
+                                     self.cfg.alpha, gain_factor=self.cfg.loss == "through",
+                                     corruption=None if levels.clean else levels, rng=rng)
+        self.consolidation(tags, x.shape[0])
         return errors
 
 
@@ -453,15 +360,6 @@ def make_trainer(model: RateModel, cfg: TrainConfig) -> LocalTrainer | SdvdtTwin
 
 
 # ------------------------------------------------------------------------ epochs, checkpoints
-
-
-def _checkpoint_arrays(trainer: LocalTrainer) -> dict[str, np.ndarray]:
-    out = {}
-    for name, opt in trainer.opts.items():
-        for key, a in opt.buffers().items():
-            out[f"opt.{name}.{key}"] = a
-        out[f"opt.{name}.t"] = np.int64(opt.t)
-    return out
 
 
 def save_checkpoint(path: str | os.PathLike, trainer: LocalTrainer, epoch: int,
@@ -477,7 +375,7 @@ def save_checkpoint(path: str | os.PathLike, trainer: LocalTrainer, epoch: int,
              "best": {k: v for k, v in (best or {}).items() if k != "arrays"}}
     best_arrays = {f"best.{k}": a for k, a in (best or {}).get("arrays", {}).items()}
     return write_checkpoint(path, model, state, prior_mean=model.prior_mean,
-                            prior_var=model.prior_var, **_checkpoint_arrays(trainer),
+                            prior_var=model.prior_var, **optimizer_arrays(trainer.opts),
                             **best_arrays)
 
 
@@ -504,10 +402,7 @@ def load_checkpoint(path: str | os.PathLike, model: RateModel, cfg: TrainConfig
     state, data = read_checkpoint(path)
     restore_weights(model, data)
     trainer = make_trainer(model, cfg)
-    for name, opt in trainer.opts.items():
-        for key, a in opt.buffers().items():
-            a[...] = data[f"opt.{name}.{key}"]
-        opt.t = int(data[f"opt.{name}.t"])
+    restore_optimizers(trainer.opts, data)
     rng = np.random.default_rng()
     rng.bit_generator.state = state["rng"]
     best = dict(state.get("best") or {})

@@ -27,8 +27,12 @@ from typing import Any
 import numpy as np
 
 from . import rate_training, spiking, training
+from .consolidation import OPTIMIZERS, Consolidation
 from .rate_model import RateModel, fit_prior, inference, init_model, save_model
+from .rate_training import LOSSES
 from .runs import write_json
+from .shards import ShardNetwork, ShardRunner
+from .sweeps import SERIAL
 
 
 def training_parameters(**network: Any
@@ -68,15 +72,32 @@ class SpikingTrainConfig:
         costs no recompilation.
     sizes
         Layer widths (n_visible, n_1, ..., n_L) of the stack, L ≥ 2 hidden layers.
+    batch_size
+        B, examples per consolidation of the synaptic tags (:mod:`stdpsim.consolidation`);
+        must divide ``chunk``.  1 (with ``optimizer="sgd"``) is the first design: the
+        weights change at every presynaptic spike, ``chunk`` examples per simulation run.
+    shard
+        Examples per simulation run within a minibatch (:mod:`stdpsim.shards`), the unit of
+        data-parallel work; must divide ``batch_size``.
+    optimizer
+        How a tag becomes a weight change: ``rmsprop`` (the authors' centred RMSprop with
+        momentum, per synapse), ``adam`` or ``sgd`` (the tag as it is, times ε).
+    loss
+        ``through``: the postsynaptic gain factor act′ multiplies every change (the error
+        through the nonlinearity, as the rate model's loss takes it); ``delta``: none.
     """
 
     epochs: int = 1
-    chunk: int = 100
+    chunk: int = 1000
     seed: int = 0
     valid_every: int = 2000
     valid_samples: int = 1000
     eps_final: float = 1.0
     sizes: tuple[int, ...] = (784, 1000, 100)
+    batch_size: int = 100
+    shard: int = 50
+    optimizer: str = "rmsprop"
+    loss: str = "through"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sizes", tuple(int(s) for s in self.sizes))
@@ -94,11 +115,35 @@ class SpikingTrainConfig:
             raise ValueError(f"valid_samples must be at least 2, got {self.valid_samples}")
         if not 0 < self.eps_final <= 1:
             raise ValueError(f"eps_final must be in (0, 1], got {self.eps_final}")
+        if self.batch_size < 1 or self.chunk % self.batch_size:
+            raise ValueError(f"batch size ({self.batch_size}) must divide the chunk "
+                             f"({self.chunk})")
+        if self.shard < 1 or self.batch_size % self.shard:
+            raise ValueError(f"shard ({self.shard}) must divide the batch size "
+                             f"({self.batch_size})")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.batch_size == 1 and self.optimizer != "sgd":
+            raise ValueError(f"optimizer {self.optimizer} consolidates a minibatch's tags: "
+                             "it needs a batch size above 1 (batch size 1 is the first "
+                             "design's online rule: optimizer sgd)")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+
+    @property
+    def online(self) -> bool:
+        """Whether this is the first design: weights change at every spike (batch size 1)."""
+        return self.batch_size == 1
 
     def eps_scale(self, chunk_index: int, n_chunks: int) -> float:
         """Factor on ε in chunk ``chunk_index`` (0-based) of ``n_chunks``: cosine from 1 at
         the first chunk to ``eps_final`` at the last."""
         return training.cosine_scale(chunk_index, n_chunks, self.eps_final)
+
+
+FIRST_DESIGN = {"batch_size": 1, "shard": 1, "optimizer": "sgd", "loss": "delta"}
+"""The settings of the learner's first design: weights changing at every spike, no gain
+factor (with ``chunk`` examples per simulation run)."""
 
 
 def settings(cfg: SpikingTrainConfig, params: spiking.SpikingParameters,
@@ -120,29 +165,93 @@ def chunk_seed(seed: int, chunk_index: int) -> int:
     return int(np.random.default_rng([seed, 2**20 + chunk_index]).integers(2**31))
 
 
+def shard_seed(seed: int, shard_index: int) -> int:
+    """The spike-timing seed of shard ``shard_index`` (0-based, counted over the whole run)
+    of the second design (:mod:`stdpsim.shards`)."""
+    return int(np.random.default_rng([seed, 2**21 + shard_index]).integers(2**31))
+
+
 def save_checkpoint(path: str | os.PathLike, model: RateModel, chunks_done: int,
                     history: list[dict[str, Any]], run_settings: dict[str, Any],
-                    data_sha256: str) -> Path:
-    """Weights and biases after ``chunks_done`` chunks, the learning curve so far, the
-    settings and the training data's checksum (:func:`stdpsim.training.write_checkpoint`)."""
+                    data_sha256: str, opts: dict[str, Any] | None = None) -> Path:
+    """Weights and biases after ``chunks_done`` chunks, the consolidation's state
+    (``opts``), the learning curve so far, the settings and the training data's checksum
+    (:func:`stdpsim.training.write_checkpoint`)."""
     state = {"chunks_done": chunks_done, "history": history, "settings": run_settings,
              "data_sha256": data_sha256}
-    return training.write_checkpoint(path, model, state)
+    return training.write_checkpoint(path, model, state,
+                                     **training.optimizer_arrays(opts or {}))
 
 
 def load_checkpoint(path: str | os.PathLike, model: RateModel, run_settings: dict[str, Any],
-                    data_sha256: str) -> tuple[int, list[dict[str, Any]]]:
-    """Restore the weights of a checkpoint into ``model`` after checking that a run with the
-    same settings and data wrote it (:func:`stdpsim.training.check_resumable`: a
-    constant-ε run may change its number of epochs, a scheduled one may not); returns
-    (chunks done, history)."""
+                    data_sha256: str, opts: dict[str, Any] | None = None
+                    ) -> tuple[int, list[dict[str, Any]]]:
+    """Restore the weights (and the consolidation's state into ``opts``) of a checkpoint
+    after checking that a run with the same settings and data wrote it
+    (:func:`stdpsim.training.check_resumable`: a constant-ε run may change its number of
+    epochs, a scheduled one may not); returns (chunks done, history)."""
     state, data = training.read_checkpoint(path)
     training.check_resumable(path, state.get("settings", {}), run_settings,
                              epochs=("train", "epochs"),
                              constant_rate=run_settings["train"]["eps_final"] == 1.0,
                              saved_sha256=state.get("data_sha256"), data_sha256=data_sha256)
     training.restore_weights(model, data)
+    training.restore_optimizers(opts or {}, data)
     return int(state["chunks_done"]), state["history"]
+
+
+def consolidation_rates(model: RateModel, learning: spiking.LearningParameters,
+                        scale: float) -> dict[str, float]:
+    """The consolidation's learning rate of every layer: ε of its kind times ``scale``."""
+    return {n: (learning.eps_encoders if n.startswith("f") else learning.eps_decoders) * scale
+            for n in model.weights}
+
+
+def make_consolidation(model: RateModel, cfg: SpikingTrainConfig,
+                       learning: spiking.LearningParameters) -> Consolidation | None:
+    """The second design's consolidation (the authors' RMSprop constants), or None for the
+    first design."""
+    if cfg.online:
+        return None
+    authors = rate_training.PRESETS["authors"]
+    return Consolidation(model, cfg.optimizer, consolidation_rates(model, learning, 1.0),
+                         momentum=authors.momentum, decay=authors.rms_decay,
+                         eps=authors.rms_eps)
+
+
+def _online_chunk(model: RateModel, x: np.ndarray, cfg: SpikingTrainConfig,
+                  params: spiking.SpikingParameters, learning: spiking.LearningParameters,
+                  scale: float, seed: int, device: str | None) -> tuple[dict[str, int], float]:
+    """The first design on one chunk: one simulation in which the weights change at every
+    spike; returns the events and the run's seconds."""
+    chunk_learning = dataclasses.replace(learning,
+                                         eps_encoders=learning.eps_encoders * scale,
+                                         eps_decoders=learning.eps_decoders * scale)
+    learned, events, info = spiking.run_learning(
+        model, x, params, chunk_learning, device=device, seed=seed, progress=False,
+        gain_factor=cfg.loss == "through")
+    training.restore_weights(model, training.weight_arrays(learned))
+    return events, info.run_s
+
+
+def _consolidated_chunk(model: RateModel, x: np.ndarray, cfg: SpikingTrainConfig,
+                        runner: ShardRunner, consolidation: Consolidation,
+                        first_shard: int) -> tuple[dict[str, int], float]:
+    """The second design on one chunk: minibatch after minibatch, the shards' tags summed
+    and consolidated; returns the events and the shards' run seconds."""
+    per_batch = cfg.batch_size // cfg.shard
+    events: dict[str, int] = {}
+    run_s = 0.0
+    for k in range(cfg.chunk // cfg.batch_size):
+        seeds = [shard_seed(cfg.seed, first_shard + k * per_batch + j)
+                 for j in range(per_batch)]
+        tags, batch_events, seconds = runner.minibatch(
+            model, x[k * cfg.batch_size:(k + 1) * cfg.batch_size], seeds)
+        consolidation(tags, cfg.batch_size)
+        for key, v in batch_events.items():
+            events[key] = events.get(key, 0) + v
+        run_s += seconds
+    return events, run_s
 
 
 def validation_score(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray,
@@ -157,11 +266,14 @@ def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
           learning: spiking.LearningParameters, *,
           checkpoint: str | os.PathLike | None = None, resume: bool = False,
           progress: bool = True, device: str | None = "auto",
-          max_chunks: int | None = None) -> list[dict[str, Any]]:
+          max_chunks: int | None = None, scheduler: str | None = SERIAL,
+          n_workers: int | None = None) -> list[dict[str, Any]]:
     """Train ``model`` in place with the spiking learner; returns the learning curve (one
     record per chunk: examples seen, seconds, examples/s, events, and the validation score
     where one was taken).  ``max_chunks`` stops after that many chunks in this call (the
-    checkpoint lets a later call go on)."""
+    checkpoint lets a later call go on).  ``scheduler``, ``n_workers``: where the second
+    design's shards run (:class:`stdpsim.shards.ShardRunner`; the first design runs here,
+    on ``device``)."""
     from tqdm import tqdm
 
     n = x_train.shape[0]
@@ -169,46 +281,56 @@ def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
         raise ValueError(f"chunk ({cfg.chunk}) must divide the number of training images ({n})")
     run_settings = settings(cfg, params, learning)
     data_sha = training.data_digest(x_train)
+    consolidation = make_consolidation(model, cfg, learning)
+    opts = consolidation.opts if consolidation is not None else {}
     done, history = 0, []
     if resume:
         done, history = load_checkpoint(training.checkpoint_to_resume(checkpoint), model,
-                                        run_settings, data_sha)
+                                        run_settings, data_sha, opts)
     per_epoch = n // cfg.chunk
     total = cfg.epochs * per_epoch
     stop = total if max_chunks is None else min(total, done + max_chunks)
     bar = tqdm(total=total * cfg.chunk, initial=done * cfg.chunk, unit="ex",
                desc="spiking training", disable=not progress)
-    for c in range(done, stop):
-        epoch, k = divmod(c, per_epoch)
-        order = example_order(n, cfg.seed, epoch)[k * cfg.chunk:(k + 1) * cfg.chunk]
-        t0 = time.perf_counter()
-        scale = cfg.eps_scale(c, total)
-        chunk_learning = dataclasses.replace(learning,
-                                             eps_encoders=learning.eps_encoders * scale,
-                                             eps_decoders=learning.eps_decoders * scale)
-        learned, events, info = spiking.run_learning(
-            model, x_train[order], params, chunk_learning, device=device,
-            seed=chunk_seed(cfg.seed, c), progress=False)  # the chunks' bar shows progress
-        training.restore_weights(model, training.weight_arrays(learned))
-        seconds = time.perf_counter() - t0
-        record: dict[str, Any] = {
-            "examples": (c + 1) * cfg.chunk, "epoch": epoch + 1, "seconds": seconds,
-            "eps_scale": scale,
-            "run_s": info.run_s, "examples_per_s": cfg.chunk / info.run_s,
-            "synaptic_events_per_s": events["synaptic"] / info.run_s, "events": events}
-        if x_valid is not None and cfg.valid_every and (c + 1) * cfg.chunk % cfg.valid_every == 0:
-            record.update(validation_score(model, x_train, x_valid, cfg))
-        history.append(record)
-        if checkpoint is not None:
-            save_checkpoint(checkpoint, model, c + 1, history, run_settings, data_sha)
-        bar.set_postfix(ex_per_s=f"{record['examples_per_s']:.1f}",
-                        **({"valid": f"{record['valid_parzen']:.1f}"}
-                           if "valid_parzen" in record else {}))
-        bar.update(cfg.chunk)
-        if "valid_parzen" in record and progress:
-            print(f"{record['examples']} examples: validation Parzen "
-                  f"{record['valid_parzen']:.1f}", file=sys.stderr, flush=True)
-    bar.close()
+    runner = (None if cfg.online else ShardRunner(
+        ShardNetwork(params, learning, cfg.shard, cfg.loss == "through"), scheduler,
+        n_workers))
+    try:
+        for c in range(done, stop):
+            epoch, k = divmod(c, per_epoch)
+            order = example_order(n, cfg.seed, epoch)[k * cfg.chunk:(k + 1) * cfg.chunk]
+            t0 = time.perf_counter()
+            scale = cfg.eps_scale(c, total)
+            if consolidation is None:
+                events, run_s = _online_chunk(model, x_train[order], cfg, params, learning,
+                                              scale, chunk_seed(cfg.seed, c), device)
+            else:
+                consolidation.set_rates(consolidation_rates(model, learning, scale))
+                events, run_s = _consolidated_chunk(model, x_train[order], cfg, runner,
+                                                    consolidation,
+                                                    c * (cfg.chunk // cfg.shard))
+            seconds = time.perf_counter() - t0
+            record: dict[str, Any] = {
+                "examples": (c + 1) * cfg.chunk, "epoch": epoch + 1, "seconds": seconds,
+                "eps_scale": scale, "run_s": run_s, "examples_per_s": cfg.chunk / seconds,
+                "synaptic_events_per_s": events["synaptic"] / run_s, "events": events}
+            if (x_valid is not None and cfg.valid_every
+                    and (c + 1) * cfg.chunk % cfg.valid_every == 0):
+                record.update(validation_score(model, x_train, x_valid, cfg))
+            history.append(record)
+            if checkpoint is not None:
+                save_checkpoint(checkpoint, model, c + 1, history, run_settings, data_sha,
+                                opts)
+            bar.set_postfix(**({"valid": f"{record['valid_parzen']:.1f}"}
+                               if "valid_parzen" in record else {}))
+            bar.update(cfg.chunk)
+            if "valid_parzen" in record and progress:
+                print(f"{record['examples']} examples: validation Parzen "
+                      f"{record['valid_parzen']:.1f}", file=sys.stderr, flush=True)
+    finally:
+        bar.close()
+        if runner is not None:
+            runner.close()
     return history
 
 
@@ -216,7 +338,8 @@ def train_model(x_train: np.ndarray, x_valid: np.ndarray, cfg: SpikingTrainConfi
                 params: spiking.SpikingParameters,
                 learning: spiking.LearningParameters, out: str | os.PathLike, *,
                 resume: bool = False, command: str = "", progress: bool = True,
-                device: str | None = "auto", max_chunks: int | None = None) -> RateModel:
+                device: str | None = "auto", max_chunks: int | None = None,
+                scheduler: str | None = SERIAL, n_workers: int | None = None) -> RateModel:
     """Train from the rate model's initialisation (seed ``cfg.seed``), then fit the prior
     (the rate model's: 16 × the variance of the inferred h2) and save the model and its card.
 
@@ -229,7 +352,8 @@ def train_model(x_train: np.ndarray, x_valid: np.ndarray, cfg: SpikingTrainConfi
     out = Path(out)
     history = train(model, x_train, x_valid, cfg, params, learning,
                     checkpoint=out.with_suffix(".ckpt.npz"), resume=resume, progress=progress,
-                    device=device, max_chunks=max_chunks)
+                    device=device, max_chunks=max_chunks, scheduler=scheduler,
+                    n_workers=n_workers)
     top = inference(model, x_train, rate_cfg.n_steps, rate_cfg.delta, rate_cfg.alpha)[-1]
     fit_prior(model, top, rate_cfg.prior_var_scale)
     seen = history[-1]["examples"] if history else 0

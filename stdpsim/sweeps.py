@@ -13,12 +13,13 @@ reuses every point it still contains.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -129,10 +130,14 @@ def run_grid(fn: Callable[[dict[str, Any]], dict[str, Any]],
     return [results[name] for name in names]
 
 
-def _run_dask(fn, todo, scheduler: str | None, n_workers: int | None, finish) -> None:
-    """The missing points on dask.distributed; each result is handed to ``finish`` in this
-    process as it arrives."""
-    from dask.distributed import Client, LocalCluster, as_completed
+@contextlib.contextmanager
+def open_client(scheduler: str | None = None, n_workers: int | None = None,
+                timeout_s: float = 10.0) -> Iterator[Any]:
+    """A :class:`dask.distributed.Client`: of a new LocalCluster with ``n_workers``
+    single-threaded worker processes (default: the usable cores) when ``scheduler`` is
+    None, else of the running scheduler at that address (an error naming it when it does
+    not answer within ``timeout_s``).  Closed (and the LocalCluster with it) on exit."""
+    from dask.distributed import Client, LocalCluster
 
     cluster = None
     if scheduler is None:
@@ -140,14 +145,27 @@ def _run_dask(fn, todo, scheduler: str | None, n_workers: int | None, finish) ->
                                processes=True, dashboard_address=None)
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=f"{timeout_s}s")
+        except (OSError, TimeoutError, ValueError) as e:
+            raise ValueError(f"--scheduler {scheduler}: no dask scheduler answers there "
+                             f"within {timeout_s:g} s ({type(e).__name__})") from None
     try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _run_dask(fn, todo, scheduler: str | None, n_workers: int | None, finish) -> None:
+    """The missing points on dask.distributed; each result is handed to ``finish`` in this
+    process as it arrives."""
+    from dask.distributed import as_completed
+
+    with open_client(scheduler, n_workers) as client:
         futures = {client.submit(fn, point, key=f"{name}-{os.getpid()}", pure=False):
                    (name, point) for name, point in todo}
         for future in as_completed(futures):
             name, point = futures[future]
             finish(name, point, future.result())
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

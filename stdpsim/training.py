@@ -52,6 +52,25 @@ def restore_weights(model: RateModel, arrays) -> None:
         model.biases[n][...] = arrays[f"{n}.b"]
 
 
+def optimizer_arrays(opts: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The state of per-layer optimisers (each with ``buffers()`` and a step count ``t``),
+    keyed ``opt.<layer>.<buffer>`` and ``opt.<layer>.t`` (for checkpoints)."""
+    out = {}
+    for name, opt in opts.items():
+        for key, a in opt.buffers().items():
+            out[f"opt.{name}.{key}"] = a
+        out[f"opt.{name}.t"] = np.int64(opt.t)
+    return out
+
+
+def restore_optimizers(opts: dict[str, Any], arrays) -> None:
+    """Write what :func:`optimizer_arrays` saved back into ``opts``, in place."""
+    for name, opt in opts.items():
+        for key, a in opt.buffers().items():
+            a[...] = arrays[f"opt.{name}.{key}"]
+        opt.t = int(arrays[f"opt.{name}.t"])
+
+
 def write_checkpoint(path: str | os.PathLike, model: RateModel, state: dict[str, Any],
                      **arrays: np.ndarray) -> Path:
     """``model``'s weights and biases, ``arrays`` and the JSON ``state``, written

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from netfixtures import ETA_MS, TAU_M_MS, free_voltage_mv, run_constant_drive
 
-from stdpsim import backend
+from stdpsim import backend, standalone
 
 V0_MV = -65.0
 
@@ -246,7 +246,7 @@ def test_clock_reset_lines_are_put_in_one_order(tmp_path):
     for order in (resets, resets[::-1], resets[2:] + resets[:2]):
         path = tmp_path / "main.cpp"
         path.write_text("".join(head + order + tail))
-        backend._canonical_main(path)
+        standalone._canonical_main(path)
         texts.append(path.read_text())
     assert texts[0] == texts[1] == texts[2]
     assert texts[0] == "".join(head + sorted(resets) + tail)  # network.add order is kept
@@ -257,8 +257,8 @@ def test_standalone_compiles_with_at_most_one_job_per_core():
 
     run_constant_drive(np.array([-55.0]), V0_MV, [7.0], 15.0, "cpp_standalone")
     args = b2.prefs.devices.cpp_standalone.extra_make_args_unix
-    assert args == [f"-j{backend.make_jobs()}"]
-    assert 1 <= backend.make_jobs() <= (os.cpu_count() or 1)
+    assert args == [f"-j{standalone.make_jobs()}"]
+    assert 1 <= standalone.make_jobs() <= (os.cpu_count() or 1)
 
 
 @pytest.mark.parametrize("device", ["numpy", "cython"])
@@ -328,7 +328,7 @@ def test_orphaned_results_cleanup_tolerates_other_processes(tmp_path, monkeypatc
 
     monkeypatch.setattr(backend.os, "scandir", scandir)
     monkeypatch.setattr(backend, "process_alive", lambda pid: pid == alive)
-    backend._remove_orphaned_results(tmp_path)
+    standalone._remove_orphaned_results(tmp_path)
     assert not (build / f"results_{dead}_00000000").exists()
     assert (build / f"results_{alive}_11111111").exists()
     assert (tmp_path / "gen_staging" / f"results_{dead}_22222222").exists()

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from stdpsim import rate_model, runs
+from stdpsim import rate_training as rt
 from stdpsim.cli import main
 
 
@@ -385,10 +386,13 @@ def test_help_texts_quote_the_defaults_the_code_uses(capsys):
             f"20) [default: {float(net.tau_m / ms):g}]" in text
     run = spiking_training.SpikingTrainConfig()
     eps = spiking.training_learning()
-    text = _help(capsys, "train", "spiking")
-    assert f"checkpoint [default: {run.chunk}]" in text
+    text = " ".join(_help(capsys, "train", "spiking").split())
+    assert f"per simulation run) [default: {run.chunk}]" in text
     assert f"Passes over the training set [default: {run.epochs}]" in text
-    assert f"ε of the encoders f1, f2, ... [default: the preset's, {eps.eps_encoders:g}]" in text
+    assert f"spike [default: {run.batch_size}]" in text
+    assert (f"ε of the encoders f1, f2, ... [default: the preset's, "
+            f"{rt.PRESETS['authors'].lr_encoders:g} with --optimizer rmsprop or adam (the rate "
+            f"model's), {eps.eps_encoders:g} with sgd]") in text
     text = _help(capsys, "train", "rate")
     for name, preset in rate_training.PRESETS.items():
         assert f"{name} {preset.epochs}" in text

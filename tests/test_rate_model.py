@@ -485,7 +485,8 @@ def test_presets_and_bad_settings():
             authors.prior_var_scale) == (0.5, 0.5, 0.3, 1e-5, 16.0)
     assert (old.optimizer, old.lr("f1"), old.lr("g2"), old.prior_var_scale) == (
         "adam", 1e-4, 1e-3, 4.0)
-    for bad, text in ((dict(optimizer="sgd"), "optimizer must be one of"),
+    for bad, text in ((dict(optimizer="lbfgs"), "optimizer must be one of"),
+                      (dict(optimizer="sgd"), "rule local takes rmsprop or adam"),
                       (dict(loss="l1"), "loss must be one of"),
                       (dict(sizes=(784, 100)), "at least two hidden"),
                       (dict(prior_var_scale=0), "prior_var_scale must be positive")):
@@ -584,7 +585,8 @@ def test_sdvdt_rate_twin_against_a_hand_computation():
     assert abs(expect["f2"][0]) > 1e-3 and abs(expect["g2"][0]) > 1e-3  # non-trivial sums
 
     # the twin trainer adds lr × the summed update, layer by layer
-    cfg = rt.TrainConfig(sizes=(1, 1, 1), rule="sdvdt", lr_encoders=0.1, lr_decoders=0.2)
+    cfg = rt.TrainConfig(sizes=(1, 1, 1), rule="sdvdt", lr_encoders=0.1, lr_decoders=0.2,
+                         **rt.FIRST_TWIN)
     before = {k: (m.weights[k].copy(), m.biases[k].copy()) for k in m.weights}
     trainer = rt.make_trainer(m, cfg)
     assert isinstance(trainer, rt.SdvdtTwinTrainer)

@@ -100,7 +100,10 @@ def test_plasticity_is_off_outside_the_learning_phases():
         assert not np.array_equal(res[f"b_{n}"], m.biases[n])
 
 
-@pytest.mark.parametrize("sizes, ensemble", [(SIZES, 1), (SIZES, 4), ((16, 8, 6, 4), 1)])
+@pytest.mark.parametrize("sizes, ensemble", [
+    (SIZES, 1), (SIZES, 4),
+    pytest.param((16, 8, 6, 4), 1, marks=pytest.mark.slow),  # its own build: ~60 s
+])
 def test_spiking_update_follows_the_rate_twin_at_high_rates(sizes, ensemble):
     """Summed over a few examples with a small ε, the spiking change points where the rate
     twin's update does (cosine ≥ 0.9 for every layer) and has about its size; also with 4
@@ -128,7 +131,7 @@ def test_spiking_update_follows_the_rate_twin_at_high_rates(sizes, ensemble):
 def test_resumed_training_continues_bit_identically(tmp_path):
     x = small_images(6)
     x_valid = small_images(3, seed=2)
-    cfg = st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0)
+    cfg = st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0, **st.FIRST_DESIGN)
     p = sn.SpikingParameters(**PARAMS)
     lp = sn.LearningParameters(**LEARNING)
     whole = small_model()
@@ -156,11 +159,11 @@ def test_resumed_training_continues_bit_identically(tmp_path):
 
 
 def test_learning_rate_schedule_is_a_cosine_over_the_chunks(tmp_path):
-    cfg = st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0, eps_final=0.1)
+    cfg = st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0, eps_final=0.1, **st.FIRST_DESIGN)
     assert cfg.eps_scale(0, 5) == pytest.approx(1.0)
     assert cfg.eps_scale(2, 5) == pytest.approx(0.55)  # half-way: the mean of 1 and 0.1
     assert cfg.eps_scale(4, 5) == pytest.approx(0.1)
-    assert st.SpikingTrainConfig().eps_scale(3, 5) == 1.0  # constant by default
+    assert st.SpikingTrainConfig(**st.FIRST_DESIGN).eps_scale(3, 5) == 1.0  # constant by default
     # a scheduled run records the factor of every chunk, and a checkpoint of it refuses a
     # different number of epochs (the schedule would change)
     x = small_images(6)
@@ -184,10 +187,10 @@ def test_bad_settings_get_clear_errors(tmp_path):
     lp = sn.LearningParameters(**LEARNING)
     with pytest.raises(ValueError, match=r"chunk \(4\) must divide the number of training "
                                          r"images \(6\)"):
-        st.train(small_model(), x, None, st.SpikingTrainConfig(chunk=4, valid_every=0), p, lp,
+        st.train(small_model(), x, None, st.SpikingTrainConfig(chunk=4, valid_every=0, **st.FIRST_DESIGN), p, lp,
                  progress=False)
     with pytest.raises(ValueError, match="valid_every .* multiple of chunk"):
-        st.SpikingTrainConfig(chunk=100, valid_every=150)
+        st.SpikingTrainConfig(chunk=100, valid_every=150, **st.FIRST_DESIGN)
     with pytest.raises(ValueError, match="eps_encoders must be positive"):
         sn.LearningParameters(eps_encoders=0.0)
     with pytest.raises(ValueError, match="eps_decoders must be positive"):
@@ -199,7 +202,7 @@ def test_bad_settings_get_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="needs LIF units"):
         sn.learning_builder(small_model(), 1, sn.SpikingParameters(neuron="poisson"), lp)
     with pytest.raises(ValueError, match="no checkpoint to resume"):
-        st.train(small_model(), x, None, st.SpikingTrainConfig(chunk=2, valid_every=0), p, lp,
+        st.train(small_model(), x, None, st.SpikingTrainConfig(chunk=2, valid_every=0, **st.FIRST_DESIGN), p, lp,
                  checkpoint=tmp_path / "none.ckpt.npz", resume=True, progress=False)
 
 
@@ -209,7 +212,7 @@ sys.path.insert(0, {tests!r})
 from test_spiking_training import LEARNING, PARAMS, small_images, small_model
 from stdpsim import spiking as sn, spiking_training as st
 st.train(small_model(), small_images(8), None,
-         st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0),
+         st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0, **st.FIRST_DESIGN),
          sn.SpikingParameters(**PARAMS), sn.LearningParameters(**LEARNING),
          checkpoint={ckpt!r}, progress=False)
 """
@@ -239,7 +242,7 @@ def test_kill_9_in_training_loses_at_most_one_chunk_and_no_file(tmp_path):
     done = state["chunks_done"]
     assert 1 <= done < 4
     assert [p.name for p in tmp_path.iterdir()] == ["k.ckpt.npz"]  # no temporary file
-    cfg = st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0)
+    cfg = st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0, **st.FIRST_DESIGN)
     p, lp = sn.SpikingParameters(**PARAMS), sn.LearningParameters(**LEARNING)
     resumed = small_model()
     history = st.train(resumed, small_images(8), None, cfg, p, lp, checkpoint=ckpt,

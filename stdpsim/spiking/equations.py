@@ -21,7 +21,7 @@ the rate model is tested against.
 
 from __future__ import annotations
 
-from ..rate_model import RateModel, activation_expression
+from ..rate_model import RateModel, activation_expression, slope_expression
 from .stack import Layer
 
 
@@ -115,6 +115,37 @@ inference (``learn_enc``: the encoders learn), reconstruction (``learn_dec``: th
 values stay, the reconstruction membranes move from their predictions to their targets with
 ``tau_nudge``, the decoders learn).  ``plastic`` (0 or 1, set per run) switches all learning
 off without recompiling."""
+
+
+def gain_factors(layer: Layer, model: RateModel) -> str:
+    """The learner's third factors of a layer's units (compiled in only when the learner
+    uses them).
+
+    ``gain_f`` (hidden layers, the encoders' postsynaptic factor): act′ of f_l at ``a_ff``,
+    the feed-forward pre-activation, followed during settling with ``tau_ff`` and held
+    from then on, the pre-activation of the prediction that INFERENCE moves away from.
+    ``gain_g`` (layers with a reconstruction, the decoders' postsynaptic factor): act′ of
+    g_{l+1} at ``a_td``, the top-down pre-activation followed with ``tau_rec`` (the
+    reconstruction membrane's own time constant).  The neuron's gain at its input: how
+    much its output would move for a change of its input.
+    """
+    l = layer.index
+    lines = ""
+    if l > 0:
+        slope = slope_expression(model.activations[f"f{l}"], "a_ff")
+        lines += (f"da_ff/dt = settle * (i_data + b_f{l} - a_ff) / tau_ff : 1\n"
+                  f"gain_f = {slope} : 1 (constant over dt)\n")
+    if layer.has_recon:
+        pre = "u_g1 + b_g1" if l == 0 else f"i_td + b_g{l + 1}"
+        slope = slope_expression(model.activations[f"g{l + 1}"], "a_td")
+        lines += (f"da_td/dt = ({pre} - a_td) / tau_rec : 1\n"
+                  f"gain_g = {slope} : 1 (constant over dt)\n")
+    return lines
+
+
+def gain_start(layer: Layer) -> str:
+    """What :func:`gain_factors` resets at the start of every example."""
+    return ("a_ff = 0\n" if layer.index > 0 else "") + ("a_td = 0\n" if layer.has_recon else "")
 
 
 def learnable(eqs: str, names: tuple[str, ...]) -> str:

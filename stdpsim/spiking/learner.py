@@ -13,6 +13,7 @@ no noise) and learned by the same rule.  The rule's rate limit is
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -43,26 +44,57 @@ def eta(name: str, learning: LearningParameters, params: SpikingParameters,
     return eps * range_pre / (params.r_max * v_unit_post)
 
 
-ETA_MODEL = "w : 1\neta : second/volt (shared, constant)"
-"""A plastic synapse: its weight and its pathway's η (a run input)."""
+def synapse_model(tags: bool) -> str:
+    """A plastic synapse: its weight, its pathway's η (a run input) and, with ``tags``, the
+    tag its changes go to."""
+    return "w : 1\neta : second/volt (shared, constant)" + ("\ntag : 1" if tags else "")
 
 
-def _rule(learn: bool) -> Callable[[str, str], str]:
-    """The rule's statement for a slope and a gate, or nothing (``learn=False``)."""
+@dataclasses.dataclass(frozen=True)
+class Mechanisms:
+    """What the learner's synapses do, compiled into its network.
+
+    Attributes
+    ----------
+    learn
+        The rule's statements (False: the same network without them, the reference for
+        what learning costs).
+    tags
+        Changes go to synaptic tags, the weights stay (:mod:`stdpsim.consolidation`);
+        else the weights change at every spike (the first design).
+    gain_factor
+        The postsynaptic gain factor multiplies every change
+        (:func:`stdpsim.spiking.equations.gain_factors`).
+    """
+
+    learn: bool = True
+    tags: bool = False
+    gain_factor: bool = False
+
+
+def _rule(mech: Mechanisms) -> Callable[[str, str], str]:
+    """The rule's statement for a slope and a gate (with the gain factor, times the
+    postsynaptic gain of that pathway: ``gain_f`` for the encoders' ``dvdt``, ``gain_g``
+    for the decoders' ``dvdt_rec``), or nothing (``learn=False``)."""
     def rule(slope: str, gate: str) -> str:
-        return sdvdt_learning_line(slope, gate) + "\n" if learn else ""
+        if not mech.learn:
+            return ""
+        if mech.gain_factor:
+            gate += "*gain_f_post" if slope == "dvdt" else "*gain_g_post"
+        return sdvdt_learning_line(slope, gate, "tag" if mech.tags else "w") + "\n"
     return rule
 
 
-def _plastic_pathways(ns: dict, learn: bool) -> tuple[Callable, Callable]:
+def _plastic_pathways(ns: dict, mech: Mechanisms) -> tuple[Callable, Callable]:
     """The learner's encoder and decoder factories for :func:`wiring.pathways`: encoders
     learn on their data pathway from the target's ``dvdt`` while it infers; decoders predict
     while the network infers and learn from the reconstruction membrane's ``dvdt_rec`` on
     the late ``spike_recon`` events."""
-    rule = _rule(learn)
+    rule = _rule(mech)
+    model = synapse_model(mech.tags)
 
     def encoder(source: Any, target: Any, name: str, gain: float) -> Any:
-        return b2().Synapses(source, target, model=ETA_MODEL,
+        return b2().Synapses(source, target, model=model,
                              on_pre={"data": f"{rule('dvdt', 'learn_enc_post')}"
                                              "i_data_post += w * gain",
                                      "recon": "i_recon_post += w * gain"},
@@ -70,7 +102,7 @@ def _plastic_pathways(ns: dict, learn: bool) -> tuple[Callable, Callable]:
                              namespace={**ns, "gain": gain}, name=name)
 
     def decoder(source: Any, target: Any, name: str, gain: float, trace: str) -> Any:
-        return b2().Synapses(source, target, model=ETA_MODEL,
+        return b2().Synapses(source, target, model=model,
                              on_pre={"predict": f"{trace}_post += w * gain",
                                      "learn": f"{rule('dvdt_rec', 'learn_dec_post')}"
                                               f"{trace}_post += w * gain"},
@@ -81,17 +113,18 @@ def _plastic_pathways(ns: dict, learn: bool) -> tuple[Callable, Callable]:
 
 
 def _bias_pathways(stack: wiring.Stack, layers_: list[str], bias: Any, ns: dict,
-                   learn: bool) -> dict[str, Any]:
+                   mech: Mechanisms) -> dict[str, Any]:
     """One synapse from the always-on ``bias`` unit per layer (f_l's bias lives in h_l,
     g_l's in layer l − 1), delivered as a summed variable and learned by the same rule."""
-    rule = _rule(learn)
+    rule = _rule(mech)
     out = {}
     for name in layers_:
         l = int(name[1:])
         target, slope, gate = ((stack.units[l], "dvdt", "learn_enc_post") if name[0] == "f"
                                else (stack.units[l - 1], "dvdt_rec", "learn_dec_post"))
         out[name] = b2().Synapses(bias, target,
-                                  model=f"{ETA_MODEL}\nb_{name}_post = w : 1 (summed)",
+                                  model=f"{synapse_model(mech.tags)}\n"
+                                        f"b_{name}_post = w : 1 (summed)",
                                   on_pre=rule(slope, gate) or None, namespace=ns,
                                   name=f"bias_{name}")
         out[name].connect()
@@ -99,15 +132,16 @@ def _bias_pathways(stack: wiring.Stack, layers_: list[str], bias: Any, ns: dict,
 
 
 def learning_builder(model: RateModel, n_examples: int, params: SpikingParameters,
-                     learning: LearningParameters, learn: bool = True):
+                     learning: LearningParameters, mech: Mechanisms = Mechanisms()):
     """A :func:`stdpsim.backend.simulate` builder for ``n_examples`` training examples.
 
     Only the model's shapes and activations are compiled in.  Inputs: ``digits``
     (n_examples, n_visible); ``w_<layer>`` (raveled (n_in·ensemble, n_out)), ``b_<layer>``
-    (n_out,), ``eta_<layer>`` and ``eta_b_<layer>`` (second/volt), and ``plastic_<group>``
-    (0 or 1).  The collected results hold the weights and biases after the run and the event
-    counts.  ``learn=False`` builds the same network without the learning statements (the
-    reference for what learning costs).
+    (n_out,), ``eta_<layer>`` and ``eta_b_<layer>`` (second/volt) and ``plastic_<group>``
+    (0 or 1).  The collected results hold the weights and biases after the run
+    (``w_<layer>``, ``b_<layer>``), with tags also the tags (``tag_<layer>``,
+    ``tag_b_<layer>``; the weights then stay as they came in), and the event counts.
+    ``mech``: what is compiled in (:class:`Mechanisms`).
     """
     if not KINDS[params.neuron].learns:
         raise ValueError("the spiking learner needs LIF units (the rule reads their dV/dt); "
@@ -127,11 +161,11 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
         stimulus = u.TimedArray(np.zeros((n_examples, model.sizes[0])), dt=t_example,
                                 name="digits")
         stack = wiring.build_stack(model, p, ns, stimulus, t_example, "digits(t, i)",
-                                   learning=True)
+                                   learning=True, gain_factor=mech.gain_factor)
         bias = lif_group(1, lif_membrane("", "0*volt/second"), "bias", ns, p, recon=False)
         bias.v_free = p.v_zero + p.v_span  # value 1: fires at r_max
-        syn = wiring.pathways(stack, p, *_plastic_pathways(ns, learn))
-        biases = _bias_pathways(stack, list(syn), bias, ns, learn)
+        syn = wiring.pathways(stack, p, *_plastic_pathways(ns, mech))
+        biases = _bias_pathways(stack, list(syn), bias, ns, mech)
         monitors, read_events = wiring.event_monitors(stack)
         late = {layer.name: u.EventMonitor(src, "spike_recon", record=False,
                                            name=f"spike_recon_{layer.name}")
@@ -150,6 +184,10 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
                 out[f"w_{name}"] = np.asarray(syn[name].w[:]).reshape(
                     n_in, p.ensemble, n_out).mean(axis=1)
                 out[f"b_{name}"] = np.asarray(biases[name].w[:])
+                if mech.tags:
+                    out[f"tag_{name}"] = np.asarray(syn[name].tag[:]).reshape(
+                        n_in, p.ensemble, n_out).mean(axis=1)
+                    out[f"tag_b_{name}"] = np.asarray(biases[name].tag[:])
             out.update(read_events())
             out.update({f"n_spike_recon_{group}": np.asarray(mon.num_events)
                         for group, mon in late.items()})
@@ -180,8 +218,8 @@ def learning_inputs(model: RateModel, x: np.ndarray, params: SpikingParameters,
 
 def run_learning(model: RateModel, x: np.ndarray, params: SpikingParameters | None = None,
                  learning: LearningParameters | None = None, *, plastic: bool = True,
-                 learn: bool = True, device: str | None = "auto", seed: int = 0,
-                 progress: bool | None = None
+                 learn: bool = True, gain_factor: bool = False,
+                 device: str | None = "auto", seed: int = 0, progress: bool | None = None
                  ) -> tuple[RateModel, dict[str, int], backend.RunInfo]:
     """The spiking learner on every row of ``x`` (shape (K, n_visible), values in [0, 1]),
     one example after another in one simulation, starting from ``model``'s weights.
@@ -189,14 +227,16 @@ def run_learning(model: RateModel, x: np.ndarray, params: SpikingParameters | No
     Returns a copy of ``model`` with the learned weights and biases (its prior unchanged),
     the event counts and the run's timings.  ``plastic=False`` runs the same network with
     learning switched off (the weights come back unchanged); ``learn=False`` the network
-    built without learning statements (see :func:`learning_builder`).  ``progress``:
+    built without learning statements (see :func:`learning_builder`); ``gain_factor``: the
+    postsynaptic gain factors multiply every change.  ``progress``:
     Brian2's progress report (see :func:`stdpsim.backend.simulate`).
     """
     params = params or preset("inference")
     learning = learning or LearningParameters()
     x = checked_images(model, x)
     k = x.shape[0]
-    build = learning_builder(model, k, params, learning, learn)
+    build = learning_builder(model, k, params, learning,
+                             Mechanisms(learn=learn, gain_factor=gain_factor))
     res, info = backend.simulate(build, learning_inputs(model, x, params, learning, plastic),
                                  k * learning.t_example(params), device=device, dt=params.dt,
                                  seed=seed, progress=progress)
@@ -205,6 +245,64 @@ def run_learning(model: RateModel, x: np.ndarray, params: SpikingParameters | No
                     dict(model.activations), model.prior_mean.copy(), model.prior_var.copy(),
                     dict(model.meta))
     return new, learning_event_counts(res, model), info
+
+
+def tag_unit(learning: LearningParameters) -> LearningParameters:
+    """``learning`` with ε = 1: η then makes a synapse's tag the rate twin's ΔW/ε
+    (:func:`stdpsim.plasticity.sdvdt_updates`); ε is the consolidation's
+    (:mod:`stdpsim.consolidation`)."""
+    return dataclasses.replace(learning, eps_encoders=1.0, eps_decoders=1.0)
+
+
+def tag_builder(model: RateModel, n_examples: int, params: SpikingParameters,
+                learning: LearningParameters, gain_factor: bool = False):
+    """The builder of :func:`run_tags`'s network (for a :func:`stdpsim.backend.session`)."""
+    return learning_builder(model, n_examples, params, tag_unit(learning),
+                            Mechanisms(tags=True, gain_factor=gain_factor))
+
+
+def tag_session(model: RateModel, n_examples: int, params: SpikingParameters,
+                learning: LearningParameters, gain_factor: bool = False) -> Any:
+    """A :func:`stdpsim.backend.session` of :func:`tag_builder`'s network for
+    ``n_examples`` examples, for :func:`run_tags` (a context manager)."""
+    build = tag_builder(model, n_examples, params, learning, gain_factor)
+    session = backend.session(build, n_examples * learning.t_example(params), dt=params.dt)
+    session.tag_network = (n_examples, gain_factor)
+    return session
+
+
+def run_tags(model: RateModel, x: np.ndarray, params: SpikingParameters,
+             learning: LearningParameters, *, gain_factor: bool = False, seed: int = 0,
+             session: Any = None, device: str | None = "auto"
+             ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, int], float]:
+    """The tags the learner sets on the rows of ``x`` (shape (K, n_visible)) with
+    ``model``'s weights held fixed: ``{layer: (T_W, T_b)}`` summed over the examples, in
+    the rate twin's units (:func:`stdpsim.plasticity.sdvdt_updates`), the event counts and
+    the run's seconds.
+
+    ``gain_factor``: the postsynaptic gain factors
+    (:func:`stdpsim.spiking.equations.gain_factors`) multiply every change.  ``session``: a
+    :func:`tag_session` for K examples and the same ``gain_factor``, whose binary runs
+    without generating the network's code again; without one, a one-shot
+    :func:`stdpsim.backend.simulate` on ``device``.
+    """
+    x = checked_images(model, x)
+    k = x.shape[0]
+    unit = tag_unit(learning)
+    values = learning_inputs(model, x, params, unit)
+    if session is not None and getattr(session, "tag_network", None) != (k, gain_factor):
+        raise ValueError(f"the session runs {getattr(session, 'tag_network', None)} "
+                         f"(examples, gain factor), not {(k, gain_factor)}")
+    if session is not None:
+        res, run_s = session.run(values, seed)
+    else:
+        res, info = backend.simulate(tag_builder(model, k, params, learning, gain_factor),
+                                     values,
+                                     k * learning.t_example(params), device=device,
+                                     dt=params.dt, seed=seed, progress=False)
+        run_s = info.run_s
+    tags = {n: (res[f"tag_{n}"], res[f"tag_b_{n}"]) for n in model.weights}
+    return tags, learning_event_counts(res, model), run_s
 
 
 def learning_event_counts(res: dict[str, np.ndarray], model: RateModel) -> dict[str, int]:

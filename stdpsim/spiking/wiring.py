@@ -79,26 +79,31 @@ class Stack:
 
 def build_stack(model: RateModel, p: SpikingParameters, ns: dict[str, Any],
                 stimulus: Any, period: Any, visible_input: str,
-                learning: bool = False) -> Stack:
+                learning: bool = False, gain_factor: bool = False) -> Stack:
     """The groups of every layer of ``model`` (``stimulus``: the TimedArray of the digits),
     restarted every ``period``: the visible units take a new input x = ``visible_input`` (an
     expression), traces go back to zero, settling restarts and each unit its kind's start
     (:meth:`~stdpsim.spiking.units.UnitKind.start`).  ``learning``: the learner's
-    equations and events."""
+    equations and events; ``gain_factor``: its gain factors too
+    (:func:`stdpsim.spiking.equations.gain_factors`)."""
     kind: UnitKind = KINDS[p.neuron]
     stack = layers(model, p)
     spiking = p.ensemble == 1  # else the units integrate and their members spike
     units = []
     for layer in stack:
         group_ns = {**ns, "digits": stimulus} if layer.index == 0 else ns
-        units.append(kind.units(layer, kind.equations(layer, model, learning), group_ns, p,
-                                spiking=spiking, learner=learning))
+        eqs = kind.equations(layer, model, learning)
+        if gain_factor:
+            eqs += eq.gain_factors(layer, model)
+        units.append(kind.units(layer, eqs, group_ns, p, spiking=spiking, learner=learning))
     for layer, group in zip(stack, units):
         if layer.index == 0:
             first = f"t_start = t\nx = {visible_input}\nu_g1 = 0\n"
         else:
             first = "t_start = t\ni_data = 0\ni_recon = 0\n" + ("i_td = 0\n"
                                                                  if layer.has_recon else "")
+        if gain_factor:
+            first += eq.gain_start(layer)
         group.run_regularly(first + kind.start(layer, members=not spiking), dt=period,
                             when="start", name=f"{layer.name}_next_digit")
     sources = units if spiking else [

@@ -110,9 +110,13 @@ class SpikingTrainTask:
         encoders, of the decoders.
     eps_final
         ε of the last chunk as a fraction of the first (cosine schedule).
-    epochs, seed, chunk, max_chunks, sizes
+    epochs, seed, chunk, max_chunks, sizes, batch_size, shard, optimizer, loss
         As :class:`stdpsim.spiking_training.SpikingTrainConfig`; ``max_chunks`` stops this
-        call after that many chunks (``resume`` goes on later).
+        call after that many chunks (``resume`` goes on later).  Without ε, the optimiser
+        decides it: the rate model's learning rates for ``rmsprop`` and ``adam``, the
+        ``training`` preset's ε for ``sgd``.
+    scheduler, workers
+        Where the shards run (:class:`stdpsim.shards.ShardRunner`).
     network
         The network's changes to the ``training`` preset and its Brian2 target (LIF units:
         the rule reads their dV/dt; the spike seeds follow from ``seed``).
@@ -129,6 +133,12 @@ class SpikingTrainTask:
     chunk: int | None = None
     max_chunks: int | None = None
     sizes: str | None = None
+    batch_size: int | None = None
+    shard: int | None = None
+    optimizer: str | None = None
+    loss: str | None = None
+    scheduler: str | None = None
+    workers: int | None = None
     network: SpikingNetwork = SpikingNetwork()
     data: str | None = None
     out: str = "runs/spiking_mnist.npz"
@@ -164,10 +174,19 @@ class SpikingTrainTask:
                             valid_every=self.chunk * max(1, round(every / self.chunk)))
         if self.sizes is not None:
             cfg_args["sizes"] = parse_sizes(self.sizes)
+        for key in ("batch_size", "shard", "optimizer", "loss"):
+            if getattr(self, key) is not None:
+                cfg_args[key] = getattr(self, key)
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"--workers must be at least 1, got {self.workers}")
+        cfg = spiking_training.SpikingTrainConfig(**cfg_args)
         eps = {k: self.eps for k in ("eps_encoders", "eps_decoders")}
         eps.update({k: getattr(self, k) for k in eps if getattr(self, k) is not None})
-        return (spiking_training.SpikingTrainConfig(**cfg_args),
-                self.network.parameters("training"),
+        if cfg.optimizer != "sgd":  # the rate model's rates for its optimisers
+            authors = rate_training.PRESETS["authors"]
+            eps = {k: getattr(authors, k.replace("eps", "lr")) if v is None else v
+                   for k, v in eps.items()}
+        return (cfg, self.network.parameters("training"),
                 spiking.training_learning(**{k: v for k, v in eps.items() if v is not None}))
 
 
@@ -180,7 +199,8 @@ def train_spiking(task: SpikingTrainTask, log: Log = print) -> Path:
     x_train, x_valid = training_split(task.data)
     model = spiking_training.train_model(
         x_train, x_valid, cfg, params, learning, task.out, resume=task.resume,
-        command=command_line(), device=task.network.device, max_chunks=task.max_chunks)
+        command=command_line(), device=task.network.device, max_chunks=task.max_chunks,
+        scheduler=task.scheduler, n_workers=task.workers)
     log(f"wrote {task.out} ({model.meta['examples_seen']} examples seen"
         f"{'' if model.meta['finished'] else ', not finished: go on with --resume'}; "
         f"model card {Path(task.out).with_suffix('.json')})")

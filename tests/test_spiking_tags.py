@@ -1,0 +1,153 @@
+"""The spiking learner's second design: synaptic tags, consolidation per minibatch, the gain
+factor, shards on dask workers (bit-identical for any number of workers), resume, a worker
+killed mid-run, bad input."""
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+brian2 = pytest.importorskip("brian2")
+from brian2 import ms  # noqa: E402
+
+from stdpsim import backend, plasticity, shards  # noqa: E402
+from stdpsim import rate_model as rm  # noqa: E402
+from stdpsim import rate_training as rt  # noqa: E402
+from stdpsim import spiking as sn  # noqa: E402
+from stdpsim import spiking_training as st  # noqa: E402
+from stdpsim.sweeps import open_client  # noqa: E402
+
+SIZES = (16, 8, 4)
+LAYERS = ("f1", "f2", "g2", "g1")
+SHARD = 3
+PARAMS = dict(tau=10 * ms, n_steps=8, t_settle=5 * ms)
+LEARNING = dict(t_recon=5 * ms, tau_nudge=1 * ms, eps_encoders=1e-3, eps_decoders=1e-3)
+
+needs_cxx = pytest.mark.skipif(not backend.cxx_compiler_works(), reason="needs a C++ compiler")
+
+
+def small_model(seed: int = 0) -> rm.RateModel:
+    cfg = rt.TrainConfig(sizes=SIZES)
+    return rm.init_model(np.random.default_rng(seed), cfg.layers, init=cfg.init)
+
+
+def small_images(n: int, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).random((n, SIZES[0])).astype(np.float32)
+
+
+def network(gain: bool = True) -> shards.ShardNetwork:
+    return shards.ShardNetwork(sn.SpikingParameters(**PARAMS),
+                               sn.LearningParameters(**LEARNING), SHARD, gain)
+
+
+def config(**changes) -> st.SpikingTrainConfig:
+    return st.SpikingTrainConfig(**{"sizes": SIZES, "epochs": 1, "chunk": 12,
+                                    "batch_size": 6, "shard": SHARD, "valid_every": 0,
+                                    **changes})
+
+
+@needs_cxx
+def test_tags_accumulate_the_rule_and_the_weights_stay():
+    """With tags, the weights come out as they went in; the tags are the changes the first
+    design makes to its weights (at a small ε, divided by ε), and the gain factor scales
+    them towards the twin's with act′."""
+    m, x = small_model(), small_images(SHARD)
+    net = network()
+    with sn.tag_session(m, SHARD, net.params, net.learning) as s:
+        values = sn.learning_inputs(m, x, net.params, sn.learner.tag_unit(net.learning))
+        res, _ = s.run(values, seed=4)
+        for n in LAYERS:
+            np.testing.assert_array_equal(res[f"w_{n}"], m.weights[n])
+            assert np.abs(res[f"tag_{n}"]).max() > 0, n
+        plain, _, _ = sn.run_tags(m, x, net.params, net.learning, seed=4, session=s)
+        with pytest.raises(ValueError, match="the session runs"):
+            sn.run_tags(m, x, net.params, net.learning, seed=4, session=s, gain_factor=True)
+    gained, _, _ = sn.run_tags(m, x, net.params, net.learning, seed=4, gain_factor=True)
+    for n in LAYERS:  # the session's run and run_tags agree; the gain factor changes them
+        np.testing.assert_array_equal(plain[n][0], res[f"tag_{n}"])
+        assert not np.allclose(gained[n][0], plain[n][0]), n
+    eps = 1e-4  # small enough that the weights hardly move within the shard
+    online, _, _ = sn.run_learning(m, x, net.params, sn.LearningParameters(
+        **{**LEARNING, "eps_encoders": eps, "eps_decoders": eps}), seed=4)
+    for n in LAYERS:
+        a = ((online.weights[n] - m.weights[n]) / eps).ravel().astype(float)
+        b = plain[n][0].ravel()
+        assert a @ b / np.linalg.norm(a) / np.linalg.norm(b) > 0.99, n
+    twin, _ = plasticity.sdvdt_updates(m, x, net.params.n_steps, net.params.delta,
+                                       net.params.alpha, gain_factor=True)
+    for n in ("f1", "g1"):
+        a, b = gained[n][0].ravel(), twin[n][0].ravel()
+        assert a @ b / np.linalg.norm(a) / np.linalg.norm(b) > 0.8, n
+
+
+@needs_cxx
+def test_one_and_two_workers_give_bit_identical_weights_and_resume_is_bit_identical(tmp_path):
+    x = small_images(12)
+    p, lp = sn.SpikingParameters(**PARAMS), sn.LearningParameters(**LEARNING)
+    serial = small_model()
+    st.train(serial, x, None, config(), p, lp, progress=False, scheduler="serial")
+    moved = [n for n in LAYERS if not np.array_equal(serial.weights[n], small_model().weights[n])]
+    assert moved == list(LAYERS)
+    parallel = small_model()
+    st.train(parallel, x, None, config(), p, lp, progress=False, scheduler=None, n_workers=2)
+    for n in LAYERS:
+        np.testing.assert_array_equal(parallel.weights[n], serial.weights[n])
+        np.testing.assert_array_equal(parallel.biases[n], serial.biases[n])
+    # stopped after the first chunk and resumed: the same bits (RMSprop state included)
+    ckpt = tmp_path / "m.ckpt.npz"
+    parts = small_model()
+    st.train(parts, x, None, config(chunk=6), p, lp, progress=False, checkpoint=ckpt,
+             max_chunks=1)
+    resumed = small_model(seed=9)
+    st.train(resumed, x, None, config(chunk=6), p, lp, progress=False, checkpoint=ckpt,
+             resume=True)
+    whole = small_model()
+    st.train(whole, x, None, config(chunk=6), p, lp, progress=False)
+    for n in LAYERS:
+        np.testing.assert_array_equal(resumed.weights[n], whole.weights[n])
+    # a run of other mechanisms does not resume from it
+    with pytest.raises(ValueError, match="train.loss"):
+        st.train(small_model(), x, None, config(chunk=6, loss="delta"), p, lp,
+                 progress=False, checkpoint=ckpt, resume=True)
+
+
+@needs_cxx
+def test_a_worker_killed_mid_minibatch_loses_nothing():
+    x = small_images(4 * SHARD)
+    m = small_model()
+    seeds = [11, 12, 13, 14]
+    net = network()
+    with shards.ShardRunner(net, "serial") as runner:
+        expected, _, _ = runner.minibatch(m, x, seeds)
+    with shards.ShardRunner(net, None, n_workers=2) as runner:
+        runner.minibatch(m, x, seeds)  # every worker has its session open
+        pids = list(runner.client.run(os.getpid).values())
+        result = {}
+        job = threading.Thread(target=lambda: result.update(
+            out=runner.minibatch(m, x, seeds)))
+        job.start()
+        time.sleep(0.05)
+        os.kill(pids[0], signal.SIGKILL)
+        job.join(timeout=240)
+    tags = result["out"][0]
+    for n in LAYERS:
+        np.testing.assert_array_equal(tags[n][0], expected[n][0])
+        np.testing.assert_array_equal(tags[n][1], expected[n][1])
+
+
+@pytest.mark.quick
+def test_bad_settings_get_one_line_errors():
+    with pytest.raises(ValueError, match=r"batch size \(7\) must divide the chunk \(100\)"):
+        st.SpikingTrainConfig(chunk=100, batch_size=7)
+    with pytest.raises(ValueError, match=r"shard \(40\) must divide the batch size \(100\)"):
+        st.SpikingTrainConfig(shard=40)
+    with pytest.raises(ValueError, match="needs a batch size above 1"):
+        st.SpikingTrainConfig(batch_size=1, shard=1, optimizer="rmsprop")
+    with pytest.raises(ValueError, match="loss must be one of"):
+        st.SpikingTrainConfig(loss="hinge")
+    with pytest.raises(ValueError, match="no dask scheduler answers there"):
+        with open_client("tcp://127.0.0.1:9", timeout_s=1):
+            pass
