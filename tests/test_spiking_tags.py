@@ -51,35 +51,33 @@ def config(**changes) -> st.SpikingTrainConfig:
 
 @needs_cxx
 def test_tags_accumulate_the_rule_and_the_weights_stay():
-    """With tags, the weights come out as they went in; the tags are the changes the first
-    design makes to its weights (at a small ε, divided by ε), and the gain factor scales
-    them towards the twin's with act′."""
+    """With tags the weights come out as they went in, and the tags are the changes the
+    first design makes to its weights (at a small ε, divided by ε); with the gain factor
+    they point where the twin's do for f1 and g1."""
     m, x = small_model(), small_images(SHARD)
     net = network()
-    with sn.tag_session(m, SHARD, net.params, net.learning) as s:
+    with sn.tag_session(m, SHARD, net.params, net.learning, gain_factor=True) as s:
         values = sn.learning_inputs(m, x, net.params, sn.learner.tag_unit(net.learning))
         res, _ = s.run(values, seed=4)
-        for n in LAYERS:
-            np.testing.assert_array_equal(res[f"w_{n}"], m.weights[n])
-            assert np.abs(res[f"tag_{n}"]).max() > 0, n
-        plain, _, _ = sn.run_tags(m, x, net.params, net.learning, seed=4, session=s)
+        tags, _, _ = sn.run_tags(m, x, net.params, net.learning, seed=4, session=s,
+                                 gain_factor=True)
         with pytest.raises(ValueError, match="the session runs"):
-            sn.run_tags(m, x, net.params, net.learning, seed=4, session=s, gain_factor=True)
-    gained, _, _ = sn.run_tags(m, x, net.params, net.learning, seed=4, gain_factor=True)
-    for n in LAYERS:  # the session's run and run_tags agree; the gain factor changes them
-        np.testing.assert_array_equal(plain[n][0], res[f"tag_{n}"])
-        assert not np.allclose(gained[n][0], plain[n][0]), n
+            sn.run_tags(m, x, net.params, net.learning, seed=4, session=s)
+    for n in LAYERS:
+        np.testing.assert_array_equal(res[f"w_{n}"], m.weights[n])
+        assert np.abs(res[f"tag_{n}"]).max() > 0, n
+        np.testing.assert_array_equal(tags[n][0], res[f"tag_{n}"])
     eps = 1e-4  # small enough that the weights hardly move within the shard
     online, _, _ = sn.run_learning(m, x, net.params, sn.LearningParameters(
-        **{**LEARNING, "eps_encoders": eps, "eps_decoders": eps}), seed=4)
+        **{**LEARNING, "eps_encoders": eps, "eps_decoders": eps}), seed=4, gain_factor=True)
     for n in LAYERS:
         a = ((online.weights[n] - m.weights[n]) / eps).ravel().astype(float)
-        b = plain[n][0].ravel()
-        assert a @ b / np.linalg.norm(a) / np.linalg.norm(b) > 0.99, n
+        b = tags[n][0].ravel()
+        assert a @ b / np.linalg.norm(a) / np.linalg.norm(b) > 0.98, n
     twin, _ = plasticity.sdvdt_updates(m, x, net.params.n_steps, net.params.delta,
                                        net.params.alpha, gain_factor=True)
     for n in ("f1", "g1"):
-        a, b = gained[n][0].ravel(), twin[n][0].ravel()
+        a, b = tags[n][0].ravel(), twin[n][0].ravel()
         assert a @ b / np.linalg.norm(a) / np.linalg.norm(b) > 0.8, n
 
 

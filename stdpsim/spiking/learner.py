@@ -131,6 +131,24 @@ def _bias_pathways(stack: wiring.Stack, layers_: list[str], bias: Any, ns: dict,
     return out
 
 
+def _predictions(stack: wiring.Stack, p: SpikingParameters) -> dict[str, np.ndarray]:
+    """At the end of a run: each hidden layer's value ``h_<l>`` (held through the
+    reconstruction phase), its encoder prediction's pre-activation ``a_ff_<l>`` (held from
+    the end of settling) and, for layers with a reconstruction, the decoder prediction's
+    ``a_td_<l>`` (:func:`stdpsim.spiking.equations.gain_factors`): how much spike noise the
+    predictions carry (``experiments/spiking_corruption.py``)."""
+    out = {}
+    for layer, group in zip(stack.layers, stack.units):
+        if layer.index > 0:
+            v_free = np.asarray(group.v_free[:])  # volt (h itself is a subexpression)
+            v_unit = float(p.v_span) / layer.value_range
+            out[f"h_{layer.name}"] = (v_free - float(p.v_zero)) / v_unit
+            out[f"a_ff_{layer.name}"] = np.asarray(group.a_ff[:])
+        if layer.has_recon:
+            out[f"a_td_{layer.name}"] = np.asarray(group.a_td[:])
+    return out
+
+
 def learning_builder(model: RateModel, n_examples: int, params: SpikingParameters,
                      learning: LearningParameters, mech: Mechanisms = Mechanisms()):
     """A :func:`stdpsim.backend.simulate` builder for ``n_examples`` training examples.
@@ -191,6 +209,8 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
             out.update(read_events())
             out.update({f"n_spike_recon_{group}": np.asarray(mon.num_events)
                         for group, mon in late.items()})
+            if mech.gain_factor:  # the predictions' pre-activations as the last example left them
+                out.update(_predictions(stack, p))
             return out
 
         objects = [*stack.objects, bias, *syn.values(), *biases.values(), *monitors,
