@@ -158,7 +158,10 @@ RATE_TRAIN_OPTIONS = options(
                  help="Corruption s.d. of the inputs of f2, f3, ..."),
     click.option("--noise-g", type=float, default=None,
                  help="Corruption s.d. of the inputs of g1, ... (not the top decoder, whose "
-                      "input is the mean of 3 Bernoulli draws)."),
+                      "input is the mean of --n-spikes Bernoulli draws)."),
+    click.option("--n-spikes", type=int, default=None,
+                 help="Bernoulli draws averaged for the top decoder's corrupted input "
+                      "[default: 3]; 0 (--rule sdvdt only): its clean input."),
     click.option("--init", type=click.Choice(["orthogonal", "gaussian"]), default=None,
                  help="Initial weights."),
     click.option("--prior-var-scale", type=float, default=None,

@@ -327,7 +327,7 @@ def test_orphaned_results_cleanup_tolerates_other_processes(tmp_path, monkeypatc
         return real_scandir(path)
 
     monkeypatch.setattr(backend.os, "scandir", scandir)
-    monkeypatch.setattr(backend, "process_alive", lambda pid: pid == alive)
+    monkeypatch.setattr(standalone, "process_alive", lambda pid: pid == alive)
     standalone._remove_orphaned_results(tmp_path)
     assert not (build / f"results_{dead}_00000000").exists()
     assert (build / f"results_{alive}_11111111").exists()

@@ -62,14 +62,14 @@ def test_integrated_rule_is_eta_times_rate_times_voltage_change():
     assert res["w"][0] == pytest.approx(expected, rel=1e-6)
 
 
-def learn(model, x, duration=None, plastic=True, seed=0, **params):
+def learn(model, x, duration=None, plastic=True, seed=0, device="auto", **params):
     """Run the small learner for ``duration`` (default: all examples)."""
     p = sn.SpikingParameters(**{**PARAMS, **params})
     lp = sn.LearningParameters(**LEARNING)
     build = sn.learning_builder(model, x.shape[0], p, lp)
     values = sn.learning_inputs(model, x, p, lp, plastic)
     res, _ = backend.simulate(build, values, duration or x.shape[0] * lp.t_example(p),
-                              dt=p.dt, seed=seed)
+                              dt=p.dt, seed=seed, device=device)
     return res, p, lp
 
 
@@ -78,12 +78,13 @@ def test_plasticity_is_off_outside_the_learning_phases():
     before = {n: m.weights[n].copy() for n in LAYERS}
     # settling only: voltages race to the feed-forward values, yet nothing learns
     p = sn.SpikingParameters(**PARAMS)
-    res, _, lp = learn(m, x, duration=p.t_settle - p.dt)
+    # (the runs cut short use numpy: a duration is compiled into a standalone build)
+    res, _, lp = learn(m, x, duration=p.t_settle - p.dt, device="numpy")
     assert res["n_spikes_h1"] > 0
     for n in LAYERS:
         np.testing.assert_array_equal(res[f"w_{n}"], before[n])
     # the encoders learn in INFERENCE only, the decoders in reconstruction only
-    res, p, lp = learn(m, x, duration=p.t_settle + p.n_steps * p.step_time)
+    res, p, lp = learn(m, x, duration=p.t_settle + p.n_steps * p.step_time, device="numpy")
     for n in ("f1", "f2"):
         assert not np.array_equal(res[f"w_{n}"], before[n])
     for n in ("g1", "g2"):

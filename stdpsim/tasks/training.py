@@ -11,7 +11,8 @@ from .. import rate_training, runs
 from .common import Log, N_TRAIN, command_line, training_split
 from .network import SpikingNetwork
 
-_NON_NEGATIVE = ("noise", "noise_x", "noise_h", "noise_g", "weight_decay", "valid_every")
+_NON_NEGATIVE = ("noise", "noise_x", "noise_h", "noise_g", "n_spikes", "weight_decay",
+                 "valid_every")
 
 
 def _flag(key: str) -> str:
