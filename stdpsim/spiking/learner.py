@@ -9,6 +9,11 @@ reconstruction membranes' ``dvdt_rec`` gated by ``learn_dec``.  Biases are the w
 synapses from an always-on unit (firing at r_max), delivered as summed variables (so they add
 no noise) and learned by the same rule.  The rule's rate limit is
 :func:`stdpsim.plasticity.sdvdt_updates`.
+
+What the synapses do with the rule's output is compiled in (:class:`Mechanisms`): change
+their weights at every spike (the first design, :func:`run_learning`), or add it to a
+synaptic tag while the weights stay, the tags coming out of the run for consolidation
+(:func:`run_tags`, :mod:`stdpsim.consolidation`); either with the postsynaptic gain factor.
 """
 
 from __future__ import annotations
