@@ -14,9 +14,10 @@ same validation protocol and number of samples at the same points.  The shipped 
 score under that protocol is drawn as a reference.  The twin's scores are cached beside the
 checkpoint (keyed by its settings), so a re-run only adds the new points.
 
-Writes ``figures/spiking_learning_curve_first_design.json`` and ``.png``; with ``--twin-out`` also the
-twin after as many examples as the spiking run has seen, as a model file (prior fitted as
-training does), for the full evaluation beside the spiking-trained model.
+Writes ``figures/spiking_learning_curve_first_design.json`` and ``.png``; with
+``--twin-out`` also the twin after as many examples as the spiking run has seen, as a model
+file (prior fitted as training does), for the full evaluation beside the spiking-trained
+model.
 
     python experiments/spiking_learning_curve_first_design.py
         [--run runs/spiking/spiking_mnist.npz] [--twin-out runs/twin_mnist.npz]

@@ -183,33 +183,7 @@ def train_rate_cmd(preset: str, epochs: int | None, seed: int, data: str | None,
               show_default=True, help="Where the trained model goes.")
 @o.RESUME
 @o.SIZES
-@click.option("--eps", type=float, default=None, help="ε of the rule for every layer.")
-@click.option("--eps-encoders", type=float, default=None,
-              help="ε of the encoders f1, f2, ... [default: the preset's, "
-                   f"{o.default_eps('encoders')}].")
-@click.option("--eps-decoders", type=float, default=None,
-              help="ε of the decoders g1, g2, ... [default: the preset's, "
-                   f"{o.default_eps('decoders')}].")
-@click.option("--eps-final", type=float, default=None,
-              help="ε of the last chunk as a fraction of the first (cosine schedule; 1 = "
-                   f"constant) [default: {o.spiking_run_default('eps_final')}].")
-@click.option("--chunk", type=int, default=None, help="Examples per checkpoint (and, with "
-              "--batch-size 1, per simulation run) [default: "
-              f"{o.spiking_run_default('chunk')}].")
-@click.option("--batch-size", type=int, default=None,
-              help="Examples whose synaptic tags are consolidated together (divides --chunk); "
-                   "1 with --optimizer sgd is the first design, weights changing at every "
-                   f"spike [default: {o.spiking_run_default('batch_size')}].")
-@click.option("--shard", type=int, default=None,
-              help="Examples per simulation run within a minibatch, the unit of parallel work "
-                   f"(divides --batch-size) [default: {o.spiking_run_default('shard')}].")
-@o.OPTIMIZER
-@o.LOSS
-@click.option("--scheduler", default=None,
-              help="Address of a running dask scheduler for the shards [default: a "
-                   "LocalCluster of --workers]; 'serial' runs them here.")
-@click.option("--workers", type=int, default=None,
-              help="LocalCluster worker processes [default: the usable cores].")
+@o.SPIKING_TRAIN_OPTIONS
 @click.option("--max-chunks", type=int, default=None,
               help="Stop after this many chunks in this call (go on later with --resume).")
 @o.network("training", neuron=False)
@@ -217,7 +191,7 @@ def train_spiking_cmd(**kw) -> None:
     """Train the MNIST model in Brian2: LIF neurons whose synapses learn by
     ΔW = η·S_pre·dV_post/dt, no gradient computed outside the simulation.
 
-    Example: stdpsim train spiking --data ../shared/data/mnist --max-chunks 20
+    Example: stdpsim train spiking --data ../shared/data/mnist --max-chunks 2
     """
     network = o.network_of(kw, keep_seed=True)
     task = training.SpikingTrainTask(**kw, network=network)

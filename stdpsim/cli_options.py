@@ -187,6 +187,39 @@ def spiking_run_default(name: str) -> str:
     return f"{getattr(SpikingTrainConfig(), name)}"
 
 
+SPIKING_TRAIN_OPTIONS = options(
+    click.option("--eps", type=float, default=None, help="ε of the rule for every layer."),
+    click.option("--eps-encoders", type=float, default=None,
+                 help="ε of the encoders f1, f2, ... [default: the preset's, "
+                      f"{default_eps('encoders')}]."),
+    click.option("--eps-decoders", type=float, default=None,
+                 help="ε of the decoders g1, g2, ... [default: the preset's, "
+                      f"{default_eps('decoders')}]."),
+    click.option("--eps-final", type=float, default=None,
+                 help="ε of the last chunk as a fraction of the first (cosine schedule; 1 = "
+                      f"constant) [default: {spiking_run_default('eps_final')}]."),
+    click.option("--chunk", type=int, default=None, help="Examples per checkpoint (and, with "
+                 "--batch-size 1, per simulation run) [default: "
+                 f"{spiking_run_default('chunk')}]."),
+    click.option("--batch-size", type=int, default=None,
+                 help="Examples whose synaptic tags are consolidated together (divides --chunk); "
+                      "1 with --optimizer sgd is the first design, weights changing at every "
+                      f"spike [default: {spiking_run_default('batch_size')}]."),
+    click.option("--shard", type=int, default=None,
+                 help="Examples per simulation run within a minibatch, the unit of parallel work "
+                      f"(divides --batch-size) [default: {spiking_run_default('shard')}]."),
+    OPTIMIZER,
+    LOSS,
+    click.option("--scheduler", default=None,
+                 help="Address of a running dask scheduler for the shards [default: a "
+                      "LocalCluster of --workers]; 'serial' runs them here."),
+    click.option("--workers", type=int, default=None,
+                 help="LocalCluster worker processes [default: the usable cores]."),
+)
+"""The spiking learner's own options of ``train spiking`` (ε, chunks, the second design's
+mechanisms, where the shards run)."""
+
+
 GENERATE_OPTIONS = options(
     MODEL,
     click.option("--n", type=int, default=100, show_default=True, help="Number of samples."),

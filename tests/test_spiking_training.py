@@ -160,11 +160,12 @@ def test_resumed_training_continues_bit_identically(tmp_path):
 
 
 def test_learning_rate_schedule_is_a_cosine_over_the_chunks(tmp_path):
-    cfg = st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0, eps_final=0.1, **st.FIRST_DESIGN)
+    cfg = st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0, eps_final=0.1,
+                                **st.FIRST_DESIGN)
     assert cfg.eps_scale(0, 5) == pytest.approx(1.0)
     assert cfg.eps_scale(2, 5) == pytest.approx(0.55)  # half-way: the mean of 1 and 0.1
     assert cfg.eps_scale(4, 5) == pytest.approx(0.1)
-    assert st.SpikingTrainConfig(**st.FIRST_DESIGN).eps_scale(3, 5) == 1.0  # constant by default
+    assert st.SpikingTrainConfig().eps_scale(3, 5) == 1.0  # constant by default
     # a scheduled run records the factor of every chunk, and a checkpoint of it refuses a
     # different number of epochs (the schedule would change)
     x = small_images(6)
@@ -188,7 +189,8 @@ def test_bad_settings_get_clear_errors(tmp_path):
     lp = sn.LearningParameters(**LEARNING)
     with pytest.raises(ValueError, match=r"chunk \(4\) must divide the number of training "
                                          r"images \(6\)"):
-        st.train(small_model(), x, None, st.SpikingTrainConfig(chunk=4, valid_every=0, **st.FIRST_DESIGN), p, lp,
+        st.train(small_model(), x, None,
+                 st.SpikingTrainConfig(chunk=4, valid_every=0, **st.FIRST_DESIGN), p, lp,
                  progress=False)
     with pytest.raises(ValueError, match="valid_every .* multiple of chunk"):
         st.SpikingTrainConfig(chunk=100, valid_every=150, **st.FIRST_DESIGN)
@@ -203,7 +205,8 @@ def test_bad_settings_get_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="needs LIF units"):
         sn.learning_builder(small_model(), 1, sn.SpikingParameters(neuron="poisson"), lp)
     with pytest.raises(ValueError, match="no checkpoint to resume"):
-        st.train(small_model(), x, None, st.SpikingTrainConfig(chunk=2, valid_every=0, **st.FIRST_DESIGN), p, lp,
+        st.train(small_model(), x, None,
+                 st.SpikingTrainConfig(chunk=2, valid_every=0, **st.FIRST_DESIGN), p, lp,
                  checkpoint=tmp_path / "none.ckpt.npz", resume=True, progress=False)
 
 
