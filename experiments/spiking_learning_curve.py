@@ -112,7 +112,8 @@ def main() -> None:
                    "line": "--", "points": rate_curve(rate_cfg, x_train, x_valid)})
     first = read_json(args.first_design)
     if first.get("valid_samples") == samples:
-        curves.append({"label": "spiking learner, first design", "line": ":",
+        curves.append({"label": "spiking learner, first design (the shipped model's run)",
+                       "line": ":",
                        "points": first["spiking"]})
     reference = rate_model.load_model(args.model)
     how = rate_training.TrainConfig(valid_samples=samples, seed=train["seed"]).validation()

@@ -554,9 +554,12 @@ def plot_learning_curves(results: dict[str, Any], path: str | Path) -> Path:
     markers = "osD^vx"
     for k, curve in enumerate(results["curves"]):
         pts = curve["points"]
+        last = pts[-1]
+        # hollow markers of growing size: points that coincide stay visible
         ax.plot([p["examples"] for p in pts], [p["valid_parzen"] for p in pts],
-                markers[k % len(markers)] + ("-" if len(pts) > 1 else ""), ms=4,
-                ls=curve.get("line", "-"), label=curve["label"])
+                marker=markers[k % len(markers)], ms=4 + 2 * k, mfc="none", mew=1.3,
+                ls=curve.get("line", "-"),
+                label=f"{curve['label']}: {last['valid_parzen']:.1f} at {last['examples']:,}")
     ref = results.get("reference_valid_parzen")
     if ref is not None:
         ax.axhline(ref, color="k", lw=1, label=f"shipped rate model, 20 epochs ({ref:.0f})")
