@@ -50,3 +50,23 @@ def test_raster_window_shows_a_few_spikes_per_neuron_at_any_rate():
     assert plotting.raster_window_ms(2000.0, 40.0) == pytest.approx(16.0)
     assert plotting.raster_window_ms(50.0, 20.0) == pytest.approx(20.0)
     assert plotting.raster_window_ms(100_000.0, 40.0) == pytest.approx(4.0)
+
+
+def test_learning_curves_name_every_curve_with_its_last_value(tmp_path, monkeypatch):
+    """One line per learner, each legend entry ending with its last score, and the
+    reference line named with its value."""
+    import matplotlib.pyplot as plt
+
+    captured = {}
+    monkeypatch.setattr(plotting, "_save", lambda fig, path: captured.update(fig=fig) or path)
+    results = {"valid_samples": 1000, "reference_valid_parzen": 171.0, "curves": [
+        {"label": "spiking", "points": [{"examples": 2000, "valid_parzen": -80.0},
+                                        {"examples": 4000, "valid_parzen": -61.8}]},
+        {"label": "twin", "line": "--", "points": [{"examples": 4000, "valid_parzen": -66.5}]}]}
+    plotting.plot_learning_curves(results, tmp_path / "c.png")
+    ax = captured["fig"].axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["spiking: -61.8 at 4,000", "twin: -66.5 at 4,000",
+                      "shipped rate model, 20 epochs (171)"]
+    assert "1000 GENERATE samples" in ax.get_ylabel()
+    plt.close(captured["fig"])
