@@ -28,6 +28,7 @@ the transfer of weights and tags over a real network.  Writes
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import platform
 import time
@@ -49,9 +50,7 @@ def rate(runner: ShardRunner, model: rate_model.RateModel, x: np.ndarray, batch:
          shard: int, n_batches: int, lr: float) -> dict:
     """Examples/s of ``n_batches`` minibatches after a warm-up one; the consolidation runs on
     a copy of the model, so every setting sees the same weights."""
-    work = rate_model.RateModel({k: v.copy() for k, v in model.weights.items()},
-                                {k: v.copy() for k, v in model.biases.items()},
-                                dict(model.activations), model.prior_mean, model.prior_var)
+    work = copy.deepcopy(model)
     cons = Consolidation(work, "rmsprop", {n: lr for n in work.weights})
     per = batch // shard
 

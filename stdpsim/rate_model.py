@@ -210,8 +210,17 @@ class RateModel:
             self.weights[f"f{l}"].shape[1] for l in range(1, self.depth + 1))
 
     def layer(self, name: str, x: np.ndarray) -> np.ndarray:
-        """Apply layer ``name`` to a batch ``x`` (batch, n_in) -> (batch, n_out)."""
-        return self.activate(name, self.pre_activation(name, x))
+        """Apply layer ``name`` to a batch ``x`` (batch, n_in) -> (batch, n_out): the same
+        values as :meth:`activate` of :meth:`pre_activation`, in one pass over the rows."""
+        a = x @ self.weights[name]
+        bias, act = self.biases[name], _ACT_INPLACE[self.activations[name]]
+
+        def finish(rows: np.ndarray) -> None:
+            rows += bias
+            act(rows)
+
+        threads.over_rows(finish, a)  # large batches (sampling, scoring): on every core
+        return a
 
     def pre_activation(self, name: str, x: np.ndarray) -> np.ndarray:
         """Layer ``name``'s pre-activation x·W + b of a batch ``x`` (batch, n_in)."""
@@ -221,7 +230,7 @@ class RateModel:
         def add(rows: np.ndarray) -> None:
             rows += bias
 
-        threads.over_rows(add, a)  # large batches (sampling, scoring): on every core
+        threads.over_rows(add, a)
         return a
 
     def activate(self, name: str, a: np.ndarray) -> np.ndarray:

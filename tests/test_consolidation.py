@@ -129,3 +129,14 @@ def test_brian2_slope_expressions_match_the_numpy_slopes():
                                    rm.activation_slope(act, a), rtol=1e-6, atol=1e-12)
     with pytest.raises(ValueError, match="unknown activation"):
         rm.slope_expression("relu", "u")
+
+
+def test_layer_is_activate_of_pre_activation_bit_for_bit():
+    """The twin computes predictions in two steps, the rate model's hot path in one pass:
+    the same floats either way."""
+    m = tiny_model((20, 12, 8))
+    x = np.random.default_rng(4).random((9, 20), dtype=np.float32)
+    for name in ("f1", "g1"):
+        u = x if name == "f1" else m.layer("f1", x)
+        np.testing.assert_array_equal(m.layer(name, u),
+                                      m.activate(name, m.pre_activation(name, u)))
