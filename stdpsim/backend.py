@@ -34,7 +34,7 @@ import numpy as np
 
 from . import standalone
 from .runs import write_probe
-from .standalone import REPORT_PERIOD_S, Session
+from .standalone import REPORT_PERIOD_S, Session, owned
 
 DEVICES: tuple[str, ...] = ("cpp_standalone", "cython", "numpy")
 """The Brian2 targets stdpsim can run on, fastest first."""
@@ -181,15 +181,9 @@ def _run_runtime(
     t1 = time.perf_counter()
     net.run(duration, namespace={}, report="stdout" if progress else None,
             report_period=REPORT_PERIOD_S * b2.second)
-    results = _owned(sim.collect())
+    results = owned(sim.collect())
     run_s = time.perf_counter() - t1
     return results, RunInfo(target, time.perf_counter() - t0, build_s, run_s, cached=False)
-
-
-def _owned(results: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """Copies of the collected arrays.  Brian2 (2.10 and later) can hand out views of its
-    monitors' buffers, which are freed with the network; a copy outlives it."""
-    return {k: np.array(v, copy=True) for k, v in results.items()}
 
 
 def _check_inputs(sim: Simulation, values: Mapping[str, Any]) -> None:

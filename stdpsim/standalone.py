@@ -290,6 +290,12 @@ def _build(dev: Any, build_fn: Callable[[], Any], duration: Any, cache: Path,
     return Build(sim, folder, cached, time.perf_counter() - t0, compile_s)
 
 
+def owned(results: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Copies of collected arrays.  Brian2 (2.10 and later) can hand out views of its
+    monitors' buffers, which are freed with the network; a copy outlives it."""
+    return {k: np.array(v, copy=True) for k, v in results.items()}
+
+
 def _run_build(dev: Any, build: Build, values: Mapping[str, Any], seed: int,
                progress: bool) -> tuple[dict[str, np.ndarray], float]:
     """Run a build's binary once with ``values`` and ``seed``; returns the collected
@@ -304,7 +310,7 @@ def _run_build(dev: Any, build: Build, values: Mapping[str, Any], seed: int,
         with _flock(build.folder / ".lock", fcntl.LOCK_SH), _sigterm_stops_child():
             dev.run(directory=str(build.folder), results_directory=results_name,
                     with_output=progress, run_args=run_args)
-            results = {k: np.array(v, copy=True) for k, v in build.sim.collect().items()}
+            results = owned(build.sim.collect())
     finally:
         os.environ.pop(SEED_ENV, None)
         os.environ.pop(PARENT_ENV, None)
@@ -312,23 +318,6 @@ def _run_build(dev: Any, build: Build, values: Mapping[str, Any], seed: int,
     run_s = time.perf_counter() - t1
     _prune_run_args(build.folder)
     return results, run_s
-
-
-def run(build_fn: Callable[[], Any], values: Mapping[str, Any], duration: Any, dt: Any,
-        seed: int, cache: Path, progress: bool, check: Callable[[Any], None]
-        ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Generate, build (or reuse) and run a network once; returns the results and the
-    timings (:class:`stdpsim.backend.RunInfo`'s fields but the device)."""
-    t0 = time.perf_counter()
-    dev, headers = _start_device(dt)
-    try:
-        build = _build(dev, build_fn, duration, cache, check)
-        results, run_s = _run_build(dev, build, values, seed, progress)
-    finally:
-        _stop_device(headers)
-    return results, {"wall_s": time.perf_counter() - t0, "build_s": build.build_s,
-                     "run_s": run_s, "cached": build.cached, "build_dir": str(build.folder),
-                     "compile_s": build.compile_s}
 
 
 class Session:
@@ -368,3 +357,18 @@ class Session:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def run(build_fn: Callable[[], Any], values: Mapping[str, Any], duration: Any, dt: Any,
+        seed: int, cache: Path, progress: bool, check: Callable[[Any], None]
+        ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Generate, build (or reuse) and run a network once (a :class:`Session` of one run);
+    returns the results and the timings (:class:`stdpsim.backend.RunInfo`'s fields but the
+    device)."""
+    t0 = time.perf_counter()
+    with Session(build_fn, duration, dt, cache, check) as session:
+        results, run_s = session.run(values, seed, progress)
+    build = session.build
+    return results, {"wall_s": time.perf_counter() - t0, "build_s": build.build_s,
+                     "run_s": run_s, "cached": build.cached, "build_dir": str(build.folder),
+                     "compile_s": build.compile_s}
