@@ -71,6 +71,10 @@ def network(preset: str, neuron: bool = True) -> Callable:
         click.option("--tau-syn", type=float, default=None,
                      help="Synaptic trace time constant in ms [default: "
                           f"{default(preset, 'tau_syn', 'ms')}]."),
+        click.option("--tau-ff", type=float, default=None,
+                     help="Settling time constant in ms: how fast each digit's values follow "
+                          "their feed-forward values before INFERENCE [default: "
+                          f"{default(preset, 'tau_ff', 'ms')}]."),
         click.option("--tau-m", type=float, default=None,
                      help="LIF membrane time constant in ms (with --ensemble at cortical "
                           f"rates e.g. 20) [default: {default(preset, 'tau_m', 'ms')}]."),
@@ -97,7 +101,8 @@ def network_of(kw: dict, keep_seed: bool = False) -> SpikingNetwork:
     seed = kw["seed"] if keep_seed else kw.pop("seed")
     return SpikingNetwork(neuron=kw.pop("neuron", "lif"), r_max_hz=kw.pop("r_max"),
                           tau_ms=kw.pop("tau"), tau_syn_ms=kw.pop("tau_syn"),
-                          tau_m_ms=kw.pop("tau_m"), ensemble=kw.pop("ensemble"),
+                          tau_ff_ms=kw.pop("tau_ff"), tau_m_ms=kw.pop("tau_m"),
+                          ensemble=kw.pop("ensemble"),
                           member_sigma_mv=kw.pop("member_sigma"), device=kw.pop("device"),
                           seed=seed)
 
@@ -210,6 +215,11 @@ SPIKING_TRAIN_OPTIONS = options(
                       f"(divides --batch-size) [default: {spiking_run_default('shard')}]."),
     OPTIMIZER,
     LOSS,
+    click.option("--noise-x", type=float, default=None,
+                 help="Corruption s.d. of x (f1): each visible unit's own variability in an "
+                      "example, sent as corruption events that h1's prediction and f1's "
+                      "learning see and INFERENCE does not [default: the authors' "
+                      f"{rate_training.PRESETS['authors'].noise_x:g}; 0 with --batch-size 1]."),
     click.option("--scheduler", default=None,
                  help="Address of a running dask scheduler for the shards [default: a "
                       "LocalCluster of --workers]; 'serial' runs them here."),

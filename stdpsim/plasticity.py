@@ -20,6 +20,7 @@ learner, :mod:`stdpsim.spiking.learner`) and its limit at high rates in the rate
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -69,7 +70,8 @@ def sdvdt_learning_line(slope: str = "dvdt", gate: str | None = None, into: str 
 
 def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, alpha: float,
                   *, gain_factor: bool = False, corruption: Corruption | None = None,
-                  rng: np.random.Generator | None = None, noisy_pre: bool = False
+                  rng: np.random.Generator | None = None,
+                  noisy_pre: bool | Collection[str] = False
                   ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, float]]:
     """The tags the spiking S·dV/dt learner sets in the limit of high rates (its rate twin).
 
@@ -98,14 +100,15 @@ def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, a
         a decoder's g_l of its corrupted h_l(N) (in spikes: the prediction is read from a
         short window of noisy spikes, the target from INFERENCE's longer integration).  The
         presynaptic factor stays clean (in spikes it comes from other spikes than the
-        prediction's), unless ``noisy_pre``: then it is the corrupted input, as in
-        Algorithm 2.
+        prediction's), except in the layers ``noisy_pre`` names (True: all of them): there
+        it is the corrupted input, as in Algorithm 2 (in spikes, ``("f1",)``: the visible
+        units' corruption events, :data:`stdpsim.spiking.equations.CORRUPTION_SOURCE`).
     ``gain_factor``
         A third factor, act′ of the postsynaptic layer at the prediction's pre-activation,
         multiplies each postsynaptic unit's change: the error through the nonlinearity, as
         the rate model's loss takes it.
 
-    With both, ``noisy_pre`` and the rng of :func:`stdpsim.rate_training.local_problems`,
+    With both, ``noisy_pre=True`` and the rng of :func:`stdpsim.rate_training.local_problems`,
     the tags of f1 and of every decoder are −½·B times the rate model's local gradients
     (B: the batch size); the upper encoders differ, their presynaptic values moving during
     INFERENCE.
@@ -126,6 +129,10 @@ def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, a
     """
     if corruption is not None and rng is None:
         raise ValueError("corruption needs an rng")
+    noisy = set(model.weights) if noisy_pre is True else set(noisy_pre or ())
+    if not noisy <= set(model.weights):
+        raise ValueError(f"noisy_pre names layers {sorted(noisy - set(model.weights))} "
+                         f"that the model does not have ({sorted(model.weights)})")
     x = np.asarray(x, dtype=np.float32)
     *_, states = inference(model, x, n_steps, delta, alpha, trace=True)
     traj = [np.stack([x] * len(states))] + [np.stack([s[l] for s in states])
@@ -144,7 +151,7 @@ def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, a
         if corruption is not None:
             post = post.copy()
             post[0] = model.activate(name, a)
-        if noisy_pre:
+        if name in noisy:
             pre = pre + (noisy_enc[l - 1] - clean_enc[l - 1])
         mid = 0.5 * (pre[:-1] + pre[1:])
         change = np.diff(post, axis=0)
@@ -159,7 +166,7 @@ def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, a
         errors[name] = float(np.mean(np.sum(err ** 2, axis=1)))
         if gain_factor:
             err *= activation_slope(model.activations[name], a)
-        pre = noisy_dec[l - 1] if noisy_pre else clean_dec[l - 1]
+        pre = noisy_dec[l - 1] if name in noisy else clean_dec[l - 1]
         updates[name] = (pre.T @ err, err.sum(axis=0))
     return updates, errors
 

@@ -327,7 +327,12 @@ class SdvdtTwinTrainer:
     """The rate twin as a trainer (``rule="sdvdt"``): per minibatch the tags of
     :func:`stdpsim.plasticity.sdvdt_updates` (gain factor with ``loss="through"``, the
     predictions corrupted at ``cfg``'s levels unless they are all 0), consolidated by
-    ``cfg.optimizer`` (:class:`stdpsim.consolidation.Consolidation`)."""
+    ``cfg.optimizer`` (:class:`stdpsim.consolidation.Consolidation`).
+
+    The corruption follows the spiking learner: f1's (``noise_x``) stands for the visible
+    units' corruption events, which its presynaptic factor carries too (:data:`NOISY_PRE`);
+    the other levels stand for the spikes' own noise in the predictions, whose presynaptic
+    factors stay clean."""
 
     def __init__(self, model: RateModel, cfg: TrainConfig) -> None:
         self.model, self.cfg = model, cfg
@@ -346,9 +351,16 @@ class SdvdtTwinTrainer:
         levels = self.cfg.corruption
         tags, errors = sdvdt_updates(self.model, x, self.cfg.n_steps, self.cfg.delta,
                                      self.cfg.alpha, gain_factor=self.cfg.loss == "through",
-                                     corruption=None if levels.clean else levels, rng=rng)
+                                     corruption=None if levels.clean else levels, rng=rng,
+                                     noisy_pre=NOISY_PRE)
         self.consolidation(tags, x.shape[0])
         return errors
+
+
+NOISY_PRE = ("f1",)
+"""The twin's layers whose presynaptic factor is the corrupted input (the spiking learner's
+corruption events reach f1 only; with noisy presynaptic factors in the decoders too, the twin
+scored lower in a 3-epoch probe, docs/spiking_learning.md)."""
 
 
 def make_trainer(model: RateModel, cfg: TrainConfig) -> LocalTrainer | SdvdtTwinTrainer:

@@ -84,6 +84,27 @@ def test_twin_with_every_mechanism_equals_the_rate_models_step_on_f1_and_the_dec
         assert not np.allclose(twin.weights[name], rate.weights[name]), name
 
 
+def test_twin_carries_the_corrupted_presynaptic_factor_only_in_the_layers_named():
+    """noisy_pre=("f1",) (the spiking learner's corruption events): f1 as with every layer
+    noisy, the others as with none, from the same draws; the twin trainer uses it."""
+    m = tiny_model()
+    x = np.random.default_rng(3).random((5, 6), dtype=np.float32)
+
+    def tags(noisy):
+        return plasticity.sdvdt_updates(m, x, 5, 0.1, 0.01, gain_factor=True,
+                                        corruption=Corruption(), rng=np.random.default_rng(7),
+                                        noisy_pre=noisy)[0]
+
+    only_f1, every, none = tags(("f1",)), tags(True), tags(False)
+    np.testing.assert_array_equal(only_f1["f1"][0], every["f1"][0])
+    assert not np.allclose(only_f1["f1"][0], none["f1"][0])
+    for n in ("f2", "g1", "g2"):
+        np.testing.assert_array_equal(only_f1[n][0], none[n][0])
+    assert rt.NOISY_PRE == ("f1",)
+    with pytest.raises(ValueError, match=r"noisy_pre names layers \['f9'\]"):
+        tags(("f9",))
+
+
 def test_twin_without_mechanisms_is_the_first_designs_update():
     m = tiny_model()
     x = np.random.default_rng(2).random((3, 6), dtype=np.float32)

@@ -18,6 +18,7 @@ from stdpsim import rate_model as rm  # noqa: E402
 from stdpsim import rate_training as rt  # noqa: E402
 from stdpsim import spiking as sn  # noqa: E402
 from stdpsim import spiking_training as st  # noqa: E402
+from stdpsim.corruption import Corruption  # noqa: E402
 from stdpsim.sweeps import open_client  # noqa: E402
 
 SIZES = (16, 8, 4)
@@ -91,6 +92,34 @@ def test_tags_are_the_first_designs_weight_changes():
 
 
 @needs_cxx
+def test_corruption_events_give_the_twins_denoising_update_for_f1():
+    """With noise_x > 0 the visible units' corruption events reach h1's prediction and f1's
+    rule: over many examples f1's tags point where the twin's do with f1's presynaptic
+    factor corrupted (its mean over draws), and what the events add (tags with minus
+    without) points where the corruption moves the twin's update."""
+    m, x = small_model(), small_images(300)
+    p = sn.SpikingParameters(**{**PARAMS, "tau_ff": 0.5 * ms})
+    lp = sn.LearningParameters(**LEARNING)
+    clean = sn.run_tags(m, x, p, lp, gain_factor=True, seed=3)[0]["f1"][0]
+    noisy = sn.run_tags(m, x, p, sn.LearningParameters(**LEARNING, noise_x=0.5),
+                        gain_factor=True, seed=3)[0]["f1"][0]
+    rng, levels = np.random.default_rng(0), Corruption(0.5, 0, 0, 0)
+    twin_noisy = np.mean([plasticity.sdvdt_updates(
+        m, x, p.n_steps, p.delta, p.alpha, gain_factor=True, corruption=levels, rng=rng,
+        noisy_pre=("f1",))[0]["f1"][0] for _ in range(50)], axis=0)
+    twin_clean = plasticity.sdvdt_updates(m, x, p.n_steps, p.delta, p.alpha,
+                                          gain_factor=True)[0]["f1"][0]
+
+    def cos(a, b):
+        a, b = a.ravel(), b.ravel()
+        return a @ b / np.linalg.norm(a) / np.linalg.norm(b)
+
+    assert cos(noisy, twin_noisy) > 0.8
+    assert cos(noisy - clean, twin_noisy - twin_clean) > 0.7
+    assert cos(clean, twin_noisy - twin_clean) < 0.5  # the events' part is not there without
+
+
+@needs_cxx
 def test_one_and_two_workers_give_bit_identical_weights_and_resume_is_bit_identical(tmp_path):
     x = small_images(12)
     p, lp = sn.SpikingParameters(**PARAMS), sn.LearningParameters(**LEARNING)
@@ -155,6 +184,13 @@ def test_bad_settings_get_one_line_errors():
         st.SpikingTrainConfig(batch_size=1, shard=1, optimizer="rmsprop")
     with pytest.raises(ValueError, match="loss must be one of"):
         st.SpikingTrainConfig(loss="hinge")
+    with pytest.raises(ValueError, match="noise_x must be a non-negative"):
+        sn.LearningParameters(noise_x=-0.5)
+    with pytest.raises(ValueError, match="noise_rate must be a positive rate"):
+        sn.LearningParameters(noise_x=0.5, noise_rate=5 * ms)
+    with pytest.raises(ValueError, match="t_noisy .* shorter than settling"):
+        sn.learning_builder(small_model(), 1, sn.SpikingParameters(**PARAMS),
+                            sn.LearningParameters(**LEARNING, noise_x=0.5, t_noisy=6 * ms))
     with pytest.raises(ValueError, match="no dask scheduler answers there"):
         with open_client("tcp://127.0.0.1:9", timeout_s=1):
             pass

@@ -88,12 +88,50 @@ def hidden_read_out(layer: Layer, model: RateModel, value: str) -> str:
     return value + lines + _encoder_read_out(model.activations[f"f{l}"], f"b_f{l}")
 
 
-def drive(layer: Layer, value: str) -> str:
-    """τ·d(value)/dt: settling on f(h_below), then the INFERENCE drive (with the top-down
-    pull below the top)."""
+def drive(layer: Layer, value: str, corrupted: bool = False) -> str:
+    """τ·d(value)/dt: settling on f(h_below) (``corrupted``: first, while ``noisy``, on f1
+    of the data and the corruption events, :func:`corrupted_read_out`, then on f1 of the
+    data), then the INFERENCE drive (with the top-down pull below the top)."""
     pull = f" + leak * (top_down - {value})" if layer.has_recon else ""
+    settling = "noisy * f_noisy + (1 - noisy) * f_data" if corrupted else "f_data"
     return (f"(1 - settle) * (f_data - f_recon{pull}) / tau"
-            f" + settle * (f_data - {value}) / tau_ff")
+            f" + settle * ({settling} - {value}) / tau_ff")
+
+
+CORRUPTION_SOURCE = """
+noise : 1
+"""
+"""Corruption events (visible units, with ``noise_x`` > 0 in the learner): each unit draws
+its own variability n ~ N(0, noise_x²) at the start of every example (``noise``,
+:data:`CORRUPTION_START`) and, through settling and INFERENCE, sends ``noise`` events at
+``noise_rate``·abs(n) (:data:`CORRUPTION_EVENT`), which the encoder f1 delivers with sign(n) and
+r_max/noise_rate times a data spike's weight: their mean adds n to the pixel's value.  They
+feed h1's trace ``i_noise`` (:func:`corrupted_read_out`), which h1 reads only in the first
+part of settling (``noisy``, ``t_noisy`` long): h1 settles on the prediction f1(x + n).
+Then it settles on f1(x), the clean feed-forward value, and INFERENCE starts from there, as
+the rate model's does; from the end of ``noisy`` on the encoders learn
+(:func:`learning_phases`), so h1's membrane moves from the corrupted prediction to the clean
+inferred value while the corruption events, like the data spikes, drive f1's S·dV/dt rule:
+the presynaptic factor is x + n, as in Algorithm 2's denoising problem for f1.  The reading:
+a pixel neuron's trial-to-trial variability, seen by the synapses that learn from it and by
+the fast first prediction, and not by the slower integration that follows.  The rate limit
+is the twin's corruption of f1 with a noisy presynaptic factor
+(:func:`stdpsim.plasticity.sdvdt_updates`)."""
+
+CORRUPTION_START = "noise = noise_x * randn()\n"
+"""What a visible unit draws at the start of every example."""
+
+CORRUPTION_EVENT = "rand() < noise_rate * abs(noise) * dt and recon_phase == 0"
+"""When a visible unit sends a corruption event: at ``noise_rate``·abs(n), in settling and
+INFERENCE."""
+
+
+def corrupted_read_out(layer: Layer, model: RateModel) -> str:
+    """h1's trace of the corruption events and f1 of data and corruption together, the
+    prediction settling follows (see :data:`CORRUPTION_SOURCE`)."""
+    act = activation_expression(model.activations[f"f{layer.index}"],
+                                f"i_data + i_noise + b_f{layer.index}")
+    return f"di_noise/dt = -i_noise / tau_syn : 1\nf_noisy = {act} : 1\n"
 
 
 def rate_expression(value: str, scale: str = "1") -> str:
@@ -117,7 +155,19 @@ values stay, the reconstruction membranes move from their predictions to their t
 off without recompiling."""
 
 
-def gain_factors(layer: Layer, model: RateModel) -> str:
+def learning_phases(corrupted: bool = False) -> str:
+    """:data:`LEARNING_PHASES`; ``corrupted``: settling starts with ``noisy`` (``t_noisy``
+    long, h1 settles on its corrupted prediction, :data:`CORRUPTION_SOURCE`), and the
+    encoders learn from its end on (the rest of settling, then INFERENCE)."""
+    if not corrupted:
+        return LEARNING_PHASES
+    return LEARNING_PHASES.replace(
+        "learn_enc = plastic * infer_phase : 1 (constant over dt)",
+        "learn_enc = plastic * (1 - noisy) * (1 - recon_phase) : 1 (constant over dt)\n"
+        "noisy = int(t - t_start < t_noisy) : 1")
+
+
+def gain_factors(layer: Layer, model: RateModel, corrupted: bool = False) -> str:
     """The learner's third factors of a layer's units (compiled in only when the learner
     uses them).
 
@@ -127,13 +177,16 @@ def gain_factors(layer: Layer, model: RateModel) -> str:
     ``gain_g`` (layers with a reconstruction, the decoders' postsynaptic factor): act′ of
     g_{l+1} at ``a_td``, the top-down pre-activation followed with ``tau_rec`` (the
     reconstruction membrane's own time constant).  The neuron's gain at its input: how
-    much its output would move for a change of its input.
+    much its output would move for a change of its input.  ``corrupted``: h1's ``a_ff``
+    follows the data and the corruption events together, while ``noisy``
+    (:data:`CORRUPTION_SOURCE`).
     """
     l = layer.index
     lines = ""
     if l > 0:
         slope = slope_expression(model.activations[f"f{l}"], "a_ff")
-        lines += (f"da_ff/dt = settle * (i_data + b_f{l} - a_ff) / tau_ff : 1\n"
+        noise, when = (" + i_noise", "noisy") if corrupted else ("", "settle")
+        lines += (f"da_ff/dt = {when} * (i_data{noise} + b_f{l} - a_ff) / tau_ff : 1\n"
                   f"gain_f = {slope} : 1 (constant over dt)\n")
     if layer.has_recon:
         pre = "u_g1 + b_g1" if l == 0 else f"i_td + b_g{l + 1}"

@@ -14,6 +14,9 @@ What the synapses do with the rule's output is compiled in (:class:`Mechanisms`)
 their weights at every spike (the first design, :func:`run_learning`), or add it to a
 synaptic tag while the weights stay, the tags coming out of the run for consolidation
 (:func:`run_tags`, :mod:`stdpsim.consolidation`); either with the postsynaptic gain factor.
+With ``LearningParameters.noise_x`` > 0 the visible units also send corruption events
+(:data:`stdpsim.spiking.equations.CORRUPTION_SOURCE`), which f1 delivers on a third
+pathway, ``noise``, to h1's settling and, during INFERENCE, to its learning rule.
 """
 
 from __future__ import annotations
@@ -90,20 +93,27 @@ def _rule(mech: Mechanisms) -> Callable[[str, str], str]:
     return rule
 
 
-def _plastic_pathways(ns: dict, mech: Mechanisms) -> tuple[Callable, Callable]:
+def _plastic_pathways(ns: dict, mech: Mechanisms, corrupted: bool = False
+                      ) -> tuple[Callable, Callable]:
     """The learner's encoder and decoder factories for :func:`wiring.pathways`: encoders
     learn on their data pathway from the target's ``dvdt`` while it infers; decoders predict
     while the network infers and learn from the reconstruction membrane's ``dvdt_rec`` on
-    the late ``spike_recon`` events."""
+    the late ``spike_recon`` events.  ``corrupted``: f1 also delivers the visible units'
+    corruption events (``noise``: sign(n) times ``noise_weight`` = r_max/noise_rate times a
+    data spike's effect, on h1's ``i_noise`` and, while h1 infers, on the rule)."""
     rule = _rule(mech)
     model = synapse_model(mech.tags)
 
     def encoder(source: Any, target: Any, name: str, gain: float) -> Any:
-        return b2().Synapses(source, target, model=model,
-                             on_pre={"data": f"{rule('dvdt', 'learn_enc_post')}"
-                                             "i_data_post += w * gain",
-                                     "recon": "i_recon_post += w * gain"},
-                             on_event={"data": "spike", "recon": "recon"},
+        on_pre = {"data": f"{rule('dvdt', 'learn_enc_post')}i_data_post += w * gain",
+                  "recon": "i_recon_post += w * gain"}
+        on_event = {"data": "spike", "recon": "recon"}
+        if corrupted and name == "f1":
+            signed = "noise_weight * sign(noise_pre)"
+            on_pre["noise"] = (f"{rule('dvdt', f'learn_enc_post*{signed}')}"
+                               f"i_noise_post += {signed} * w * gain")
+            on_event["noise"] = "noise"
+        return b2().Synapses(source, target, model=model, on_pre=on_pre, on_event=on_event,
                              namespace={**ns, "gain": gain}, name=name)
 
     def decoder(source: Any, target: Any, name: str, gain: float, trace: str) -> Any:
@@ -164,7 +174,8 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
     (0 or 1).  The collected results hold the weights and biases after the run
     (``w_<layer>``, ``b_<layer>``), with tags also the tags (``tag_<layer>``,
     ``tag_b_<layer>``; the weights then stay as they came in), and the event counts.
-    ``mech``: what is compiled in (:class:`Mechanisms`).
+    ``mech``: what is compiled in (:class:`Mechanisms`); the corruption events too when
+    ``learning.noise_x`` > 0.
     """
     if not KINDS[params.neuron].learns:
         raise ValueError("the spiking learner needs LIF units (the rule reads their dV/dt); "
@@ -177,6 +188,15 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
     p = params
     ns = {**wiring.namespace(p), "t_infer": p.n_steps * p.step_time,
           "tau_nudge": learning.tau_nudge, "w_min": -np.inf, "w_max": np.inf}
+    corrupted = learning.corrupted
+    if corrupted:
+        noisy = float(learning.t_noisy / p.dt)
+        if abs(noisy - round(noisy)) > 1e-6 or not learning.t_noisy < p.t_settle:
+            raise ValueError(f"t_noisy ({learning.t_noisy}) must be a whole multiple of dt "
+                             f"({p.dt}) shorter than settling ({p.t_settle})")
+        ns.update({"noise_x": learning.noise_x, "noise_rate": learning.noise_rate,
+                   "noise_weight": float(p.r_max / learning.noise_rate),
+                   "t_noisy": learning.t_noisy})
     t_example = learning.t_example(p)
 
     def build() -> backend.Simulation:
@@ -184,10 +204,11 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
         stimulus = u.TimedArray(np.zeros((n_examples, model.sizes[0])), dt=t_example,
                                 name="digits")
         stack = wiring.build_stack(model, p, ns, stimulus, t_example, "digits(t, i)",
-                                   learning=True, gain_factor=mech.gain_factor)
+                                   learning=True, gain_factor=mech.gain_factor,
+                                   corrupted=corrupted)
         bias = lif_group(1, lif_membrane("", "0*volt/second"), "bias", ns, p, recon=False)
         bias.v_free = p.v_zero + p.v_span  # value 1: fires at r_max
-        syn = wiring.pathways(stack, p, *_plastic_pathways(ns, mech))
+        syn = wiring.pathways(stack, p, *_plastic_pathways(ns, mech, corrupted))
         biases = _bias_pathways(stack, list(syn), bias, ns, mech)
         monitors, read_events = wiring.event_monitors(stack)
         late = {layer.name: u.EventMonitor(src, "spike_recon", record=False,
@@ -292,7 +313,7 @@ def tag_session(model: RateModel, n_examples: int, params: SpikingParameters,
     ``n_examples`` examples, for :func:`run_tags` (a context manager)."""
     build = tag_builder(model, n_examples, params, learning, gain_factor)
     session = backend.session(build, n_examples * learning.t_example(params), dt=params.dt)
-    session.tag_network = (n_examples, gain_factor)
+    session.tag_network = (n_examples, gain_factor, learning.corrupted)
     return session
 
 
@@ -315,9 +336,10 @@ def run_tags(model: RateModel, x: np.ndarray, params: SpikingParameters,
     k = x.shape[0]
     unit = tag_unit(learning)
     values = learning_inputs(model, x, params, unit)
-    if session is not None and getattr(session, "tag_network", None) != (k, gain_factor):
+    wanted = (k, gain_factor, learning.corrupted)
+    if session is not None and getattr(session, "tag_network", None) != wanted:
         raise ValueError(f"the session runs {getattr(session, 'tag_network', None)} "
-                         f"(examples, gain factor), not {(k, gain_factor)}")
+                         f"(examples, gain factor, corruption events), not {wanted}")
     if session is not None:
         res, run_s = session.run(values, seed)
     else:

@@ -220,22 +220,48 @@ class LearningParameters:
         η·dv_post/dt at each presynaptic spike with η = ε·range_pre/(r_max·v_unit_post)
         (:func:`stdpsim.spiking.learner.eta`), so that at high rates it adds
         ε ∫ u_pre dh_post.
+    noise_x
+        Standard deviation (value units, pixels in [0, 1]) of each visible unit's own
+        variability in one example: it draws n ~ N(0, noise_x²) at the example's start and
+        sends signed corruption events at ``noise_rate``·abs(n), which reach h1's prediction
+        and its encoder's learning but not INFERENCE (:mod:`stdpsim.spiking.equations`,
+        "corruption events"); 0: none (not compiled in).
+    noise_rate
+        Rate of a visible unit's corruption events per unit of abs(n) (each carries
+        r_max/noise_rate times a data spike's weight, so the events' mean is n).
+    t_noisy
+        With ``noise_x`` > 0: the first part of settling, in which h1 settles on its
+        corrupted prediction; in the rest h1 settles on the clean feed-forward value while
+        the encoders learn (shorter than the network's ``t_settle``).
     """
 
     t_recon: Any = dataclasses.field(default_factory=_ms(20))
     tau_nudge: Any = dataclasses.field(default_factory=_ms(4))
     eps_encoders: float = 1e-4
     eps_decoders: float = 1e-4
+    noise_x: float = 0.0
+    noise_rate: Any = dataclasses.field(default_factory=lambda: 500 * b2().Hz)
+    t_noisy: Any = dataclasses.field(default_factory=_ms(3))
 
     def __post_init__(self) -> None:
         u = b2()
-        for name in ("t_recon", "tau_nudge"):
+        for name in ("t_recon", "tau_nudge", "t_noisy"):
             value = getattr(self, name)
             if not (u.have_same_dimensions(value, u.second) and float(value) > 0):
                 raise ValueError(f"{name} must be a positive time (e.g. 20*ms), got {value!r}")
         for name in ("eps_encoders", "eps_decoders"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if not (np.isfinite(self.noise_x) and self.noise_x >= 0):
+            raise ValueError(f"noise_x must be a non-negative s.d., got {self.noise_x}")
+        if not (u.have_same_dimensions(self.noise_rate, u.Hz) and float(self.noise_rate) > 0):
+            raise ValueError(f"noise_rate must be a positive rate (e.g. 500*Hz), got "
+                             f"{self.noise_rate!r}")
+
+    @property
+    def corrupted(self) -> bool:
+        """Whether the visible units send corruption events (``noise_x`` > 0)."""
+        return self.noise_x > 0
 
     def t_example(self, params: SpikingParameters) -> Any:
         """Time per example: settling, the INFERENCE steps, reconstruction."""
@@ -336,10 +362,15 @@ def parameters_summary(params: SpikingParameters) -> dict[str, Any]:
 
 def learning_summary(learning: LearningParameters) -> dict[str, float]:
     """The learning parameters as plain numbers with their units in the names."""
-    ms = b2().ms
-    return {"t_recon_ms": float(learning.t_recon / ms),
-            "tau_nudge_ms": float(learning.tau_nudge / ms),
-            "eps_encoders": learning.eps_encoders, "eps_decoders": learning.eps_decoders}
+    u = b2()
+    out = {"t_recon_ms": float(learning.t_recon / u.ms),
+           "tau_nudge_ms": float(learning.tau_nudge / u.ms),
+           "eps_encoders": learning.eps_encoders, "eps_decoders": learning.eps_decoders}
+    if learning.corrupted:  # only when set: summaries without it stay as they were
+        out.update({"noise_x": learning.noise_x,
+                    "noise_rate_hz": float(learning.noise_rate / u.Hz),
+                    "t_noisy_ms": float(learning.t_noisy / u.ms)})
+    return out
 
 
 def bernoulli_equivalent_r_max(tau_syn: Any, n_draws: int = 3, h: float = 0.5) -> Any:

@@ -51,11 +51,12 @@ class UnitKind:
     learns = False
     """Whether the S·dV/dt learner can run on this kind (it reads a membrane's dV/dt)."""
 
-    def equations(self, layer: Layer, model: RateModel, learning: bool = False) -> str:
+    def equations(self, layer: Layer, model: RateModel, learning: bool = False,
+                  corrupted: bool = False) -> str:
         raise NotImplementedError
 
     def units(self, layer: Layer, eqs: str, namespace: dict, p: SpikingParameters, *,
-              spiking: bool = True, learner: bool = False) -> Any:
+              spiking: bool = True, learner: bool = False, corrupted: bool = False) -> Any:
         raise NotImplementedError
 
     def start(self, layer: Layer, members: bool) -> str:
@@ -69,8 +70,9 @@ class UnitKind:
 class Poisson(UnitKind):
     name = "poisson"
 
-    def equations(self, layer: Layer, model: RateModel, learning: bool = False) -> str:
-        if learning:
+    def equations(self, layer: Layer, model: RateModel, learning: bool = False,
+                  corrupted: bool = False) -> str:
+        if learning or corrupted:
             raise ValueError("the spiking learner needs LIF units (the rule reads their "
                              "dV/dt); got neuron='poisson'")
         if layer.index == 0:
@@ -81,7 +83,7 @@ class Poisson(UnitKind):
         return "x_in" if layer.index == 0 else "v"
 
     def units(self, layer: Layer, eqs: str, namespace: dict, p: SpikingParameters, *,
-              spiking: bool = True, learner: bool = False) -> Any:
+              spiking: bool = True, learner: bool = False, corrupted: bool = False) -> Any:
         if not spiking:
             return b2().NeuronGroup(layer.size, eqs, method="euler", namespace=namespace,
                                     name=layer.name)
@@ -168,17 +170,24 @@ class LIF(UnitKind):
     value = "h"
     learns = True
 
-    def equations(self, layer: Layer, model: RateModel, learning: bool = False) -> str:
+    def equations(self, layer: Layer, model: RateModel, learning: bool = False,
+                  corrupted: bool = False) -> str:
+        """``corrupted`` (learner only): the visible units send corruption events and h1's
+        settling reads them (:data:`stdpsim.spiking.equations.CORRUPTION_SOURCE`)."""
+        if corrupted and not learning:
+            raise ValueError("corruption events belong to the learner's network")
         if layer.index == 0:
-            return self._visible(model, learning)
+            return self._visible(model, learning, corrupted)
         v_unit = layer.v_unit
-        drive = eq.drive(layer, "h")
         eqs = eq.hidden_read_out(layer, model, f"\nh = (v_free - v_zero) / {v_unit} : 1")
         if not learning:
-            eqs += lif_membrane("", f"{v_unit} * ({drive})")
+            eqs += lif_membrane("", f"{v_unit} * ({eq.drive(layer, 'h')})")
             return eqs + (_follow("_rec", "top_down", v_unit) if layer.has_recon else "")
-        eqs = eq.learnable(eqs, eq.biases(layer)) + eq.LEARNING_PHASES
-        eqs += lif_membrane("", f"{v_unit} * (1 - recon_phase) * ({drive})",
+        eqs = eq.learnable(eqs, eq.biases(layer)) + eq.learning_phases(corrupted)
+        noisy = corrupted and layer.index == 1
+        if noisy:
+            eqs += eq.corrupted_read_out(layer, model)
+        eqs += lif_membrane("", f"{v_unit} * (1 - recon_phase) * ({eq.drive(layer, 'h', noisy)})",
                             stored_slope=True)
         if layer.has_recon:
             eqs += _follow("_rec", "top_down * (1 - recon_phase) + h * recon_phase", v_unit,
@@ -186,22 +195,25 @@ class LIF(UnitKind):
         return eqs
 
     @staticmethod
-    def _visible(model: RateModel, learning: bool) -> str:
+    def _visible(model: RateModel, learning: bool, corrupted: bool = False) -> str:
         """One membrane codes what the data spikes carry (x, or in-painting's x_in); a second
         (``_rec``) the reconstruction x̂; ``learning``: in the reconstruction phase x̂'s
-        membrane moves to the data x."""
+        membrane moves to the data x; ``corrupted``: each unit's variability ``noise``."""
         data = lif_membrane("", "(v_zero + v_span * x_in - v_free) / tau_rec")
         if not learning:
             return eq.visible_equations(model) + data + _follow("_rec", "x_recon", "v_span")
-        return (eq.learnable(eq.visible_equations(model), ("b_g1",)) + eq.LEARNING_PHASES
+        return (eq.learnable(eq.visible_equations(model), ("b_g1",))
+                + eq.learning_phases(corrupted)
                 + data + _follow("_rec", "x_recon * (1 - recon_phase) + x * recon_phase",
-                                 "v_span", "tau_follow", stored_slope=True))
+                                 "v_span", "tau_follow", stored_slope=True)
+                + (eq.CORRUPTION_SOURCE if corrupted else ""))
 
     def units(self, layer: Layer, eqs: str, namespace: dict, p: SpikingParameters, *,
-              spiking: bool = True, learner: bool = False) -> Any:
+              spiking: bool = True, learner: bool = False, corrupted: bool = False) -> Any:
+        noise = {"noise": eq.CORRUPTION_EVENT} if corrupted and layer.index == 0 else None
         return lif_group(layer.size, eqs, layer.name, namespace, p, recon=layer.has_recon,
                          learner=learner, decoder_pre=learner and layer.index > 0,
-                         spiking=spiking)
+                         spiking=spiking, extra_events=noise)
 
     def start(self, layer: Layer, members: bool) -> str:
         """Potentials at value 0 (visible: at the digit); without members also the reset
@@ -249,13 +261,15 @@ class LIF(UnitKind):
 
 def lif_group(n: int, eqs: str, name: str, namespace: dict, p: SpikingParameters,
               recon: bool, learner: bool = False, decoder_pre: bool = False,
-              spiking: bool = True, offset: str | None = None) -> Any:
+              spiking: bool = True, offset: str | None = None,
+              extra_events: dict[str, str] | None = None) -> Any:
     """A group of LIF units (threshold, soft reset, refractory period); with ``recon`` a
     reconstruction membrane with its own ``recon`` event.  ``spiking=False``: the membranes
     without threshold or events (an ensemble's units).  ``offset``: a per-neuron threshold
     offset variable (the members' ``theta``).  ``learner``: events split by phase
     (:data:`LEARNER_EVENTS`); with ``decoder_pre`` also a ``spike_recon`` event, with the
-    same reset and refractory period as ``spike``."""
+    same reset and refractory period as ``spike``.  ``extra_events``: more events by name
+    and condition, without reset (the visible units' corruption events)."""
     u = b2()
     if not spiking:
         return u.NeuronGroup(n, eqs, method="euler", namespace=namespace, name=name)
@@ -263,7 +277,7 @@ def lif_group(n: int, eqs: str, name: str, namespace: dict, p: SpikingParameters
     def when(event: str) -> str:
         return f" and {LEARNER_EVENTS[event]}" if learner else ""
 
-    events = {}
+    events = dict(extra_events or {})
     if recon:
         events["recon"] = lif_recon_event(offset) + when("recon")
     if decoder_pre:  # refractoriness as for ``spike``: Brian2's not_refractory

@@ -79,29 +79,37 @@ class Stack:
 
 def build_stack(model: RateModel, p: SpikingParameters, ns: dict[str, Any],
                 stimulus: Any, period: Any, visible_input: str,
-                learning: bool = False, gain_factor: bool = False) -> Stack:
+                learning: bool = False, gain_factor: bool = False,
+                corrupted: bool = False) -> Stack:
     """The groups of every layer of ``model`` (``stimulus``: the TimedArray of the digits),
     restarted every ``period``: the visible units take a new input x = ``visible_input`` (an
     expression), traces go back to zero, settling restarts and each unit its kind's start
     (:meth:`~stdpsim.spiking.units.UnitKind.start`).  ``learning``: the learner's
     equations and events; ``gain_factor``: its gain factors too
-    (:func:`stdpsim.spiking.equations.gain_factors`)."""
+    (:func:`stdpsim.spiking.equations.gain_factors`); ``corrupted``: its corruption events
+    (:data:`stdpsim.spiking.equations.CORRUPTION_SOURCE`; single neurons per unit only)."""
     kind: UnitKind = KINDS[p.neuron]
     stack = layers(model, p)
     spiking = p.ensemble == 1  # else the units integrate and their members spike
+    if corrupted and not spiking:
+        raise ValueError("corruption events need one neuron per unit (ensemble = 1), got "
+                         f"ensemble = {p.ensemble}")
     units = []
     for layer in stack:
         group_ns = {**ns, "digits": stimulus} if layer.index == 0 else ns
-        eqs = kind.equations(layer, model, learning)
+        eqs = kind.equations(layer, model, learning, corrupted)
         if gain_factor:
-            eqs += eq.gain_factors(layer, model)
-        units.append(kind.units(layer, eqs, group_ns, p, spiking=spiking, learner=learning))
+            eqs += eq.gain_factors(layer, model, corrupted and layer.index == 1)
+        units.append(kind.units(layer, eqs, group_ns, p, spiking=spiking, learner=learning,
+                                corrupted=corrupted))
     for layer, group in zip(stack, units):
         if layer.index == 0:
             first = f"t_start = t\nx = {visible_input}\nu_g1 = 0\n"
+            first += eq.CORRUPTION_START if corrupted else ""
         else:
             first = "t_start = t\ni_data = 0\ni_recon = 0\n" + ("i_td = 0\n"
                                                                  if layer.has_recon else "")
+            first += "i_noise = 0\n" if corrupted and layer.index == 1 else ""
         if gain_factor:
             first += eq.gain_start(layer)
         group.run_regularly(first + kind.start(layer, members=not spiking), dt=period,

@@ -8,13 +8,13 @@ from typing import Any
 
 def network_units(**options: Any) -> dict[str, Any]:
     """Network options given in the units of their names (``r_max_hz``, ``tau_ms``,
-    ``tau_syn_ms``, ``tau_m_ms``, ``member_sigma_mv``, ``ensemble``; None: not given) as
-    :class:`stdpsim.spiking.SpikingParameters` fields with units."""
+    ``tau_syn_ms``, ``tau_ff_ms``, ``tau_m_ms``, ``member_sigma_mv``, ``ensemble``; None:
+    not given) as :class:`stdpsim.spiking.SpikingParameters` fields with units."""
     from brian2 import Hz, mV, ms
 
     units = {"r_max_hz": ("r_max", Hz), "tau_ms": ("tau", ms), "tau_syn_ms": ("tau_syn", ms),
-             "tau_m_ms": ("tau_m", ms), "member_sigma_mv": ("member_sigma", mV),
-             "ensemble": ("ensemble", 1)}
+             "tau_ff_ms": ("tau_ff", ms), "tau_m_ms": ("tau_m", ms),
+             "member_sigma_mv": ("member_sigma", mV), "ensemble": ("ensemble", 1)}
     return {units[k][0]: v * units[k][1] for k, v in options.items() if v is not None}
 
 
@@ -27,9 +27,10 @@ class SpikingNetwork:
     ----------
     neuron
         Kind of unit (:data:`stdpsim.spiking.NEURONS`).
-    r_max_hz, tau_ms, tau_syn_ms, tau_m_ms, ensemble, member_sigma_mv
-        Top rate per neuron, INFERENCE time constant, synaptic trace time constant, LIF
-        membrane time constant, neurons per unit, LIF members' own noise.
+    r_max_hz, tau_ms, tau_syn_ms, tau_ff_ms, tau_m_ms, ensemble, member_sigma_mv
+        Top rate per neuron, INFERENCE time constant, synaptic trace time constant,
+        settling time constant, LIF membrane time constant, neurons per unit, LIF members'
+        own noise.
     device, seed
         Brian2 target and the spike-timing seed.
     """
@@ -38,6 +39,7 @@ class SpikingNetwork:
     r_max_hz: float | None = None
     tau_ms: float | None = None
     tau_syn_ms: float | None = None
+    tau_ff_ms: float | None = None
     tau_m_ms: float | None = None
     ensemble: int = 1
     member_sigma_mv: float | None = None
@@ -50,6 +52,7 @@ class SpikingNetwork:
         from .. import spiking
 
         changes = network_units(r_max_hz=self.r_max_hz, tau_ms=self.tau_ms,
-                                tau_syn_ms=self.tau_syn_ms, tau_m_ms=self.tau_m_ms,
+                                tau_syn_ms=self.tau_syn_ms, tau_ff_ms=self.tau_ff_ms,
+                                tau_m_ms=self.tau_m_ms,
                                 ensemble=self.ensemble, member_sigma_mv=self.member_sigma_mv)
         return spiking.preset(preset, neuron=self.neuron, **changes, **fixed)

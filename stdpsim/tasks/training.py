@@ -7,6 +7,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .. import rate_training, runs
 from .common import Log, N_TRAIN, command_line, training_split
 from .network import SpikingNetwork
@@ -116,6 +118,10 @@ class SpikingTrainTask:
         call after that many chunks (``resume`` goes on later).  Without ε, the optimiser
         decides it: the rate model's learning rates for ``rmsprop`` and ``adam``, the
         ``training`` preset's ε for ``sgd``.
+    noise_x
+        Corruption s.d. of x for f1, sent as the visible units' corruption events
+        (:class:`stdpsim.spiking.LearningParameters`); None: the authors' 0.5, or 0 for the
+        first design (batch size 1).
     scheduler, workers
         Where the shards run (:class:`stdpsim.shards.ShardRunner`).
     network
@@ -138,6 +144,7 @@ class SpikingTrainTask:
     shard: int | None = None
     optimizer: str | None = None
     loss: str | None = None
+    noise_x: float | None = None
     scheduler: str | None = None
     workers: int | None = None
     network: SpikingNetwork = SpikingNetwork()
@@ -183,12 +190,17 @@ class SpikingTrainTask:
         cfg = spiking_training.SpikingTrainConfig(**cfg_args)
         eps = {k: self.eps for k in ("eps_encoders", "eps_decoders")}
         eps.update({k: getattr(self, k) for k in eps if getattr(self, k) is not None})
+        authors = rate_training.PRESETS["authors"]
         if cfg.optimizer != "sgd":  # the rate model's rates for its optimisers
-            authors = rate_training.PRESETS["authors"]
             eps = {k: getattr(authors, k.replace("eps", "lr")) if v is None else v
                    for k, v in eps.items()}
+        if self.noise_x is not None and not (np.isfinite(self.noise_x) and self.noise_x >= 0):
+            raise ValueError(f"--noise-x must be a non-negative s.d., got {self.noise_x}")
+        noise = self.noise_x if self.noise_x is not None else (
+            0.0 if cfg.online else authors.noise_x)
         return (cfg, self.network.parameters("training"),
-                spiking.training_learning(**{k: v for k, v in eps.items() if v is not None}))
+                spiking.training_learning(noise_x=noise,
+                                          **{k: v for k, v in eps.items() if v is not None}))
 
 
 def train_spiking(task: SpikingTrainTask, log: Log = print) -> Path:
