@@ -22,13 +22,15 @@ the transfer of weights and tags over a real network.  Writes
 ``figures/bench_spiking_learning.json``.
 
     python experiments/bench_spiking_learning.py [--data DIR] [--minibatches 3]
-        [--batch-size 100] [--shard 50] [--start MODEL] [--r-max HZ]
+        [--batch-size 100] [--shard 50] [--start MODEL] [--r-max HZ] [--tau-ff MS]
+        [--noise-x 0.5]
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import os
 import platform
 import time
@@ -80,7 +82,7 @@ def no_learning(model: rate_model.RateModel, x: np.ndarray, params, learning, sh
     with backend.session(build, shard * learning.t_example(params), dt=params.dt) as s:
         s.run(values, seed=0)
         seconds = [s.run(spiking.learning_inputs(model, x[k * shard:(k + 1) * shard], params,
-                                                 learning), seed=k)[1]
+                                                 learning, seed=k), seed=k)[1]
                    for k in range(1, n_shards + 1)]
     return sum(seconds) / (shard * n_shards)
 
@@ -92,6 +94,11 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=100)
     ap.add_argument("--shard", type=int, default=50)
     ap.add_argument("--r-max", type=float, default=None, help="Hz [default: the training's]")
+    ap.add_argument("--tau-ff", type=float, default=None,
+                    help="settling time constant, ms [default: the training's]")
+    ap.add_argument("--noise-x", type=float, default=0.5,
+                    help="s.d. of the visible units' corruption events (0: none) "
+                         "[default: 0.5, the second design's]")
     ap.add_argument("--start", default=None, help="model whose weights every run starts from "
                     "[default: the training's initialisation]")
     ap.add_argument("--out", default=str(ROOT / "figures" / "bench_spiking_learning.json"))
@@ -101,7 +108,10 @@ def main() -> None:
         raise SystemExit("--shard must divide --batch-size into at least 2 shards, and "
                          "--minibatches must be positive")
     network = {} if args.r_max is None else {"r_max": args.r_max * Hz}
+    if args.tau_ff is not None:
+        network["tau_ff"] = args.tau_ff * ms
     params, learning = spiking_training.training_parameters(**network)
+    learning = dataclasses.replace(learning, noise_x=args.noise_x)
     cfg = rate_training.TrainConfig()
     model = (rate_model.load_model(args.start) if args.start else
              rate_model.init_model(np.random.default_rng(cfg.seed), cfg.layers, init=cfg.init))
@@ -130,6 +140,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "batch_size": b, "shard": s, "minibatches": m,
         "network": spiking.parameters_summary(params),
+        "learning": spiking.learning_summary(learning),
         "t_example_ms": float(learning.t_example(params) / ms),
         "start": "initialisation" if args.start is None else shown_path(args.start),
         **rows,

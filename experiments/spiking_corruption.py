@@ -20,16 +20,21 @@ where the mean squared deviation includes the systematic part (its mean over exa
 reported as ``bias_share``: the fraction of the squared deviation that the per-unit mean
 deviation explains).  The authors' top decoder corruption is converted the same way: the
 mean of n Bernoulli(h) draws has variance h(1 − h)/n.  Settings go through ``--r-max`` (Hz)
-and ``--tau-ff`` (ms, settling's time constant) lists; every combination is one row.
+and ``--tau-ff`` (ms, settling's time constant) lists, and ``--noise-x``, the s.d. of the
+visible units' corruption events (:class:`stdpsim.spiking.LearningParameters`; with them
+h1's prediction is read at the end of settling's corrupted part, and f1's deviation holds
+the events' n as the authors' holds their Gaussian draw); every combination is one row.
 Writes ``figures/spiking_corruption.json``.
 
     python experiments/spiking_corruption.py [--data DIR] [--model MODEL] [--examples 50]
-        [--r-max 2000 1000 500] [--tau-ff 2]
+        [--r-max 2000 1000 500] [--tau-ff 2] [--noise-x 0 0.5]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +79,8 @@ def measure(model: rate_model.RateModel, x: np.ndarray, params, learning) -> dic
     with spiking.tag_session(model, 1, params, learning, gain_factor=True) as s:
         unit = spiking.learner.tag_unit(learning)
         for k, row in enumerate(x):
-            res, _ = s.run(spiking.learning_inputs(model, row[None], params, unit), seed=k)
+            res, _ = s.run(spiking.learning_inputs(model, row[None], params, unit, seed=k),
+                           seed=k)
             runs.append(res)
     ff = rate_model.feed_forward(model, x)  # the rate model's h1, ..., hL
     out = {}
@@ -101,6 +107,8 @@ def main() -> None:
     ap.add_argument("--examples", type=int, default=50)
     ap.add_argument("--r-max", type=float, nargs="+", default=[2000.0])
     ap.add_argument("--tau-ff", type=float, nargs="+", default=[2.0])
+    ap.add_argument("--noise-x", type=float, nargs="+", default=[0.0],
+                    help="s.d. of the visible units' corruption events (0: none)")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_corruption.json"))
     args = ap.parse_args()
     if args.examples < 2:
@@ -110,17 +118,16 @@ def main() -> None:
     x = load_mnist("train", args.data)[0][:args.examples]
     authors = authors_levels(model, x)
     rows = []
-    for r_max in args.r_max:
-        for tau_ff in args.tau_ff:
-            params, learning = spiking_training.training_parameters(r_max=r_max * Hz,
-                                                                    tau_ff=tau_ff * ms)
-            sd = measure(model, x, params, learning)
-            rows.append({"r_max_hz": r_max, "tau_ff_ms": tau_ff,
-                         "sigma_eq": {k: v[0] for k, v in sd.items()},
-                         "bias_share": {k: v[1] for k, v in sd.items()}})
-            print(f"r_max {r_max:g} Hz, tau_ff {tau_ff:g} ms: " + ", ".join(
-                f"{k} {v[0]:.3f} (authors {authors[k]:.3f})" for k, v in sd.items()),
-                flush=True)
+    for r_max, tau_ff, noise_x in itertools.product(args.r_max, args.tau_ff, args.noise_x):
+        params, learning = spiking_training.training_parameters(r_max=r_max * Hz,
+                                                                tau_ff=tau_ff * ms)
+        learning = dataclasses.replace(learning, noise_x=noise_x)
+        sd = measure(model, x, params, learning)
+        rows.append({"r_max_hz": r_max, "tau_ff_ms": tau_ff, "noise_x": noise_x,
+                     "sigma_eq": {k: v[0] for k, v in sd.items()},
+                     "bias_share": {k: v[1] for k, v in sd.items()}})
+        print(f"r_max {r_max:g} Hz, tau_ff {tau_ff:g} ms, noise_x {noise_x:g}: " + ", ".join(
+            f"{k} {v[0]:.3f} (authors {authors[k]:.3f})" for k, v in sd.items()), flush=True)
     write_json(args.out, {"model": shown_path(path), "examples": args.examples,
                           "device": backend.resolve_device("auto"),
                           "authors_sigma_eq": authors, "settings": rows})

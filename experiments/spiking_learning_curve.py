@@ -5,8 +5,8 @@ the rate model's own training, and the first design.
 * **spiking learner**: the validation scores a ``stdpsim train spiking`` run keeps in its
   checkpoint (every ``valid_every`` examples; ``--run``, several allowed);
 * **its rate twin** (:class:`stdpsim.rate_training.SdvdtTwinTrainer`): the first run's
-  batch size, optimiser, loss and ε, its predictions corrupted at the authors' levels,
-  scored after every epoch;
+  batch size, optimiser, loss and ε, its predictions corrupted at the authors' levels (f1's
+  presynaptic factor too: the corruption events' rate limit), scored after every epoch;
 * **the rate model** (Algorithm 2, the authors' settings) at the shipped model's learning
   rate (2.5e-5, ``--rate-lr``), scored after every epoch;
 * **the first design**: the 3-epoch curve in ``figures/spiking_learning_curve_first_design.json``.
@@ -106,7 +106,7 @@ def main() -> None:
         label = args.label[k] if k < len(args.label) else f"spiking learner ({Path(run).stem})"
         curves.append({"label": label, "points": points, "run": shown_path(run)})
     curves.append({"label": f"its rate twin (ε {learn['eps_encoders']:g}, authors' "
-                            "corruption)", "line": "--",
+                            "corruption, f1's presynaptic factor too)", "line": "--",
                    "points": rate_curve(twin_cfg, x_train, x_valid)})
     curves.append({"label": f"rate model, authors' settings at lr {args.rate_lr:g}",
                    "line": "--", "points": rate_curve(rate_cfg, x_train, x_valid)})

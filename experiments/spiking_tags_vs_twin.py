@@ -2,27 +2,27 @@
 """Mechanism check of the second design: one minibatch's synaptic tags against the twin's.
 
 One minibatch of ``--batch-size`` training images (the first ones, or ``--offset``) goes
-through the spiking learner twice (spike seeds 0 and 1) with its weights held
-(:func:`stdpsim.spiking.run_tags`: every plastic synapse adds η·dV/dt, times the
-postsynaptic gain factor, to its tag at each presynaptic spike, at the settings of ``stdpsim
-train spiking``) and through its rate twin (:func:`stdpsim.plasticity.sdvdt_updates` with
-the gain factor and the same INFERENCE settings).  Without corruption events
-(``--noise-x 0``, the default) the twin is uncorrupted: the spikes' own noise is what the
-tags add to it.  With ``--noise-x`` > 0 the visible units send corruption events and the
-twin's update is its mean over ``--draws`` corruptions of f1's input, its presynaptic
-factor included (the events' rate limit).  Both are in the same units (the twin's ΔW/ε
-summed over the minibatch), so per layer (weights and biases apart) the cosine similarity
-and the norm ratio spiking / twin say whether the summed tags point where the twin's update
-points; the cosine between the two seeds' tags says how far one minibatch's spike noise
-alone lets them agree with anything.
+through the spiking learner twice (two sets of spike seeds) with its weights held, in
+shards of ``--shard`` summed as the training sums them (:class:`stdpsim.shards.ShardRunner`:
+every plastic synapse adds η·dV/dt, times the postsynaptic gain factor, to its tag at each
+presynaptic spike, at the settings of ``stdpsim train spiking``), and through its rate twin
+(:func:`stdpsim.plasticity.sdvdt_updates` with the gain factor and the same INFERENCE
+settings).  Without corruption events (``--noise-x 0``, the default) the twin is
+uncorrupted: the spikes' own noise is what the tags add to it.  With ``--noise-x`` > 0 the
+visible units send corruption events, and the twin's f1 input and presynaptic factor are
+corrupted by the same draws the network took (:func:`stdpsim.spiking.corruption_draws`;
+the events' rate limit).  Both are in the same units (the twin's ΔW/ε summed over the
+minibatch), so per layer (weights and biases apart) the cosine similarity and the norm ratio
+spiking / twin say whether the summed tags point where the twin's update points; the cosine
+between the two runs' tags says how much one minibatch's noise alone moves them.
 
 The check runs at each ``--model``: the training's initialisation (``init``: orthogonal,
 seed 0) and trained weights (a model file, e.g. a spiking run's checkpointed model or the
 shipped one).  Writes ``figures/spiking_tags_vs_twin.json``.
 
     python experiments/spiking_tags_vs_twin.py [--data DIR] [--model init --model M.npz]
-        [--batch-size 100] [--offset 0] [--r-max HZ] [--tau-ff MS] [--noise-x 0.5]
-        [--draws 20] [--out OUT.json]
+        [--batch-size 100] [--shard 50] [--offset 0] [--r-max HZ] [--tau-ff MS] [--noise-x 0.5]
+        [--out OUT.json]
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from stdpsim import plasticity, rate_model, rate_training, spiking, spiking_trai
 from stdpsim.corruption import Corruption
 from stdpsim.data import load_mnist
 from stdpsim.runs import shown_path, write_json
+from stdpsim.shards import ShardNetwork, ShardRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,32 +61,33 @@ def starting_model(spec: str) -> rate_model.RateModel:
 
 
 def twin_update(model: rate_model.RateModel, x: np.ndarray, params, learning,
-                draws: int) -> tuple[dict, dict]:
-    """The twin's update: uncorrupted, or with ``learning.noise_x`` its mean over ``draws``
-    corruptions of f1's input (presynaptic factor included)."""
+                seeds: list[int]) -> tuple[dict, dict]:
+    """The twin's update on ``x``: uncorrupted, or with ``learning.noise_x`` f1's input and
+    presynaptic factor corrupted by the very draws the spiking shards (spike seeds
+    ``seeds``, one per shard) took (:func:`stdpsim.spiking.corruption_draws`)."""
     args = (model, x, params.n_steps, params.delta, params.alpha)
     if not learning.corrupted:
         return plasticity.sdvdt_updates(*args, gain_factor=True)
-    rng, levels = np.random.default_rng(0), Corruption(learning.noise_x, 0.0, 0.0, 0)
-    runs = [plasticity.sdvdt_updates(*args, gain_factor=True, corruption=levels, rng=rng,
-                                     noisy_pre=("f1",)) for _ in range(draws)]
-    mean = {n: tuple(np.mean([r[0][n][k] for r in runs], axis=0) for k in (0, 1))
-            for n in model.weights}
-    return mean, runs[0][1]
+    shard = x.shape[0] // len(seeds)
+    draws = np.concatenate([spiking.corruption_draws(s, (shard, x.shape[1])) for s in seeds])
+    return plasticity.sdvdt_updates(*args, gain_factor=True, noisy_pre=("f1",),
+                                    corruption=Corruption(learning.noise_x, 0.0, 0.0, 0),
+                                    rng=np.random.default_rng(0), x_draws=draws)
 
 
-def check(model: rate_model.RateModel, x: np.ndarray, params, learning,
-          draws: int = 20) -> dict:
-    """Per layer: cosine and norm ratio of the spiking tags (spike seed 0) against the
-    twin's update, and the cosine between the tags of two spike seeds (0 and 1: how far
-    one minibatch's spike noise alone lets the tags agree with anything)."""
+def check(model: rate_model.RateModel, x: np.ndarray, params, learning, shard: int) -> dict:
+    """Per layer: cosine and norm ratio of the minibatch's spiking tags (summed over its
+    shards, as the training sums them; spike seeds 0, 1, …) against the twin's update on
+    the same corruption draws, and the cosine between those tags and the tags of a second
+    spike draw (the next seeds, so other corruption draws too: how much one minibatch's
+    noise moves its tags)."""
     t0 = time.perf_counter()
-    with spiking.tag_session(model, x.shape[0], params, learning, gain_factor=True) as s:
-        runs = [spiking.run_tags(model, x, params, learning, gain_factor=True, seed=seed,
-                                 session=s) for seed in (0, 1)]
+    per = x.shape[0] // shard
+    seeds = [list(range(k * per, (k + 1) * per)) for k in (0, 1)]
+    with ShardRunner(ShardNetwork(params, learning, shard, True), "serial") as runner:
+        (tags, events, run_s), (again, _, _) = (runner.minibatch(model, x, s) for s in seeds)
     wall = time.perf_counter() - t0
-    (tags, events, run_s), (again, _, _) = runs
-    twin, errors = twin_update(model, x, params, learning, draws)
+    twin, errors = twin_update(model, x, params, learning, seeds[0])
     layers = {}
     for name in model.weights:
         cos_w, ratio_w = similarity(tags[name][0], twin[name][0])
@@ -105,18 +107,20 @@ def main() -> None:
                     help="'init' (the training's initialisation) or a model file; "
                          "several allowed [default: init]")
     ap.add_argument("--batch-size", type=int, default=100, help="examples in the minibatch")
+    ap.add_argument("--shard", type=int, default=50,
+                    help="examples per simulation run (the training's; divides --batch-size)")
     ap.add_argument("--offset", type=int, default=0, help="first training image used")
     ap.add_argument("--r-max", type=float, default=None, help="r_max (Hz) [training's]")
     ap.add_argument("--tau-ff", type=float, default=None,
                     help="settling time constant (ms) [training's]")
     ap.add_argument("--noise-x", type=float, default=0.0,
                     help="corruption s.d. of x sent as corruption events [0: none]")
-    ap.add_argument("--draws", type=int, default=20,
-                    help="corruption draws the twin's mean takes (with --noise-x)")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_tags_vs_twin.json"))
     args = ap.parse_args()
-    if args.batch_size < 1 or args.offset < 0 or args.draws < 1:
-        raise SystemExit("--batch-size and --draws must be ≥ 1, --offset ≥ 0")
+    if args.batch_size < 1 or args.offset < 0:
+        raise SystemExit("--batch-size must be ≥ 1 and --offset ≥ 0")
+    if args.shard < 1 or args.batch_size % args.shard:
+        raise SystemExit(f"--shard ({args.shard}) must divide --batch-size ({args.batch_size})")
     network = {}
     if args.r_max is not None:
         network["r_max"] = args.r_max * Hz
@@ -130,7 +134,7 @@ def main() -> None:
     rows = []
     for spec in args.model or ["init"]:
         row = {"model": spec if spec == "init" else shown_path(spec),
-               **check(starting_model(spec), x, params, learning, args.draws)}
+               **check(starting_model(spec), x, params, learning, args.shard)}
         rows.append(row)
         print(row["model"] + ": " + ", ".join(
             f"{k} cos {v['cosine']:.3f} (b {v['bias_cosine']:.3f}, seeds "

@@ -47,11 +47,13 @@ class Corruption:
 
 
 def corrupt(encoder_inputs: Sequence[np.ndarray], decoder_inputs: Sequence[np.ndarray],
-            rng: np.random.Generator, levels: Corruption
+            rng: np.random.Generator, levels: Corruption, x_draws: np.ndarray | None = None
             ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Corrupted inputs of every layer: ``encoder_inputs[l − 1]`` is f_l's clean input,
     ``decoder_inputs[l − 1]`` g_l's (float32 arrays, any batch shape); returns the two lists
-    corrupted.  The draws run f1 … fL, then g_L … g1."""
+    corrupted.  The draws run f1 … fL, then g_L … g1.  ``x_draws``: f1's standard-normal
+    draws given (the spiking learner's, :func:`stdpsim.spiking.learner.corruption_draws`)
+    instead of drawn from ``rng``."""
     f32 = np.float32
 
     def gaussian(a: np.ndarray, sd: float) -> np.ndarray:
@@ -59,6 +61,7 @@ def corrupt(encoder_inputs: Sequence[np.ndarray], decoder_inputs: Sequence[np.nd
 
     depth = len(encoder_inputs)
     enc = [gaussian(a, levels.noise_x if l == 0 else levels.noise_h)
+           if l or x_draws is None else a + f32(levels.noise_x) * np.asarray(x_draws, f32)
            for l, a in enumerate(encoder_inputs)]
     dec: list[np.ndarray] = [np.empty(0, f32)] * depth
     for l in range(depth - 1, -1, -1):

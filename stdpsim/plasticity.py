@@ -71,7 +71,7 @@ def sdvdt_learning_line(slope: str = "dvdt", gate: str | None = None, into: str 
 def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, alpha: float,
                   *, gain_factor: bool = False, corruption: Corruption | None = None,
                   rng: np.random.Generator | None = None,
-                  noisy_pre: bool | Collection[str] = False
+                  noisy_pre: bool | Collection[str] = False, x_draws: np.ndarray | None = None
                   ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, float]]:
     """The tags the spiking S·dV/dt learner sets in the limit of high rates (its rate twin).
 
@@ -119,6 +119,10 @@ def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, a
         Visible batch, shape (batch, n_visible).
     n_steps, delta, alpha
         INFERENCE settings.
+    x_draws
+        f1's standard-normal corruption draws, shape of ``x``, given instead of drawn
+        (:func:`stdpsim.corruption.corrupt`): the spiking learner's, to compare with its
+        tags on the same corruption.
 
     Returns
     -------
@@ -140,7 +144,7 @@ def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, a
     depth = model.depth
     clean_enc = [traj[l - 1][0] for l in range(1, depth + 1)]
     clean_dec = [traj[l][-1] for l in range(1, depth + 1)]
-    noisy_enc, noisy_dec = (corrupt(clean_enc, clean_dec, rng, corruption)
+    noisy_enc, noisy_dec = (corrupt(clean_enc, clean_dec, rng, corruption, x_draws)
                             if corruption is not None else (clean_enc, clean_dec))
     mechanisms = gain_factor or corruption is not None
     updates, errors = {}, {}

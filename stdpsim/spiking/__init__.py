@@ -19,8 +19,8 @@ module             what it holds
 from .compare import compare_with_rate
 from .inference import (SpikingInference, network_builder, run_generate, run_inference,
                         run_inpaint)
-from .learner import (Mechanisms, eta, learning_builder, learning_inputs, run_learning,
-                      run_tags, tag_builder, tag_session)
+from .learner import (Mechanisms, corruption_draws, eta, learning_builder, learning_inputs,
+                      run_learning, run_tags, tag_builder, tag_session)
 from .parameters import (NEURONS, PRESETS, LearningParameters, SpikingParameters,
                          bernoulli_equivalent_r_max, learning_summary, parameters_summary,
                          preset, sweep_parameters, training_learning)
@@ -30,7 +30,7 @@ from .units import KINDS, UnitKind, lif_membrane, threshold_offsets
 __all__ = [
     "NEURONS", "PRESETS", "KINDS", "Layer", "LearningParameters", "Mechanisms", "SpikingInference",
     "SpikingParameters", "UnitKind", "bernoulli_equivalent_r_max", "check_model",
-    "compare_with_rate", "eta", "layers", "learning_builder", "learning_inputs",
+    "compare_with_rate", "corruption_draws", "eta", "layers", "learning_builder", "learning_inputs",
     "learning_summary", "lif_membrane", "network_builder", "parameters_summary", "preset",
     "run_generate", "run_inference", "run_inpaint", "run_learning", "run_tags",
     "sweep_parameters", "synaptic_events", "tag_builder", "tag_session", "threshold_offsets",

@@ -169,7 +169,8 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
     """A :func:`stdpsim.backend.simulate` builder for ``n_examples`` training examples.
 
     Only the model's shapes and activations are compiled in.  Inputs: ``digits``
-    (n_examples, n_visible); ``w_<layer>`` (raveled (n_in·ensemble, n_out)), ``b_<layer>``
+    (n_examples, n_visible), with corruption events also ``noises`` (their draws, the same
+    shape); ``w_<layer>`` (raveled (n_in·ensemble, n_out)), ``b_<layer>``
     (n_out,), ``eta_<layer>`` and ``eta_b_<layer>`` (second/volt) and ``plastic_<group>``
     (0 or 1).  The collected results hold the weights and biases after the run
     (``w_<layer>``, ``b_<layer>``), with tags also the tags (``tag_<layer>``,
@@ -203,9 +204,11 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
         u = b2()
         stimulus = u.TimedArray(np.zeros((n_examples, model.sizes[0])), dt=t_example,
                                 name="digits")
+        draws = (u.TimedArray(np.zeros((n_examples, model.sizes[0])), dt=t_example,
+                              name="noises") if corrupted else None)
         stack = wiring.build_stack(model, p, ns, stimulus, t_example, "digits(t, i)",
                                    learning=True, gain_factor=mech.gain_factor,
-                                   corrupted=corrupted)
+                                   corruption_draws=draws)
         bias = lif_group(1, lif_membrane("", "0*volt/second"), "bias", ns, p, recon=False)
         bias.v_free = p.v_zero + p.v_span  # value 1: fires at r_max
         syn = wiring.pathways(stack, p, *_plastic_pathways(ns, mech, corrupted))
@@ -214,7 +217,7 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
         late = {layer.name: u.EventMonitor(src, "spike_recon", record=False,
                                            name=f"spike_recon_{layer.name}")
                 for layer, src in zip(stack.layers[1:], stack.sources[1:])}
-        inputs = {"digits": stimulus}
+        inputs = {"digits": stimulus, **({"noises": draws} if corrupted else {})}
         inputs.update({f"plastic_{layer.name}": group.plastic
                        for layer, group in zip(stack.layers, stack.units)})
         for name in syn:
@@ -246,12 +249,24 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
     return build
 
 
+def corruption_draws(seed: int, shape: tuple[int, int]) -> np.ndarray:
+    """The visible units' standard-normal draws for a run with spike seed ``seed``, one row
+    per example (the corruption events' n is ``noise_x`` times them).  They depend on the
+    seed alone, so a shard's draws, like its spikes, do not depend on the worker that runs
+    it, and the rate twin can be given the same ones."""
+    return np.random.default_rng([int(seed), 1]).standard_normal(shape)
+
+
 def learning_inputs(model: RateModel, x: np.ndarray, params: SpikingParameters,
-                    learning: LearningParameters, plastic: bool = True) -> dict[str, Any]:
+                    learning: LearningParameters, plastic: bool = True, seed: int = 0
+                    ) -> dict[str, Any]:
     """The run inputs of :func:`learning_builder` for ``model``'s weights and the images
-    ``x``."""
+    ``x``; with corruption events also their draws for spike seed ``seed``
+    (:func:`corruption_draws`)."""
     stack = layers(model, params)
     values: dict[str, Any] = {"digits": np.asarray(x, dtype=np.float64)}
+    if learning.corrupted:
+        values["noises"] = corruption_draws(seed, np.shape(x))
     for layer in stack:
         values[f"plastic_{layer.name}"] = float(plastic)
     for name in model.weights:  # every member of a unit starts with its unit's weights
@@ -283,7 +298,8 @@ def run_learning(model: RateModel, x: np.ndarray, params: SpikingParameters | No
     k = x.shape[0]
     build = learning_builder(model, k, params, learning,
                              Mechanisms(learn=learn, gain_factor=gain_factor))
-    res, info = backend.simulate(build, learning_inputs(model, x, params, learning, plastic),
+    res, info = backend.simulate(build, learning_inputs(model, x, params, learning, plastic,
+                                                        seed),
                                  k * learning.t_example(params), device=device, dt=params.dt,
                                  seed=seed, progress=progress)
     new = RateModel({n: res[f"w_{n}"].astype(np.float32) for n in model.weights},
@@ -335,7 +351,7 @@ def run_tags(model: RateModel, x: np.ndarray, params: SpikingParameters,
     x = checked_images(model, x)
     k = x.shape[0]
     unit = tag_unit(learning)
-    values = learning_inputs(model, x, params, unit)
+    values = learning_inputs(model, x, params, unit, seed=seed)
     wanted = (k, gain_factor, learning.corrupted)
     if session is not None and getattr(session, "tag_network", None) != wanted:
         raise ValueError(f"the session runs {getattr(session, 'tag_network', None)} "

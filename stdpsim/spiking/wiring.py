@@ -80,23 +80,28 @@ class Stack:
 def build_stack(model: RateModel, p: SpikingParameters, ns: dict[str, Any],
                 stimulus: Any, period: Any, visible_input: str,
                 learning: bool = False, gain_factor: bool = False,
-                corrupted: bool = False) -> Stack:
+                corruption_draws: Any = None) -> Stack:
     """The groups of every layer of ``model`` (``stimulus``: the TimedArray of the digits),
     restarted every ``period``: the visible units take a new input x = ``visible_input`` (an
     expression), traces go back to zero, settling restarts and each unit its kind's start
     (:meth:`~stdpsim.spiking.units.UnitKind.start`).  ``learning``: the learner's
     equations and events; ``gain_factor``: its gain factors too
-    (:func:`stdpsim.spiking.equations.gain_factors`); ``corrupted``: its corruption events
-    (:data:`stdpsim.spiking.equations.CORRUPTION_SOURCE`; single neurons per unit only)."""
+    (:func:`stdpsim.spiking.equations.gain_factors`); ``corruption_draws``: the TimedArray
+    of the visible units' standard-normal draws per example, which compiles in the
+    learner's corruption events (:data:`stdpsim.spiking.equations.CORRUPTION_SOURCE`; single
+    neurons per unit only)."""
     kind: UnitKind = KINDS[p.neuron]
     stack = layers(model, p)
     spiking = p.ensemble == 1  # else the units integrate and their members spike
+    corrupted = corruption_draws is not None
     if corrupted and not spiking:
         raise ValueError("corruption events need one neuron per unit (ensemble = 1), got "
                          f"ensemble = {p.ensemble}")
     units = []
     for layer in stack:
-        group_ns = {**ns, "digits": stimulus} if layer.index == 0 else ns
+        group_ns = ({**ns, "digits": stimulus, **({"noises": corruption_draws}
+                                                  if corrupted else {})}
+                    if layer.index == 0 else ns)
         eqs = kind.equations(layer, model, learning, corrupted)
         if gain_factor:
             eqs += eq.gain_factors(layer, model, corrupted and layer.index == 1)
