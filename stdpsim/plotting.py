@@ -550,7 +550,8 @@ def plot_learning_curves(results: dict[str, Any], path: str | Path) -> Path:
     ``valid_parzen``), and the shipped rate model as a reference line
     (``reference_valid_parzen``).  ``results`` is what
     ``experiments/spiking_learning_curve.py`` writes."""
-    fig, ax = plt.subplots(figsize=(8, 4.6))
+    n_lines = len(results["curves"]) + (results.get("reference_valid_parzen") is not None)
+    fig, ax = plt.subplots(figsize=(8, 4.4 + 0.22 * n_lines))
     markers = "osD^vx"
     for k, curve in enumerate(results["curves"]):
         pts = curve["points"]
@@ -567,7 +568,9 @@ def plot_learning_curves(results: dict[str, Any], path: str | Path) -> Path:
            ylabel=f"validation Parzen log-likelihood\n(nats, {results.get('valid_samples')} "
                   "GENERATE samples)",
            title="Learning the MNIST model: spiking S·dV/dt learners and rate references")
-    ax.legend(fontsize=8, loc="lower right")  # below the curves, which rise to the right
+    # below the axes: the curves cross the whole plot, a legend inside would cover some
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1,
+              frameon=False)
     fig.tight_layout()
     return _save(fig, path)
 
