@@ -34,12 +34,11 @@ from pathlib import Path
 import numpy as np
 
 from stdpsim import plotting, rate_model, rate_training
-from stdpsim.data import load_mnist
 from stdpsim.runs import load_npz, read_json, shown_path, write_json
+from stdpsim.tasks.common import training_split
 from stdpsim.training import validation_parzen
 
 ROOT = Path(__file__).resolve().parents[1]
-N_TRAIN = 20_000
 
 
 def run_history(run: str) -> tuple[dict, list[dict]]:
@@ -91,8 +90,7 @@ def main() -> None:
     settings = runs[0][0]
     train, learn = settings["train"], settings["learning"]
     samples = train["valid_samples"]
-    x_all = load_mnist("train", args.data)[0]
-    x_train, x_valid = x_all[:N_TRAIN], x_all[N_TRAIN:]
+    x_train, x_valid = training_split(args.data)
     common = dict(epochs=args.epochs, valid_every=1, valid_samples=samples,
                   sizes=tuple(train["sizes"]), seed=train["seed"])
     twin_cfg = rate_training.TrainConfig(

@@ -36,6 +36,7 @@ from brian2 import Hz, mV, ms
 
 from stdpsim import plasticity, plotting, rate_model, rate_training, spiking, spiking_training
 from stdpsim.data import load_mnist
+from stdpsim.spiking import compare
 from stdpsim.runs import read_json, shown_path, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,13 +73,6 @@ def describe(params: spiking.SpikingParameters,
             # (only when set: the rows saved before it existed keep their keys)
             **({"member_sigma_mv": float(params.member_sigma / mV)}
                if float(params.member_sigma) > 0 else {})}
-
-
-def similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Cosine similarity of two arrays (flattened) and the ratio of their norms, |a| / |b|."""
-    a, b = np.ravel(a).astype(np.float64), np.ravel(b).astype(np.float64)
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    return float(a @ b / (na * nb)), float(na / nb)
 
 
 def main() -> None:
@@ -146,10 +140,10 @@ def main() -> None:
         row = {"kind": kind, **describe(params, learning), "run_s": info.run_s,
                "events": events, "layers": {}}
         for name in model.weights:
-            cos_w, ratio_w = similarity(learned.weights[name] - model.weights[name],
-                                        LEARNING_RATE * twin[name][0])
-            cos_b, ratio_b = similarity(learned.biases[name] - model.biases[name],
-                                        LEARNING_RATE * twin[name][1])
+            cos_w, ratio_w = compare.similarity(learned.weights[name] - model.weights[name],
+                                                LEARNING_RATE * twin[name][0])
+            cos_b, ratio_b = compare.similarity(learned.biases[name] - model.biases[name],
+                                                LEARNING_RATE * twin[name][1])
             moved = float(np.linalg.norm(learned.weights[name] - model.weights[name])
                           / np.linalg.norm(model.weights[name]))
             row["layers"][name] = {"cosine": cos_w, "norm_ratio": ratio_w,

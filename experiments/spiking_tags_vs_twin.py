@@ -38,17 +38,11 @@ from brian2 import Hz, ms
 from stdpsim import plasticity, rate_model, rate_training, spiking, spiking_training
 from stdpsim.corruption import Corruption
 from stdpsim.data import load_mnist
+from stdpsim.spiking import compare
 from stdpsim.runs import shown_path, write_json
 from stdpsim.shards import ShardNetwork, ShardRunner
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Cosine similarity of two arrays (flattened) and the norm ratio |a| / |b|."""
-    a, b = np.ravel(a).astype(float), np.ravel(b).astype(float)
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    return float(a @ b / (na * nb)), float(na / nb)
 
 
 def starting_model(spec: str) -> rate_model.RateModel:
@@ -90,11 +84,11 @@ def check(model: rate_model.RateModel, x: np.ndarray, params, learning, shard: i
     twin, errors = twin_update(model, x, params, learning, seeds[0])
     layers = {}
     for name in model.weights:
-        cos_w, ratio_w = similarity(tags[name][0], twin[name][0])
-        cos_b, ratio_b = similarity(tags[name][1], twin[name][1])
+        cos_w, ratio_w = compare.similarity(tags[name][0], twin[name][0])
+        cos_b, ratio_b = compare.similarity(tags[name][1], twin[name][1])
         layers[name] = {"cosine": cos_w, "norm_ratio": ratio_w, "bias_cosine": cos_b,
                         "bias_norm_ratio": ratio_b,
-                        "seeds_cosine": similarity(tags[name][0], again[name][0])[0],
+                        "seeds_cosine": compare.similarity(tags[name][0], again[name][0])[0],
                         "twin_prediction_error": errors[name]}
     return {"layers": layers, "run_s": run_s, "wall_s": wall,
             "synaptic_events_per_example": events["synaptic"] / x.shape[0]}

@@ -34,11 +34,10 @@ from pathlib import Path
 import numpy as np
 
 from stdpsim import rate_model, rate_training
-from stdpsim.data import load_mnist
 from stdpsim.runs import read_json, shown_path, write_json
+from stdpsim.tasks.common import training_split
 
 ROOT = Path(__file__).resolve().parents[1]
-N_TRAIN = 20_000
 VARIANTS = {"rate": None, "clean": (), "predictions": (), "f1": ("f1",),
             "encoders": "f", "decoders": "g", "all": True}
 """Each variant's presynaptic factors that carry the corruption (None: the rate model)."""
@@ -83,8 +82,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.epochs < 1 or not args.lr > 0 or args.valid_samples < 2:
         raise SystemExit("--epochs ≥ 1, --lr > 0 and --valid-samples ≥ 2, please")
-    x_all = load_mnist("train", args.data)[0]
-    x_train, x_valid = x_all[:N_TRAIN], x_all[N_TRAIN:]
+    x_train, x_valid = training_split(args.data)
     settings = {"epochs": args.epochs, "lr": args.lr, "valid_samples": args.valid_samples}
     out = Path(args.out)
     done = read_json(out) if out.exists() else {}

@@ -1,4 +1,5 @@
-"""How closely spiking INFERENCE follows the rate model's on the same digits."""
+"""How closely the spiking network follows the rate model: its INFERENCE on the same digits
+(:func:`compare_with_rate`), and any two updates of the same weights (:func:`similarity`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,14 @@ import numpy as np
 
 from ..rate_model import RateModel, inference, log_joint
 from .inference import SpikingInference
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Cosine similarity of two arrays (flattened) and the ratio of their norms, ‖a‖ / ‖b‖
+    (e.g. the learner's weight changes or tags against its rate twin's update)."""
+    a, b = np.ravel(a).astype(np.float64), np.ravel(b).astype(np.float64)
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    return float(a @ b / (na * nb)), float(na / nb)
 
 
 def _sem(a: np.ndarray) -> np.ndarray:
