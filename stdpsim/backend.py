@@ -33,14 +33,14 @@ from typing import Any
 import numpy as np
 
 from . import standalone
-from .runs import write_probe
+from .runs import user_cache, write_probe
 from .standalone import REPORT_PERIOD_S, Session, owned
 
 DEVICES: tuple[str, ...] = ("cpp_standalone", "cython", "numpy")
 """The Brian2 targets stdpsim can run on, fastest first."""
 
 CACHE_ENV = "STDPSIM_CACHE"
-"""Environment variable overriding the cache folder (default ``~/.cache/stdpsim``)."""
+"""Environment variable overriding the cache folder (default :func:`stdpsim.runs.user_cache`)."""
 
 class BackendError(ValueError):
     """A back-end was asked for that does not exist or cannot run here."""
@@ -81,11 +81,12 @@ class RunInfo:
 
 
 def cache_dir(path: str | os.PathLike | None = None) -> Path:
-    """The stdpsim cache folder: ``path``, else ``$STDPSIM_CACHE``, else ``~/.cache/stdpsim``."""
+    """The stdpsim cache folder: ``path``, else ``$STDPSIM_CACHE``, else
+    :func:`stdpsim.runs.user_cache` (``$XDG_CACHE_HOME/stdpsim``, ``~/.cache/stdpsim``)."""
     source = "--cache" if path is not None else f"${CACHE_ENV}" if os.environ.get(
         CACHE_ENV) else "the default cache"
     if path is None:
-        path = os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "stdpsim"
+        path = os.environ.get(CACHE_ENV) or user_cache()
     p = Path(path).expanduser()
     if p.exists() and not p.is_dir():
         raise BackendError(f"cache folder {p} ({source}) is a file, not a folder")

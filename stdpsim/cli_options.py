@@ -36,7 +36,7 @@ DEVICE = click.option("--device", default="auto", show_default=True,
                       help=f"Brian2 target: auto, {', '.join(backend.DEVICES)}.")
 CACHE = click.option("--cache", type=click.Path(file_okay=False), default=None,
                      help=f"Build cache folder [default: ${backend.CACHE_ENV} or "
-                          "~/.cache/stdpsim].")
+                          "$XDG_CACHE_HOME/stdpsim, ~/.cache/stdpsim].")
 DATA = click.option("--data", "data", type=click.Path(), default=None,
                     help="Folder with the MNIST IDX files [default: $STDPSIM_DATA, else "
                          "where 'stdpsim data fetch' puts them].")

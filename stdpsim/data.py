@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .runs import user_cache
+
 DATA_ENV = "STDPSIM_DATA"
 """Environment variable naming the folder with the MNIST IDX files."""
 
@@ -34,8 +36,7 @@ class DataError(ValueError):
 def default_data_dir() -> Path:
     """The default MNIST folder, where ``stdpsim data fetch`` puts the files:
     ``$XDG_CACHE_HOME/stdpsim/mnist`` (``~/.cache/stdpsim/mnist`` when that is unset)."""
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "stdpsim" / "mnist"
+    return user_cache("mnist")
 
 
 def data_dir(path: str | os.PathLike | None = None) -> Path:

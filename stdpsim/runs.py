@@ -28,6 +28,13 @@ RUNS_ROOT = "runs"
 directory (never a tracked file of the repository)."""
 
 
+def user_cache(*parts: str) -> Path:
+    """A folder below the user's stdpsim cache, ``$XDG_CACHE_HOME/stdpsim`` (``~/.cache/stdpsim``
+    when ``XDG_CACHE_HOME`` is unset or empty), as the XDG base-directory specification says:
+    the build cache (``stdpsim.backend``) and the fetched MNIST files (``stdpsim.data``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "stdpsim", *parts)
+
+
 def new_run_folder(command: str, root: str | os.PathLike = RUNS_ROOT) -> Path:
     """A fresh run folder name ``<root>/<command>-<YYYYmmdd-HHMMSS>`` (with ``-2``, ``-3``,
     ... when that exists already).  Nothing is created: the outputs make it when written."""

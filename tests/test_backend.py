@@ -308,6 +308,17 @@ def test_a_cache_that_is_a_file_or_unwritable_gets_one_clear_error(tmp_path, mon
     assert ok.is_dir() and list(ok.iterdir()) == []  # the write probe is gone
 
 
+def test_the_build_cache_honours_xdg_cache_home_like_the_data_folder(tmp_path, monkeypatch):
+    from stdpsim.data import default_data_dir
+    monkeypatch.delenv(backend.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert backend.cache_dir() == tmp_path / "xdg" / "stdpsim"
+    assert default_data_dir() == tmp_path / "xdg" / "stdpsim" / "mnist"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", "")  # empty: the spec's default
+    assert backend.cache_dir() == tmp_path / "home" / ".cache" / "stdpsim"
+
+
 def test_orphaned_results_cleanup_tolerates_other_processes(tmp_path, monkeypatch):
     """Dead runs' results folders go; live ones, other processes' staging folders and a
     build folder that vanishes while it is scanned (a parallel sweep) do not stop it."""

@@ -1,6 +1,12 @@
-"""The Python examples of the README and of the docs' Python API page run, as written."""
+"""The README's commands and the Python examples of the README and of the docs' Python API
+page run, as written."""
 
+import os
 import re
+import shutil
+import subprocess
+import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -35,3 +41,47 @@ def test_example_runs(index, tmp_path, monkeypatch):
         exec(compile(code, where, "exec"), {"__name__": "readme"})
     finally:
         prefs.codegen.target = target
+
+
+def shell_lines(page: Path = ROOT / "README.md") -> list[str]:
+    """Every command line of the ```bash blocks of ``page``, in order."""
+    blocks = re.findall(r"```bash\n(.*?)```", page.read_text(), flags=re.S)
+    return [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
+
+
+@pytest.mark.slow
+def test_the_readme_install_command_leaves_a_shell_that_runs_the_examples(tmp_path):
+    """The README's first command, verbatim, in a fresh non-interactive bash whose PATH has
+    no venv on it, in a copy of the project; then, in the same shell, one of the examples as
+    written (bare ``stdpsim``).  The dependencies come from this environment (a ``.pth``
+    file in the venv the command re-uses) so that no download is needed; the venv, the
+    editable install and the commands are the README's own."""
+    lines = shell_lines()
+    install = lines[0]
+    assert install.startswith("python3 -m venv .venv") and "stdpsim stdp-curve" in install
+    example = next(line for line in lines if line.startswith("stdpsim generate rate"))
+    src = tmp_path / "stdpsim"
+    src.mkdir()
+    for name in ("setup.cfg", "pyproject.toml", "README.md", "LICENSE", "stdpsim", "models"):
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(
+            ROOT / name, src / name, **({"ignore": shutil.ignore_patterns(
+                "__pycache__", "*.ckpt.npz")} if (ROOT / name).is_dir() else {}))
+    venv_bin = str(Path(sys.prefix) / "bin")
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p != venv_bin)
+    env = {"PATH": path, "HOME": os.environ["HOME"], "PIP_NO_BUILD_ISOLATION": "0",
+           "PIP_DISABLE_PIP_VERSION_CHECK": "1", "LANG": "C.UTF-8"}
+    for name in ("STDPSIM_CACHE", "XDG_CACHE_HOME", "TMPDIR"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    subprocess.run(["python3", "-m", "venv", ".venv"], cwd=src, env=env, check=True)
+    purelib = subprocess.run([".venv/bin/python", "-c", "import sysconfig; "
+                              "print(sysconfig.get_paths()['purelib'])"], cwd=src, env=env,
+                             check=True, capture_output=True, text=True).stdout.strip()
+    Path(purelib, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    run = subprocess.run(["bash", "--noprofile", "--norc", "-c",
+                          f"set -e\n{install}\n{example}\ncommand -v stdpsim"],
+                         cwd=src, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().splitlines()[-1] == str(src / ".venv" / "bin" / "stdpsim")
+    (curve,) = (src / "runs").glob("stdp-curve-*/fig1_stdp_curve.png")
+    assert list((src / "runs").glob("generate-*/*.png")), run.stdout[-2000:]
