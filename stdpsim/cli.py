@@ -46,9 +46,9 @@ def cli() -> None:
               help="Where the run's spikes.npz goes instead [default: --out-dir].")
 @click.option("--trials", type=int, default=None, help="Trials per slope in the main "
               f"condition [default: {o.fig1_default('trials')}].")
-@click.option("--dt-ms", type=float, default=None,
+@click.option("--dt-ms", type=o.FINITE, default=None,
               help=f"Time step in ms [default: {o.fig1_default('dt_ms')}].")
-@click.option("--duration-ms", type=float, default=None, help="Simulated time in ms, pre "
+@click.option("--duration-ms", type=o.FINITE, default=None, help="Simulated time in ms, pre "
               f"spike in the middle [default: {o.fig1_default('duration_ms')}].")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help=f"Random seed [default: {o.fig1_default('seed')}].")
@@ -69,8 +69,8 @@ def stdp_curve_cmd(**kw) -> None:
 @click.option("--rows", default=None,
               help="START:STOP slice of the display order, or 'main' for the run's main "
                    "condition (Figure-1 runs) [default: all].")
-@click.option("--t-min-ms", type=float, default=None, help="Start of the time axis (ms).")
-@click.option("--t-max-ms", type=float, default=None, help="End of the time axis (ms).")
+@click.option("--t-min-ms", type=o.FINITE, default=None, help="Start of the time axis (ms).")
+@click.option("--t-max-ms", type=o.FINITE, default=None, help="End of the time axis (ms).")
 def raster_cmd(run: str, out: str | None, max_neurons: int, rows: str | None,
                t_min_ms: float | None, t_max_ms: float | None) -> None:
     """Plot a spike raster (neuron against time in ms) of a saved run.
@@ -263,11 +263,11 @@ def infer_grp() -> None:
               help="First N test images [default: the whole test set].")
 @click.option("--n-traces", type=click.IntRange(min=0), default=20, show_default=True,
               help="Individual traces drawn in panel b.")
-@click.option("--alpha", type=float, default=inference.FIGURE4_ALPHA, show_default=True,
+@click.option("--alpha", type=o.FINITE, default=inference.FIGURE4_ALPHA, show_default=True,
               help="Pull α of each hidden layer towards the layer above's prediction; the "
                    "figure draws Algorithm 2 as trained and the curve without the prior's "
                    "term beside it.")
-@click.option("--prior-alpha", type=float, default=0.001, show_default=True,
+@click.option("--prior-alpha", type=o.FINITE, default=0.001, show_default=True,
               help="Weight β of the prior's term β(μ − h_L)/σ² in the top layer's update "
                    "(0: Algorithm 2's own update).")
 @o.out_dir("infer", "fig4_inference_loglik.png/.json")
@@ -287,7 +287,7 @@ def infer_rate_cmd(**kw) -> None:
               help="INFERENCE steps.")
 @click.option("--n-images", type=int, default=100, show_default=True,
               help="First N test digits, in one simulation.")
-@click.option("--alpha", type=float, default=inference.TRAIN_ALPHA, show_default=True,
+@click.option("--alpha", type=o.FINITE, default=inference.TRAIN_ALPHA, show_default=True,
               help="Pull α of each hidden layer towards the layer above's prediction "
                    "(training's value).")
 @o.out_dir("infer", "spiking_inference.png/.json and spiking_inference_spikes.npz (the "
@@ -321,7 +321,7 @@ def inpaint_grp() -> None:
 @click.option("--n-steps", type=int, default=None,
               help="INFERENCE iterations with the visible pixels clamped [default: "
                    f"{inpainting.INPAINT['n_steps']}, chosen on validation images].")
-@click.option("--alpha", type=float, default=None, help="Pull of h1 towards g2(h2) "
+@click.option("--alpha", type=o.FINITE, default=None, help="Pull of h1 towards g2(h2) "
               f"[default: {inpainting.INPAINT['alpha']}, chosen on validation images].")
 @click.option("--n-rounds", type=int, default=None,
               help="Rounds, each restarting INFERENCE from the feed-forward pass of the "

@@ -4,6 +4,7 @@ it (presets, task defaults)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import click
@@ -12,6 +13,28 @@ from . import backend, rate_training
 from .data import HALVES
 from .tasks import common, inpainting
 from .tasks.network import SpikingNetwork
+
+
+class Finite(click.FloatRange):
+    """A finite number (nan and ±inf are refused), optionally within a range (as
+    :class:`click.FloatRange`): every float option of the command line takes one, so no
+    option takes nan or inf."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):
+        x = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(x):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return super().convert(x, param, ctx)
+
+
+FINITE = Finite()
+"""Any finite number."""
+POSITIVE = Finite(min=0, min_open=True)
+"""A finite number above 0."""
+TIME_MS = Finite(min=0, max=10_000, min_open=True)
+"""A time constant in ms: above 0 and at most 10 s (longer ones would simulate for days)."""
 
 
 def options(*opts: Callable) -> Callable:
@@ -62,26 +85,26 @@ def network(preset: str, neuron: bool = True) -> Callable:
     from .spiking import NEURONS
 
     opts = [
-        click.option("--r-max", type=float, default=None,
+        click.option("--r-max", type=Finite(min=0, max=100_000, min_open=True), default=None,
                      help=f"Top firing rate per neuron in Hz [default: "
                           f"{default(preset, 'r_max', 'Hz')}]."),
-        click.option("--tau", type=float, default=None,
+        click.option("--tau", type=TIME_MS, default=None,
                      help="INFERENCE time constant in ms; one step lasts δ·tau [default: "
                           f"{default(preset, 'tau', 'ms')}]."),
-        click.option("--tau-syn", type=float, default=None,
+        click.option("--tau-syn", type=TIME_MS, default=None,
                      help="Synaptic trace time constant in ms [default: "
                           f"{default(preset, 'tau_syn', 'ms')}]."),
-        click.option("--tau-ff", type=float, default=None,
+        click.option("--tau-ff", type=TIME_MS, default=None,
                      help="Settling time constant in ms: how fast each digit's values follow "
                           "their feed-forward values before INFERENCE [default: "
                           f"{default(preset, 'tau_ff', 'ms')}]."),
-        click.option("--tau-m", type=float, default=None,
+        click.option("--tau-m", type=TIME_MS, default=None,
                      help="LIF membrane time constant in ms (with --ensemble at cortical "
                           f"rates e.g. 20) [default: {default(preset, 'tau_m', 'ms')}]."),
         click.option("--ensemble", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Neurons per unit, each firing at up to --r-max (e.g. --ensemble "
                           "10 --r-max 200: cortical rates)."),
-        click.option("--member-sigma", type=click.FloatRange(min=0), default=None,
+        click.option("--member-sigma", type=Finite(min=0, max=100), default=None,
                      help="LIF ensembles: standard deviation of each member's own membrane "
                           "noise in mV (about 0.2 reset depths at 20-50 Hz, e.g. 2 at "
                           "--r-max 50 --tau-m 20) [default: 0]."),
@@ -126,7 +149,7 @@ OPTIMIZER = click.option("--optimizer", type=click.Choice(list(rate_training.OPT
                          help="How a minibatch's changes (tags) become weight changes: "
                               "centred RMSprop with momentum (per weight), Adam, or sgd (the "
                               "summed change times the learning rate; S·dV/dt rule only) "
-                              "[default: rmsprop].")
+                              "[default: rmsprop; sgd with train spiking --batch-size 1].")
 
 RATE_TRAIN_OPTIONS = options(
     SIZES,
@@ -139,14 +162,14 @@ RATE_TRAIN_OPTIONS = options(
                  help="Activation of g2 (and of deeper hidden decoders)."),
     LOSS,
     OPTIMIZER,
-    click.option("--lr", type=float, default=None, help="Learning rate of every layer."),
-    click.option("--lr-encoders", type=float, default=None,
+    click.option("--lr", type=FINITE, default=None, help="Learning rate of every layer."),
+    click.option("--lr-encoders", type=FINITE, default=None,
                  help="Learning rate of f1, f2, ... [default: the preset's, authors "
                       f"{rate_training.PRESETS['authors'].lr_encoders:g}]."),
-    click.option("--lr-decoders", type=float, default=None,
+    click.option("--lr-decoders", type=FINITE, default=None,
                  help="Learning rate of g1, g2, ... [default: the preset's, authors "
                       f"{rate_training.PRESETS['authors'].lr_decoders:g}]."),
-    click.option("--lr-final", type=float, default=None,
+    click.option("--lr-final", type=FINITE, default=None,
                  help="Last epoch's learning rate as a fraction of the first (cosine "
                       "schedule; 1 = constant) [default: the preset's, authors "
                       f"{rate_training.PRESETS['authors'].lr_final:g}]."),
@@ -154,14 +177,14 @@ RATE_TRAIN_OPTIONS = options(
                  help="Examples per minibatch [default: 100]; 1 with --optimizer sgd makes "
                       "--rule sdvdt learn after every example, as the spiking learner's first "
                       "design does."),
-    click.option("--weight-decay", type=float, default=None, help="Decoupled weight decay."),
-    click.option("--noise", type=float, default=None,
+    click.option("--weight-decay", type=FINITE, default=None, help="Decoupled weight decay."),
+    click.option("--noise", type=FINITE, default=None,
                  help="One Gaussian corruption s.d. for x, the encoders' and the decoders' "
                       "inputs (sets the three below)."),
-    click.option("--noise-x", type=float, default=None, help="Corruption s.d. of x (f1)."),
-    click.option("--noise-h", type=float, default=None,
+    click.option("--noise-x", type=FINITE, default=None, help="Corruption s.d. of x (f1)."),
+    click.option("--noise-h", type=FINITE, default=None,
                  help="Corruption s.d. of the inputs of f2, f3, ..."),
-    click.option("--noise-g", type=float, default=None,
+    click.option("--noise-g", type=FINITE, default=None,
                  help="Corruption s.d. of the inputs of g1, ... (not the top decoder, whose "
                       "input is the mean of --n-spikes Bernoulli draws)."),
     click.option("--n-spikes", type=int, default=None,
@@ -169,7 +192,7 @@ RATE_TRAIN_OPTIONS = options(
                       "[default: 3]; 0 (--rule sdvdt only): its clean input."),
     click.option("--init", type=click.Choice(["orthogonal", "gaussian"]), default=None,
                  help="Initial weights."),
-    click.option("--prior-var-scale", type=float, default=None,
+    click.option("--prior-var-scale", type=FINITE, default=None,
                  help="Prior variance as a multiple of the inferred top layer's variance "
                       "(the authors' 16 = 4 × the s.d.; the paper's text says 4)."),
     click.option("--valid-every", type=int, default=None,
@@ -193,14 +216,14 @@ def spiking_run_default(name: str) -> str:
 
 
 SPIKING_TRAIN_OPTIONS = options(
-    click.option("--eps", type=float, default=None, help="ε of the rule for every layer."),
-    click.option("--eps-encoders", type=float, default=None,
+    click.option("--eps", type=FINITE, default=None, help="ε of the rule for every layer."),
+    click.option("--eps-encoders", type=FINITE, default=None,
                  help="ε of the encoders f1, f2, ... [default: the preset's, "
                       f"{default_eps('encoders')}]."),
-    click.option("--eps-decoders", type=float, default=None,
+    click.option("--eps-decoders", type=FINITE, default=None,
                  help="ε of the decoders g1, g2, ... [default: the preset's, "
                       f"{default_eps('decoders')}]."),
-    click.option("--eps-final", type=float, default=None,
+    click.option("--eps-final", type=FINITE, default=None,
                  help="ε of the last chunk as a fraction of the first (cosine schedule; 1 = "
                       f"constant) [default: {spiking_run_default('eps_final')}]."),
     click.option("--chunk", type=int, default=None, help="Examples per checkpoint (and, with "
@@ -208,14 +231,17 @@ SPIKING_TRAIN_OPTIONS = options(
                  f"{spiking_run_default('chunk')}]."),
     click.option("--batch-size", type=int, default=None,
                  help="Examples whose synaptic tags are consolidated together (divides --chunk); "
-                      "1 with --optimizer sgd is the first design, weights changing at every "
-                      f"spike [default: {spiking_run_default('batch_size')}]."),
+                      "1 (with --optimizer sgd, its default there) is the first design, "
+                      "weights changing at every spike [default: "
+                      f"{spiking_run_default('batch_size')}, or the largest divisor of "
+                      "--chunk below it]."),
     click.option("--shard", type=int, default=None,
                  help="Examples per simulation run within a minibatch, the unit of parallel work "
-                      f"(divides --batch-size) [default: {spiking_run_default('shard')}]."),
+                      f"(divides --batch-size) [default: {spiking_run_default('shard')}, or the "
+                      "largest divisor of --batch-size below it]."),
     OPTIMIZER,
     LOSS,
-    click.option("--noise-x", type=float, default=None,
+    click.option("--noise-x", type=FINITE, default=None,
                  help="Corruption s.d. of x (f1): each visible unit's own variability in an "
                       "example, sent as corruption events that h1's prediction and f1's "
                       "learning see and INFERENCE does not [default: the authors' "

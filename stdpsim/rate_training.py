@@ -39,6 +39,7 @@ from .consolidation import Consolidation
 from .corruption import Corruption, corrupt
 from .optimizers import Adam, CentredRMSprop
 from .plasticity import sdvdt_updates
+from .progress import interactive
 from .rate_model import (RateModel, fit_prior, inference, init_model, save_model,
                          sigmoid, softplus, stack_layers)
 from .runs import load_npz, write_json
@@ -455,7 +456,7 @@ def train(model: RateModel, x_train: np.ndarray, cfg: TrainConfig, *,
         sums: dict[str, float] = {}
         batches = range(0, n, cfg.batch_size)
         for start in tqdm(batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch",
-                          disable=not progress, leave=False):
+                          disable=not (progress and interactive()), leave=False):
             losses = trainer.step(x_train[order[start:start + cfg.batch_size]], rng)
             for k, v in losses.items():
                 sums[k] = sums.get(k, 0.0) + v

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ import numpy as np
 
 from . import rate_training, spiking, training
 from .consolidation import OPTIMIZERS, Consolidation
+from .progress import Progress
 from .rate_model import RateModel, fit_prior, inference, init_model, save_model
 from .rate_training import LOSSES
 from .runs import write_json
@@ -274,8 +274,6 @@ def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
     checkpoint lets a later call go on).  ``scheduler``, ``n_workers``: where the second
     design's shards run (:class:`stdpsim.shards.ShardRunner`; the first design runs here,
     on ``device``)."""
-    from tqdm import tqdm
-
     n = x_train.shape[0]
     if n % cfg.chunk:
         raise ValueError(f"chunk ({cfg.chunk}) must divide the number of training images ({n})")
@@ -290,8 +288,8 @@ def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
     per_epoch = n // cfg.chunk
     total = cfg.epochs * per_epoch
     stop = total if max_chunks is None else min(total, done + max_chunks)
-    bar = tqdm(total=total * cfg.chunk, initial=done * cfg.chunk, unit="ex",
-               desc="spiking training", disable=not progress)
+    bar = Progress(total * cfg.chunk, "spiking training", "examples", done * cfg.chunk,
+                   enabled=progress)
     runner = (None if cfg.online else ShardRunner(
         ShardNetwork(params, learning, cfg.shard, cfg.loss == "through"), scheduler,
         n_workers))
@@ -321,12 +319,11 @@ def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
             if checkpoint is not None:
                 save_checkpoint(checkpoint, model, c + 1, history, run_settings, data_sha,
                                 opts)
-            bar.set_postfix(**({"valid": f"{record['valid_parzen']:.1f}"}
-                               if "valid_parzen" in record else {}))
-            bar.update(cfg.chunk)
-            if "valid_parzen" in record and progress:
-                print(f"{record['examples']} examples: validation Parzen "
-                      f"{record['valid_parzen']:.1f}", file=sys.stderr, flush=True)
+            bar.update(cfg.chunk, **({"validation Parzen": f"{record['valid_parzen']:.1f}"}
+                                     if "valid_parzen" in record else {}))
+            if "valid_parzen" in record and bar.bar is not None:
+                bar.note(f"{record['examples']} examples: validation Parzen "
+                         f"{record['valid_parzen']:.1f}")
     finally:
         bar.close()
         if runner is not None:

@@ -275,6 +275,9 @@ def _build(dev: Any, build_fn: Callable[[], Any], duration: Any, cache: Path,
             compile_s = 0.0
             if not cached:
                 t_compile = time.perf_counter()
+                print(f"compiling the network's C++ code (once: every later run of this "
+                      f"network reuses the build in {folder.parent})", file=sys.stderr,
+                      flush=True)
                 shutil.rmtree(folder, ignore_errors=True)
                 staging.rename(folder)
                 staging = None

@@ -42,12 +42,15 @@ def test_non_positive_duration_or_dt_is_rejected():
         backend.simulate(lambda: None, {}, 1 * ms, device="numpy", dt=-0.1 * ms)
 
 
-def test_standalone_build_is_cached_and_results_are_cleaned_up():
+def test_standalone_build_is_cached_and_results_are_cleaned_up(capfd):
     u = np.array([-55.0, -70.0, -80.0])
     first, info1 = run_constant_drive(u, V0_MV, [7.0], 15.0, "cpp_standalone")
+    compiling = "compiling the network's C++ code (once"
+    assert info1.cached or compiling in capfd.readouterr().err  # says so when it compiles
     u2 = np.array([-45.0, -60.0, -66.0])  # new values, same network: no recompile
     second, info2 = run_constant_drive(u2, V0_MV, [7.0], 15.0, "cpp_standalone")
     assert info2.cached and info1.build_dir == info2.build_dir
+    assert compiling not in capfd.readouterr().err
     build = Path(info2.build_dir)
     assert (build / "main").exists()
     assert not list(build.glob("results_*")), "per-run results folders must be deleted"

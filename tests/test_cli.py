@@ -230,10 +230,10 @@ def test_image_counts_are_checked(capsys, args, text):
 
 @pytest.mark.quick
 @pytest.mark.parametrize("args, text", [
-    (["infer", "spiking", "--r-max", "0"], "r_max must be positive"),
-    (["infer", "spiking", "--tau", "-2"], "tau must be positive"),
-    (["infer", "spiking", "--tau-syn", "0"], "tau_syn must be positive"),
-    (["generate", "spiking", "--r-max", "0", "--n", "1"], "r_max must be positive"),
+    (["infer", "spiking", "--r-max", "0"], "'--r-max': 0.0 is not in the range 0<x<=100000"),
+    (["infer", "spiking", "--tau", "-2"], "'--tau': -2.0 is not in the range 0<x<=10000"),
+    (["infer", "spiking", "--tau-syn", "0"], "'--tau-syn': 0.0 is not in the range 0<x<=10000"),
+    (["generate", "spiking", "--r-max", "0", "--n", "1"], "'--r-max': 0.0 is not in the range"),
 ])
 def test_spiking_infer_rejects_bad_parameters(capsys, args, text):
     code, _, err = run_cli(capsys, *args)
@@ -389,7 +389,8 @@ def test_help_texts_quote_the_defaults_the_code_uses(capsys):
     text = " ".join(_help(capsys, "train", "spiking").split())
     assert f"per simulation run) [default: {run.chunk}]" in text
     assert f"Passes over the training set [default: {run.epochs}]" in text
-    assert f"spike [default: {run.batch_size}]" in text
+    assert f"every spike [default: {run.batch_size}, or the largest divisor" in text
+    assert f"[default: {run.shard}, or the largest divisor of --batch-size" in text
     assert (f"ε of the encoders f1, f2, ... [default: the preset's, "
             f"{rt.PRESETS['authors'].lr_encoders:g} with --optimizer rmsprop or adam (the rate "
             f"model's), {eps.eps_encoders:g} with sgd]") in text
@@ -399,3 +400,20 @@ def test_help_texts_quote_the_defaults_the_code_uses(capsys):
     authors = rate_training.PRESETS["authors"]
     assert f"Learning rate of f1, f2, ... [default: the preset's, authors " \
         f"{authors.lr_encoders:g}]" in text
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize("given, expected", [
+    ({}, (1000, 100, 50, "rmsprop")),
+    ({"batch_size": 10}, (1000, 10, 10, "rmsprop")),        # the shard follows the batch
+    ({"batch_size": 40}, (1000, 40, 40, "rmsprop")),
+    ({"batch_size": 1}, (1000, 1, 1, "sgd")),               # the first design's plain rates
+    ({"chunk": 50}, (50, 50, 50, "rmsprop")),               # the batch follows the chunk
+    ({"chunk": 80}, (80, 80, 40, "rmsprop")),
+    ({"batch_size": 20, "shard": 5}, (1000, 20, 5, "rmsprop")),  # given values stay
+])
+def test_spiking_training_defaults_adapt_to_the_options_given(given, expected):
+    from stdpsim.tasks.training import SpikingTrainTask
+
+    cfg = SpikingTrainTask(**given).settings()[0]
+    assert (cfg.chunk, cfg.batch_size, cfg.shard, cfg.optimizer) == expected

@@ -74,8 +74,9 @@ class RateTrainTask:
                 raise ValueError(f"{_flag(key)} must be positive, got {value}")
             if key == "lr_final" and not 0 < value <= 1:
                 raise ValueError(f"--lr-final must be in (0, 1], got {value}")
-            if key == "batch_size" and value < 1:
-                raise ValueError(f"--batch-size must be at least 1, got {value}")
+            if key == "batch_size" and not 1 <= value <= N_TRAIN:
+                raise ValueError(f"--batch-size must be in 1..{N_TRAIN} (the training "
+                                 f"images), got {value}")
             if key == "prior_var_scale" and not value > 0:
                 raise ValueError(f"--prior-var-scale must be positive, got {value}")
             if key == "noise":
@@ -185,6 +186,7 @@ class SpikingTrainTask:
         for key in ("batch_size", "shard", "optimizer", "loss"):
             if getattr(self, key) is not None:
                 cfg_args[key] = getattr(self, key)
+        cfg_args.update(_adapted_defaults(cfg_args))
         if self.workers is not None and self.workers < 1:
             raise ValueError(f"--workers must be at least 1, got {self.workers}")
         cfg = spiking_training.SpikingTrainConfig(**cfg_args)
@@ -201,6 +203,29 @@ class SpikingTrainTask:
         return (cfg, self.network.parameters("training"),
                 spiking.training_learning(noise_x=noise,
                                           **{k: v for k, v in eps.items() if v is not None}))
+
+
+def _largest_divisor(n: int, at_most: int) -> int:
+    return max(d for d in range(1, min(n, at_most) + 1) if n % d == 0)
+
+
+def _adapted_defaults(given: dict) -> dict:
+    """The spiking training's defaults that depend on options the user gave: the batch size
+    divides ``--chunk`` (the largest that does, up to the default), the shard divides the
+    batch size (likewise), and a batch size of 1 (the first design, weights change at every
+    spike) learns with plain rates (``sgd``)."""
+    from .. import spiking_training
+
+    base = spiking_training.SpikingTrainConfig
+    out: dict = {}
+    batch = given.get("batch_size")
+    if batch is None and "chunk" in given:
+        batch = out["batch_size"] = _largest_divisor(given["chunk"], base.batch_size)
+    if batch is not None and "shard" not in given and batch >= 1:
+        out["shard"] = _largest_divisor(batch, base.shard)
+    if batch == 1 and "optimizer" not in given:
+        out["optimizer"] = "sgd"
+    return out
 
 
 def train_spiking(task: SpikingTrainTask, log: Log = print) -> Path:
