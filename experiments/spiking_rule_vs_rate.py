@@ -23,7 +23,10 @@ minibatch are discarded).  Writes ``figures/spiking_rule_vs_rate.json`` and ``.p
                                                [--start MODEL --out OTHER.json]
 
 ``--start`` compares at a trained model's weights instead of the initialisation (write it to
-another ``--out``); ``--r-max ''`` leaves the grid out and runs the training's settings only.
+another ``--out``); ``--r-max ''`` leaves the grid out and runs the training's settings only;
+``--no-cortical`` leaves out the cortical-rate settings.  The figure at the shipped spiking
+model's weights: ``--start models/spiking_mnist.npz --tau 10 --no-cortical --out
+figures/spiking_rule_vs_rate_trained.json``.
 """
 
 from __future__ import annotations
@@ -86,6 +89,8 @@ def main() -> None:
     ap.add_argument("--start", default=None,
                     help="model file (.npz) whose weights both learners start from "
                          "[default: the training's initialisation]")
+    ap.add_argument("--no-cortical", action="store_true",
+                    help="leave out the settings at cortical rates (ensembles)")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_rule_vs_rate.json"))
     args = ap.parse_args()
     if args.n < 1:
@@ -115,7 +120,7 @@ def main() -> None:
     # rates: the same rate per unit from CORTICAL_ENSEMBLE neurons at up to CORTICAL_HZ each
     lr = {"eps_encoders": LEARNING_RATE, "eps_decoders": LEARNING_RATE}
     settings.append(("training", *spiking_training.training_parameters(**lr)))
-    for tau in CORTICAL_TAUS_MS:
+    for tau in () if args.no_cortical else CORTICAL_TAUS_MS:
         settings.append(("cortical", *spiking_training.training_parameters(
             **lr, ensemble=CORTICAL_ENSEMBLE, r_max=CORTICAL_HZ * Hz,
             tau_m=CORTICAL_TAU_M_MS * ms, tau=tau * ms)))

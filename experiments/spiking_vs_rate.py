@@ -162,7 +162,14 @@ def main() -> None:
                     help="folder of the per-point results (a re-run computes only the "
                          "missing points)")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_vs_rate.json"))
+    ap.add_argument("--replot", action="store_true",
+                    help="only redraw the PNG from the existing --out JSON")
     args = ap.parse_args()
+    if args.replot:
+        out = Path(args.out)
+        plotting.plot_spiking_fidelity(read_json(out), out.with_suffix(".png"))
+        print(f"wrote {out.with_suffix('.png')} from {out}")
+        return
 
     kinds = args.neuron.split(",")
     for kind in kinds:

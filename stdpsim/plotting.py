@@ -39,13 +39,17 @@ def _window_line(ax: plt.Axes, fit: dict[str, float], t_min_ms: float = 0.3,
 def _condition_panel(ax: plt.Axes, conditions: Sequence[dict[str, Any]], names: Sequence[str],
                      title: str) -> None:
     by_name = {c["name"]: c for c in conditions}
-    for name in names:
+    # conditions often coincide: hollow markers of shrinking size, each its own shape, and
+    # dash patterns, so that every series stays visible on top of the others
+    for k, name in enumerate(names):
         c = by_name[name]
         f = c["fit"]
         label = (f"{name}: τ+ {f['tau_plus_ms']:.1f}, τ− {f['tau_minus_ms']:.1f} ms")
         t, w = np.asarray(c["delta_t_ms"]), np.asarray(c["delta_w_mv"])
-        (line,) = ax.plot(t[t < 0], w[t < 0], "o-", ms=3, lw=1, label=label)
-        ax.plot(t[t > 0], w[t > 0], "o-", ms=3, lw=1, color=line.get_color())
+        style = dict(marker="osD^v"[k % 5], ms=8 - 1.5 * k, mfc="none", mew=1.1,
+                     lw=0.9, ls=("-", "--", ":", "-.")[k % 4], color=f"C{k}", zorder=2 + k)
+        ax.plot(t[t < 0], w[t < 0], label=label, **style)
+        ax.plot(t[t > 0], w[t > 0], **style)
     ax.axhline(0, color="0.6", lw=0.5)
     ax.axvline(0, color="0.6", lw=0.5)
     ax.set_xlim(-100, 100)
@@ -75,16 +79,16 @@ def plot_stdp_curve(results: dict[str, Any], path: str | Path) -> Path:
     b = results["binned"]
     ax.errorbar(b["delta_t"], b["delta_w"], yerr=b["sem"], fmt="s", ms=3, color="0.4",
                 lw=0.8, label=f"binned trials (mean ± s.e., {b['width_ms']:g} ms bins)")
-    ax.plot(results["delta_t_ms"], results["delta_w"], "o", color="C0", ms=4,
-            label="per-slope average (the paper's figure)")
+    ax.plot(results["delta_t_ms"], results["delta_w"], "o", color="C0", ms=5, mfc="none",
+            mew=1, label="per-slope average (the paper's figure)", zorder=3)
     fit = results["fit"]
     nearest = float(np.min(np.abs(results["delta_t_ms"])))  # the fit is drawn where data are
-    _window_line(ax, fit, nearest, color="C3", lw=1.5,
+    _window_line(ax, fit, nearest, color="C3", lw=1.5, zorder=5,  # above the markers
                  label=f"fit: τ+ = {fit['tau_plus_ms']:.1f} ms, τ− = {fit['tau_minus_ms']:.1f} ms")
     bp = results["bi_poo"]
     _window_line(ax, {"A_plus": bp["A_plus_fitted_mv"], "tau_plus_ms": bp["tau_plus_ms"],
                       "A_minus": bp["A_minus_fitted_mv"], "tau_minus_ms": bp["tau_minus_ms"]},
-                 nearest, color="k", ls="--", lw=1,
+                 nearest, color="k", ls="--", lw=1, zorder=4,
                  label=f"Bi & Poo window (τ+ {bp['tau_plus_ms']}, τ− {bp['tau_minus_ms']} ms; "
                        "amplitudes fitted)")
     ax.axhline(0, color="0.6", lw=0.5)
@@ -140,6 +144,42 @@ def _shown_rows(groups: Sequence[dict[str, Any]], start: int, stop: int,
     return shown
 
 
+def _default_window(spikes: dict[str, Any], drawn: np.ndarray) -> tuple[float, float]:
+    """The time window (ms) a raster shows by default: the whole run, unless its busiest
+    drawn neuron would then fire more than about :data:`RASTER_TOP_SPIKES` spikes, packed
+    into a solid bar; then as long as that neuron takes for them, from the end of the first
+    feed-forward settling (the start of INFERENCE) when the run has one."""
+    duration = float(spikes["duration_ms"])
+    i = np.asarray(spikes["spike_i"])
+    counts = np.bincount(i[drawn[i]], minlength=drawn.size) if i.size else np.zeros(1)
+    busiest_hz = counts.max() / duration * 1000.0
+    if busiest_hz * duration / 1000.0 <= 2 * RASTER_TOP_SPIKES:
+        return 0.0, duration
+    settling = spikes.get("meta", {}).get("settling_ms") or [[0.0, 0.0]]
+    start = float(settling[0][1])
+    return start, min(duration, start + 1000.0 * RASTER_TOP_SPIKES / busiest_hz)
+
+
+def _slope_axis(ax: plt.Axes, spikes: dict[str, Any], order: np.ndarray, row: np.ndarray,
+                n_shown: int, max_ticks: int = 14) -> None:
+    """Figure-1 runs: a right-hand axis with each drawn row's voltage slope (mV/ms), ticked
+    where the slope changes; within a slope the rows run over the distances D from
+    threshold (named in the label)."""
+    neuron_at = np.full(n_shown, -1)
+    drawn = row >= 0
+    neuron_at[row[drawn]] = np.flatnonzero(drawn)
+    slope = np.asarray(spikes["neuron_slope_mv_ms"])[neuron_at]
+    starts = np.flatnonzero(np.r_[True, np.diff(slope) != 0])
+    starts = starts[_evenly_spaced(starts.size, max_ticks)]
+    right = ax.twinx()
+    right.set_ylim(ax.get_ylim())
+    right.set_yticks(starts, [f"{slope[k]:+.2g}" for k in starts], fontsize=7)
+    label = "slope dV/dt (mV/ms) where it starts"
+    if "neuron_distance_mv" in spikes:
+        label += "; within a slope, D from threshold grows downwards"
+    right.set_ylabel(label, fontsize=8)
+
+
 def plot_raster(spikes: dict[str, Any], path: str | Path, *, max_neurons: int = 300,
                 rows: tuple[int, int] | None = None, t_min_ms: float | None = None,
                 t_max_ms: float | None = None, title: str | None = None) -> Path:
@@ -171,34 +211,50 @@ def plot_raster(spikes: dict[str, Any], path: str | Path, *, max_neurons: int = 
         bounds.append(y - 0.5)
     n_shown = y
     i, t = np.asarray(spikes["spike_i"]), np.asarray(spikes["spike_t_ms"])
-    t_min = 0.0 if t_min_ms is None else t_min_ms
-    t_max = float(spikes["duration_ms"]) if t_max_ms is None else t_max_ms
+    meta = spikes.get("meta", {})
+    chosen = t_min_ms is None and t_max_ms is None
+    t_min, t_max = (_default_window(spikes, row >= 0) if chosen
+                    else (0.0 if t_min_ms is None else t_min_ms,
+                          float(spikes["duration_ms"]) if t_max_ms is None else t_max_ms))
+    chosen = chosen and (t_min, t_max) != (0.0, float(spikes["duration_ms"]))
     sel = (row[i] >= 0) & (t >= t_min) & (t <= t_max)
     fig, ax = plt.subplots(figsize=(9, 5.5))
     ax.plot(t[sel], row[i[sel]], "|", color="k", ms=2, mew=0.6)
-    meta = spikes.get("meta", {})
-    for k, (lo, hi) in enumerate(meta.get("settling_ms", [])):
+    # only what falls inside the window is drawn, so the legend lists only what shows
+    spans = [(lo, hi) for lo, hi in meta.get("settling_ms", []) if hi > t_min and lo < t_max]
+    for k, (lo, hi) in enumerate(spans):
         ax.axvspan(lo, hi, color="C1", alpha=0.15, lw=0,
                    label="feed-forward settling" if k == 0 else None)
-    for k, t0 in enumerate(meta.get("digit_starts_ms", [])[1:]):
+    starts = [t0 for t0 in meta.get("digit_starts_ms", [])[1:] if t_min <= t0 <= t_max]
+    for k, t0 in enumerate(starts):
         ax.axvline(t0, color="C0", lw=1, ls="--", label="next digit" if k == 0 else None)
-    if meta.get("t_pre_ms") is not None:
+    if meta.get("t_pre_ms") is not None and t_min <= meta["t_pre_ms"] <= t_max:
         ax.axvline(meta["t_pre_ms"], color="C3", lw=1, label="presynaptic spike")
     for b in bounds[:-1]:
         ax.axhline(b, color="0.5", lw=0.8)
-    if any(name for _, name in centres):
+    ylabel = f"neuron ({n_shown} of rows {start}:{stop} of {n}, display order)"
+    if len(centres) > 1:  # several named blocks: each named at its centre
         ax.set_yticks([c for c, _ in centres], [name for _, name in centres], fontsize=7)
         ax.tick_params(axis="y", length=0)
+    else:  # one block: its name goes in the label, not where a tick would be
+        ax.set_yticks([])
+        if centres and centres[0][1]:
+            ylabel = f"{centres[0][1]}: " + ylabel
     ax.set_xlim(t_min, t_max)
     ax.set_ylim(-1, n_shown)
     ax.invert_yaxis()
     ax.set_xlabel("time (ms)")
-    ax.set_ylabel(f"neuron ({n_shown} of rows {start}:{stop} of {n}, display order)")
+    ax.set_ylabel(ylabel)
+    if "neuron_slope_mv_ms" in spikes and len(centres) == 1:  # one condition's slopes
+        _slope_axis(ax, spikes, order, row, n_shown)
     how = meta.get("display_order")
     ax.set_title(title or f"spike raster, {int(sel.sum())} spikes shown"
-                 + (f"; rows sorted by {how}" if how else ""), fontsize=10, loc="left")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=3,
+                 + (f"; rows sorted by {how}" if how else "")
+                 + (f"; {t_max - t_min:.3g} ms window, short enough for single spikes "
+                    "(--t-min-ms/--t-max-ms to change)" if chosen else ""),
+                 fontsize=10, loc="left")
+    if ax.get_legend_handles_labels()[0]:  # below the axes: never over the title or data
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=3,
                   frameon=False)
     fig.tight_layout()
     return _save(fig, path)
@@ -262,33 +318,86 @@ def plot_inference_loglik(results: dict[str, Any], path: str | Path) -> Path:
         trace = np.asarray(trace)
         ax_ind.plot(steps, trace - trace[0], lw=0.8, alpha=0.7)
     ax_ind.axhline(0, color="k", lw=0.5)
+    first = curves[0]
+    setting = f"α = {first['alpha']:g}" + (f", prior term β = {first['prior_alpha']:g}"
+                                           if first["prior_alpha"] else ", Algorithm 2")
     ax_ind.set(xlabel="INFERENCE iteration", ylabel="log p(x, h) − start (nats)",
-               title=f"b  {len(results['traces'])} test images, first setting")
+               title=f"b  {len(results['traces'])} test images, {setting}")
+    ax_ind.legend(handles=[plt.Line2D([], [], color="0.5", lw=0.8,
+                                      label="one test image per line (colours: images)")],
+                  fontsize=7, loc="upper left")
     ax_step.axhline(0, color="k", lw=0.8)
     ax_step.set(xlabel="INFERENCE iteration", ylabel="change of the mean per iteration (nats)",
                 title="c  above 0: log p rises at that iteration")
     for ax in (ax_mean, ax_ind, ax_step):
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.set_xlim(-0.5, steps[-1] + 0.5)
+    if results.get("model"):
+        fig.suptitle(f"log p(x, h) along INFERENCE, model {results['model']}", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
 
 
+def _wrapped(text: str, width_in: float, fontsize: float) -> str:
+    """``text`` broken into lines about ``width_in`` inches wide at ``fontsize`` points."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, max(20, int(width_in * 144 / fontsize)),
+                                   break_on_hyphens=False))
+
+
+def _outline_hidden(ax: plt.Axes, hidden: np.ndarray, n: int) -> None:
+    """A dashed outline around the hidden pixels (a (784,) bool mask, one half of the
+    image) of each of ``n`` tiles in a row."""
+    from matplotlib.patches import Rectangle
+
+    rows, cols = np.nonzero(np.asarray(hidden, bool).reshape(IMAGE_SIDE, IMAGE_SIDE))
+    for k in range(n):
+        ax.add_patch(Rectangle((k * IMAGE_SIDE + cols.min() - 0.5, rows.min() - 0.5),
+                               cols.max() - cols.min() + 1, rows.max() - rows.min() + 1,
+                               fill=False, ec="C1", lw=0.8, ls="--"))
+
+
 def plot_inpainting(original: np.ndarray, corrupted: np.ndarray, filled: np.ndarray,
-                    path: str | Path, *, title: str = "") -> Path:
+                    path: str | Path, *, title: str = "", hidden: np.ndarray | None = None,
+                    model: str = "", errors: dict[str, float] | None = None) -> Path:
     """Three rows of (n, 784) images: original, corrupted (the start of in-painting),
-    filled by inference."""
+    filled by inference.
+
+    ``hidden``: the (784,) bool mask of the hidden pixels, outlined (dashed) in the start
+    and filled rows, and each filled image's squared error per hidden pixel written under
+    it.  ``model`` (the model file) and ``errors`` (name: squared error per hidden pixel,
+    over all the images in-painted) go under the title, which is wrapped to the grid's
+    width.
+    """
     rows = [("original", original), ("start", corrupted), ("filled", filled)]
     n = original.shape[0]
-    fig, axes = plt.subplots(3, 1, figsize=(0.62 * n + 1.2, 2.3))
+    width = 0.62 * n + 1.2
+    fig, axes = plt.subplots(3, 1, figsize=(width, 2.6))
     for ax, (name, imgs) in zip(axes, rows):
         ax.imshow(_tile(np.asarray(imgs, np.float32), n), cmap="gray", vmin=0, vmax=1,
                   interpolation="nearest")
+        if hidden is not None and name != "original":
+            _outline_hidden(ax, hidden, n)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
-    if title:
-        axes[0].set_title(title, fontsize=9)
+    if hidden is not None:
+        h = np.asarray(hidden, bool)
+        each = np.mean((np.asarray(filled)[:, h] - np.asarray(original)[:, h]) ** 2, axis=1)
+        axes[2].set_xticks((np.arange(n) + 0.5) * IMAGE_SIDE - 0.5,
+                           [f"{e:.3f}" for e in each], fontsize=6)
+        axes[2].tick_params(axis="x", length=0)
+        axes[2].set_xlabel("squared error per hidden pixel (hidden part: dashed)", fontsize=7)
+    lines = [title] if title else []
+    if model:
+        lines.append(f"model {model}")
+    if errors:
+        lines.append("squared error per hidden pixel, all images: " + "; ".join(
+            f"{name}\u00a0{value:.4f}" for name, value in errors.items()))
+    if lines:
+        axes[0].set_title("\n".join(_wrapped(line, width - 1.2, 8) for line in lines),
+                          fontsize=8)
     fig.subplots_adjust(hspace=0.05)
     return _save(fig, path)
 
@@ -346,7 +455,7 @@ def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, Any],
         ax.set_ylabel(f"{g['name']}\n{picks.size} of {g['stop'] - g['start']}", fontsize=8)
         ax.set_yticks([])
         if row == 0:
-            ax.set_title(f"a  spikes of digit 1, the first {window:g} ms of "
+            ax.set_title(f"a  spikes for the first test image, the first {window:g} ms of "
                          f"INFERENCE (top rate {results['params']['r_max_hz']:g} Hz)",
                          fontsize=9, loc="left")
         if row < len(groups) - 1:
@@ -363,8 +472,9 @@ def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, Any],
     ax.set_ylabel("log p(x, h) (nats)")
     ax.set_title(f"b  mean ± s.e. over {results['n_digits']} test digits", fontsize=9,
                  loc="left")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="best")  # where it covers the fewest points
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.set_xlim(-0.5, steps[-1] + 0.5)
     diff = results.get("spiking_minus_rate")
     if diff is not None:
         ax.set_xticklabels([])
@@ -378,7 +488,10 @@ def plot_spiking_inference(results: dict[str, Any], spikes: dict[str, Any],
         ax.set_title("c  difference on the same digits, mean ± paired s.e.", fontsize=9,
                      loc="left")
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        ax.set_xlim(-0.5, steps[-1] + 0.5)
     ax.set_xlabel(f"INFERENCE step ({results['step_ms']:g} ms each)")
+    if results.get("model"):
+        fig.suptitle(f"spiking INFERENCE, model {results['model']}", fontsize=10)
     return _save(fig, path)
 
 
@@ -409,7 +522,8 @@ def plot_spiking_fidelity(results: dict[str, Any], path: str | Path) -> Path:
     rate_gain = rows[0]["log_p_gain_rate"]
     gains = [r["log_p_gain_spiking"] for r in rows] + [rate_gain]
     n_cols = len(columns)
-    fig, axes = plt.subplots(2, n_cols, figsize=(6.5 * n_cols, 9), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(2, n_cols, figsize=(4.6 * n_cols, 8.6), sharex=True,
+                             squeeze=False)
     for col, (name, chosen) in enumerate(columns):
         for row, key in enumerate(("corr_h2", "log_p_gain_spiking")):
             ax = axes[row, col]
@@ -417,10 +531,11 @@ def plot_spiking_fidelity(results: dict[str, Any], path: str | Path) -> Path:
                 for n in sizes:
                     sel = sorted((r for r in rows if chosen(r) and r["tau_ms"] == tau
                                   and r["ensemble"] == n), key=lambda r: r["rate_per_neuron_hz"])
-                    if sel:
+                    if sel:  # τ curves often coincide: hollow markers shrinking with τ
                         ax.plot([r["rate_per_neuron_hz"] for r in sel], [r[key] for r in sel],
-                                styles[n], color=f"C{k}", ms=3, lw=1.2 if n == 1 else 0.9,
-                                mfc="none" if n > 1 else None)
+                                styles[n], color=f"C{k}", ms=max(3.0, 8 - 1.6 * k),
+                                lw=max(0.8, 1.8 - 0.3 * k), mfc="none", mew=1.1,
+                                zorder=2 + k)
             ax.axvspan(1, goals["max_rate_per_neuron_hz"], color="C2", alpha=0.08, lw=0)
             ax.set_xscale("log")
             ax.set_xlim(max(1.0, 0.7 * min(r["rate_per_neuron_hz"] for r in rows)),
@@ -429,8 +544,8 @@ def plot_spiking_fidelity(results: dict[str, Any], path: str | Path) -> Path:
                 ax.axhline(goals["corr_h2"], color="0.3", lw=0.8, ls=":")
                 ax.set_ylim(min(0.7, min(r["corr_h2"] for r in rows) - 0.02), 1.005)
                 ax.set_ylabel("h2: correlation with the rate trajectory")
-                ax.set_title(f"{letters[col]}  {name}: h2 against the rate model",
-                             fontsize=10, loc="left")
+                ax.set_title(f"{letters[col]}  {name}: h2 vs rate model", fontsize=9.5,
+                             loc="left")
             else:  # losses span 1 to 10⁴ nats: linear within ±10, logarithmic beyond
                 ax.axhline(rate_gain, color="k", lw=1)
                 ax.axhline(0, color="0.5", lw=0.5)
@@ -438,17 +553,18 @@ def plot_spiking_fidelity(results: dict[str, Any], path: str | Path) -> Path:
                 ax.set_ylim(1.5 * min(gains), max(0.0, max(gains)) + 2)
                 ax.set_ylabel("log p(x, h): end − start (nats; symlog)")
                 ax.set_xlabel("rate per neuron at the top of its range (Hz)")
-                ax.set_title(f"{letters[n_cols + col]}  {name}: log p gain over 20 steps, "
-                             f"{results['n_digits']} test digits", fontsize=10, loc="left")
+                ax.set_title(f"{letters[n_cols + col]}  {name}: log p gain, 20 steps, "
+                             f"{results['n_digits']} digits", fontsize=9.5, loc="left")
     t_inf = {tau: min(r.get("t_inference_ms", 0) for r in rows if r["tau_ms"] == tau)
              for tau in taus}
-    handles = [plt.Line2D([], [], color=f"C{k}", lw=2,
+    handles = [plt.Line2D([], [], color=f"C{k}", lw=2, marker="o", mfc="none",
+                          ms=max(3.0, 8 - 1.6 * k),
                           label=f"τ = {tau:g} ms" + (f" ({t_inf[tau]:g} ms per inference)"
                                                      if t_inf[tau] else ""))
                for k, tau in enumerate(taus)]
     handles += [plt.Line2D([], [], color="0.3", marker=styles[n][0], ls=styles[n][1:],
-                           mfc="none" if n > 1 else None,
-                           label=f"{n} neuron{'s' if n > 1 else ''} per unit") for n in sizes]
+                           mfc="none", label=f"{n} neuron{'s' if n > 1 else ''} per unit")
+                for n in sizes]
     handles += [plt.Line2D([], [], color="0.3", ls=":", label=f"goal: {goals['corr_h2']}"),
                 plt.Rectangle((0, 0), 1, 1, color="C2", alpha=0.15,
                               label=f"≤ {goals['max_rate_per_neuron_hz']:g} Hz per neuron "
@@ -469,8 +585,8 @@ def plot_spiking_fidelity(results: dict[str, Any], path: str | Path) -> Path:
         handles.append(plt.Line2D([], [], color="none", label=(
             f"noisy members: own σ = {', '.join(f'{f:g}' for f in noisy)} reset depths "
             f"(single LIF units drawn as in a)")))
-    fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    fig.legend(handles=handles, loc="upper center", ncol=3, fontsize=8.5, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.86))
     return _save(fig, path)
 
 
@@ -496,15 +612,17 @@ def plot_rule_vs_rate(results: dict[str, Any], path: str | Path) -> Path:
         for k, tau in enumerate(taus):
             sel = sorted((r for r in rows if r["tau_ms"] == tau), key=lambda r: r["r_max_hz"])
             r_max = [r["r_max_hz"] for r in sel]
-            t_ex = sel[0]["t_example_ms"]
-            label = f"τ = {tau:g} ms ({t_ex:g} ms per example)"
+            first = sel[0]
+            label = (f"τ = {tau:g} ms (sweep: {first['n_steps']} steps, {first['t_example_ms']:g}"
+                     f" ms per example, dt {first['dt_ms']:g} ms)")
             ax_c.plot(r_max, [r["layers"][layer]["cosine"] for r in sel], "o-", ms=3,
                       color=f"C{k}", label=label)
             ax_r.plot(r_max, [r["layers"][layer]["norm_ratio"] for r in sel], "o-", ms=3,
                       color=f"C{k}", label=label)
         for r in training:
             label = (f"training's settings (τ = {r['tau_ms']:g} ms, {r['n_steps']} steps, "
-                     f"{r['t_example_ms']:g} ms per example, dt {r['dt_ms']:g} ms)")
+                     f"{r['t_example_ms']:g} ms per example, dt {r['dt_ms']:g} ms): "
+                     "off the line where its coarser dt and shorter phases matter")
             ax_c.plot(r["r_max_hz"], r["layers"][layer]["cosine"], "*", color="k", ms=9,
                       label=label)
             ax_r.plot(r["r_max_hz"], r["layers"][layer]["norm_ratio"], "*", color="k", ms=9)
@@ -533,7 +651,7 @@ def plot_rule_vs_rate(results: dict[str, Any], path: str | Path) -> Path:
         axes[0, 0].set_ylabel("cosine(spiking ΔW, twin ΔW)")
         axes[1, 0].set_ylabel("|spiking ΔW| / |twin ΔW|")
         handles, labels = axes[0, 0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+        fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
     setup = results.get("setup", {})
     start = setup.get("start", "initialisation")
     weights = ("the training's initial weights" if start == "initialisation"
@@ -629,7 +747,8 @@ def plot_bi_poo(results: dict[str, Any], path: str | Path) -> Path:
         cross = dist / slope
         ax.plot([cross], [0], "o", color=colour, ms=5)
         ax.annotate(f"ΔT = {cross:+.0f} ms", (cross, 0),
-                    xytext=(cross + (6 if slope > 0 else -4), 3 if slope > 0 else 2),
+                    # beside the crossing, on the side the ramp does not run through
+                    xytext=(cross + (8 if slope > 0 else -4), -3 if slope > 0 else 2),
                     fontsize=7, color=colour, ha="center")
     ax.axhline(0, color="k", lw=0.8)
     ax.axvline(0, color="C2", lw=1, label="presynaptic spike")
@@ -639,7 +758,8 @@ def plot_bi_poo(results: dict[str, Any], path: str | Path) -> Path:
     ax.set_ylabel("V − threshold (mV)")
     ax.set_title("b  falling voltages are shallower: small LTD, reached from farther away",
                  fontsize=9, loc="left")
-    ax.legend(fontsize=6.5, loc="lower left", frameon=False)
+    # beside the panel: inside, some ramp would run under it
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
 
     # c: the slope distributions
     ax = fig.add_subplot(grid[1, 1])

@@ -138,7 +138,8 @@ def inpaint(task: InpaintTask, log: Log = print) -> dict:
     write_json(out_path / f"{name}.json", results)
     if task.out:
         runs.save_npy(task.out, filled.astype(np.float32))
-    _figure(task, procedure, x, np.where(mask, fill, x), filled, n_show, out_path / name)
+    _figure(task, procedure, x, np.where(mask, fill, x), filled, n_show, out_path / name,
+            mask, results)
     log(f"squared error per hidden pixel: {'spiking ' if spiking else ''}in-painting "
         f"{results['mse_inpainting']:.4f}; mean training image "
         f"{results['mse_mean_image']:.4f}; mean of the 10 nearest training images "
@@ -151,7 +152,8 @@ def inpaint(task: InpaintTask, log: Log = print) -> dict:
 
 
 def _figure(task: InpaintTask, procedure: dict, x: np.ndarray, start: np.ndarray,
-            filled: np.ndarray, n_show: int, stem: Path) -> None:
+            filled: np.ndarray, n_show: int, stem: Path, mask: np.ndarray,
+            results: dict) -> None:
     from .. import plotting
 
     spiking = task.network is not None
@@ -159,9 +161,13 @@ def _figure(task: InpaintTask, procedure: dict, x: np.ndarray, start: np.ndarray
                   else "the 10 nearest training images' mean")
     rounds = "" if spiking else (
         f" × {procedure['n_rounds']} round{'s' if procedure['n_rounds'] > 1 else ''}, "
-        f"α = {procedure['alpha']:g}")
+        f"α\u00a0=\u00a0{procedure['alpha']:g}")
     plotting.plot_inpainting(x[:n_show], start[:n_show], filled[:n_show],
                              stem.with_suffix(".png"),
                              title=f"{task.half} half hidden, started from {start_text}, "
                              f"filled by {procedure['n_steps']} "
-                             f"{'spiking ' if spiking else ''}INFERENCE steps{rounds}")
+                             f"{'spiking ' if spiking else ''}INFERENCE steps{rounds}",
+                             hidden=mask, model=results["model"],
+                             errors={"in-painting": results["mse_inpainting"],
+                                     "mean image": results["mse_mean_image"],
+                                     "10-NN fill": results["mse_nearest_10"]})
