@@ -42,8 +42,9 @@ def default_data_dir() -> Path:
 def data_dir(path: str | os.PathLike | None = None) -> Path:
     """The MNIST folder: ``path`` if given, else ``$STDPSIM_DATA``, else
     :func:`default_data_dir`; must exist."""
+    source = "--data"
     if path is None:
-        path = os.environ.get(DATA_ENV)
+        path, source = os.environ.get(DATA_ENV), f"${DATA_ENV}"
         if not path:
             path = default_data_dir()
             if not path.is_dir():
@@ -53,7 +54,9 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
     if p.exists() and not p.is_dir():
         raise DataError(f"MNIST folder {p} is a file; give the folder that holds the IDX files")
     if not p.is_dir():
-        raise DataError(f"MNIST folder {p} does not exist")
+        raise DataError(f"MNIST folder {p} ({source}) does not exist: point --data DIR or "
+                        f"{DATA_ENV} at a folder of the IDX files, or run 'stdpsim data "
+                        f"fetch' to download them into {default_data_dir()}")
     return p
 
 

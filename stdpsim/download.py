@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .data import default_data_dir
+from .data import DATA_ENV, default_data_dir
 
 MNIST_MD5 = {
     "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
@@ -124,8 +124,11 @@ def fetch_mnist(dest: str | os.PathLike | None = None, *,
                 log(f"{target}: downloaded from {base}, checksum ok")
                 break
             else:
-                raise DownloadError(f"{name}: no mirror delivered it ("
-                                    + "; ".join(failures) + ")")
+                raise DownloadError(
+                    f"{name}: no mirror delivered it (" + "; ".join(failures) + "). Check "
+                    "the connection and run 'stdpsim data fetch' again (files already "
+                    "verified stay), or put the four IDX files in a folder yourself and "
+                    f"point --data DIR or {DATA_ENV} at it")
         finally:
             part.unlink(missing_ok=True)
     return folder

@@ -417,3 +417,19 @@ def test_spiking_training_defaults_adapt_to_the_options_given(given, expected):
 
     cfg = SpikingTrainTask(**given).settings()[0]
     assert (cfg.chunk, cfg.batch_size, cfg.shard, cfg.optimizer) == expected
+
+
+@pytest.mark.quick
+def test_evaluate_with_few_samples_says_the_estimate_is_biased_low(capsys, tmp_path):
+    """The note comes before any work (here the tiny data set then fails the split)."""
+    from stdpsim.tasks import sampling
+
+    with pytest.raises(Exception):
+        sampling.evaluate(sampling.EvaluateTask(n_samples=100, data=str(tmp_path / "no"),
+                                                out=str(tmp_path / "r.json")))
+    err = capsys.readouterr().err
+    assert "with 100 samples the Parzen estimate is biased low" in err
+    with pytest.raises(Exception):
+        sampling.evaluate(sampling.EvaluateTask(data=str(tmp_path / "no"),
+                                                out=str(tmp_path / "r.json")))
+    assert "biased low" not in capsys.readouterr().err

@@ -84,8 +84,12 @@ def test_count_mismatch_and_bad_labels(mnist_dir):
 
 
 def test_missing_folder_file_and_unset_env(tmp_path, monkeypatch):
-    with pytest.raises(data.DataError, match="does not exist"):
+    with pytest.raises(data.DataError, match=r"\(--data\) does not exist: point --data DIR "
+                                             "or STDPSIM_DATA .* run 'stdpsim data fetch'"):
         data.load_mnist("train", tmp_path / "nope")
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path / "gone"))
+    with pytest.raises(data.DataError, match=r"gone \(\$STDPSIM_DATA\) does not exist"):
+        data.load_mnist("train")
     with pytest.raises(data.DataError, match="train-images-idx3-ubyte.*not found"):
         data.load_mnist("train", tmp_path)
     monkeypatch.delenv(data.DATA_ENV, raising=False)

@@ -99,7 +99,8 @@ def test_connection_dropped_mid_file_leaves_nothing(server, tmp_path):
     checksums = _mnist_like(www / "cut")
     handler.cut_after = 100
     dest = tmp_path / "dest"
-    with pytest.raises(download.DownloadError, match="no mirror delivered"):
+    with pytest.raises(download.DownloadError, match="no mirror delivered.*Check the "
+                       "connection.*point --data DIR or STDPSIM_DATA at it"):
         download.fetch_mnist(dest, mirrors=[f"{base}/cut/"], checksums=checksums,
                              progress=False, log=lambda _: None)
     assert list(dest.iterdir()) == []
