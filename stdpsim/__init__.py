@@ -25,6 +25,10 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+from . import brian2_files  # noqa: E402  (Brian2's temporary files: out of /tmp)
+
+brian2_files.install()
+
 _EXPORTS = {
     "lif_group": ("neurons", "lif_group"),
     "LIFParameters": ("neurons", "LIFParameters"),

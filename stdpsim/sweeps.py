@@ -139,10 +139,17 @@ def open_client(scheduler: str | None = None, n_workers: int | None = None,
     not answer within ``timeout_s``).  Closed (and the LocalCluster with it) on exit."""
     from dask.distributed import Client, LocalCluster
 
+    from .backend import cache_dir
+
+    if n_workers is not None and n_workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {n_workers}")
     cluster = None
     if scheduler is None:
+        # the workers' scratch space goes into the cache, not the temporary folder (dask
+        # clears it when they close, and stale parts of killed runs at the next start)
         cluster = LocalCluster(n_workers=n_workers or usable_cores(), threads_per_worker=1,
-                               processes=True, dashboard_address=None)
+                               processes=True, dashboard_address=None,
+                               local_directory=str(cache_dir() / "dask"))
         client = Client(cluster)
     else:
         try:

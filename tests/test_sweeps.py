@@ -23,7 +23,8 @@ def n_calls(folder):
 
 
 @pytest.mark.parametrize("scheduler", [sweeps.SERIAL, None])
-def test_grid_runs_each_point_once_and_resumes(tmp_path, scheduler):
+def test_grid_runs_each_point_once_and_resumes(tmp_path, scheduler, monkeypatch):
+    monkeypatch.setenv("STDPSIM_CACHE", str(tmp_path / "build_cache"))
     calls = tmp_path / "calls"
     calls.mkdir()
     points = [{"x": x, "calls": str(calls)} for x in range(5)]
@@ -32,8 +33,9 @@ def test_grid_runs_each_point_once_and_resumes(tmp_path, scheduler):
                           progress=False)
     assert [r["y"] for r in out] == [0, 1, 4, 9, 16]
     assert n_calls(calls) == 5 and len(list(cache.glob("*.json"))) == 5
-    if scheduler is None:  # worker processes, not this one
+    if scheduler is None:  # worker processes, not this one, their scratch in the cache
         assert all(r["pid"] != os.getpid() for r in out)
+        assert (tmp_path / "build_cache" / "dask").is_dir()
     # one result lost (a sweep stopped before it): only that point runs again
     lost = cache / f"{sweeps.point_name(points[3])}.json"
     lost.unlink()
@@ -71,3 +73,9 @@ def test_point_names_leave_out_paths():
     name = sweeps.point_name({"model": "/a/long/path/to/model.npz", "data": None,
                               "tau_ms": 20.0, "neuron": "poisson"})
     assert name.startswith("neuron-poisson_tau_ms-20.0_") and "model" not in name
+
+
+def test_a_worker_count_below_one_is_refused_before_anything_starts():
+    with pytest.raises(ValueError, match="--workers must be at least 1, got -1"):
+        with sweeps.open_client(None, -1):
+            pass
