@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from . import compile_guard
 from .runs import process_alive
 from .threads import usable_cores
 
@@ -218,6 +219,8 @@ def _start_device(dt: Any) -> tuple[Any, list[str]]:
                                               if h not in headers]
     # Brian2's default is a bare ``make -j``: dozens of compilers at once on a small machine
     b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{make_jobs()}"]
+    # and make goes on when this process is killed: run it under a guard that ends it then
+    b2.prefs.devices.cpp_standalone.make_cmd_unix = compile_guard.command(os.getpid())
     b2.defaultclock.dt = dt
     # before the build: random initial values that the build sets (``v = "randn()"``)
     # are drawn after the reseeding, so they follow the seed too

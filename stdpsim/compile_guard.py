@@ -1,0 +1,75 @@
+"""A compiler run that ends with the process that asked for it.
+
+Brian2 compiles a standalone project with ``os.system("make ...")``; when the Python process
+that asked for it is killed (kill -9, a dask worker shut down), ``make`` and its compilers go
+on for many seconds, writing into the build cache.  :mod:`stdpsim.standalone` therefore has
+Brian2 run ``python -m stdpsim.compile_guard OWNER_PID make ARGS...``: the command runs in a
+process group of its own, and the whole group is killed as soon as the owner no longer runs
+(or when this guard is terminated).
+
+    python -m stdpsim.compile_guard OWNER_PID COMMAND [ARGS...]
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+POLL_S = 0.2
+"""How often the owner is looked at (seconds)."""
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: whether the pid exists
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+def guard(owner: int, command: list[str]) -> int:
+    """Run ``command`` until it ends (its exit code) or ``owner`` stops running (1)."""
+    child = subprocess.Popen(command, start_new_session=True)
+
+    def kill_group(*_: object) -> None:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda *a: (kill_group(), sys.exit(1)))
+    while True:
+        try:
+            return child.wait(timeout=POLL_S)
+        except subprocess.TimeoutExpired:
+            if not running(owner):
+                kill_group()
+                child.wait()
+                return 1
+
+
+def command(owner: int, program: str = "make") -> str:
+    """The shell command that runs ``program`` under this guard for process ``owner``
+    (Brian2's ``devices.cpp_standalone.make_cmd_unix``)."""
+    import shlex
+
+    return " ".join(shlex.quote(p) for p in (sys.executable, "-m", "stdpsim.compile_guard",
+                                              str(owner), program))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3 or not sys.argv[1].isdigit():
+        sys.exit("usage: python -m stdpsim.compile_guard OWNER_PID COMMAND [ARGS...]")
+    sys.exit(guard(int(sys.argv[1]), sys.argv[2:]))
