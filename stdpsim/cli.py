@@ -16,7 +16,7 @@ import time
 import click
 import numpy as np
 
-from . import backend, rate_training
+from . import backend, build_cache, rate_training
 from .data import DataError, default_data_dir, load_mnist
 from .runs import RunFileError
 from .tasks import figure1, inference, inpainting, sampling, training
@@ -124,14 +124,25 @@ def data_fetch_cmd(dest: str | None, mirrors: tuple[str, ...]) -> None:
 @cli.command("cache")
 @o.CACHE
 @click.option("--clear", is_flag=True, help="Delete every cached build.")
-def cache_cmd(cache: str | None, clear: bool) -> None:
-    """Show (or clear) the cache of compiled Brian2 builds.
+@click.option("--prune", is_flag=True, help="Delete half builds, then the least recently "
+              "used builds until the builds take at most --max-mb (done after every new "
+              "build anyway).")
+@click.option("--max-mb", type=o.POSITIVE, default=None,
+              help=f"The builds' size bound in MB [default: ${build_cache.LIMIT_ENV}, else "
+                   f"{build_cache.DEFAULT_LIMIT_MB:g}].")
+def cache_cmd(cache: str | None, clear: bool, prune: bool, max_mb: float | None) -> None:
+    """Show, prune or clear the cache of compiled Brian2 builds.
 
-    Example: stdpsim cache --clear
+    Example: stdpsim cache --prune --max-mb 500
     """
     root = backend.cache_dir(cache)
-    size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
-    click.echo(f"{root}: {size / 1e6:.1f} MB")
+    limit = build_cache.limit_bytes() if max_mb is None else int(max_mb * 1e6)
+    click.echo(f"{root}: {build_cache.folder_bytes(root) / 1e6:.1f} MB (builds bound: "
+               f"{limit / 1e6:g} MB)")
+    if prune:
+        done = build_cache.prune(root / "standalone", limit)
+        click.echo(f"pruned {len(done.removed)} builds, {done.freed_bytes / 1e6:.1f} MB; the "
+                   f"builds now take {done.kept_bytes / 1e6:.1f} MB")
     if clear:
         for child in root.iterdir():
             shutil.rmtree(child) if child.is_dir() else child.unlink()

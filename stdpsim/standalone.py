@@ -42,14 +42,14 @@ from typing import Any
 
 import numpy as np
 
-from . import compile_guard
+from . import build_cache, compile_guard
 from .runs import process_alive
 from .threads import usable_cores
 
 SEED_ENV = "STDPSIM_SEED"
 """Environment variable through which a standalone binary receives its random seed."""
 
-_BUILD_MARKER = "stdpsim_build_ok"
+_BUILD_MARKER = build_cache.MARKER
 
 # Brian2 writes the lines that reset each clock (``_array_<clock>_timestep[0] = 0;`` and
 # ``_array_<clock>_t[0] = 0.0;``) in the order of a set, which changes from process to
@@ -248,6 +248,8 @@ class Build:
     """Whether the binary was there already (no compilation)."""
     build_s: float
     compile_s: float
+    in_use: Any = None
+    """The open lock file that keeps the build from being pruned while it is used."""
 
 
 def _build(dev: Any, build_fn: Callable[[], Any], duration: Any, cache: Path,
@@ -289,11 +291,16 @@ def _build(dev: Any, build_fn: Callable[[], Any], duration: Any, cache: Path,
                     obj.unlink()
                 (folder / _BUILD_MARKER).write_text(time.strftime("%Y-%m-%d %H:%M:%S\n"))
                 compile_s = time.perf_counter() - t_compile
+            build_cache.touch(folder)  # its last use, for the least-recently-used bound
+            in_use = open(folder / build_cache.IN_USE, "a+")  # noqa: SIM115
+            fcntl.flock(in_use, fcntl.LOCK_SH)  # not pruned while this build is used
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
+    if not cached:  # a new build: the cache may have grown past its bound
+        build_cache.prune(root, keep=folder)
     dev.project_dir = str(folder)
-    return Build(sim, folder, cached, time.perf_counter() - t0, compile_s)
+    return Build(sim, folder, cached, time.perf_counter() - t0, compile_s, in_use)
 
 
 def owned(results: Mapping[str, Any]) -> dict[str, np.ndarray]:
@@ -356,6 +363,8 @@ class Session:
         """Give Brian2's device back (idempotent)."""
         if not self.closed:
             self.closed = True
+            if self.build.in_use is not None:
+                self.build.in_use.close()  # the build may be pruned from now on
             _stop_device(self._headers)
 
     def __enter__(self) -> "Session":
