@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -38,6 +39,9 @@ MIRRORS = (
 
 TIMEOUT_S = 60
 """Seconds without data after which a mirror counts as failed."""
+DEADLINE_S = 600
+"""Seconds after which a file still not complete counts as failed, however slowly data
+still trickles in (11 MB take seconds on any working link)."""
 BLOCK = 1 << 16
 """Bytes read per chunk."""
 
@@ -56,15 +60,31 @@ def md5_of(path: str | os.PathLike) -> str:
 
 
 def _download(url: str, target: Path, progress: bool) -> None:
-    """``url`` into ``target`` (overwritten), with a progress bar of bytes."""
+    """``url`` into ``target`` (overwritten), with a progress bar of bytes; a
+    :class:`TimeoutError` after :data:`TIMEOUT_S` without data or :data:`DEADLINE_S` in
+    all."""
+    deadline = time.monotonic() + DEADLINE_S
     with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response, open(target, "wb") as out:
         total = response.headers.get("Content-Length")
         with tqdm(total=int(total) if total else None, unit="B", unit_scale=True,
                   desc=target.name.lstrip(".").split(".part")[0], leave=False,
                   disable=not progress, file=sys.stderr) as bar:
-            for block in iter(lambda: response.read(BLOCK), b""):
+            # read1: what one receive brings, so that the deadline is looked at often
+            for block in iter(lambda: response.read1(BLOCK), b""):
                 out.write(block)
                 bar.update(len(block))
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"not complete after {DEADLINE_S:g} s")
+
+
+def _remove_stale_parts(folder: Path) -> None:
+    """Partial downloads (``.<file>.<pid>.part``) of fetches that no longer run."""
+    from .runs import process_alive
+
+    for part in folder.glob(".*.part"):
+        pid = part.name.rsplit(".", 2)[-2]
+        if not pid.isdigit() or not process_alive(int(pid)):
+            part.unlink(missing_ok=True)
 
 
 def fetch_mnist(dest: str | os.PathLike | None = None, *,
@@ -101,6 +121,7 @@ def fetch_mnist(dest: str | os.PathLike | None = None, *,
     progress = sys.stderr.isatty() if progress is None else progress
     if not mirrors:
         raise DownloadError("no mirror to download from")
+    _remove_stale_parts(folder)
     for name, md5 in checksums.items():
         target = folder / name
         if target.is_file() and md5_of(target) == md5:

@@ -32,11 +32,23 @@ def _mnist_like(folder: Path) -> dict[str, str]:
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
     cut_after: int | None = None  # send only this many bytes of a file, then drop
+    trickle_s: float | None = None  # send one byte every trickle_s seconds
 
     def log_message(self, *args):  # quiet
         pass
 
     def copyfile(self, source, outputfile):
+        if self.trickle_s is not None:
+            import time
+
+            for byte in iter(lambda: source.read(1), b""):
+                try:
+                    outputfile.write(byte)
+                    outputfile.flush()
+                except OSError:  # the client gave up
+                    return
+                time.sleep(self.trickle_s)
+            return
         if self.cut_after is None:
             return super().copyfile(source, outputfile)
         outputfile.write(source.read(self.cut_after))
@@ -127,3 +139,35 @@ def test_published_checksums_and_mirrors_listed():
                                        for stem in pair}
     assert all(len(m) == 32 and int(m, 16) >= 0 for m in download.MNIST_MD5.values())
     assert len(download.MIRRORS) >= 2 and all(u.endswith("/") for u in download.MIRRORS)
+
+
+@pytest.mark.quick
+def test_a_trickling_mirror_fails_within_the_deadline(server, tmp_path, monkeypatch):
+    """A mirror that sends a byte every 0.2 s never goes silent for the read timeout; the
+    overall deadline (here 1 s) ends it, and nothing is left behind."""
+    import time
+
+    base, www, handler = server
+    checksums = _mnist_like(www / "slow")
+    handler.trickle_s = 0.2
+    monkeypatch.setattr(download, "DEADLINE_S", 1.0)
+    dest = tmp_path / "dest"
+    t0 = time.monotonic()
+    with pytest.raises(download.DownloadError, match="not complete after 1 s"):
+        download.fetch_mnist(dest, mirrors=[f"{base}/slow/"], checksums=checksums,
+                             progress=False, log=lambda _: None)
+    assert time.monotonic() - t0 < 5
+    assert list(dest.iterdir()) == []
+
+
+@pytest.mark.quick
+def test_partial_files_of_dead_fetches_are_removed(server, tmp_path):
+    base, www, _ = server
+    checksums = _mnist_like(www / "ok")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    stale = dest / ".train-images-idx3-ubyte.gz.999999999.part"  # no such process
+    stale.write_bytes(b"half")
+    download.fetch_mnist(dest, mirrors=[f"{base}/ok/"], checksums=checksums, progress=False,
+                         log=lambda _: None)
+    assert not stale.exists() and len(list(dest.iterdir())) == 4
