@@ -39,10 +39,16 @@ N_TRAIN = 20_000
 
 def generate_chunk(point: dict) -> dict:
     """One chunk of spiking GENERATE samples, saved as ``point["path"]`` (.npy, atomically;
-    a chunk already there is kept); runs in a dask worker."""
+    a whole chunk already there is kept, a damaged one drawn again); runs in a dask
+    worker."""
     path = Path(point["path"])
-    if path.exists():
-        return {"path": str(path), "run_s": 0.0}
+    if path.exists():  # kept if it is a whole chunk; a damaged one is drawn again
+        try:
+            kept = np.load(path)
+            if kept.shape == (point["size"], 784) and np.isfinite(kept).all():
+                return {"path": str(path), "run_s": 0.0}
+        except (OSError, ValueError, EOFError):
+            pass
     model = rate_model.load_model(point["model"])
     params = spiking.preset("generation", neuron=point["neuron"])
     seed, k = point["seed"], point["chunk"]

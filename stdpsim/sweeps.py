@@ -25,7 +25,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .runs import read_json, write_json
+from .runs import RunFileError, read_json, write_json
 from .threads import usable_cores
 
 SERIAL = "serial"
@@ -60,6 +60,18 @@ def point_name(point: Mapping[str, Any]) -> str:
     readable = "_".join(f"{k}-{point[k]}" for k in sorted(point) if _short(point[k]))
     readable = re.sub(r"[^A-Za-z0-9.+_-]+", "", readable)[:100]
     return f"{readable}_{digest}" if readable else digest
+
+
+def _saved(path: Path) -> dict[str, Any] | None:
+    """A point file's contents; None when it is missing or not a readable JSON object (a
+    file cut short by a full disk or a crash is computed again, not an error)."""
+    if not path.exists():
+        return None
+    try:
+        saved = read_json(path)
+    except (RunFileError, OSError, UnicodeDecodeError):
+        return None
+    return saved if isinstance(saved, dict) else None
 
 
 def run_grid(fn: Callable[[dict[str, Any]], dict[str, Any]],
@@ -101,13 +113,12 @@ def run_grid(fn: Callable[[dict[str, Any]], dict[str, Any]],
     results: dict[str, dict[str, Any]] = {}
     todo = []
     for name, point in zip(names, points):
-        path = folder / f"{name}.json"
-        if path.exists():
-            saved = read_json(path)
-            if saved.get("point") == json.loads(json.dumps(point, default=str)):
-                results[name] = saved["result"]
-                continue
-        todo.append((name, point))
+        saved = _saved(folder / f"{name}.json")
+        if (saved is not None and saved.get("point") == json.loads(json.dumps(point, default=str))
+                and isinstance(saved.get("result"), dict)):
+            results[name] = saved["result"]
+            continue
+        todo.append((name, point))  # missing, another point's, or damaged: computed again
     progress = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=len(points), initial=len(points) - len(todo), unit="point",
                desc="sweep", disable=not progress, file=sys.stderr)

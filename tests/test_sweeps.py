@@ -79,3 +79,20 @@ def test_a_worker_count_below_one_is_refused_before_anything_starts():
     with pytest.raises(ValueError, match="--workers must be at least 1, got -1"):
         with sweeps.open_client(None, -1):
             pass
+
+
+@pytest.mark.parametrize("damage", [b"", b'{"point": {"x": 1', b'[1, 2]', b'{"point": 1}',
+                                    b"\xff\xfe not text"])
+def test_a_damaged_point_file_is_computed_again(tmp_path, damage):
+    """A point file cut short (a full disk, a crash), or not what a point file holds, does
+    not stop the sweep and is not reused: that point runs again."""
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    points = [{"x": x, "calls": str(calls)} for x in range(3)]
+    cache = tmp_path / "cache"
+    sweeps.run_grid(square, points, cache, scheduler=sweeps.SERIAL, progress=False)
+    (cache / f"{sweeps.point_name(points[1])}.json").write_bytes(damage)
+    out = sweeps.run_grid(square, points, cache, scheduler=sweeps.SERIAL, progress=False)
+    assert [r["y"] for r in out] == [0, 1, 4] and n_calls(calls) == 4
+    assert json.loads((cache / f"{sweeps.point_name(points[1])}.json").read_text())[
+        "result"]["y"] == 1
