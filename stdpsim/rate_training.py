@@ -26,7 +26,6 @@ project's first shipped model, kept for comparison.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import sys
 import time
@@ -42,7 +41,7 @@ from .plasticity import sdvdt_updates
 from .progress import interactive
 from .rate_model import (RateModel, fit_prior, inference, init_model, save_model,
                          sigmoid, softplus, stack_layers)
-from .runs import load_npz, write_json
+from .runs import write_json
 from .training import (cosine_scale, data_digest, optimizer_arrays, read_checkpoint,
                        restore_optimizers, restore_weights, validation_parzen, weight_arrays,
                        write_checkpoint)
@@ -392,12 +391,16 @@ def save_checkpoint(path: str | os.PathLike, trainer: LocalTrainer, epoch: int,
                             **best_arrays)
 
 
+RATE_STATE = ("epoch", "rng", "history")
+"""What the state of a rate training's checkpoint must hold."""
+
+
 def check_resumable(path: str | os.PathLike, cfg: TrainConfig,
                     data_sha256: str | None = None) -> None:
     """Refuse to resume from a checkpoint that the run ``cfg`` would not have written: the
     rule of :func:`stdpsim.training.check_resumable` (every setting but a constant-rate
     run's ``epochs``, and the data), and no more finished epochs than ``cfg.epochs``."""
-    state = json.loads(str(load_npz(path, "checkpoint", keys=("state",))["state"]))
+    state = read_checkpoint(path, needs=RATE_STATE)[0]
     training.check_resumable(path, state.get("config", {}), dataclasses.asdict(cfg),
                              epochs=("epochs",), constant_rate=cfg.lr_final == 1,
                              saved_sha256=state.get("data_sha256"),
@@ -412,7 +415,7 @@ def load_checkpoint(path: str | os.PathLike, model: RateModel, cfg: TrainConfig
                                dict]:
     """Restore what :func:`save_checkpoint` wrote into ``model``; returns the trainer, the
     number of finished epochs, the RNG, the history and the best epoch so far."""
-    state, data = read_checkpoint(path)
+    state, data = read_checkpoint(path, needs=RATE_STATE)
     restore_weights(model, data)
     trainer = make_trainer(model, cfg)
     restore_optimizers(trainer.opts, data)

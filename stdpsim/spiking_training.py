@@ -30,7 +30,7 @@ from .consolidation import OPTIMIZERS, Consolidation
 from .progress import Progress
 from .rate_model import RateModel, fit_prior, inference, init_model, save_model
 from .rate_training import LOSSES
-from .runs import write_json
+from .runs import RunFileError, read_json, write_json
 from .shards import ShardNetwork, ShardRunner
 from .sweeps import SERIAL
 
@@ -173,31 +173,36 @@ def shard_seed(seed: int, shard_index: int) -> int:
 
 def save_checkpoint(path: str | os.PathLike, model: RateModel, chunks_done: int,
                     history: list[dict[str, Any]], run_settings: dict[str, Any],
-                    data_sha256: str, opts: dict[str, Any] | None = None) -> Path:
+                    data_sha256: str, opts: dict[str, Any] | None = None,
+                    planned_stop: int | None = None) -> Path:
     """Weights and biases after ``chunks_done`` chunks, the consolidation's state
-    (``opts``), the learning curve so far, the settings and the training data's checksum
+    (``opts``), the learning curve so far, the settings, the training data's checksum and
+    the chunk at which the call that writes it means to stop
     (:func:`stdpsim.training.write_checkpoint`)."""
     state = {"chunks_done": chunks_done, "history": history, "settings": run_settings,
-             "data_sha256": data_sha256}
+             "data_sha256": data_sha256, "planned_stop": planned_stop}
     return training.write_checkpoint(path, model, state,
                                      **training.optimizer_arrays(opts or {}))
 
 
 def load_checkpoint(path: str | os.PathLike, model: RateModel, run_settings: dict[str, Any],
                     data_sha256: str, opts: dict[str, Any] | None = None
-                    ) -> tuple[int, list[dict[str, Any]]]:
+                    ) -> tuple[int, list[dict[str, Any]], int | None]:
     """Restore the weights (and the consolidation's state into ``opts``) of a checkpoint
     after checking that a run with the same settings and data wrote it
     (:func:`stdpsim.training.check_resumable`: a constant-ε run may change its number of
-    epochs, a scheduled one may not); returns (chunks done, history)."""
-    state, data = training.read_checkpoint(path)
+    epochs, a scheduled one may not); returns (chunks done, history, the chunk at which
+    the call that wrote it meant to stop, or None)."""
+    state, data = training.read_checkpoint(path, needs=("chunks_done", "history"))
     training.check_resumable(path, state.get("settings", {}), run_settings,
                              epochs=("train", "epochs"),
                              constant_rate=run_settings["train"]["eps_final"] == 1.0,
                              saved_sha256=state.get("data_sha256"), data_sha256=data_sha256)
     training.restore_weights(model, data)
     training.restore_optimizers(opts or {}, data)
-    return int(state["chunks_done"]), state["history"]
+    planned = state.get("planned_stop")
+    return int(state["chunks_done"]), state["history"], (None if planned is None
+                                                         else int(planned))
 
 
 def consolidation_rates(model: RateModel, learning: spiking.LearningParameters,
@@ -267,13 +272,21 @@ def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
           checkpoint: str | os.PathLike | None = None, resume: bool = False,
           progress: bool = True, device: str | None = "auto",
           max_chunks: int | None = None, scheduler: str | None = SERIAL,
-          n_workers: int | None = None) -> list[dict[str, Any]]:
+          n_workers: int | None = None, saved_examples: int | None = None
+          ) -> list[dict[str, Any]]:
     """Train ``model`` in place with the spiking learner; returns the learning curve (one
     record per chunk: examples seen, seconds, examples/s, events, and the validation score
     where one was taken).  ``max_chunks`` stops after that many chunks in this call (the
     checkpoint lets a later call go on).  ``scheduler``, ``n_workers``: where the second
     design's shards run (:class:`stdpsim.shards.ShardRunner`; the first design runs here,
-    on ``device``)."""
+    on ``device``).
+
+    A resumed call ends where the interrupted one would have: a call stopped before its
+    last chunk goes on to the chunk it meant to stop at, whatever ``max_chunks`` says now;
+    one stopped after its last chunk but before its model was saved (``saved_examples``,
+    the examples the saved model has seen, fall short of the checkpoint's) trains no
+    further.  Only after a call that finished does ``max_chunks`` count from the
+    checkpoint."""
     n = x_train.shape[0]
     if n % cfg.chunk:
         raise ValueError(f"chunk ({cfg.chunk}) must divide the number of training images ({n})")
@@ -281,13 +294,18 @@ def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
     data_sha = training.data_digest(x_train)
     consolidation = make_consolidation(model, cfg, learning)
     opts = consolidation.opts if consolidation is not None else {}
-    done, history = 0, []
+    done, history, planned = 0, [], None
     if resume:
-        done, history = load_checkpoint(training.checkpoint_to_resume(checkpoint), model,
-                                        run_settings, data_sha, opts)
+        done, history, planned = load_checkpoint(training.checkpoint_to_resume(checkpoint),
+                                                 model, run_settings, data_sha, opts)
     per_epoch = n // cfg.chunk
     total = cfg.epochs * per_epoch
     stop = total if max_chunks is None else min(total, done + max_chunks)
+    if planned is not None and done < planned:  # the interrupted call's own end
+        stop = min(total, planned)
+    elif (planned is not None and saved_examples is not None
+          and saved_examples < done * cfg.chunk):  # its chunks done, its model not saved
+        stop = done
     bar = Progress(total * cfg.chunk, "spiking training", "examples", done * cfg.chunk,
                    enabled=progress)
     runner = (None if cfg.online else ShardRunner(
@@ -318,7 +336,7 @@ def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
             history.append(record)
             if checkpoint is not None:
                 save_checkpoint(checkpoint, model, c + 1, history, run_settings, data_sha,
-                                opts)
+                                opts, planned_stop=stop)
             bar.update(cfg.chunk, **({"validation Parzen": f"{record['valid_parzen']:.1f}"}
                                      if "valid_parzen" in record else {}))
             if "valid_parzen" in record and bar.bar is not None:
@@ -329,6 +347,14 @@ def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
         if runner is not None:
             runner.close()
     return history
+
+
+def _saved_examples(out: Path) -> int:
+    """The examples the model saved at ``out`` has seen, by its card (0 if none)."""
+    try:
+        return int(read_json(out.with_suffix(".json")).get("examples_seen", 0))
+    except (RunFileError, OSError, TypeError, ValueError, AttributeError):
+        return 0
 
 
 def train_model(x_train: np.ndarray, x_valid: np.ndarray, cfg: SpikingTrainConfig,
@@ -350,7 +376,7 @@ def train_model(x_train: np.ndarray, x_valid: np.ndarray, cfg: SpikingTrainConfi
     history = train(model, x_train, x_valid, cfg, params, learning,
                     checkpoint=out.with_suffix(".ckpt.npz"), resume=resume, progress=progress,
                     device=device, max_chunks=max_chunks, scheduler=scheduler,
-                    n_workers=n_workers)
+                    n_workers=n_workers, saved_examples=_saved_examples(out))
     top = inference(model, x_train, rate_cfg.n_steps, rate_cfg.delta, rate_cfg.alpha)[-1]
     fit_prior(model, top, rate_cfg.prior_var_scale)
     seen = history[-1]["examples"] if history else 0

@@ -21,7 +21,7 @@ import numpy as np
 
 from .parzen import choose_sigma, parzen_log_likelihood
 from .rate_model import RateModel, fit_prior, generate, inference
-from .runs import atomic_target, load_npz, setting_differences
+from .runs import RunFileError, atomic_target, load_npz, setting_differences
 
 
 def data_digest(x: np.ndarray) -> str:
@@ -81,10 +81,25 @@ def write_checkpoint(path: str | os.PathLike, model: RateModel, state: dict[str,
     return path
 
 
-def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Any], Any]:
-    """The state and the arrays (an opened ``.npz``) of a checkpoint."""
+def read_checkpoint(path: str | os.PathLike, needs: tuple[str, ...] = ()
+                    ) -> tuple[dict[str, Any], Any]:
+    """The state and the arrays (an opened ``.npz``) of a checkpoint; a one-line error
+    when it lacks its state or the state lacks one of ``needs``."""
     data = load_npz(path, "checkpoint")
-    return json.loads(str(data["state"])), data
+    try:
+        state = json.loads(str(data["state"]))
+    except KeyError:
+        raise RunFileError(f"{path}: not a stdpsim training checkpoint (it has no 'state' "
+                           "entry); start afresh without --resume, or give another --out") from None
+    except json.JSONDecodeError as e:
+        raise RunFileError(f"{path}: its 'state' entry is not valid JSON ({e.msg})") from None
+    if not isinstance(state, dict):
+        raise RunFileError(f"{path}: its 'state' entry is not a JSON object")
+    missing = [k for k in needs if k not in state]
+    if missing:
+        raise RunFileError(f"{path}: its state lacks {', '.join(missing)}: not a checkpoint "
+                           "of this kind of training")
+    return state, data
 
 
 def check_resumable(path: str | os.PathLike, saved: dict[str, Any], wanted: dict[str, Any],

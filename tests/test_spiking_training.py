@@ -159,6 +159,62 @@ def test_resumed_training_continues_bit_identically(tmp_path):
                  checkpoint=tmp_path / "b.ckpt.npz", resume=True, progress=False)
 
 
+def test_a_resumed_max_chunks_call_ends_where_the_interrupted_one_would(tmp_path,
+                                                                          monkeypatch):
+    """``--max-chunks 2`` killed after its first chunk, then resumed with the same command:
+    it ends after chunk 2, not 3.  Killed after its chunks but before its model was saved
+    (while fitting the prior), then resumed: it trains nothing more.  A call that finished
+    lets the next one train its own chunks."""
+    x, x_valid = small_images(10), small_images(3, seed=2)  # 5 chunks of 2
+    cfg = st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0, sizes=SIZES,
+                                **st.FIRST_DESIGN)
+    p, lp = sn.SpikingParameters(**PARAMS), sn.LearningParameters(**LEARNING)
+    out = tmp_path / "m.npz"
+    save = st.save_checkpoint
+
+    def killed_after_first(path, model, chunks_done, *a, **kw):
+        save(path, model, chunks_done, *a, **kw)
+        if chunks_done == 1:
+            raise KeyboardInterrupt  # stands for kill -9 after the checkpoint
+    monkeypatch.setattr(st, "save_checkpoint", killed_after_first)
+    with pytest.raises(KeyboardInterrupt):
+        st.train_model(x, x_valid, cfg, p, lp, out, progress=False, max_chunks=2)
+    monkeypatch.setattr(st, "save_checkpoint", save)
+    m = st.train_model(x, x_valid, cfg, p, lp, out, resume=True, progress=False,
+                       max_chunks=2)
+    assert m.meta["examples_seen"] == 4  # chunk 2's end, as the uninterrupted call
+
+    fit = st.fit_prior
+    def killed_in_prior(*a, **kw):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(st, "fit_prior", killed_in_prior)
+    with pytest.raises(KeyboardInterrupt):  # chunks 3 and 4 done, model not saved
+        st.train_model(x, x_valid, cfg, p, lp, out, resume=True, progress=False,
+                       max_chunks=2)
+    monkeypatch.setattr(st, "fit_prior", fit)
+    m = st.train_model(x, x_valid, cfg, p, lp, out, resume=True, progress=False,
+                       max_chunks=2)
+    assert m.meta["examples_seen"] == 8 and not m.meta["finished"]  # not the 5th chunk
+    m = st.train_model(x, x_valid, cfg, p, lp, out, resume=True, progress=False,
+                       max_chunks=2)  # after a call that finished: its own chunks
+    assert m.meta["examples_seen"] == 10 and m.meta["finished"]
+
+
+def test_a_checkpoint_without_its_state_gets_one_clear_error(tmp_path):
+    from stdpsim.runs import RunFileError
+
+    np.savez(tmp_path / "m.ckpt.npz", weights=np.zeros(3))
+    cfg = st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0, sizes=SIZES,
+                                **st.FIRST_DESIGN)
+    with pytest.raises(RunFileError, match="not a stdpsim training checkpoint"):
+        st.train_model(small_images(4), small_images(2), cfg,
+                       sn.SpikingParameters(**PARAMS), sn.LearningParameters(**LEARNING),
+                       tmp_path / "m.npz", resume=True, progress=False)
+    np.savez(tmp_path / "r.ckpt.npz", state=np.array('{"epoch": 1}'))
+    with pytest.raises(RunFileError, match="its state lacks rng, history"):
+        rt.check_resumable(tmp_path / "r.ckpt.npz", rt.TrainConfig(sizes=SIZES))
+
+
 def test_learning_rate_schedule_is_a_cosine_over_the_chunks(tmp_path):
     cfg = st.SpikingTrainConfig(epochs=1, chunk=2, valid_every=0, eps_final=0.1,
                                 **st.FIRST_DESIGN)
