@@ -13,15 +13,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .plasticity import classical_window  # noqa: E402
-from .runs import atomic_target  # noqa: E402
+from .runs import atomic_write  # noqa: E402
 
 
 def _save(fig: plt.Figure, path: str | Path) -> Path:
-    path, tmp = atomic_target(path, Path(path).suffix)
-    fig.savefig(tmp, dpi=130, bbox_inches="tight")
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    try:
+        with atomic_write(path, Path(path).suffix) as tmp:
+            fig.savefig(tmp, dpi=130, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return Path(path)
 
 
 def _window_line(ax: plt.Axes, fit: dict[str, float], t_min_ms: float = 0.3,

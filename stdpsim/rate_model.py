@@ -33,7 +33,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import threads
-from .runs import atomic_target, load_npz
+from .runs import atomic_write, load_npz
 
 LayerSpec = dict[str, tuple[int, int, str]]
 """Architecture: layer name -> (n_in, n_out, activation), encoders ``f1..fL`` then decoders
@@ -550,16 +550,15 @@ def save_model(model: RateModel, path: str | os.PathLike) -> Path:
     ``prior_mean``, ``prior_var``, and ``meta`` (a JSON string that also records the
     activations and the prior's variance factor).
     """
-    path, tmp = atomic_target(path, ".npz")
     arrays = {}
     for name in model.weights:
         arrays[f"{name}.W"] = model.weights[name]
         arrays[f"{name}.b"] = model.biases[name]
     meta = dict(model.meta, activations=model.activations)
-    np.savez_compressed(tmp, prior_mean=model.prior_mean, prior_var=model.prior_var,
-                        meta=np.array(json.dumps(meta)), **arrays)
-    tmp.replace(path)
-    return path
+    with atomic_write(path, ".npz") as tmp:
+        np.savez_compressed(tmp, prior_mean=model.prior_mean, prior_var=model.prior_var,
+                            meta=np.array(json.dumps(meta)), **arrays)
+    return Path(path)
 
 
 def _layers_in_file(path: Path, data, acts: dict[str, str]) -> LayerSpec:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
+import shutil
 import time
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +63,40 @@ def atomic_target(path: str | os.PathLike, suffix: str) -> tuple[Path, Path]:
         if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             stale.unlink(missing_ok=True)
     return path, path.with_name(f".{path.name}.{os.getpid()}.tmp{suffix}")
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, suffix: str) -> Iterator[Path]:
+    """Yields the temporary sibling of ``path`` (:func:`atomic_target`) to write; on
+    success it replaces ``path``.  When writing fails (a full disk, ``path`` a folder) the
+    temporary file is removed and one :class:`RunFileError` names the file and the cause,
+    so nothing half-written stays behind."""
+    path, tmp = atomic_target(path, suffix)
+    try:
+        yield tmp
+        tmp.replace(path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise RunFileError(f"{path}: could not be written ({e.strerror or e}); nothing was "
+                           "left behind") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def check_free_space(path: str | os.PathLike, n_bytes: float, option: str) -> None:
+    """Refuse, before any work, an output that would not fit on its file system: ``path``
+    (or the nearest folder of it that exists) needs ``n_bytes``."""
+    folder = Path(path)
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if n_bytes > free:
+        raise RunFileError(f"{option} {path}: needs about {n_bytes / 1e6:.0f} MB, only "
+                           f"{free / 1e6:.0f} MB free there")
 
 
 def glob_escape(name: str) -> str:
@@ -127,10 +164,9 @@ def check_memory(n_bytes: float, what: str) -> None:
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
     """``np.save`` to ``path`` (which must end in ``.npy``) atomically: a killed write
     leaves the previous file, never a truncated one."""
-    path, tmp = atomic_target(path, ".npy")
-    np.save(tmp, array)
-    tmp.replace(path)
-    return path
+    with atomic_write(path, ".npy") as tmp:
+        np.save(tmp, array)
+    return Path(path)
 
 
 def shown_path(path: str | os.PathLike) -> str:
@@ -178,10 +214,9 @@ def setting_differences(saved: dict[str, Any], wanted: dict[str, Any], prefix: s
 
 def write_json(path: str | os.PathLike, data: dict[str, Any]) -> Path:
     """Write ``data`` as indented JSON (NaN becomes null); atomic replace."""
-    path, tmp = atomic_target(path, ".json")
-    tmp.write_text(json.dumps(_jsonable(data), indent=1) + "\n")
-    tmp.replace(path)
-    return path
+    with atomic_write(path, ".json") as tmp:
+        tmp.write_text(json.dumps(_jsonable(data), indent=1) + "\n")
+    return Path(path)
 
 
 def read_json(path: str | os.PathLike) -> dict[str, Any]:
@@ -213,7 +248,14 @@ def save_spikes(path: str | os.PathLike, spike_i: np.ndarray, spike_t_ms: np.nda
     per_neuron
         Further per-neuron columns, shape (n,) each, stored as ``neuron_<name>``.
     """
-    path, tmp = atomic_target(path, ".npz")
+    with atomic_write(path, ".npz") as tmp:
+        _save_spike_arrays(tmp, spike_i, spike_t_ms, n, duration_ms, order, meta,
+                           per_neuron)
+    return Path(path)
+
+
+def _save_spike_arrays(tmp: Path, spike_i, spike_t_ms, n, duration_ms, order, meta,
+                       per_neuron) -> None:
     np.savez_compressed(
         tmp,
         spike_i=np.asarray(spike_i, dtype=np.int32),
@@ -224,8 +266,6 @@ def save_spikes(path: str | os.PathLike, spike_i: np.ndarray, spike_t_ms: np.nda
         meta=np.array(json.dumps(_jsonable(meta or {}))),
         **{f"neuron_{k}": np.asarray(v) for k, v in per_neuron.items()},
     )
-    tmp.replace(path)
-    return path
 
 
 def save_population_spikes(path: str | os.PathLike,

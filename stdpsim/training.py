@@ -21,7 +21,7 @@ import numpy as np
 
 from .parzen import choose_sigma, parzen_log_likelihood
 from .rate_model import RateModel, fit_prior, generate, inference
-from .runs import RunFileError, atomic_target, load_npz, setting_differences
+from .runs import RunFileError, atomic_write, load_npz, setting_differences
 
 
 def data_digest(x: np.ndarray) -> str:
@@ -75,10 +75,9 @@ def write_checkpoint(path: str | os.PathLike, model: RateModel, state: dict[str,
                      **arrays: np.ndarray) -> Path:
     """``model``'s weights and biases, ``arrays`` and the JSON ``state``, written
     atomically."""
-    path, tmp = atomic_target(path, ".npz")
-    np.savez(tmp, state=np.array(json.dumps(state)), **weight_arrays(model), **arrays)
-    tmp.replace(path)
-    return path
+    with atomic_write(path, ".npz") as tmp:
+        np.savez(tmp, state=np.array(json.dumps(state)), **weight_arrays(model), **arrays)
+    return Path(path)
 
 
 def read_checkpoint(path: str | os.PathLike, needs: tuple[str, ...] = ()

@@ -49,6 +49,8 @@ def places(tmp_path_factory):
     np.savez(bad / "huge.npz", meta=np.array(json.dumps({})), **huge)
     np.savez(bad / "meta_list.npz", meta=np.array("[1, 2]"), **arrays)
     (bad / "a_file").write_text("x")
+    (bad / "ckdir.ckpt.npz").mkdir()  # a model whose checkpoint path is a folder
+    (bad / "carddir.json").mkdir()  # ... whose card path is a folder
     (bad / "folder.npy").mkdir()
     (bad / "no_idx").mkdir()
     zero = bad / "zero_images"
@@ -149,6 +151,14 @@ CASES = [
      "at least two hidden"),
     (["train", "rate", "--data", "{mnist}", "--lr", "-1", "--out", "m.npz"], "--lr must be positive"),
     (["train", "hybrid"], "No such command 'hybrid'"),
+    (["train", "rate", "--data", "{mnist}", "--out", "{bad}/ckdir.npz"],
+     "--out (its checkpoint) {bad}/ckdir.ckpt.npz: exists and is not a regular file"),
+    (["train", "rate", "--data", "{mnist}", "--out", "{bad}/carddir.npz"],
+     "--out (its model card) {bad}/carddir.json: exists and is not a regular file"),
+    (["train", "spiking", "--data", "{mnist}", "--out", "{bad}/ckdir.npz"],
+     "--out (its checkpoint)"),
+    (["train", "rate", "--data", "{mnist}", "--out", "{bad}/a_file/m.npz"],
+     "cannot write there"),
     (["train", "rate", "--data", "{mnist}", "--batch-size", "0", "--out", "m.npz"],
      "--batch-size must be in 1..20000 (the training images), got 0"),
     (["train", "spiking", "--data", "{mnist}", "--chunk", "300", "--out", "m.npz"],
@@ -193,6 +203,7 @@ def test_bad_input(args, text, places, tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("STDPSIM_DEBUG", raising=False)
     monkeypatch.setenv("STDPSIM_CACHE", str(tmp_path.parent / "bad_input_cache"))
     code = main([a.format(**places) for a in args])
+    text = text.format(**places)
     out, err = capsys.readouterr()
     lines = err.strip().splitlines()
     assert code in (1, 2), (code, err)

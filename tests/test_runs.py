@@ -69,3 +69,79 @@ def test_temporaries_of_killed_writes_are_removed_by_the_next_write(tmp_path):
     save_npy(target, np.arange(4))
     assert not left.exists() and other.exists() and live.exists()
     np.testing.assert_array_equal(np.load(target), np.arange(4))
+
+
+def _full_disk(monkeypatch, free_bytes, fail_after_bytes=None):
+    """A file system with ``free_bytes`` free; with ``fail_after_bytes``, numpy's savers
+    write that much of a file and then fail as a full disk does (ENOSPC)."""
+    import errno
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(10**12, 0, free_bytes))
+    if fail_after_bytes is not None:
+        def full(file, *a, **kw):
+            with open(file, "wb") as fh:
+                fh.write(b"\0" * fail_after_bytes)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        for name in ("save", "savez", "savez_compressed"):
+            monkeypatch.setattr(np, name, full)
+
+
+def test_a_full_disk_is_refused_up_front_with_the_estimate(tmp_path, monkeypatch, capsys):
+    """train rate to a file system with 10 MB free: refused before any work (the default
+    network needs about 170 MB for its model, checkpoints and card), nothing written."""
+    from stdpsim.cli import main
+
+    _full_disk(monkeypatch, 10 * 10**6)
+    code = main(["train", "rate", "--out", str(tmp_path / "m.npz")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1
+    assert "needs about 170 MB, only 10 MB free there" in err[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("writer", ["model", "checkpoint", "json", "npy", "figure"])
+def test_a_write_that_fills_the_disk_leaves_no_temporary(tmp_path, monkeypatch, writer):
+    """Every writer: the disk fills half-way through; one RunFileError names the file and
+    the cause, the temporary is gone, and an earlier version of the file is kept."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from stdpsim import plotting, rate_model, rate_training, runs, training
+
+    model = rate_model.init_model(np.random.default_rng(0),
+                                  rate_training.TrainConfig(sizes=(6, 4, 2)).layers)
+    path = tmp_path / {"model": "m.npz", "checkpoint": "c.npz", "json": "r.json",
+                       "npy": "s.npy", "figure": "f.png"}[writer]
+    path.write_bytes(b"the earlier version")
+
+    def write():
+        if writer == "model":
+            rate_model.save_model(model, path)
+        elif writer == "checkpoint":
+            training.write_checkpoint(path, model, {"epoch": 1})
+        elif writer == "json":
+            runs.write_json(path, {"a": 1})
+        elif writer == "npy":
+            runs.save_npy(path, np.zeros(3))
+        else:
+            import matplotlib.figure
+
+            fig = matplotlib.figure.Figure()
+            fig.savefig = lambda file, **kw: np.save(file, np.zeros(1))  # fails as numpy's
+            plotting._save(fig, path)
+    _full_disk(monkeypatch, 10**12, fail_after_bytes=1000)
+    if writer == "json":  # text: the disk fills in write_text
+        import errno
+        from pathlib import Path
+
+        def full(self, *a, **kw):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(RunFileError, match=r"could not be written \(No space left on "
+                                           r"device\); nothing was left behind"):
+        write()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+    assert path.read_bytes() == b"the earlier version"

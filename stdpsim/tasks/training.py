@@ -90,10 +90,24 @@ class RateTrainTask:
         return dataclasses.replace(rate_training.PRESETS[self.preset], **changes)
 
 
+def check_training_outputs(out: str, sizes: tuple[int, ...]) -> None:
+    """Before any training: the model file, its checkpoint and its card can be written
+    (none is a folder, none lies below a file), and their file system has room for them.
+
+    Room: a checkpoint holds the weights and biases and up to four optimiser arrays of
+    each (float64 at most), written beside the previous one, and the model and its card
+    come on top; 12 × 8 bytes per parameter covers them."""
+    path = runs.check_output(out, "--out", ".npz")
+    runs.check_output(path.with_suffix(".ckpt.npz"), "--out (its checkpoint)")
+    runs.check_output(path.with_suffix(".json"), "--out (its model card)")
+    n_params = sum(2 * a * b + a + b for a, b in zip(sizes[:-1], sizes[1:]))
+    runs.check_free_space(path, 12 * 8 * n_params, "--out")
+
+
 def train_rate(task: RateTrainTask, log: Log = print) -> Path:
     """Train the rate model; returns the model file."""
     cfg = task.config()
-    runs.check_output(task.out, "--out", ".npz")
+    check_training_outputs(task.out, cfg.sizes)
     x_train, x_valid = training_split(task.data)
     model = rate_training.train_model(x_train, x_valid, cfg, task.out, resume=task.resume,
                                       command=command_line(), preset=task.preset)
@@ -233,7 +247,7 @@ def train_spiking(task: SpikingTrainTask, log: Log = print) -> Path:
     from .. import spiking_training
 
     cfg, params, learning = task.settings()
-    runs.check_output(task.out, "--out", ".npz")
+    check_training_outputs(task.out, cfg.sizes)
     x_train, x_valid = training_split(task.data)
     model = spiking_training.train_model(
         x_train, x_valid, cfg, params, learning, task.out, resume=task.resume,
