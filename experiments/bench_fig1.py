@@ -13,7 +13,6 @@ Writes ``figures/bench_fig1.json`` and prints a Markdown table for the README.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -23,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from stdpsim import errors
 from stdpsim.runs import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +44,7 @@ def run_once(device: str, cache: Path, out: Path) -> dict:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--devices", default="cpp_standalone,cython,numpy")
     ap.add_argument("--out", default=str(ROOT / "figures" / "bench_fig1.json"))
     args = ap.parse_args()
@@ -90,4 +90,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    errors.run_script(main)

@@ -16,7 +16,6 @@ Writes ``figures/bench_rate_training.json`` and prints a Markdown table for the 
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpsim import rate_model, rate_training
+from stdpsim import errors, rate_model, rate_training
 from stdpsim.data import load_mnist
 from stdpsim.runs import read_json, write_json
 
@@ -91,10 +90,11 @@ def shipped_epochs() -> int:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=2, help="timed epochs (best is reported)")
+    ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=errors.count, default=2,
+                    help="timed epochs (best is reported)")
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
-    ap.add_argument("--shipped-epochs", type=int, default=shipped_epochs(),
+    ap.add_argument("--shipped-epochs", type=errors.count, default=shipped_epochs(),
                     help="epochs of the shipped model, for the estimate of its training time "
                          "[default: from its card]")
     ap.add_argument("--out", default=str(ROOT / "figures" / "bench_rate_training.json"))
@@ -183,4 +183,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    errors.run_script(main)

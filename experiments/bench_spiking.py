@@ -24,14 +24,13 @@ the throughput of (2) as a share of (1).  Writes ``figures/bench_spiking.json``.
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 from pathlib import Path
 
 from brian2 import second
 
-from stdpsim import backend, bench_networks, rate_model, spiking
+from stdpsim import backend, bench_networks, errors, rate_model, spiking
 from stdpsim.data import load_mnist
 from stdpsim.runs import write_json
 
@@ -60,14 +59,14 @@ def spiking_row(model, x, device: str,
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
     ap.add_argument("--model", default=str(ROOT / "models" / "rate_mnist.npz"))
-    ap.add_argument("--digits", type=int, default=1000)
-    ap.add_argument("--numpy-digits", type=int, default=2)
-    ap.add_argument("--cortical-digits", type=int, default=100,
+    ap.add_argument("--digits", type=errors.count, default=1000)
+    ap.add_argument("--numpy-digits", type=errors.count, default=2)
+    ap.add_argument("--cortical-digits", type=errors.count, default=100,
                     help="digits at the cortical-rate setting (0: none)")
-    ap.add_argument("--reference-repeats", type=int, default=5,
+    ap.add_argument("--reference-repeats", type=errors.count, default=5,
                     help="runs of the plain LIF network; the fastest is the reference")
     ap.add_argument("--out", default=str(ROOT / "figures" / "bench_spiking.json"))
     args = ap.parse_args()
@@ -125,4 +124,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    errors.run_script(main)

@@ -28,7 +28,6 @@ the transfer of weights and tags over a real network.  Writes
 
 from __future__ import annotations
 
-import argparse
 import copy
 import dataclasses
 import os
@@ -39,7 +38,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, ms
 
-from stdpsim import rate_model, rate_training, spiking, spiking_training
+from stdpsim import errors, rate_model, rate_training, spiking, spiking_training
 from stdpsim.consolidation import Consolidation
 from stdpsim.data import load_mnist
 from stdpsim.runs import shown_path, write_json
@@ -88,15 +87,16 @@ def no_learning(model: rate_model.RateModel, x: np.ndarray, params, learning, sh
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
-    ap.add_argument("--minibatches", type=int, default=3)
-    ap.add_argument("--batch-size", type=int, default=100)
-    ap.add_argument("--shard", type=int, default=50)
-    ap.add_argument("--r-max", type=float, default=None, help="Hz [default: the training's]")
-    ap.add_argument("--tau-ff", type=float, default=None,
+    ap.add_argument("--minibatches", type=errors.count, default=3)
+    ap.add_argument("--batch-size", type=errors.count, default=100)
+    ap.add_argument("--shard", type=errors.count, default=50)
+    ap.add_argument("--r-max", type=errors.positive, default=None,
+                    help="Hz [default: the training's]")
+    ap.add_argument("--tau-ff", type=errors.positive, default=None,
                     help="settling time constant, ms [default: the training's]")
-    ap.add_argument("--noise-x", type=float, default=0.5,
+    ap.add_argument("--noise-x", type=errors.non_negative, default=0.5,
                     help="s.d. of the visible units' corruption events (0: none) "
                          "[default: 0.5, the second design's]")
     ap.add_argument("--start", default=None, help="model whose weights every run starts from "
@@ -159,4 +159,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    errors.run_script(main)

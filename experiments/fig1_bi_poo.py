@@ -23,14 +23,13 @@ Noise, reset and threshold stay those of Figure 1's main condition.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
 
-from stdpsim import plotting, stdp_curve
+from stdpsim import errors, plotting, stdp_curve
 from stdpsim.runs import read_json, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,9 +53,9 @@ def simulated_window(cfg: stdp_curve.STDPCurveConfig, cond: stdp_curve.Condition
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="auto")
-    ap.add_argument("--refine-steps", type=int, default=24,
+    ap.add_argument("--refine-steps", type=errors.count, default=24,
                     help="simulations of the second stage (0: the closed-form fit only)")
     ap.add_argument("--out", default=str(ROOT / "figures" / "fig1_bi_poo.json"))
     args = ap.parse_args()
@@ -124,4 +123,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    errors.run_script(main)

@@ -16,14 +16,13 @@ training image and the 10-nearest-neighbour fill.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import time
 from pathlib import Path
 
 import numpy as np
 
-from stdpsim import evaluation, rate_model
+from stdpsim import errors, evaluation, rate_model
 from stdpsim.data import half_mask, load_mnist
 from stdpsim.runs import shown_path, write_json
 
@@ -42,7 +41,7 @@ KEYS = tuple(FIRST)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=str(ROOT / "models" / "rate_mnist.npz"))
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
     ap.add_argument("--out", default=str(ROOT / "figures" / "inpaint_tuning.json"))
@@ -96,4 +95,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    errors.run_script(main)

@@ -31,13 +31,12 @@ worker per core, ``--scheduler ADDRESS`` for a running cluster, ``serial`` for n
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from pathlib import Path
 
 import numpy as np
 
-from stdpsim import evaluation, rate_model, rate_training, sweeps
+from stdpsim import errors, evaluation, rate_model, rate_training, sweeps
 from stdpsim.data import half_mask, load_mnist
 from stdpsim.runs import file_digest, read_json, write_json
 
@@ -138,7 +137,7 @@ def train_point(point: dict) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
     ap.add_argument("--only", default=None, help="comma-separated training rows")
     ap.add_argument("--no-train", action="store_true", help="score existing models only")
@@ -248,4 +247,4 @@ def print_table(results: dict) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    errors.run_script(main)

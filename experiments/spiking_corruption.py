@@ -32,7 +32,6 @@ Writes ``figures/spiking_corruption.json``.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import itertools
 from pathlib import Path
@@ -40,7 +39,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, ms
 
-from stdpsim import backend, rate_model, spiking, spiking_training
+from stdpsim import backend, errors, rate_model, spiking, spiking_training
 from stdpsim.corruption import Corruption
 from stdpsim.data import load_mnist
 from stdpsim.runs import shown_path, write_json
@@ -100,14 +99,14 @@ def measure(model: rate_model.RateModel, x: np.ndarray, params, learning) -> dic
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
     ap.add_argument("--model", default=None,
                     help="weights [default: the shipped rate model]")
-    ap.add_argument("--examples", type=int, default=50)
-    ap.add_argument("--r-max", type=float, nargs="+", default=[2000.0])
-    ap.add_argument("--tau-ff", type=float, nargs="+", default=[2.0])
-    ap.add_argument("--noise-x", type=float, nargs="+", default=[0.0],
+    ap.add_argument("--examples", type=errors.count, default=50)
+    ap.add_argument("--r-max", type=errors.positive, nargs="+", default=[2000.0])
+    ap.add_argument("--tau-ff", type=errors.positive, nargs="+", default=[2.0])
+    ap.add_argument("--noise-x", type=errors.non_negative, nargs="+", default=[0.0],
                     help="s.d. of the visible units' corruption events (0: none)")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_corruption.json"))
     args = ap.parse_args()
@@ -135,4 +134,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    errors.run_script(main)

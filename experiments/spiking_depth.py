@@ -30,11 +30,10 @@ Writes ``figures/spiking_depth.json`` and ``figures/spiking_depth.png``.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from pathlib import Path
 
-from stdpsim import plotting, rate_model, rate_training, shipped, spiking
+from stdpsim import errors, plotting, rate_model, rate_training, shipped, spiking
 from stdpsim.data import load_mnist
 from stdpsim.runs import file_digest, read_json, shown_path, write_json
 
@@ -128,22 +127,23 @@ def pilot_row(depth: int, data: str | None, n_examples: int, device: str) -> dic
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = errors.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=None, help="folder of the MNIST IDX files")
-    ap.add_argument("--digits", type=int, default=1000, help="test digits per depth")
-    ap.add_argument("--epochs", type=int, default=10, help="training epochs of the deeper "
+    ap.add_argument("--digits", type=errors.count, default=1000, help="test digits per depth")
+    ap.add_argument("--epochs", type=errors.count, default=10, help="training epochs of the deeper "
                                                            "rate models")
-    ap.add_argument("--depths", default="2,3,4", help="hidden layers, comma-separated")
-    ap.add_argument("--h-max", type=float, default=spiking.SpikingParameters.h_max,
+    ap.add_argument("--depths", type=errors.numbers(errors.count), default="2,3,4",
+                    help="hidden layers, comma-separated")
+    ap.add_argument("--h-max", type=errors.positive, default=spiking.SpikingParameters.h_max,
                     help="the value the softplus layers code at r_max")
-    ap.add_argument("--pilot-depths", default="2,3",
+    ap.add_argument("--pilot-depths", type=errors.numbers(errors.count), default="2,3",
                     help="hidden layers of the GENERATE runs and learner pilots")
-    ap.add_argument("--pilot-examples", type=int, default=1000,
+    ap.add_argument("--pilot-examples", type=errors.count, default=1000,
                     help="examples of each learner pilot (a multiple of 100)")
     ap.add_argument("--device", default="auto", help="Brian2 target")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_depth.json"))
     args = ap.parse_args()
-    depths = [int(d) for d in args.depths.split(",") if d]
+    depths = args.depths
     unknown = [d for d in depths if d not in SIZES]
     if unknown:
         raise SystemExit(f"--depths: no stack defined for {unknown}; choose from "
@@ -172,7 +172,7 @@ def main() -> None:
     results = {**results, "rows": rows, "epochs_deeper_models": args.epochs}
     write_json(out, results)
     plotting.plot_depth_fidelity(results, out.with_suffix(".png"))
-    for depth in (int(d) for d in args.pilot_depths.split(",") if d):
+    for depth in args.pilot_depths:
         path = model_for(depth, args.data, args.epochs)
         key = {"model_sha256": file_digest(path), "pilot_examples": args.pilot_examples}
         done = results.get("pilots", {}).get(str(depth), {})
@@ -193,4 +193,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    errors.run_script(main)

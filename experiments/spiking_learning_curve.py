@@ -25,7 +25,6 @@ settings, so re-running only adds what is missing.  Writes
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import json
@@ -33,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpsim import plotting, rate_model, rate_training
+from stdpsim import errors, plotting, rate_model, rate_training
 from stdpsim.runs import load_npz, read_json, shown_path, write_json
 from stdpsim.tasks.common import training_split
 from stdpsim.training import validation_parzen
@@ -68,14 +67,14 @@ def rate_curve(cfg: rate_training.TrainConfig, x_train: np.ndarray, x_valid: np.
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
     ap.add_argument("--run", action="append", required=True,
                     help="a spiking run's model path (its checkpoint is RUN.ckpt.npz)")
     ap.add_argument("--label", action="append", default=[],
                     help="legend label of each --run, in order")
-    ap.add_argument("--epochs", type=int, default=3, help="epochs of the rate runs")
-    ap.add_argument("--rate-lr", type=float, default=2.5e-5,
+    ap.add_argument("--epochs", type=errors.count, default=3, help="epochs of the rate runs")
+    ap.add_argument("--rate-lr", type=errors.positive, default=2.5e-5,
                     help="the rate model's learning rate (the shipped model's)")
     ap.add_argument("--model", default=str(ROOT / "models" / "rate_mnist.npz"),
                     help="the reference rate model")
@@ -129,4 +128,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    errors.run_script(main)

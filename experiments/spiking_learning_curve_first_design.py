@@ -25,13 +25,12 @@ model.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import numpy as np
 
-from stdpsim import plotting, rate_model, rate_training, spiking_training
+from stdpsim import errors, plotting, rate_model, rate_training, spiking_training
 from stdpsim.data import load_mnist
 from stdpsim.runs import load_npz, read_json, shown_path, write_json
 
@@ -44,7 +43,7 @@ RENAMED = {"lr_final": "eps_final", "lr_encoders": "eps_encoders", "lr_decoders"
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
     ap.add_argument("--run", default=str(ROOT / "runs" / "spiking" / "spiking_mnist.npz"),
                     help="the spiking run's model path (its checkpoint is RUN.ckpt.npz)")
@@ -130,4 +129,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    errors.run_script(main)

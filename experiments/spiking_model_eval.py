@@ -19,10 +19,9 @@ the same protocols:
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
+from stdpsim import errors
 from stdpsim.cli import main as stdpsim
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +29,7 @@ STEPS = ("generate", "evaluate", "infer", "inpaint")
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=str(ROOT / "models" / "spiking_mnist.npz"))
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
     ap.add_argument("--out-dir", default=str(ROOT / "figures" / "spiking_model"))
@@ -62,4 +61,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    errors.run_script(main)

@@ -24,12 +24,11 @@ units).
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
-from stdpsim import evaluation, rate_model, spiking, sweeps
+from stdpsim import errors, evaluation, rate_model, spiking, sweeps
 from stdpsim.data import load_mnist
 from stdpsim.runs import file_digest, save_npy, shown_path, write_json
 
@@ -59,12 +58,12 @@ def generate_chunk(point: dict) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
     ap.add_argument("--model", default=str(ROOT / "models" / "rate_mnist.npz"))
-    ap.add_argument("--n", type=int, default=10_000)
-    ap.add_argument("--chunk", type=int, default=500, help="samples per simulation")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--n", type=errors.count, default=10_000)
+    ap.add_argument("--chunk", type=errors.count, default=500, help="samples per simulation")
+    ap.add_argument("--seed", type=errors.natural, default=0)
     ap.add_argument("--neuron", choices=spiking.NEURONS,
                     default=spiking.NEURONS[0], help="kind of spiking unit")
     sweeps.add_arguments(ap, "the chunks")
@@ -116,4 +115,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    errors.run_script(main)

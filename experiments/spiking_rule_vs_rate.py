@@ -31,13 +31,13 @@ figures/spiking_rule_vs_rate_trained.json``.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 from brian2 import Hz, mV, ms
 
-from stdpsim import plasticity, plotting, rate_model, rate_training, spiking, spiking_training
+from stdpsim import (errors, plasticity, plotting, rate_model, rate_training, spiking,
+                     spiking_training)
 from stdpsim.data import load_mnist
 from stdpsim.spiking import compare
 from stdpsim.runs import read_json, shown_path, write_json
@@ -79,13 +79,15 @@ def describe(params: spiking.SpikingParameters,
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
-    ap.add_argument("--n", type=int, default=100, help="training images in the minibatch")
-    ap.add_argument("--r-max", default="1000,2000,4000,8000", help="Hz, comma-separated")
-    ap.add_argument("--tau", default="10,20,40", help="ms, comma-separated")
+    ap.add_argument("--n", type=errors.count, default=100, help="training images in the minibatch")
+    ap.add_argument("--r-max", type=errors.numbers(errors.positive), default="1000,2000,4000,8000",
+                    help="Hz, comma-separated")
+    ap.add_argument("--tau", type=errors.numbers(errors.positive), default="10,20,40",
+                    help="ms, comma-separated")
     ap.add_argument("--device", default="auto")
-    ap.add_argument("--seed", type=int, default=0, help="spike-timing seed")
+    ap.add_argument("--seed", type=errors.natural, default=0, help="spike-timing seed")
     ap.add_argument("--start", default=None,
                     help="model file (.npz) whose weights both learners start from "
                          "[default: the training's initialisation]")
@@ -109,8 +111,8 @@ def main() -> None:
     if results.get("setup") != setup:
         results = {"setup": setup, "rows": []}
     settings = []
-    for tau in (float(v) for v in args.tau.split(",") if v):
-        for r_max in (float(v) for v in args.r_max.split(",") if v):
+    for tau in args.tau:
+        for r_max in args.r_max:
             params = spiking.sweep_parameters(r_max, tau)
             learning = spiking.LearningParameters(
                 t_recon=tau * ms, tau_nudge=tau / 5 * ms, eps_encoders=LEARNING_RATE,
@@ -164,4 +166,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    errors.run_script(main)

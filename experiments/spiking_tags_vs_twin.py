@@ -27,7 +27,6 @@ shipped one).  Writes ``figures/spiking_tags_vs_twin.json``.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import time
 from pathlib import Path
@@ -35,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, ms
 
-from stdpsim import plasticity, rate_model, rate_training, spiking, spiking_training
+from stdpsim import errors, plasticity, rate_model, rate_training, spiking, spiking_training
 from stdpsim.corruption import Corruption
 from stdpsim.data import load_mnist
 from stdpsim.spiking import compare
@@ -95,19 +94,20 @@ def check(model: rate_model.RateModel, x: np.ndarray, params, learning, shard: i
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
     ap.add_argument("--model", action="append", default=[],
                     help="'init' (the training's initialisation) or a model file; "
                          "several allowed [default: init]")
-    ap.add_argument("--batch-size", type=int, default=100, help="examples in the minibatch")
-    ap.add_argument("--shard", type=int, default=50,
+    ap.add_argument("--batch-size", type=errors.count, default=100,
+                    help="examples in the minibatch")
+    ap.add_argument("--shard", type=errors.count, default=50,
                     help="examples per simulation run (the training's; divides --batch-size)")
-    ap.add_argument("--offset", type=int, default=0, help="first training image used")
-    ap.add_argument("--r-max", type=float, default=None, help="r_max (Hz) [training's]")
-    ap.add_argument("--tau-ff", type=float, default=None,
+    ap.add_argument("--offset", type=errors.natural, default=0, help="first training image used")
+    ap.add_argument("--r-max", type=errors.positive, default=None, help="r_max (Hz) [training's]")
+    ap.add_argument("--tau-ff", type=errors.positive, default=None,
                     help="settling time constant (ms) [training's]")
-    ap.add_argument("--noise-x", type=float, default=0.0,
+    ap.add_argument("--noise-x", type=errors.non_negative, default=0.0,
                     help="corruption s.d. of x sent as corruption events [0: none]")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_tags_vs_twin.json"))
     args = ap.parse_args()
@@ -143,4 +143,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    errors.run_script(main)

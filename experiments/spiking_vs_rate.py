@@ -39,13 +39,12 @@ Writes ``figures/spiking_vs_rate.json`` and ``figures/spiking_vs_rate.png``.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from pathlib import Path
 
 from brian2 import Hz, mV, ms
 
-from stdpsim import plotting, rate_model, spiking, sweeps
+from stdpsim import errors, plotting, rate_model, spiking, sweeps
 from stdpsim.data import load_mnist
 from stdpsim.runs import file_digest, read_json, shown_path, write_json
 
@@ -138,22 +137,26 @@ def with_costs(row: dict) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
     ap.add_argument("--model", default=str(ROOT / "models" / "rate_mnist.npz"))
-    ap.add_argument("--digits", type=int, default=20, help="first test digits")
-    ap.add_argument("--r-max", default="1000,2000,4000,8000,16000", help="Hz, comma-separated")
-    ap.add_argument("--tau", default="10,20,40", help="ms, comma-separated")
+    ap.add_argument("--digits", type=errors.count, default=20, help="first test digits")
+    ap.add_argument("--r-max", type=errors.numbers(errors.positive),
+                    default="1000,2000,4000,8000,16000", help="Hz, comma-separated")
+    ap.add_argument("--tau", type=errors.numbers(errors.positive), default="10,20,40",
+                    help="ms, comma-separated")
     ap.add_argument("--neuron", default=",".join(spiking.NEURONS),
                     help="kinds of unit, comma-separated (lif, poisson)")
-    ap.add_argument("--ensembles", default="10,40",
+    ap.add_argument("--ensembles", type=errors.numbers(errors.count), default="10,40",
                     help="neurons per unit of the ensemble grid, comma-separated ('' for none)")
-    ap.add_argument("--ensemble-rates", default="20,50,100,200",
+    ap.add_argument("--ensemble-rates", type=errors.numbers(errors.positive),
+                    default="20,50,100,200",
                     help="ensemble grid: rates per neuron at the top of the range, Hz")
-    ap.add_argument("--ensemble-tau", default="10,40", help="ensemble grid: τ, ms")
-    ap.add_argument("--ensemble-tau-m", type=float, default=20.0,
+    ap.add_argument("--ensemble-tau", type=errors.numbers(errors.positive), default="10,40",
+                    help="ensemble grid: τ, ms")
+    ap.add_argument("--ensemble-tau-m", type=errors.positive, default=20.0,
                     help="membrane time constant of LIF members, ms [default: 20]")
-    ap.add_argument("--member-noise", default="0,0.2",
+    ap.add_argument("--member-noise", type=errors.numbers(errors.non_negative), default="0,0.2",
                     help="LIF ensembles: each member's own membrane noise σ in reset depths, "
                          "comma-separated (0: none) [default: 0,0.2]")
     ap.add_argument("--device", default="auto")
@@ -179,27 +182,23 @@ def main() -> None:
     data = str(Path(args.data).resolve()) if args.data else None
     load_mnist("test", data)  # a missing data folder fails here, not in every worker
     model_sha = file_digest(model_path)
-    rates = [float(v) for v in args.r_max.split(",")]
-    taus = [float(v) for v in args.tau.split(",")]
+    rates, taus = args.r_max, args.tau
     # the model's digest and the digits are part of every point: results of another model
     # or other digits are never reused
     common = {"digits": args.digits, "model_sha256_16": model_sha, "model": model_path,
               "data": data, "device": args.device}
     points = [{"neuron": kind, "tau_ms": tau, "r_max_hz": r_max, **common}
               for kind in kinds for tau in taus for r_max in rates]
-    sizes = [int(v) for v in args.ensembles.split(",") if v]
+    sizes = args.ensembles
     if any(n < 2 for n in sizes):
         raise SystemExit("--ensembles: sizes must be at least 2 (single units are --r-max)")
-    noise = [float(v) for v in args.member_noise.split(",") if v]
-    if any(f < 0 for f in noise):
-        raise SystemExit("--member-noise: σ must not be negative")
+    noise = args.member_noise
     lif_extras = [{"tau_m_ms": args.ensemble_tau_m, **({"member_noise": f} if f else {})}
                   for f in noise or [0.0]]
     points += [{"neuron": kind, "tau_ms": float(tau), "r_max_hz": float(r), "ensemble": n,
                 **extra, **common}
                for kind in kinds for extra in (lif_extras if kind == "lif" else [{}])
-               for n in sizes for tau in args.ensemble_tau.split(",")
-               for r in args.ensemble_rates.split(",")]
+               for n in sizes for tau in args.ensemble_tau for r in args.ensemble_rates]
     rows = sweeps.run_grid(fidelity_point, points, args.cache, scheduler=args.scheduler,
                            n_workers=args.workers, log=print)
     rows = [with_costs(row) for row in rows]
@@ -237,4 +236,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    errors.run_script(main)

@@ -27,13 +27,12 @@ goes on with the missing ones).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from pathlib import Path
 
 import numpy as np
 
-from stdpsim import rate_model, rate_training
+from stdpsim import errors, rate_model, rate_training
 from stdpsim.runs import read_json, shown_path, write_json
 from stdpsim.tasks.common import training_split
 
@@ -71,13 +70,13 @@ def run(variant: str, x_train: np.ndarray, x_valid: np.ndarray, epochs: int, lr:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
     ap.add_argument("--variant", action="append", choices=list(VARIANTS), default=[],
                     help="variants to run [default: all]")
-    ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--lr", type=float, default=2.5e-5)
-    ap.add_argument("--valid-samples", type=int, default=1000)
+    ap.add_argument("--epochs", type=errors.count, default=3)
+    ap.add_argument("--lr", type=errors.positive, default=2.5e-5)
+    ap.add_argument("--valid-samples", type=errors.count, default=1000)
     ap.add_argument("--out", default=str(ROOT / "figures" / "twin_corruption_probe.json"))
     args = ap.parse_args()
     if args.epochs < 1 or not args.lr > 0 or args.valid_samples < 2:
@@ -99,4 +98,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    errors.run_script(main)

@@ -8,25 +8,17 @@ spiking``), each with only its own options.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
-import time
 
 import click
 import numpy as np
 
-from . import backend, build_cache, rate_training
-from .data import DataError, default_data_dir, load_mnist
-from .runs import RunFileError
+from . import backend, build_cache, errors, rate_training
+from .data import default_data_dir, load_mnist
 from .tasks import figure1, inference, inpainting, sampling, training
 from . import cli_options as o
 
-_USER_ERRORS = (backend.BackendError, DataError, RunFileError, ValueError)
-"""Errors a user's input or environment causes: one line, no traceback (a failed
-download is a ValueError too)."""
-DEBUG_ENV = "STDPSIM_DEBUG"
-"""Set to 1 to get full tracebacks instead of one-line errors."""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -371,37 +363,19 @@ def inpaint_spiking_cmd(**kw) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: runs the CLI and turns user errors into one line on stderr."""
-    t0 = time.perf_counter()
-    try:
-        cli.main(args=argv, prog_name="stdpsim", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("stdpsim: interrupted", err=True)
-        return 130
-    except click.ClickException as e:
-        click.echo(f"stdpsim: error: {e.format_message()}", err=True)
-        return e.exit_code
-    except _USER_ERRORS as e:
-        if os.environ.get(DEBUG_ENV):
-            raise
-        click.echo(f"stdpsim: error: {e}", err=True)
-        return 1
-    except KeyboardInterrupt:
-        click.echo(f"stdpsim: interrupted after {time.perf_counter() - t0:.1f} s", err=True)
-        return 130
-    except MemoryError:
-        if os.environ.get(DEBUG_ENV):
-            raise
-        click.echo("stdpsim: error: not enough memory for this command; ask for fewer "
-                   "samples, images or digits", err=True)
-        return 1
-    except Exception as e:  # a bug: one line, the traceback only when asked for
-        if os.environ.get(DEBUG_ENV):
-            raise
-        click.echo(f"stdpsim: error: unexpected {type(e).__name__}: {e} (set {DEBUG_ENV}=1 "
-                   "for the traceback)", err=True)
-        return 1
-    return 0
+    """Entry point: runs the CLI and turns user errors into one line on stderr
+    (:func:`stdpsim.errors.one_line`; click's usage errors keep their exit code 2)."""
+    def run() -> int:
+        try:
+            cli.main(args=argv, prog_name="stdpsim", standalone_mode=False)
+        except click.exceptions.Abort:
+            raise KeyboardInterrupt from None
+        except click.ClickException as e:
+            click.echo(f"stdpsim: error: {e.format_message()}", err=True)
+            return e.exit_code
+        return 0
+
+    return errors.one_line("stdpsim", run)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from . import errors
 from .runs import RunFileError, read_json, write_json
 from .threads import usable_cores
 
@@ -47,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser, what: str = "the points") -> 
                         help=f"dask scheduler address for {what} [default: a LocalCluster, "
                              f"one worker per core]; '{SERIAL}' runs them here, one after "
                              "another")
-    parser.add_argument("--workers", type=int, default=None,
+    parser.add_argument("--workers", type=errors.count, default=None,
                         help="LocalCluster workers [default: the usable cores]")
 
 

@@ -211,3 +211,34 @@ def test_bad_input(args, text, places, tmp_path, monkeypatch, capsys):
     assert text in lines[0], lines[0]
     assert "Traceback" not in err + out
     assert list(tmp_path.iterdir()) == [], "a refused command left files behind"
+
+
+SCRIPT_CASES = [
+    ("spiking_vs_rate.py", ["--digits", "0"], "argument --digits: '0' is below 1"),
+    ("spiking_vs_rate.py", ["--r-max", "1000,nan"], "argument --r-max: 'nan' is not a finite"),
+    ("spiking_rule_vs_rate.py", ["--seed", "-1"], "argument --seed: '-1' is below 0"),
+    ("spiking_parzen.py", ["--workers", "-1"], "argument --workers: '-1' is below 1"),
+    ("spiking_tags_vs_twin.py", ["--shard", "7"], "--shard (7) must divide --batch-size"),
+    ("twin_corruption_probe.py", ["--lr", "inf"], "argument --lr: 'inf' is not a finite"),
+    ("spiking_learning_curve.py", ["--run", "{bad}/text.npz"], "text.ckpt.npz: no such checkpoint"),
+]
+
+
+@pytest.mark.parametrize("script, args, text", SCRIPT_CASES,
+                         ids=[f"{s} {' '.join(a)}" for s, a, _ in SCRIPT_CASES])
+def test_experiment_scripts_give_one_line_errors(script, args, text, places, tmp_path):
+    """The scripts in experiments/ share the command line's error path: one line, no
+    usage block, no traceback, nothing written."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, str(root / "experiments" / script),
+                          *[a.format(**places) for a in args]], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "STDPSIM_DEBUG": ""})
+    lines = run.stderr.strip().splitlines()
+    assert run.returncode in (1, 2) and len(lines) == 1, run.stderr
+    assert text.format(**places) in lines[0] and "Traceback" not in run.stderr
+    assert list(tmp_path.iterdir()) == []
