@@ -22,6 +22,10 @@ class Finite(click.FloatRange):
 
     name = "number"
 
+    def _describe_range(self) -> str:
+        # an unbounded one has no range to show in --help (click would write "x<=None")
+        return "" if self.min is None and self.max is None else super()._describe_range()
+
     def convert(self, value, param, ctx):
         x = click.FLOAT.convert(value, param, ctx)
         if not math.isfinite(x):

@@ -394,7 +394,9 @@ def test_help_texts_quote_the_defaults_the_code_uses(capsys):
     assert (f"ε of the encoders f1, f2, ... [default: the preset's, "
             f"{rt.PRESETS['authors'].lr_encoders:g} with --optimizer rmsprop or adam (the rate "
             f"model's), {eps.eps_encoders:g} with sgd]") in text
+    assert "None" not in text  # no unbounded range shown as "x<=None"
     text = _help(capsys, "train", "rate")
+    assert "None" not in text
     for name, preset in rate_training.PRESETS.items():
         assert f"{name} {preset.epochs}" in text
     authors = rate_training.PRESETS["authors"]
