@@ -44,13 +44,14 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     common = ["--model", args.model] + (["--data", args.data] if args.data else [])
     commands = {
-        "generate": ["generate", "--model", args.model, "--n", "100",
+        "generate": ["generate", "rate", "--model", args.model, "--n", "100",
                      "--out", str(ROOT / "runs" / "spiking_model" / "fig3_samples.npy"),
                      "--figure", str(out / "fig3_samples.png")],
         "evaluate": ["evaluate", *common, "--out", str(out / "rate_parzen.json"),
                      "--update-card"],
-        "infer": ["infer", *common, "--alpha", "0.1", "--out-dir", str(out), "--update-card"],
-        "inpaint": ["inpaint", *common, "--out-dir", str(out), "--update-card"],
+        "infer": ["infer", "rate", *common, "--alpha", "0.1", "--out-dir", str(out),
+                  "--update-card"],
+        "inpaint": ["inpaint", "rate", *common, "--out-dir", str(out), "--update-card"],
     }
     for step in steps:
         print(f"== stdpsim {' '.join(commands[step])}", flush=True)

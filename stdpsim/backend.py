@@ -119,6 +119,16 @@ def cxx_compiler_works() -> bool:
         return proc.returncode == 0
 
 
+def check_device_name(name: str | None) -> None:
+    """A one-line error for a device name that is not one of :data:`DEVICES` or
+    ``"auto"`` (checked before any work; whether it runs here is :func:`resolve_device`'s
+    question)."""
+    if name not in (None, "auto", *DEVICES):
+        raise BackendError(
+            f"unknown device {name!r}: choose one of {', '.join(DEVICES)} or 'auto'"
+        )
+
+
 def resolve_device(name: str | None = "auto") -> str:
     """Validate a device name; ``"auto"``/``None`` picks the fastest one that works here.
 
@@ -137,10 +147,7 @@ def resolve_device(name: str | None = "auto") -> str:
             stacklevel=2,
         )
         return "numpy"
-    if name not in DEVICES:
-        raise BackendError(
-            f"unknown device {name!r}: choose one of {', '.join(DEVICES)} or 'auto'"
-        )
+    check_device_name(name)
     if name != "numpy" and not cxx_compiler_works():
         raise BackendError(f"device {name!r} needs a working C++ compiler (none found)")
     return name

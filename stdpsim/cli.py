@@ -16,7 +16,7 @@ import numpy as np
 
 from . import backend, build_cache, errors, rate_training
 from .data import default_data_dir, load_mnist
-from .tasks import figure1, inference, inpainting, sampling, training
+from .tasks import common, figure1, inference, inpainting, sampling, training
 from . import cli_options as o
 
 
@@ -290,8 +290,9 @@ def infer_rate_cmd(**kw) -> None:
 @o.DATA
 @click.option("--n-steps", type=int, default=20, show_default=True,
               help="INFERENCE steps.")
-@click.option("--n-images", type=int, default=100, show_default=True,
-              help="First N test digits, in one simulation.")
+@click.option("--n-images", type=int, default=None,
+              help=f"First N test digits, in one simulation [default: {common.SPIKING_IMAGES},"
+                   " or all when there are fewer].")
 @click.option("--alpha", type=o.FINITE, default=inference.TRAIN_ALPHA, show_default=True,
               help="Pull α of each hidden layer towards the layer above's prediction "
                    "(training's value).")

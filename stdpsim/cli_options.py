@@ -280,7 +280,7 @@ INPAINT_OPTIONS = options(
                  help="Which half of each image is hidden."),
     click.option("--n-images", type=int, default=None,
                  help="First N test images [default: all; spiking "
-                      f"{inpainting.SPIKING_IMAGES}]."),
+                      f"{common.SPIKING_IMAGES}, or all when there are fewer]."),
     click.option("--n-show", type=int, default=None,
                  help=f"Examples drawn in the figure [default: {inpainting.N_SHOW}, or "
                       "--n-images when fewer]."),

@@ -49,6 +49,9 @@ def places(tmp_path_factory):
     np.savez(bad / "huge.npz", meta=np.array(json.dumps({})), **huge)
     np.savez(bad / "meta_list.npz", meta=np.array("[1, 2]"), **arrays)
     (bad / "a_file").write_text("x")
+    from stdpsim.runs import save_spikes
+    save_spikes(bad / "spikes.npz", np.array([0, 1]), np.array([1.0, 2.0]), n=2,
+                duration_ms=5.0)
     (bad / "ckdir.ckpt.npz").mkdir()  # a model whose checkpoint path is a folder
     (bad / "carddir.json").mkdir()  # ... whose card path is a folder
     (bad / "folder.npy").mkdir()
@@ -191,8 +194,131 @@ CASES = [
      "No such option '--r-max'"),
     (["train", "rate", "--data", "{mnist}", "--ensemble", "10", "--out", "m.npz"],
      "No such option '--ensemble'"),
-    # cache
+    # every other option of every command, one bad value each (flags: a misuse)
+    (["stdp-curve", "--out-dir", "{bad}/a_file"], "is a file"),
+    (["stdp-curve", "--spikes-dir", "{bad}/a_file"], "is a file"),
+    (["raster", "{bad}/spikes.npz", "--out", "{bad}/a_file/r.png"], "cannot write there"),
+    (["raster", "{bad}/spikes.npz", "--max-neurons", "0"], "max_neurons must be at least 1"),
+    (["raster", "{bad}/spikes.npz", "--rows", "5:x"], "--rows must be START:STOP or 'main'"),
+    (["data", "fetch", "--dest", "{bad}/a_file"], "is a file"),
+    (["data", "fetch", "--mirror", "nonsense", "--dest", "{bad}/fetched"],
+     "no mirror delivered it"),
     (["cache", "--cache", "{bad}/a_file"], "is a file"),
+    (["cache", "--clear", "--cache", "{bad}/a_file"], "is a file"),
+    (["cache", "--prune", "--max-mb", "0"], "'--max-mb': 0.0 is not in the range x>0"),
+    (["train", "rate", "--preset", "nobody"], "'nobody' is not one of 'authors', 'adam-v1'"),
+    (["train", "rate", "--seed", "-1"], "'--seed': -1 is not in the range x>=0"),
+    (["train", "rate", "--resume", "--data", "{mnist}", "--out", "m.npz"],
+     "--resume: there is no checkpoint to resume at m.ckpt.npz"),
+    (["train", "rate", "--rule", "other"], "'other' is not one of 'local', 'sdvdt'"),
+    (["train", "rate", "--decoder-hidden", "tanh"], "'tanh' is not one of"),
+    (["train", "rate", "--loss", "huber"], "'huber' is not one of 'through', 'delta'"),
+    (["train", "rate", "--optimizer", "lbfgs"], "'lbfgs' is not one of"),
+    (["train", "rate", "--lr-encoders", "0", "--out", "m.npz"], "--lr-encoders must be positive"),
+    (["train", "rate", "--lr-decoders", "-1", "--out", "m.npz"], "--lr-decoders must be positive"),
+    (["train", "rate", "--lr-final", "0", "--out", "m.npz"], "--lr-final must be in (0, 1]"),
+    (["train", "rate", "--noise", "-1", "--out", "m.npz"], "--noise must be non-negative"),
+    (["train", "rate", "--noise-x", "nan", "--out", "m.npz"], "'nan' is not a finite number"),
+    (["train", "rate", "--noise-h", "-0.1", "--out", "m.npz"], "--noise-h must be non-negative"),
+    (["train", "rate", "--noise-g", "inf", "--out", "m.npz"], "'inf' is not a finite number"),
+    (["train", "rate", "--n-spikes", "-2", "--out", "m.npz"], "--n-spikes must be non-negative"),
+    (["train", "rate", "--init", "zeros"], "'zeros' is not one of 'orthogonal', 'gaussian'"),
+    (["train", "rate", "--prior-var-scale", "0", "--out", "m.npz"],
+     "--prior-var-scale must be positive"),
+    (["train", "rate", "--valid-every", "-1", "--out", "m.npz"],
+     "--valid-every must be non-negative"),
+    (["train", "spiking", "--epochs", "0", "--out", "m.npz"], "--epochs must be at least 1"),
+    (["train", "spiking", "--seed", "-1"], "'--seed': -1 is not in the range x>=0"),
+    (["train", "spiking", "--resume", "--data", "{mnist}", "--out", "m.npz"],
+     "--resume: there is no checkpoint to resume at m.ckpt.npz"),
+    (["train", "spiking", "--sizes", "784,x", "--out", "m.npz"],
+     "--sizes must be comma-separated integers"),
+    (["train", "spiking", "--eps-encoders", "0", "--out", "m.npz"],
+     "--eps-encoders must be positive"),
+    (["train", "spiking", "--eps-decoders", "-1", "--out", "m.npz"],
+     "--eps-decoders must be positive"),
+    (["train", "spiking", "--shard", "0", "--out", "m.npz"], "shard (0) must divide"),
+    (["train", "spiking", "--loss", "huber"], "'huber' is not one of 'through', 'delta'"),
+    (["train", "spiking", "--scheduler", "tcp://127.0.0.1:1", "--data", "{mnist}", "--out",
+      "m.npz"], "--scheduler tcp://127.0.0.1:1: no dask scheduler answers there"),
+    (["train", "spiking", "--workers", "0", "--out", "m.npz"], "--workers must be at least 1"),
+    (["train", "spiking", "--max-chunks", "0", "--out", "m.npz"],
+     "--max-chunks must be at least 1"),
+    (["train", "spiking", "--r-max", "0"], "'--r-max': 0.0 is not in the range"),
+    (["train", "spiking", "--tau", "0"], "'--tau': 0.0 is not in the range"),
+    (["train", "spiking", "--tau-syn", "nan"], "'nan' is not a finite number"),
+    (["train", "spiking", "--tau-m", "-1"], "'--tau-m': -1.0 is not in the range"),
+    (["train", "spiking", "--ensemble", "0"], "'--ensemble': 0 is not in the range x>=1"),
+    (["train", "spiking", "--ensemble", "100000", "--out", "m.npz"],
+     "100000 neurons each (8.84e+10 synapses per pathway) needs about"),
+    (["train", "spiking", "--member-sigma", "-1"], "'--member-sigma': -1.0 is not in the"),
+    (["train", "spiking", "--device", "gpu", "--out", "m.npz"], "unknown device 'gpu'"),
+    (["generate", "spiking", "--model", "{bad}/nothing.npz", "--out", "s.npy"],
+     "no such model file"),
+    (["generate", "spiking", "--n", "0", "--out", "s.npy"], "--n must be at least 1"),
+    (["generate", "spiking", "--seed", "-1"], "'--seed': -1 is not in the range x>=0"),
+    (["generate", "spiking", "--out", "s.txt"], "--out must name a .npy file"),
+    (["generate", "spiking", "--figure", "{bad}/a_file/f.png", "--out", "s.npy"],
+     "cannot write there"),
+    (["generate", "spiking", "--neuron", "izhikevich"], "'izhikevich' is not one of"),
+    (["generate", "spiking", "--r-max", "inf"], "'inf' is not a finite number"),
+    (["generate", "spiking", "--tau", "0"], "'--tau': 0.0 is not in the range"),
+    (["generate", "spiking", "--tau-syn", "0"], "'--tau-syn': 0.0 is not in the range"),
+    (["generate", "spiking", "--tau-ff", "0"], "'--tau-ff': 0.0 is not in the range"),
+    (["generate", "spiking", "--tau-m", "0"], "'--tau-m': 0.0 is not in the range"),
+    (["generate", "spiking", "--ensemble", "0"], "'--ensemble': 0 is not in the range"),
+    (["generate", "spiking", "--ensemble", "100000", "--out", "s.npy"], "needs about"),
+    (["generate", "spiking", "--member-sigma", "nan"], "'nan' is not a finite number"),
+    (["generate", "spiking", "--device", "gpu", "--out", "s.npy"], "unknown device 'gpu'"),
+    (["evaluate", "--model", "{bad}/nothing.npz", "--data", "{mnist}"], "no such model file"),
+    (["evaluate", "--seed", "-1"], "'--seed': -1 is not in the range x>=0"),
+    (["evaluate", "--update-card", "--model", "{bad}/text.npz", "--data", "{mnist}"],
+     "not a .npz model file"),
+    (["infer", "rate", "--model", "{bad}/nothing.npz", "--data", "{mnist}"],
+     "no such model file"),
+    (["infer", "rate", "--prior-alpha", "-1", "--data", "{mnist}"],
+     "--prior-alpha must be non-negative"),
+    (["infer", "rate", "--out-dir", "{bad}/a_file", "--data", "{mnist}"], "is a file"),
+    (["infer", "rate", "--update-card", "--model", "{bad}/text.npz", "--data", "{mnist}"],
+     "not a .npz model file"),
+    (["infer", "spiking", "--model", "{bad}/nothing.npz", "--data", "{mnist}"],
+     "no such model file"),
+    (["infer", "spiking", "--n-steps", "0", "--data", "{mnist}"], "--n-steps must be at least"),
+    (["infer", "spiking", "--alpha", "-1", "--data", "{mnist}"], "--alpha must be non-negative"),
+    (["infer", "spiking", "--out-dir", "{bad}/a_file", "--data", "{mnist}"], "is a file"),
+    (["infer", "spiking", "--neuron", "hh"], "'hh' is not one of 'lif', 'poisson'"),
+    (["infer", "spiking", "--tau-syn", "0"], "'--tau-syn': 0.0 is not in the range"),
+    (["infer", "spiking", "--tau-ff", "0"], "'--tau-ff': 0.0 is not in the range"),
+    (["infer", "spiking", "--device", "gpu", "--data", "{mnist}"], "unknown device 'gpu'"),
+    (["infer", "spiking", "--seed", "-1"], "'--seed': -1 is not in the range x>=0"),
+    (["inpaint", "rate", "--model", "{bad}/nothing.npz", "--data", "{mnist}"],
+     "no such model file"),
+    (["inpaint", "rate", "--n-images", "0", "--data", "{mnist}"], "--n-images must be in 1..10"),
+    (["inpaint", "rate", "--n-show", "0", "--data", "{mnist}"], "--n-show must be in 1..10"),
+    (["inpaint", "rate", "--n-rounds", "0", "--data", "{mnist}"], "--n-rounds must be at least"),
+    (["inpaint", "rate", "--out-dir", "{bad}/a_file", "--data", "{mnist}"], "is a file"),
+    (["inpaint", "rate", "--update-card", "--model", "{bad}/text.npz", "--data", "{mnist}"],
+     "not a .npz model file"),
+    (["inpaint", "spiking", "--model", "{bad}/nothing.npz", "--data", "{mnist}"],
+     "no such model file"),
+    (["inpaint", "spiking", "--half", "middle"], "'middle' is not one of"),
+    (["inpaint", "spiking", "--n-images", "0", "--data", "{mnist}"], "--n-images must be in"),
+    (["inpaint", "spiking", "--n-show", "11", "--data", "{mnist}"], "--n-show must be in 1..10"),
+    (["inpaint", "spiking", "--out", "f.txt", "--data", "{mnist}"], "--out must name a .npy"),
+    (["inpaint", "spiking", "--start", "zeros"], "'zeros' is not one of 'mean', 'nearest'"),
+    (["inpaint", "spiking", "--n-steps", "0", "--data", "{mnist}"], "--n-steps must be at"),
+    (["inpaint", "spiking", "--out-dir", "{bad}/a_file", "--data", "{mnist}"], "is a file"),
+    (["inpaint", "spiking", "--neuron", "hh"], "'hh' is not one of 'lif', 'poisson'"),
+    (["inpaint", "spiking", "--r-max", "0"], "'--r-max': 0.0 is not in the range"),
+    (["inpaint", "spiking", "--tau", "0"], "'--tau': 0.0 is not in the range"),
+    (["inpaint", "spiking", "--tau-syn", "0"], "'--tau-syn': 0.0 is not in the range"),
+    (["inpaint", "spiking", "--tau-ff", "0"], "'--tau-ff': 0.0 is not in the range"),
+    (["inpaint", "spiking", "--tau-m", "0"], "'--tau-m': 0.0 is not in the range"),
+    (["inpaint", "spiking", "--ensemble", "0"], "'--ensemble': 0 is not in the range"),
+    (["inpaint", "spiking", "--member-sigma", "101"], "'--member-sigma': 101.0 is not in"),
+    (["inpaint", "spiking", "--device", "gpu", "--data", "{mnist}"], "unknown device 'gpu'"),
+    (["inpaint", "spiking", "--seed", "-1"], "'--seed': -1 is not in the range x>=0"),
+    (["--version", "--no-such-flag"], "No such option '--no-such-flag'"),
     (["no-such-command"], "No such command"),
 ]
 
@@ -242,3 +368,25 @@ def test_experiment_scripts_give_one_line_errors(script, args, text, places, tmp
     assert run.returncode in (1, 2) and len(lines) == 1, run.stderr
     assert text.format(**places) in lines[0] and "Traceback" not in run.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def _options(command, path=()):
+    """(command path, option flag) of every option of every command of ``command``."""
+    import click
+
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            yield from _options(sub, (*path, name))
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name != "help":
+            yield path, param.opts[0]
+
+
+def test_the_table_covers_every_option_of_every_command():
+    """A new option without a bad-input row fails here."""
+    from stdpsim.cli import cli
+
+    missing = [(" ".join(path), flag) for path, flag in _options(cli)
+               if not any(tuple(args[:len(path)]) == path and flag in args
+                          for args, _ in CASES)]
+    assert missing == []

@@ -435,3 +435,22 @@ def test_evaluate_with_few_samples_says_the_estimate_is_biased_low(capsys, tmp_p
         sampling.evaluate(sampling.EvaluateTask(data=str(tmp_path / "no"),
                                                 out=str(tmp_path / "r.json")))
     assert "biased low" not in capsys.readouterr().err
+
+
+@pytest.mark.quick
+def test_a_default_image_count_adapts_to_the_images_there_are(tmp_path):
+    """The spiking tasks' default of 100 test images takes all of a smaller test set
+    instead of failing; a count the user gives is still checked."""
+    import struct
+
+    from stdpsim.tasks.common import SPIKING_IMAGES, test_images
+
+    def idx(path, array):
+        array = np.asarray(array, dtype=np.uint8)
+        path.write_bytes(struct.pack(">I", 0x0800 | array.ndim)
+                         + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes())
+    idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((7, 28, 28)))
+    idx(tmp_path / "t10k-labels-idx1-ubyte", np.arange(7) % 10)
+    assert test_images(str(tmp_path), None, default=SPIKING_IMAGES).shape == (7, 784)
+    with pytest.raises(ValueError, match="--n-images must be in 1..7, got 100"):
+        test_images(str(tmp_path), 100)

@@ -24,12 +24,13 @@ from .learner import (Mechanisms, corruption_draws, eta, learning_builder, learn
 from .parameters import (NEURONS, PRESETS, LearningParameters, SpikingParameters,
                          bernoulli_equivalent_r_max, learning_summary, parameters_summary,
                          preset, sweep_parameters, training_learning)
-from .stack import Layer, check_model, layers, synaptic_events
+from .stack import Layer, check_memory_need, check_model, layers, synaptic_events
 from .units import KINDS, UnitKind, lif_membrane, threshold_offsets
 
 __all__ = [
     "NEURONS", "PRESETS", "KINDS", "Layer", "LearningParameters", "Mechanisms", "SpikingInference",
-    "SpikingParameters", "UnitKind", "bernoulli_equivalent_r_max", "check_model",
+    "SpikingParameters", "UnitKind", "bernoulli_equivalent_r_max", "check_memory_need",
+    "check_model",
     "compare_with_rate", "corruption_draws", "eta", "layers", "learning_builder", "learning_inputs",
     "learning_summary", "lif_membrane", "network_builder", "parameters_summary", "preset",
     "run_generate", "run_inference", "run_inpaint", "run_learning", "run_tags",

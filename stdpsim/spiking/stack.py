@@ -80,9 +80,28 @@ def check_model(model: RateModel) -> None:
                              f"{shapes}")
 
 
+BYTES_PER_SYNAPSE = 3 * 40
+"""A weight matrix's memory per entry in the compiled network, an upper estimate: up to
+three pathways use each matrix (feed-forward, top-down, reconstruction or learning), each
+synapse with its weight, indices and state (about 40 bytes) while Brian2 builds it."""
+
+
+def check_memory_need(sizes: tuple[int, ...], params: SpikingParameters) -> None:
+    """Refuse, before anything is built, a network of layers ``sizes`` (visible first)
+    whose synapses would not fit in this machine's memory (every member of an ensemble has
+    its own synapses)."""
+    from ..runs import check_memory
+
+    synapses = sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) * params.ensemble
+    check_memory(synapses * BYTES_PER_SYNAPSE,
+                 f"a network of {tuple(sizes)} units × {params.ensemble} neurons each "
+                 f"({synapses:.3g} synapses per pathway)")
+
+
 def layers(model: RateModel, params: SpikingParameters) -> list[Layer]:
     """The populations of ``model``'s stack, visible first."""
     check_model(model)
+    check_memory_need(model.sizes, params)
     sizes, depth = model.sizes, model.depth
     names = layer_names(depth)
     out = [Layer(0, names[0], sizes[0], 1.0, False)]

@@ -56,13 +56,19 @@ def out_dir(folder: str | Path | None, command: str) -> Path:
     return Path(folder) if folder is not None else runs.new_run_folder(command)
 
 
+SPIKING_IMAGES = 100
+"""Test images of the spiking tasks (``infer spiking``, ``inpaint spiking``) when they are
+not told (or all, when there are fewer)."""
+
+
 def test_images(data_path: str | None, n_images: int | None, minimum: int = 1,
-                option: str = "--n-images") -> np.ndarray:
+                option: str = "--n-images", default: int | None = None) -> np.ndarray:
     """The MNIST test images, or the first ``n_images`` of them (checked; ``option`` names
-    the flag in the error)."""
+    the flag in the error).  Without ``n_images``: the first ``default`` of them, or all
+    when there are fewer (a default never fails), or all when no default is given."""
     x, _ = load_mnist("test", data_path)
     if n_images is None:
-        return x
+        return x if default is None else x[:default]
     if not minimum <= n_images <= x.shape[0]:
         raise ValueError(f"{option} must be in {minimum}..{x.shape[0]}, got {n_images}")
     return x[:n_images]

@@ -11,8 +11,8 @@ import numpy as np
 
 from .. import backend, rate_training, runs
 from ..runs import load_spikes, read_json, shown_path, write_json
-from .common import (DEFAULT_MODEL, Log, check_outputs, info, out_dir, record_metrics, stages,
-                     test_images)
+from .common import (DEFAULT_MODEL, SPIKING_IMAGES, Log, check_outputs, info, out_dir,
+                     record_metrics, stages, test_images)
 from .network import SpikingNetwork
 
 TRAIN_ALPHA = rate_training.PRESETS["authors"].alpha
@@ -117,7 +117,8 @@ class SpikingInferenceTask:
     model, data
         Rate-model file (any depth); MNIST folder.
     n_steps, n_images, alpha
-        INFERENCE steps; test digits; top-down pull α.
+        INFERENCE steps; test digits (None: :data:`stdpsim.tasks.common.SPIKING_IMAGES`,
+        or all when there are fewer); top-down pull α.
     network
         The spiking network (the ``inference`` preset with its changes).
     out_dir
@@ -127,7 +128,7 @@ class SpikingInferenceTask:
     model: str = str(DEFAULT_MODEL)
     data: str | None = None
     n_steps: int = 20
-    n_images: int = 100
+    n_images: int | None = None
     alpha: float = TRAIN_ALPHA
     network: SpikingNetwork = SpikingNetwork()
     out_dir: str | None = None
@@ -148,7 +149,8 @@ def infer_spiking(task: SpikingInferenceTask, log: Log = print) -> dict:
     params = net.parameters("inference", n_steps=task.n_steps, alpha=task.alpha)
     model = rate_model.load_model(task.model)
     spiking.check_model(model)
-    x = test_images(task.data, task.n_images)
+    spiking.check_memory_need(model.sizes, params)
+    x = test_images(task.data, task.n_images, default=SPIKING_IMAGES)
     digits = x.shape[0]
     summary = spiking.parameters_summary(params)
     info(f"infer spiking: {digits} test digits, {digits * summary['t_digit_ms']:.0f} ms of "

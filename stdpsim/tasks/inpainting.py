@@ -12,8 +12,8 @@ import numpy as np
 from .. import runs
 from ..data import half_mask, load_mnist
 from ..runs import shown_path, write_json
-from .common import (DEFAULT_MODEL, N_TRAIN, Log, check_outputs, out_dir, record_metrics,
-                     stages, test_images)
+from .common import (DEFAULT_MODEL, N_TRAIN, SPIKING_IMAGES, Log, check_outputs, out_dir,
+                     record_metrics, stages, test_images)
 from .network import SpikingNetwork
 
 INPAINT = {"start": "nearest", "n_steps": 50, "alpha": 0.001, "n_rounds": 1}
@@ -24,8 +24,6 @@ STARTS = ("mean", "nearest")
 images nearest on the visible half."""
 SPIKING_STEPS = 20
 """INFERENCE steps of spiking in-painting (one round, the network's own α)."""
-SPIKING_IMAGES = 100
-"""Test images of spiking in-painting by default (5 s of biological time)."""
 N_SHOW = 10
 """Examples drawn in the figure, at most (fewer when fewer images are in-painted)."""
 
@@ -46,7 +44,8 @@ class InpaintTask:
         INFERENCE steps with the visible half clamped; the rate model's pull α and rounds
         (the spiking network runs one round with its own α).
     n_images, n_show
-        First test images (None: all for the rate model, :data:`SPIKING_IMAGES` spiking);
+        First test images (None: all for the rate model,
+        :data:`stdpsim.tasks.common.SPIKING_IMAGES` spiking);
         examples drawn (None: up to :data:`N_SHOW`).
     out_dir, out, update_card
         Where the figure and JSON go (default: a new run folder); also save the filled
@@ -104,8 +103,14 @@ def inpaint(task: InpaintTask, log: Log = print) -> dict:
     out_path = out_dir(task.out_dir, "inpaint")
     check_outputs(out_path, (f"{name}.json", f"{name}.png"), "--out-dir")
     model = rate_model.load_model(task.model)
-    n_images = SPIKING_IMAGES if spiking and task.n_images is None else task.n_images
-    x = test_images(task.data, n_images)
+    if spiking:  # the network's settings, checked before any work
+        from .. import spiking as sn
+
+        net = task.network
+        params = net.parameters("inference", n_steps=procedure["n_steps"])
+        sn.check_model(model)
+        sn.check_memory_need(model.sizes, params)
+    x = test_images(task.data, task.n_images, default=SPIKING_IMAGES if spiking else None)
     n_show = min(N_SHOW, x.shape[0]) if task.n_show is None else task.n_show
     if not 1 <= n_show <= x.shape[0]:
         raise ValueError(f"--n-show must be in 1..{x.shape[0]}, got {n_show}")
@@ -119,10 +124,6 @@ def inpaint(task: InpaintTask, log: Log = print) -> dict:
     results = {"model": shown_path(task.model), "half": task.half, **procedure,
                "n_images": int(x.shape[0])}
     if spiking:
-        from .. import spiking as sn
-
-        net = task.network
-        params = net.parameters("inference", n_steps=procedure["n_steps"])
         filled, events, run = sn.run_inpaint(model, x, mask, fill, params, device=net.device,
                                              seed=net.seed)
         results.update(params=sn.parameters_summary(params), device=run.device,

@@ -46,6 +46,11 @@ class SpikingNetwork:
     device: str = "auto"
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        from ..backend import check_device_name
+
+        check_device_name(self.device)  # before any work, not when the network is built
+
     def parameters(self, preset: str, **fixed: Any):
         """The preset's :class:`~stdpsim.spiking.SpikingParameters` with these values and
         ``fixed`` (e.g. the task's ``n_steps``)."""

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import rate_training, runs
+from ..sweeps import SERIAL, open_client
 from .common import Log, N_TRAIN, command_line, training_split
 from .network import SpikingNetwork
 
@@ -90,9 +91,10 @@ class RateTrainTask:
         return dataclasses.replace(rate_training.PRESETS[self.preset], **changes)
 
 
-def check_training_outputs(out: str, sizes: tuple[int, ...]) -> None:
+def check_training_outputs(out: str, sizes: tuple[int, ...], resume: bool = False) -> None:
     """Before any training: the model file, its checkpoint and its card can be written
-    (none is a folder, none lies below a file), and their file system has room for them.
+    (none is a folder, none lies below a file), their file system has room for them, and
+    with ``resume`` the checkpoint is there.
 
     Room: a checkpoint holds the weights and biases and up to four optimiser arrays of
     each (float64 at most), written beside the previous one, and the model and its card
@@ -102,12 +104,16 @@ def check_training_outputs(out: str, sizes: tuple[int, ...]) -> None:
     runs.check_output(path.with_suffix(".json"), "--out (its model card)")
     n_params = sum(2 * a * b + a + b for a, b in zip(sizes[:-1], sizes[1:]))
     runs.check_free_space(path, 12 * 8 * n_params, "--out")
+    if resume:
+        from ..training import checkpoint_to_resume
+
+        checkpoint_to_resume(path.with_suffix(".ckpt.npz"))
 
 
 def train_rate(task: RateTrainTask, log: Log = print) -> Path:
     """Train the rate model; returns the model file."""
     cfg = task.config()
-    check_training_outputs(task.out, cfg.sizes)
+    check_training_outputs(task.out, cfg.sizes, task.resume)
     x_train, x_valid = training_split(task.data)
     model = rate_training.train_model(x_train, x_valid, cfg, task.out, resume=task.resume,
                                       command=command_line(), preset=task.preset)
@@ -214,7 +220,9 @@ class SpikingTrainTask:
             raise ValueError(f"--noise-x must be a non-negative s.d., got {self.noise_x}")
         noise = self.noise_x if self.noise_x is not None else (
             0.0 if cfg.online else authors.noise_x)
-        return (cfg, self.network.parameters("training"),
+        params = self.network.parameters("training")
+        spiking.check_memory_need(cfg.sizes, params)
+        return (cfg, params,
                 spiking.training_learning(noise_x=noise,
                                           **{k: v for k, v in eps.items() if v is not None}))
 
@@ -247,7 +255,10 @@ def train_spiking(task: SpikingTrainTask, log: Log = print) -> Path:
     from .. import spiking_training
 
     cfg, params, learning = task.settings()
-    check_training_outputs(task.out, cfg.sizes)
+    check_training_outputs(task.out, cfg.sizes, task.resume)
+    if task.scheduler not in (None, SERIAL):  # a scheduler that does not answer: now
+        with open_client(task.scheduler):
+            pass
     x_train, x_valid = training_split(task.data)
     model = spiking_training.train_model(
         x_train, x_valid, cfg, params, learning, task.out, resume=task.resume,
