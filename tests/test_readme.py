@@ -85,3 +85,14 @@ def test_the_readme_install_command_leaves_a_shell_that_runs_the_examples(tmp_pa
     assert run.stdout.strip().splitlines()[-1] == str(src / ".venv" / "bin" / "stdpsim")
     (curve,) = (src / "runs").glob("stdp-curve-*/fig1_stdp_curve.png")
     assert list((src / "runs").glob("generate-*/*.png")), run.stdout[-2000:]
+
+
+@pytest.mark.quick
+def test_the_reliability_table_names_tests_that_exist():
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Reliability"):text.index("## Layout")]
+    named = re.findall(r"`(test_\w+\.py)(?:::(\w+))?`", section)
+    assert len(named) >= 10
+    for module, function in named:
+        source = (ROOT / "tests" / module).read_text()
+        assert not function or f"def {function}(" in source, f"{module}::{function}"
