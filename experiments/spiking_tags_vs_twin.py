@@ -2,27 +2,34 @@
 """Mechanism check of the second design: one minibatch's synaptic tags against the twin's.
 
 One minibatch of ``--batch-size`` training images (the first ones, or ``--offset``) goes
-through the spiking learner twice (two sets of spike seeds) with its weights held, in
-shards of ``--shard`` summed as the training sums them (:class:`stdpsim.shards.ShardRunner`:
-every plastic synapse adds η·dV/dt, times the postsynaptic gain factor, to its tag at each
-presynaptic spike, at the settings of ``stdpsim train spiking``), and through its rate twin
-(:func:`stdpsim.plasticity.sdvdt_updates` with the gain factor and the same INFERENCE
-settings).  Without corruption events (``--noise-x 0``, the default) the twin is
-uncorrupted: the spikes' own noise is what the tags add to it.  With ``--noise-x`` > 0 the
-visible units send corruption events, and the twin's f1 input and presynaptic factor are
-corrupted by the same draws the network took (:func:`stdpsim.spiking.corruption_draws`;
-the events' rate limit).  Both are in the same units (the twin's ΔW/ε summed over the
-minibatch), so per layer (weights and biases apart) the cosine similarity and the norm ratio
-spiking / twin say whether the summed tags point where the twin's update points; the cosine
-between the two runs' tags says how much one minibatch's noise alone moves them.
+through the spiking learner ``--repeats`` times (as many sets of spike seeds) with its
+weights held, in shards of ``--shard`` summed as the training sums them
+(:class:`stdpsim.shards.ShardRunner`: every plastic synapse adds η·dV/dt, times the
+postsynaptic gain factor, to its tag at each presynaptic spike, at the settings of
+``stdpsim train spiking``), and through its rate twin (:func:`stdpsim.plasticity.sdvdt_updates`
+with the gain factor and the same INFERENCE settings).  Without corruption events
+(``--noise-x 0``, the default) the twin is uncorrupted: the spikes' own noise is what the
+tags add to it.  With ``--noise-x`` > 0 the visible units send corruption events; every
+repeat takes the corruption draws of the first (:func:`stdpsim.spiking.corruption_draws`
+of its spike seeds), and the twin's f1 input and presynaptic factor are corrupted by the
+same draws (the events' rate limit).  Both are in the same units (the twin's ΔW/ε summed
+over the minibatch), so per layer (weights and biases apart):
+
+* ``cosine``, ``norm_ratio``: the first repeat's summed tags against the twin's update, as
+  one minibatch of training sees them;
+* ``mean_cosine``: the mean of the repeats' tags against the twin's: spike noise averages
+  out over repeats, a bias does not, so a mean that stays off the twin is a bias;
+* ``seeds_cosine``: the first two repeats against each other (the same images and draws,
+  other spikes): how much the spikes' noise alone moves the tags.
 
 The check runs at each ``--model``: the training's initialisation (``init``: orthogonal,
 seed 0) and trained weights (a model file, e.g. a spiking run's checkpointed model or the
-shipped one).  Writes ``figures/spiking_tags_vs_twin.json``.
+shipped one), with the training network's settings or those given (``--r-max``,
+``--tau-ff``, ``--t-settle``, ``--t-noisy``).  Writes ``figures/spiking_tags_vs_twin.json``.
 
     python experiments/spiking_tags_vs_twin.py [--data DIR] [--model init --model M.npz]
-        [--batch-size 100] [--shard 50] [--offset 0] [--r-max HZ] [--tau-ff MS] [--noise-x 0.5]
-        [--out OUT.json]
+        [--batch-size 100] [--shard 50] [--offset 0] [--repeats 4] [--r-max HZ]
+        [--tau-ff MS] [--t-settle MS] [--t-noisy MS] [--noise-x 0.5] [--out OUT.json]
 """
 
 from __future__ import annotations
@@ -54,43 +61,52 @@ def starting_model(spec: str) -> rate_model.RateModel:
 
 
 def twin_update(model: rate_model.RateModel, x: np.ndarray, params, learning,
-                seeds: list[int]) -> tuple[dict, dict]:
+                draws: np.ndarray | None) -> tuple[dict, dict]:
     """The twin's update on ``x``: uncorrupted, or with ``learning.noise_x`` f1's input and
-    presynaptic factor corrupted by the very draws the spiking shards (spike seeds
-    ``seeds``, one per shard) took (:func:`stdpsim.spiking.corruption_draws`)."""
+    presynaptic factor corrupted by ``draws``, the very draws the spiking shards took."""
     args = (model, x, params.n_steps, params.delta, params.alpha)
     if not learning.corrupted:
         return plasticity.sdvdt_updates(*args, gain_factor=True)
-    shard = x.shape[0] // len(seeds)
-    draws = np.concatenate([spiking.corruption_draws(s, (shard, x.shape[1])) for s in seeds])
     return plasticity.sdvdt_updates(*args, gain_factor=True, noisy_pre=("f1",),
                                     corruption=Corruption(learning.noise_x, 0.0, 0.0, 0),
                                     rng=np.random.default_rng(0), x_draws=draws)
 
 
-def check(model: rate_model.RateModel, x: np.ndarray, params, learning, shard: int) -> dict:
-    """Per layer: cosine and norm ratio of the minibatch's spiking tags (summed over its
-    shards, as the training sums them; spike seeds 0, 1, …) against the twin's update on
-    the same corruption draws, and the cosine between those tags and the tags of a second
-    spike draw (the next seeds, so other corruption draws too: how much one minibatch's
-    noise moves its tags)."""
+def check(model: rate_model.RateModel, x: np.ndarray, params, learning, shard: int,
+          repeats: int) -> dict:
+    """Per layer: the first repeat's summed tags against the twin's update (cosine, norm
+    ratio; weights and biases), the mean of the ``repeats`` against it, and the first two
+    repeats against each other.  Repeat r runs shard k with spike seed r·K + k (K shards);
+    every repeat takes the corruption draws of the first repeat's seeds."""
     t0 = time.perf_counter()
     per = x.shape[0] // shard
-    seeds = [list(range(k * per, (k + 1) * per)) for k in (0, 1)]
+    seeds = [list(range(r * per, (r + 1) * per)) for r in range(repeats)]
+    draws = (np.concatenate([spiking.corruption_draws(s, (shard, x.shape[1]))
+                             for s in seeds[0]]) if learning.corrupted else None)
     with ShardRunner(ShardNetwork(params, learning, shard, True), "serial") as runner:
-        (tags, events, run_s), (again, _, _) = (runner.minibatch(model, x, s) for s in seeds)
+        runs = [runner.minibatch(model, x, s, draws) for s in seeds]
     wall = time.perf_counter() - t0
-    twin, errors = twin_update(model, x, params, learning, seeds[0])
+    twin, prediction_errors = twin_update(model, x, params, learning, draws)
+    tags = runs[0][0]
     layers = {}
     for name in model.weights:
         cos_w, ratio_w = compare.similarity(tags[name][0], twin[name][0])
         cos_b, ratio_b = compare.similarity(tags[name][1], twin[name][1])
+        mean = sum(run[0][name][0] for run in runs) / repeats
+        mean_cos, mean_ratio = compare.similarity(mean, twin[name][0])
         layers[name] = {"cosine": cos_w, "norm_ratio": ratio_w, "bias_cosine": cos_b,
-                        "bias_norm_ratio": ratio_b,
-                        "seeds_cosine": compare.similarity(tags[name][0], again[name][0])[0],
-                        "twin_prediction_error": errors[name]}
-    return {"layers": layers, "run_s": run_s, "wall_s": wall,
-            "synaptic_events_per_example": events["synaptic"] / x.shape[0]}
+                        "bias_norm_ratio": ratio_b, "mean_cosine": mean_cos,
+                        "mean_norm_ratio": mean_ratio,
+                        "seeds_cosine": (compare.similarity(tags[name][0],
+                                                            runs[1][0][name][0])[0]
+                                         if repeats > 1 else None),
+                        "twin_prediction_error": prediction_errors[name]}
+    return {"layers": layers, "repeats": repeats, "run_s": sum(r[2] for r in runs),
+            "wall_s": wall, "synaptic_events_per_example": runs[0][1]["synaptic"] / x.shape[0]}
+
+
+def _shown(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def main() -> None:
@@ -107,35 +123,42 @@ def main() -> None:
     ap.add_argument("--r-max", type=errors.positive, default=None, help="r_max (Hz) [training's]")
     ap.add_argument("--tau-ff", type=errors.positive, default=None,
                     help="settling time constant (ms) [training's]")
+    ap.add_argument("--t-settle", type=errors.positive, default=None,
+                    help="settling time (ms, whole INFERENCE steps) [training's]")
+    ap.add_argument("--t-noisy", type=errors.positive, default=None,
+                    help="with --noise-x: the corrupted part of settling (ms) [training's]")
     ap.add_argument("--noise-x", type=errors.non_negative, default=0.0,
                     help="corruption s.d. of x sent as corruption events [0: none]")
+    ap.add_argument("--repeats", type=errors.count, default=2,
+                    help="spike-seed sets of the minibatch, on the same corruption draws")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_tags_vs_twin.json"))
     args = ap.parse_args()
-    if args.batch_size < 1 or args.offset < 0:
-        raise SystemExit("--batch-size must be ≥ 1 and --offset ≥ 0")
-    if args.shard < 1 or args.batch_size % args.shard:
-        raise SystemExit(f"--shard ({args.shard}) must divide --batch-size ({args.batch_size})")
+    if args.batch_size % args.shard:
+        raise ValueError(f"--shard ({args.shard}) must divide --batch-size ({args.batch_size})")
     network = {}
     if args.r_max is not None:
         network["r_max"] = args.r_max * Hz
-    if args.tau_ff is not None:
-        network["tau_ff"] = args.tau_ff * ms
+    for name in ("tau_ff", "t_settle"):
+        if getattr(args, name) is not None:
+            network[name] = getattr(args, name) * ms
     params, learning = spiking_training.training_parameters(**network)
-    learning = dataclasses.replace(learning, noise_x=args.noise_x)
+    learning = dataclasses.replace(learning, noise_x=args.noise_x,
+                                   **({} if args.t_noisy is None
+                                      else {"t_noisy": args.t_noisy * ms}))
     x = load_mnist("train", args.data)[0][args.offset:args.offset + args.batch_size]
     if x.shape[0] < args.batch_size:
-        raise SystemExit(f"only {x.shape[0]} training images from --offset {args.offset}")
+        raise ValueError(f"only {x.shape[0]} training images from --offset {args.offset}")
     rows = []
     for spec in args.model or ["init"]:
         row = {"model": spec if spec == "init" else shown_path(spec),
-               **check(starting_model(spec), x, params, learning, args.shard)}
+               **check(starting_model(spec), x, params, learning, args.shard, args.repeats)}
         rows.append(row)
         print(row["model"] + ": " + ", ".join(
-            f"{k} cos {v['cosine']:.3f} (b {v['bias_cosine']:.3f}, seeds "
-            f"{v['seeds_cosine']:.3f}) ratio {v['norm_ratio']:.2f}"
+            f"{k} cos {v['cosine']:.3f} (mean of {args.repeats} {v['mean_cosine']:.3f}, "
+            f"seeds {_shown(v['seeds_cosine'])}) ratio {v['norm_ratio']:.2f}"
             for k, v in row["layers"].items()), flush=True)
     write_json(args.out, {
-        "batch_size": args.batch_size, "offset": args.offset,
+        "batch_size": args.batch_size, "offset": args.offset, "repeats": args.repeats,
         "network": spiking.parameters_summary(params),
         "learning": spiking.learning_summary(spiking.learner.tag_unit(learning)),
         "rows": rows})

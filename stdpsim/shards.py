@@ -68,14 +68,16 @@ def close_session() -> None:
     _OPEN["key"] = _OPEN["session"] = None
 
 
-def shard_tags(net: ShardNetwork, model: RateModel, x: np.ndarray, seed: int
+def shard_tags(net: ShardNetwork, model: RateModel, x: np.ndarray, seed: int,
+               draws: np.ndarray | None = None
                ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, int], float]:
     """One shard: the tags of ``x`` (``net.shard`` examples) with ``model``'s weights, the
-    event counts and the run's seconds (:func:`stdpsim.spiking.run_tags`)."""
+    event counts and the run's seconds (:func:`stdpsim.spiking.run_tags`; ``draws``: its
+    corruption draws, by default the spike seed's)."""
     if x.shape[0] != net.shard:
         raise ValueError(f"a shard has {net.shard} examples, got {x.shape[0]}")
     return spiking.run_tags(model, x, net.params, net.learning, gain_factor=net.gain_factor,
-                            seed=seed, session=_session(net, model))
+                            seed=seed, session=_session(net, model), draws=draws)
 
 
 def summed(results: Sequence[tuple[dict, dict, float]]
@@ -108,22 +110,26 @@ class ShardRunner:
         self.client = (None if self.serial
                        else self._stack.enter_context(open_client(scheduler, n_workers)))
 
-    def minibatch(self, model: RateModel, x: np.ndarray, seeds: Sequence[int]
+    def minibatch(self, model: RateModel, x: np.ndarray, seeds: Sequence[int],
+                  draws: np.ndarray | None = None
                   ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, int], float]:
         """The summed tags of the rows of ``x``, cut into ``len(seeds)`` shards in order,
-        shard k run with ``seeds[k]``; returns them, the events and the shards' run seconds
-        (summed over shards)."""
+        shard k run with ``seeds[k]`` (and the matching rows of ``draws``, the corruption
+        draws, when given); returns them, the events and the shards' run seconds (summed
+        over shards)."""
         s = self.net.shard
         if x.shape[0] != s * len(seeds):
             raise ValueError(f"{x.shape[0]} examples do not make {len(seeds)} shards of {s}")
         parts = [x[k * s:(k + 1) * s] for k in range(len(seeds))]
+        cuts = ([None] * len(seeds) if draws is None
+                else [draws[k * s:(k + 1) * s] for k in range(len(seeds))])
         if self.serial:
-            return summed([shard_tags(self.net, model, part, seed)
-                           for part, seed in zip(parts, seeds)])
+            return summed([shard_tags(self.net, model, part, seed, cut)
+                           for part, seed, cut in zip(parts, seeds, cuts)])
         shared = self.client.scatter(model, broadcast=True, hash=False)
-        futures = [self.client.submit(shard_tags, self.net, shared, part, seed, pure=False,
-                                      retries=3)
-                   for part, seed in zip(parts, seeds)]
+        futures = [self.client.submit(shard_tags, self.net, shared, part, seed, cut,
+                                      pure=False, retries=3)
+                   for part, seed, cut in zip(parts, seeds, cuts)]
         return summed(self.client.gather(futures))
 
     def close(self) -> None:

@@ -117,6 +117,15 @@ def test_corruption_events_give_the_twins_denoising_update_for_f1():
     assert cos(noisy, twin_noisy) > 0.9
     assert cos(noisy - clean, twin_noisy - twin_clean) > 0.8
     assert cos(clean, twin_noisy - twin_clean) < 0.5  # the events' part is not there without
+    # the draws as an input: seed 3's own give the same bits; another spike seed on the
+    # same draws keeps the events' part (the twin's corruption), only the spikes differ
+    given = sn.run_tags(m, x, p, noisy_lp, gain_factor=True, seed=3,
+                        draws=sn.corruption_draws(3, x.shape))[0]["f1"][0]
+    np.testing.assert_array_equal(given, noisy)
+    other_spikes = sn.run_tags(m, x, p, noisy_lp, gain_factor=True, seed=4,
+                               draws=sn.corruption_draws(3, x.shape))[0]["f1"][0]
+    assert not np.array_equal(other_spikes, noisy)
+    assert cos(other_spikes - clean, twin_noisy - twin_clean) > 0.8
 
 
 @needs_cxx

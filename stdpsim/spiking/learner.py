@@ -258,15 +258,16 @@ def corruption_draws(seed: int, shape: tuple[int, int]) -> np.ndarray:
 
 
 def learning_inputs(model: RateModel, x: np.ndarray, params: SpikingParameters,
-                    learning: LearningParameters, plastic: bool = True, seed: int = 0
-                    ) -> dict[str, Any]:
+                    learning: LearningParameters, plastic: bool = True, seed: int = 0,
+                    draws: np.ndarray | None = None) -> dict[str, Any]:
     """The run inputs of :func:`learning_builder` for ``model``'s weights and the images
-    ``x``; with corruption events also their draws for spike seed ``seed``
-    (:func:`corruption_draws`)."""
+    ``x``; with corruption events also their draws: ``draws`` (shape of ``x``, standard
+    normal), by default those of spike seed ``seed`` (:func:`corruption_draws`)."""
     stack = layers(model, params)
     values: dict[str, Any] = {"digits": np.asarray(x, dtype=np.float64)}
     if learning.corrupted:
-        values["noises"] = corruption_draws(seed, np.shape(x))
+        values["noises"] = (corruption_draws(seed, np.shape(x)) if draws is None
+                            else np.asarray(draws, dtype=np.float64).reshape(np.shape(x)))
     for layer in stack:
         values[f"plastic_{layer.name}"] = float(plastic)
     for name in model.weights:  # every member of a unit starts with its unit's weights
@@ -335,7 +336,8 @@ def tag_session(model: RateModel, n_examples: int, params: SpikingParameters,
 
 def run_tags(model: RateModel, x: np.ndarray, params: SpikingParameters,
              learning: LearningParameters, *, gain_factor: bool = False, seed: int = 0,
-             session: Any = None, device: str | None = "auto"
+             session: Any = None, device: str | None = "auto",
+             draws: np.ndarray | None = None
              ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, int], float]:
     """The tags the learner sets on the rows of ``x`` (shape (K, n_visible)) with
     ``model``'s weights held fixed: ``{layer: (T_W, T_b)}`` summed over the examples, in
@@ -346,12 +348,14 @@ def run_tags(model: RateModel, x: np.ndarray, params: SpikingParameters,
     (:func:`stdpsim.spiking.equations.gain_factors`) multiply every change.  ``session``: a
     :func:`tag_session` for K examples and the same ``gain_factor``, whose binary runs
     without generating the network's code again; without one, a one-shot
-    :func:`stdpsim.backend.simulate` on ``device``.
+    :func:`stdpsim.backend.simulate` on ``device``.  ``draws``: the corruption draws
+    (default: spike seed ``seed``'s, as in training), so that other spike seeds can see the
+    same corruption.
     """
     x = checked_images(model, x)
     k = x.shape[0]
     unit = tag_unit(learning)
-    values = learning_inputs(model, x, params, unit, seed=seed)
+    values = learning_inputs(model, x, params, unit, seed=seed, draws=draws)
     wanted = (k, gain_factor, learning.corrupted)
     if session is not None and getattr(session, "tag_network", None) != wanted:
         raise ValueError(f"the session runs {getattr(session, 'tag_network', None)} "
