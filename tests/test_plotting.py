@@ -58,7 +58,7 @@ def test_learning_curves_name_every_curve_with_its_last_value(tmp_path, monkeypa
     import matplotlib.pyplot as plt
 
     captured = {}
-    monkeypatch.setattr(plotting, "_save", lambda fig, path: captured.update(fig=fig) or path)
+    monkeypatch.setattr(plotting.common, "save", lambda fig, path: captured.update(fig=fig) or path)
     results = {"valid_samples": 1000, "reference_valid_parzen": 171.0, "curves": [
         {"label": "spiking", "points": [{"examples": 2000, "valid_parzen": -80.0},
                                         {"examples": 4000, "valid_parzen": -61.8}]},
@@ -89,7 +89,7 @@ def population_spikes(rate_hz: float) -> dict:
 
 def _drawn(monkeypatch, spikes, **kw):
     captured = {}
-    monkeypatch.setattr(plotting, "_save", lambda fig, path: captured.update(fig=fig) or path)
+    monkeypatch.setattr(plotting.common, "save", lambda fig, path: captured.update(fig=fig) or path)
     plotting.plot_raster(spikes, "unused.png", **kw)
     return captured["fig"].axes[0]
 
@@ -152,7 +152,7 @@ def test_inpainting_figure_marks_the_hidden_half_and_prints_each_error(monkeypat
     original, filled = rng.random((3, 784)), rng.random((3, 784))
     hidden = half_mask("right")
     captured = {}
-    monkeypatch.setattr(plotting, "_save", lambda fig, path: captured.update(fig=fig) or path)
+    monkeypatch.setattr(plotting.common, "save", lambda fig, path: captured.update(fig=fig) or path)
     plotting.plot_inpainting(original, original, filled, "unused.png", title="demo",
                              hidden=hidden, model="models/m.npz",
                              errors={"in-painting": 0.0376, "10-NN fill": 0.0393})

@@ -131,7 +131,7 @@ def test_a_write_that_fills_the_disk_leaves_no_temporary(tmp_path, monkeypatch, 
 
             fig = matplotlib.figure.Figure()
             fig.savefig = lambda file, **kw: np.save(file, np.zeros(1))  # fails as numpy's
-            plotting._save(fig, path)
+            plotting.common.save(fig, path)
     _full_disk(monkeypatch, 10**12, fail_after_bytes=1000)
     if writer == "json":  # text: the disk fills in write_text
         import errno
