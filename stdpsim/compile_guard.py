@@ -13,9 +13,11 @@ process group of its own, and the whole group is killed as soon as the owner no 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 POLL_S = 0.2
 """How often the owner is looked at (seconds)."""
@@ -39,8 +41,18 @@ def running(pid: int) -> bool:
 
 
 def guard(owner: int, command: list[str]) -> int:
-    """Run ``command`` until it ends (its exit code) or ``owner`` stops running (1)."""
-    child = subprocess.Popen(command, start_new_session=True)
+    """Run ``command`` until it ends (its exit code) or ``owner`` stops running (1).  Its
+    temporary files (the compiler's ``cc*.s``, which a killed compiler leaves) go to a
+    folder of its own in the working directory, removed at the end."""
+    scratch = tempfile.mkdtemp(prefix=".compile_tmp_", dir=os.getcwd())
+    try:
+        return _guarded(owner, command, dict(os.environ, TMPDIR=scratch))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _guarded(owner: int, command: list[str], env: dict[str, str]) -> int:
+    child = subprocess.Popen(command, start_new_session=True, env=env)
 
     def kill_group(*_: object) -> None:
         try:

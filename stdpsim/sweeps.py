@@ -149,6 +149,7 @@ def open_client(scheduler: str | None = None, n_workers: int | None = None,
     single-threaded worker processes (default: the usable cores) when ``scheduler`` is
     None, else of the running scheduler at that address (an error naming it when it does
     not answer within ``timeout_s``).  Closed (and the LocalCluster with it) on exit."""
+    import dask
     from dask.distributed import Client, LocalCluster
 
     from .backend import cache_dir
@@ -159,9 +160,11 @@ def open_client(scheduler: str | None = None, n_workers: int | None = None,
     if scheduler is None:
         # the workers' scratch space goes into the cache, not the temporary folder (dask
         # clears it when they close, and stale parts of killed runs at the next start)
+        scratch = str(cache_dir() / "dask")
+        dask.config.set({"temporary-directory": scratch})  # the scheduler's and the client's
         cluster = LocalCluster(n_workers=n_workers or usable_cores(), threads_per_worker=1,
                                processes=True, dashboard_address=None,
-                               local_directory=str(cache_dir() / "dask"))
+                               local_directory=scratch)
         client = Client(cluster)
     else:
         try:

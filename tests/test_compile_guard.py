@@ -91,12 +91,13 @@ def test_kill_9_during_a_real_compile_leaves_no_compiler_running(tmp_path):
 
     if not backend.cxx_compiler_works():
         pytest.skip("no C++ compiler")
-    cache = tmp_path / "cache"
+    cache, tmp = tmp_path / "cache", tmp_path / "tmp"
+    tmp.mkdir()
     code = ("import numpy as np, sys; sys.path.insert(0, 'tests')\n"
             "from netfixtures import run_constant_drive\n"
             "run_constant_drive(np.array([-55.0]), -70.0, [7.0], 15.0, 'cpp_standalone')\n")
     proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, STDPSIM_CACHE=str(cache)),
+                            env=dict(os.environ, STDPSIM_CACHE=str(cache), TMPDIR=str(tmp)),
                             cwd=os.path.dirname(os.path.dirname(__file__)))
     for line in proc.stderr:
         if "compiling the network's C++ code" in line:
@@ -109,3 +110,4 @@ def test_kill_9_during_a_real_compile_leaves_no_compiler_running(tmp_path):
     while _processes_in(cache) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _processes_in(cache) == []
+    assert list(tmp.iterdir()) == []  # the killed compiler's temporary files are not there

@@ -96,3 +96,25 @@ def test_a_damaged_point_file_is_computed_again(tmp_path, damage):
     assert [r["y"] for r in out] == [0, 1, 4] and n_calls(calls) == 4
     assert json.loads((cache / f"{sweeps.point_name(points[1])}.json").read_text())[
         "result"]["y"] == 1
+
+
+def test_a_local_cluster_leaves_nothing_in_the_temporary_folder(tmp_path):
+    """The scheduler's and the workers' scratch space go to the cache (a fresh process, so
+    that its temporary folder is the one given)."""
+    import subprocess
+    import sys
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    code = ("from stdpsim import sweeps\n"
+            "if __name__ == '__main__':\n"
+            f"    out = sweeps.run_grid(dict, [{{'x': 1}}, {{'x': 2}}], {str(tmp_path / 'points')!r},"
+            " scheduler=None, n_workers=1, progress=False)\n"
+            "    assert [r['x'] for r in out] == [1, 2]\n")
+    script = tmp_path / "grid.py"
+    script.write_text(code)
+    subprocess.run([sys.executable, str(script)], check=True, timeout=300,
+                   env={**os.environ, "TMPDIR": str(tmp),
+                        "STDPSIM_CACHE": str(tmp_path / "cache")})
+    assert list(tmp.iterdir()) == []
+    assert (tmp_path / "cache" / "dask").is_dir()
