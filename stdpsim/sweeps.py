@@ -163,8 +163,10 @@ def open_client(scheduler: str | None = None, n_workers: int | None = None,
         scratch = str(cache_dir() / "dask")
         dask.config.set({"temporary-directory": scratch})  # the scheduler's and the client's
         cluster = LocalCluster(n_workers=n_workers or usable_cores(), threads_per_worker=1,
-                               processes=True, dashboard_address=None,
-                               local_directory=scratch)
+                               processes=True, local_directory=scratch,
+                               # its HTTP server on a free port: with the default (8787)
+                               # every cluster after the first warns that it is in use
+                               dashboard_address=":0")
         client = Client(cluster)
     else:
         try:
