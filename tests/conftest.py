@@ -19,15 +19,17 @@ def build_cache(tmp_path_factory):
         os.environ["STDPSIM_CACHE"] = old
 
 
-QUICK_MODULES = {"test_bad_input", "test_data", "test_docs", "test_download", "test_evaluation",
+QUICK_MODULES = {"test_bad_input", "test_data", "test_download", "test_evaluation",
                  "test_neurons", "test_plotting", "test_rate_model", "test_runs",
                  "test_sweeps", "test_threads"}
 """Test modules that compile no C++ (numpy targets, errors raised before any build): the
 ``quick`` set, ``pytest -m quick``, with the tests of other modules marked ``quick`` by
-hand."""
+hand; a test of these modules marked ``heavy`` (subprocesses, a dask cluster, a 10 s
+timeout) stays out of it."""
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.module.__name__.rsplit(".", 1)[-1] in QUICK_MODULES:
+        if (item.module.__name__.rsplit(".", 1)[-1] in QUICK_MODULES
+                and item.get_closest_marker("heavy") is None):
             item.add_marker(pytest.mark.quick)

@@ -323,7 +323,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("args, text", CASES, ids=[" ".join(a)[:60] for a, _ in CASES])
+@pytest.mark.parametrize("args, text", [
+    pytest.param(a, t, marks=[pytest.mark.heavy] if "--scheduler" in a else [])  # 10 s wait
+    for a, t in CASES], ids=[" ".join(a)[:60] for a, _ in CASES])
 def test_bad_input(args, text, places, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # relative outputs land here: nothing may
     monkeypatch.delenv("STDPSIM_DEBUG", raising=False)
@@ -350,6 +352,7 @@ SCRIPT_CASES = [
 ]
 
 
+@pytest.mark.heavy  # a Python process per case
 @pytest.mark.parametrize("script, args, text", SCRIPT_CASES,
                          ids=[f"{s} {' '.join(a)}" for s, a, _ in SCRIPT_CASES])
 def test_experiment_scripts_give_one_line_errors(script, args, text, places, tmp_path):

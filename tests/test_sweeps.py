@@ -22,7 +22,8 @@ def n_calls(folder):
     return len(os.listdir(folder))
 
 
-@pytest.mark.parametrize("scheduler", [sweeps.SERIAL, None])
+@pytest.mark.parametrize("scheduler", [sweeps.SERIAL,
+                                       pytest.param(None, marks=pytest.mark.heavy)])
 def test_grid_runs_each_point_once_and_resumes(tmp_path, scheduler, monkeypatch):
     monkeypatch.setenv("STDPSIM_CACHE", str(tmp_path / "build_cache"))
     calls = tmp_path / "calls"
@@ -98,6 +99,7 @@ def test_a_damaged_point_file_is_computed_again(tmp_path, damage):
         "result"]["y"] == 1
 
 
+@pytest.mark.heavy
 def test_a_local_cluster_leaves_nothing_in_the_temporary_folder(tmp_path):
     """The scheduler's and the workers' scratch space go to the cache (a fresh process, so
     that its temporary folder is the one given)."""
