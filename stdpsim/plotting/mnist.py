@@ -56,8 +56,12 @@ def plot_inference_loglik(results: dict[str, Any], path: str | Path) -> Path:
                                          if c["prior_alpha"] else ", Algorithm 2")
         color, style = f"C{k}", styles[k % len(styles)]
         ax_mean.fill_between(steps, m - s, m + s, color=color, alpha=0.25, lw=0)
-        ax_mean.plot(steps, m, style, color=color, ms=3, label=label, mfc="none")
-        ax_step.plot(steps[1:], np.diff(m), style, color=color, ms=3, label=label, mfc="none")
+        # hollow markers shrinking with k, thinner lines: a curve on top of an earlier one
+        # leaves the earlier one's rings and line showing around it
+        look = dict(color=color, ms=max(2.5, 7 - 2 * k), lw=max(0.8, 2.2 - 0.6 * k),
+                    mfc="none", zorder=2 + k)
+        ax_mean.plot(steps, m, style, label=label, **look)
+        ax_step.plot(steps[1:], np.diff(m), style, label=label, **look)
     ax_mean.set(xlabel="INFERENCE iteration", ylabel="log p(x, h) (nats)",
                 title=f"a  mean ± s.e. over {results['n_images']} test images")
     ax_mean.legend(fontsize=7, loc="best")
