@@ -67,8 +67,9 @@ def folder_bytes(folder: Path) -> int:
 
 
 @contextlib.contextmanager
-def _exclusive(path: Path) -> Iterator[bool]:
-    """An exclusive lock on ``path`` if nobody holds one (yields whether it was got)."""
+def exclusive_if_free(path: Path) -> Iterator[bool]:
+    """An exclusive lock on the file ``path`` if nobody holds one, without waiting (yields
+    whether it was got; released on exit)."""
     try:
         fh = open(path, "a+")  # noqa: SIM115
     except OSError:
@@ -88,10 +89,10 @@ def _exclusive(path: Path) -> Iterator[bool]:
 
 def _delete_if_idle(build: Path) -> bool:
     """Delete ``build`` unless it is being built or used; whether it was deleted."""
-    with _exclusive(build.parent / f"{build.name}.lock") as not_building:
+    with exclusive_if_free(build.parent / f"{build.name}.lock") as not_building:
         if not not_building:
             return False
-        with _exclusive(build / IN_USE) as not_used:
+        with exclusive_if_free(build / IN_USE) as not_used:
             if not not_used:
                 return False
             shutil.rmtree(build, ignore_errors=True)

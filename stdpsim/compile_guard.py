@@ -19,25 +19,10 @@ import subprocess
 import sys
 import tempfile
 
+from .runs import process_alive
+
 POLL_S = 0.2
 """How often the owner is looked at (seconds)."""
-
-
-def running(pid: int) -> bool:
-    """Whether process ``pid`` runs (a zombie, killed but not yet reaped, does not)."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-    except OSError:  # no /proc: whether the pid exists
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
 
 
 def guard(owner: int, command: list[str]) -> int:
@@ -66,7 +51,7 @@ def _guarded(owner: int, command: list[str], env: dict[str, str]) -> int:
         try:
             return child.wait(timeout=POLL_S)
         except subprocess.TimeoutExpired:
-            if not running(owner):
+            if not process_alive(owner):
                 kill_group()
                 child.wait()
                 return 1

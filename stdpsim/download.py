@@ -21,6 +21,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .data import DATA_ENV, default_data_dir
+from .progress import interactive
 
 MNIST_MD5 = {
     "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
@@ -118,7 +119,7 @@ def fetch_mnist(dest: str | os.PathLike | None = None, *,
     folder = Path(dest).expanduser() if dest is not None else default_data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     checksums = MNIST_MD5 if checksums is None else checksums
-    progress = sys.stderr.isatty() if progress is None else progress
+    progress = interactive() if progress is None else progress
     if not mirrors:
         raise DownloadError("no mirror to download from")
     _remove_stale_parts(folder)

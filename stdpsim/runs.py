@@ -105,7 +105,15 @@ def glob_escape(name: str) -> str:
 
 
 def process_alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists (another user's counts as alive)."""
+    """Whether a process ``pid`` runs (another user's counts as alive; a zombie, killed but
+    not yet reaped by its parent, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc here: whether the pid exists
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

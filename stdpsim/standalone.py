@@ -185,16 +185,10 @@ def _remove_orphaned_results(root: Path) -> None:
 
 def _prune_run_args(build: Path) -> None:
     """Delete run_args value files once no process is using ``build``."""
-    with open(build / ".lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return  # another run is in progress; it (or a later run) will prune
-        try:
+    with build_cache.exclusive_if_free(build / ".lock") as free:
+        if free:  # else another run is in progress; it (or a later run) will prune
             for f in (build / "static_arrays").glob("init_*.dat*"):
                 f.unlink(missing_ok=True)
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 REPORT_PERIOD_S = 10.0

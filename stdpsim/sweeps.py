@@ -26,6 +26,7 @@ from typing import Any
 from tqdm import tqdm
 
 from . import errors
+from .progress import interactive
 from .runs import RunFileError, read_json, write_json
 from .threads import usable_cores
 
@@ -66,8 +67,6 @@ def point_name(point: Mapping[str, Any]) -> str:
 def _saved(path: Path) -> dict[str, Any] | None:
     """A point file's contents; None when it is missing or not a readable JSON object (a
     file cut short by a full disk or a crash is computed again, not an error)."""
-    if not path.exists():
-        return None
     try:
         saved = read_json(path)
     except (RunFileError, OSError, UnicodeDecodeError):
@@ -120,7 +119,7 @@ def run_grid(fn: Callable[[dict[str, Any]], dict[str, Any]],
             results[name] = saved["result"]
             continue
         todo.append((name, point))  # missing, another point's, or damaged: computed again
-    progress = sys.stderr.isatty() if progress is None else progress
+    progress = interactive() if progress is None else progress
     bar = tqdm(total=len(points), initial=len(points) - len(todo), unit="point",
                desc="sweep", disable=not progress, file=sys.stderr)
 

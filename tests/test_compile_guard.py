@@ -9,11 +9,12 @@ import time
 import pytest
 
 from stdpsim import compile_guard
+from stdpsim.runs import process_alive
 
 def _gone(pid: int, within_s: float) -> bool:
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
-        if not compile_guard.running(pid):
+        if not process_alive(pid):
             return True
         time.sleep(0.05)
     return False
@@ -33,7 +34,7 @@ def test_the_guarded_command_and_its_children_die_with_the_owner(tmp_path):
     while not (pids.exists() and pids.read_text().strip()) and time.monotonic() < deadline:
         time.sleep(0.05)
     shell, compiler = (int(p) for p in pids.read_text().split())
-    assert compile_guard.running(shell) and compile_guard.running(compiler)
+    assert process_alive(shell) and process_alive(compiler)
     os.kill(owner.pid, signal.SIGKILL)
     owner.wait()
     assert guard.wait(timeout=5) == 1
@@ -48,12 +49,12 @@ def test_a_guarded_command_that_ends_gives_its_exit_code():
 
 
 @pytest.mark.quick
-def test_a_zombie_owner_does_not_count_as_running():
+def test_a_zombie_owner_does_not_count_as_alive():
     child = subprocess.Popen(["true"])
     deadline = time.monotonic() + 5
-    while compile_guard.running(child.pid) and time.monotonic() < deadline:
+    while process_alive(child.pid) and time.monotonic() < deadline:
         time.sleep(0.02)  # exited, not yet reaped: a zombie
-    assert not compile_guard.running(child.pid)
+    assert not process_alive(child.pid)
     child.wait()
 
 

@@ -63,9 +63,10 @@ def layer_names(depth: int) -> list[str]:
     return ["visible"] + [f"h{l}" for l in range(1, depth + 1)]
 
 
-def check_model(model: RateModel) -> None:
+def check_model(model: RateModel, params: SpikingParameters | None = None) -> None:
     """The spiking network needs a rate model's chain of layers: encoders f1..fL and
-    decoders gL..g1 (L ≥ 2) whose shapes chain; a clear error otherwise."""
+    decoders gL..g1 (L ≥ 2) whose shapes chain; a clear error otherwise.  With ``params``,
+    also that the network of those settings fits in memory (:func:`check_memory_need`)."""
     shapes = {k: w.shape for k, w in model.weights.items()}
     depth = sum(1 for k in shapes if k.startswith("f"))
     need = {f"{kind}{l}" for kind in "fg" for l in range(1, depth + 1)}
@@ -78,6 +79,8 @@ def check_model(model: RateModel) -> None:
         if n_in != below or back != (n_out, n_in):
             raise ValueError(f"layer shapes do not chain (x→h1→…→h{depth} and back): "
                              f"{shapes}")
+    if params is not None:
+        check_memory_need(model.sizes, params)
 
 
 BYTES_PER_SYNAPSE = 3 * 40
@@ -100,8 +103,7 @@ def check_memory_need(sizes: tuple[int, ...], params: SpikingParameters) -> None
 
 def layers(model: RateModel, params: SpikingParameters) -> list[Layer]:
     """The populations of ``model``'s stack, visible first."""
-    check_model(model)
-    check_memory_need(model.sizes, params)
+    check_model(model, params)
     sizes, depth = model.sizes, model.depth
     names = layer_names(depth)
     out = [Layer(0, names[0], sizes[0], 1.0, False)]

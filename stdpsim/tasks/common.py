@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import runs, shipped
 from ..data import load_mnist
+from ..progress import interactive
 from ..runs import read_json, write_json
 
 Log = Callable[[str], None]
@@ -42,7 +43,7 @@ def stages(total: int, desc: str):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="stage", leave=False,
-                disable=not sys.stderr.isatty())
+                disable=not interactive())
 
 
 def check_outputs(folder: str | Path, names: tuple[str, ...], option: str) -> None:

@@ -148,8 +148,7 @@ def infer_spiking(task: SpikingInferenceTask, log: Log = print) -> dict:
     net = task.network
     params = net.parameters("inference", n_steps=task.n_steps, alpha=task.alpha)
     model = rate_model.load_model(task.model)
-    spiking.check_model(model)
-    spiking.check_memory_need(model.sizes, params)
+    spiking.check_model(model, params)
     x = test_images(task.data, task.n_images, default=SPIKING_IMAGES)
     digits = x.shape[0]
     summary = spiking.parameters_summary(params)

@@ -108,8 +108,7 @@ def inpaint(task: InpaintTask, log: Log = print) -> dict:
 
         net = task.network
         params = net.parameters("inference", n_steps=procedure["n_steps"])
-        sn.check_model(model)
-        sn.check_memory_need(model.sizes, params)
+        sn.check_model(model, params)
     x = test_images(task.data, task.n_images, default=SPIKING_IMAGES if spiking else None)
     n_show = min(N_SHOW, x.shape[0]) if task.n_show is None else task.n_show
     if not 1 <= n_show <= x.shape[0]:

@@ -64,8 +64,7 @@ def generate(task: GenerateTask, log: Log = print) -> Path:
         from .. import spiking
 
         params = net.parameters("generation")
-        spiking.check_model(model)
-        spiking.check_memory_need(model.sizes, params)
+        spiking.check_model(model, params)
         x, events, info = spiking.run_generate(model, task.n, rng, params, device=net.device,
                                                seed=net.seed)
         log(f"spiking GENERATE ({net.neuron} units) on {info.device}: run {info.run_s:.1f} s "
