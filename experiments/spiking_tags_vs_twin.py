@@ -25,11 +25,14 @@ over the minibatch), so per layer (weights and biases apart):
 The check runs at each ``--model``: the training's initialisation (``init``: orthogonal,
 seed 0) and trained weights (a model file, e.g. a spiking run's checkpointed model or the
 shipped one), with the training network's settings or those given (``--r-max``,
-``--tau-ff``, ``--t-settle``, ``--t-noisy``).  Writes ``figures/spiking_tags_vs_twin.json``.
+``--tau-ff``, ``--tau-syn``, ``--t-settle``, ``--t-noisy``).  For f1 it also fits the
+difference of the mean tags from the twin's update on x̃ ⊗ act′·h1, the Hebbian part that
+h1's unsettled prediction adds (``hebbian``, see :func:`unsettled_growth`).  Writes
+``figures/spiking_tags_vs_twin.json``.
 
     python experiments/spiking_tags_vs_twin.py [--data DIR] [--model init --model M.npz]
         [--batch-size 100] [--shard 50] [--offset 0] [--repeats 4] [--r-max HZ]
-        [--tau-ff MS] [--t-settle MS] [--t-noisy MS] [--noise-x 0.5] [--out OUT.json]
+        [--tau-ff MS] [--tau-syn MS] [--t-settle MS] [--t-noisy MS] [--noise-x 0.5] [--out OUT.json]
 """
 
 from __future__ import annotations
@@ -101,8 +104,31 @@ def check(model: rate_model.RateModel, x: np.ndarray, params, learning, shard: i
                                                             runs[1][0][name][0])[0]
                                          if repeats > 1 else None),
                         "twin_prediction_error": prediction_errors[name]}
+        if name == "f1":
+            layers[name]["hebbian"] = unsettled_growth(model, x, params, learning, draws,
+                                                       mean, twin[name][0])
     return {"layers": layers, "repeats": repeats, "run_s": sum(r[2] for r in runs),
             "wall_s": wall, "synaptic_events_per_example": runs[0][1]["synaptic"] / x.shape[0]}
+
+
+def unsettled_growth(model: rate_model.RateModel, x: np.ndarray, params, learning,
+                     draws: np.ndarray | None, mean_tags: np.ndarray, twin: np.ndarray) -> dict:
+    """How much of f1's difference from the twin is the Hebbian part that unsettled
+    settling adds: the least-squares coefficient (and cosine) of the difference of the
+    repeats' mean from the twin on x̃ ⊗ act′·h1 (x̃ the corrupted input, h1 = f1(x̃), act′ at
+    its pre-activation), beside the fraction of h1's prediction still unsettled when f1
+    starts learning, 1 − ``spiking.settled_fraction`` (the coefficient it predicts for units
+    in the linear range of the softplus)."""
+    xt = x if draws is None else x + learning.noise_x * draws
+    a = model.pre_activation("f1", xt)
+    gain_h = rate_model.activation_slope(model.activations["f1"], a) * model.activate("f1", a)
+    pattern = xt.T @ gain_h
+    diff = mean_tags - twin
+    start = learning.t_noisy if learning.corrupted else params.t_settle
+    return {"coefficient": float((diff * pattern).sum() / (pattern * pattern).sum()),
+            "cosine": compare.similarity(diff, pattern)[0],
+            "unsettled_fraction": 1.0 - spiking.settled_fraction(start, params.tau_syn,
+                                                                 params.tau_ff)}
 
 
 def _shown(value: float | None) -> str:
@@ -123,6 +149,8 @@ def main() -> None:
     ap.add_argument("--r-max", type=errors.positive, default=None, help="r_max (Hz) [training's]")
     ap.add_argument("--tau-ff", type=errors.positive, default=None,
                     help="settling time constant (ms) [training's]")
+    ap.add_argument("--tau-syn", type=errors.positive, default=None,
+                    help="synaptic trace time constant (ms) [training's]")
     ap.add_argument("--t-settle", type=errors.positive, default=None,
                     help="settling time (ms, whole INFERENCE steps) [training's]")
     ap.add_argument("--t-noisy", type=errors.positive, default=None,
@@ -138,7 +166,7 @@ def main() -> None:
     network = {}
     if args.r_max is not None:
         network["r_max"] = args.r_max * Hz
-    for name in ("tau_ff", "t_settle"):
+    for name in ("tau_ff", "tau_syn", "t_settle"):
         if getattr(args, name) is not None:
             network[name] = getattr(args, name) * ms
     params, learning = spiking_training.training_parameters(**network)
@@ -157,6 +185,10 @@ def main() -> None:
             f"{k} cos {v['cosine']:.3f} (mean of {args.repeats} {v['mean_cosine']:.3f}, "
             f"seeds {_shown(v['seeds_cosine'])}) ratio {v['norm_ratio']:.2f}"
             for k, v in row["layers"].items()), flush=True)
+        growth = row["layers"]["f1"]["hebbian"]
+        print(f"  f1 - twin along x~ (x) act'.h1: coefficient {growth['coefficient']:.3f} "
+              f"(cosine {growth['cosine']:.2f}); unsettled when f1 starts learning "
+              f"{growth['unsettled_fraction']:.3f}", flush=True)
     write_json(args.out, {
         "batch_size": args.batch_size, "offset": args.offset, "repeats": args.repeats,
         "network": spiking.parameters_summary(params),

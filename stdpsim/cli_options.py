@@ -213,6 +213,15 @@ def default_eps(which: str) -> str:
     return f"{second:g} with --optimizer rmsprop or adam (the rate model's), {first:g} with sgd"
 
 
+def default_learning(name: str, unit: str) -> str:
+    """The ``training`` preset's learning parameter ``name`` in ``unit``, for help texts."""
+    import brian2
+
+    from .spiking import training_learning
+
+    return f"{float(getattr(training_learning(), name) / getattr(brian2, unit)):g}"
+
+
 def spiking_run_default(name: str) -> str:
     from .spiking_training import SpikingTrainConfig
 
@@ -250,6 +259,13 @@ SPIKING_TRAIN_OPTIONS = options(
                       "example, sent as corruption events that h1's prediction and f1's "
                       "learning see and INFERENCE does not [default: the authors' "
                       f"{rate_training.PRESETS['authors'].noise_x:g}; 0 with --batch-size 1]."),
+    click.option("--t-settle", type=TIME_MS, default=None,
+                 help="Settling before INFERENCE in ms, whole INFERENCE steps [default: "
+                      f"{default('training', 't_settle', 'ms')}]."),
+    click.option("--t-noisy", type=TIME_MS, default=None,
+                 help="Settling's corrupted part in ms: h1 settles on its corrupted "
+                      "prediction, and f1 learns from its end on; shorter than --t-settle "
+                      f"[default: {default_learning('t_noisy', 'ms')}]."),
     click.option("--scheduler", default=None,
                  help="Address of a running dask scheduler for the shards [default: a "
                       "LocalCluster of --workers]; 'serial' runs them here."),

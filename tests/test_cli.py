@@ -422,6 +422,20 @@ def test_spiking_training_defaults_adapt_to_the_options_given(given, expected):
 
 
 @pytest.mark.quick
+def test_spiking_training_takes_settling_and_its_corrupted_part_from_the_command_line():
+    from brian2 import ms
+
+    from stdpsim.tasks.training import SpikingTrainTask
+
+    _, params, learning = SpikingTrainTask(t_settle=10, t_noisy=7).settings()
+    assert float(params.t_settle / ms) == pytest.approx(10)
+    assert float(learning.t_noisy / ms) == pytest.approx(7)
+    _, params, learning = SpikingTrainTask().settings()  # the preset's
+    assert float(params.t_settle / ms) == pytest.approx(5)
+    assert float(learning.t_noisy / ms) == pytest.approx(3)
+
+
+@pytest.mark.quick
 def test_evaluate_with_few_samples_says_the_estimate_is_biased_low(capsys, tmp_path):
     """The note comes before any work (here the tiny data set then fails the split)."""
     from stdpsim.tasks import sampling

@@ -366,3 +366,42 @@ def test_layers_of_a_stack_know_their_ranges():
     layers = sn.layers(model, sn.SpikingParameters(h_max=3.0))
     assert [(la.name, la.value_range, la.has_recon) for la in layers] == [
         ("visible", 1.0, True), ("h1", 3.0, True), ("h2", 3.0, True), ("h3", 1.0, False)]
+
+
+@pytest.mark.quick
+def test_settled_fraction_is_the_step_response_of_two_first_order_stages():
+    """Against a numerical integration (scipy) of the trace and the value following it."""
+    from scipy.integrate import solve_ivp
+
+    for tau_syn, tau_ff in ((1.0, 1.0), (2.0, 1.0), (1.0, 0.5)):
+        sol = solve_ivp(lambda t, y: [(1 - y[0]) / tau_syn, (y[0] - y[1]) / tau_ff],
+                        (0, 8), [0.0, 0.0], t_eval=[1, 3, 5, 7], rtol=1e-10, atol=1e-12)
+        got = [sn.settled_fraction(t * ms, tau_syn * ms, tau_ff * ms) for t in sol.t]
+        assert got == pytest.approx(sol.y[1], abs=1e-8)
+    assert sn.settled_fraction(3 * ms, 1 * ms, 1 * ms) == pytest.approx(1 - 4 * np.exp(-3))
+    with pytest.raises(ValueError, match="positive time constants"):
+        sn.settled_fraction(3 * ms, 0 * ms, 1 * ms)
+
+
+def test_a_value_settles_on_its_feed_forward_value_as_settled_fraction_says():
+    """One visible unit at x = 1 (40 LIF neurons, so the trace is smooth) drives h1 through a
+    linear f1: h1 starts at 0 and follows w·x·s(t) through settling, the lag the learner's
+    t_noisy has to outlast."""
+    layers = {"f1": (1, 1, "linear"), "f2": (1, 1, "sigmoid"), "g2": (1, 1, "linear"),
+              "g1": (1, 1, "sigmoid")}
+    m = rm.init_model(np.random.default_rng(0), layers)
+    for name, w in (("f1", 2.0), ("f2", 1.0), ("g2", 0.0), ("g1", 0.0)):
+        m.weights[name][:] = w
+        m.biases[name][:] = 0.0
+    params = sn.SpikingParameters(r_max=2000 * Hz, dt=20 * us, tau_syn=2 * ms, tau_ff=1 * ms,
+                                  t_settle=10 * ms, h_max=4.0, ensemble=40, t_ref=20 * us)
+    sim = build_on_numpy(m, 1, params, seed=5)
+    sim.inputs["digits"].values[...] = 1.0
+    h1 = next(o for o in sim.objects if o.name == "h1")
+    mon = brian2.StateMonitor(h1, "v_free", record=0, dt=1 * ms)
+    brian2.Network(*sim.objects, mon).run(8 * ms, namespace={})
+    v_unit = params.v_span / sn.layers(m, params)[1].value_range
+    h = np.asarray((mon.v_free[0] - params.v_zero) / v_unit)
+    expected = [2.0 * sn.settled_fraction(t, params.tau_syn, params.tau_ff) for t in mon.t]
+    assert h[1:] == pytest.approx(expected[1:], abs=0.02)
+    assert h[3] < 0.65 * 2.0  # 3 ms into settling, h1 is still 40 % short of its value

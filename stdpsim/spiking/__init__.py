@@ -23,7 +23,7 @@ from .learner import (Mechanisms, corruption_draws, eta, learning_builder, learn
                       run_learning, run_tags, tag_builder, tag_session)
 from .parameters import (NEURONS, PRESETS, LearningParameters, SpikingParameters,
                          bernoulli_equivalent_r_max, learning_summary, parameters_summary,
-                         preset, sweep_parameters, training_learning)
+                         preset, settled_fraction, sweep_parameters, training_learning)
 from .stack import Layer, check_memory_need, check_model, layers, synaptic_events
 from .units import KINDS, UnitKind, lif_membrane, threshold_offsets
 
@@ -34,6 +34,6 @@ __all__ = [
     "compare_with_rate", "corruption_draws", "eta", "layers", "learning_builder", "learning_inputs",
     "learning_summary", "lif_membrane", "network_builder", "parameters_summary", "preset",
     "run_generate", "run_inference", "run_inpaint", "run_learning", "run_tags",
-    "sweep_parameters", "synaptic_events", "tag_builder", "tag_session", "threshold_offsets",
-    "training_learning",
+    "settled_fraction", "sweep_parameters", "synaptic_events", "tag_builder", "tag_session",
+    "threshold_offsets", "training_learning",
 ]

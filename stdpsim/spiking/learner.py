@@ -182,19 +182,12 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
         raise ValueError("the spiking learner needs LIF units (the rule reads their dV/dt); "
                          f"got neuron={params.neuron!r}")
     check_model(model)
-    ratio = float(learning.t_recon / params.dt)
-    if abs(ratio - round(ratio)) > 1e-6:
-        raise ValueError(f"t_recon ({learning.t_recon}) must be a whole multiple of dt "
-                         f"({params.dt})")
+    learning.check_against(params)
     p = params
     ns = {**wiring.namespace(p), "t_infer": p.n_steps * p.step_time,
           "tau_nudge": learning.tau_nudge, "w_min": -np.inf, "w_max": np.inf}
     corrupted = learning.corrupted
     if corrupted:
-        noisy = float(learning.t_noisy / p.dt)
-        if abs(noisy - round(noisy)) > 1e-6 or not learning.t_noisy < p.t_settle:
-            raise ValueError(f"t_noisy ({learning.t_noisy}) must be a whole multiple of dt "
-                             f"({p.dt}) shorter than settling ({p.t_settle})")
         ns.update({"noise_x": learning.noise_x, "noise_rate": learning.noise_rate,
                    "noise_weight": float(p.r_max / learning.noise_rate),
                    "t_noisy": learning.t_noisy})

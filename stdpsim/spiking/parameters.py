@@ -263,9 +263,54 @@ class LearningParameters:
         """Whether the visible units send corruption events (``noise_x`` > 0)."""
         return self.noise_x > 0
 
+    def check_against(self, params: SpikingParameters) -> None:
+        """ValueError unless the phases fit the network's clock: ``t_recon`` a whole
+        multiple of dt and, with corruption events, ``t_noisy`` a whole multiple of dt
+        shorter than the network's settling."""
+        def ms(value: Any) -> str:
+            return f"{float(value / b2().ms):g} ms"
+
+        if not _whole(self.t_recon / params.dt):
+            raise ValueError(f"t_recon ({ms(self.t_recon)}) must be a whole multiple of dt "
+                             f"({ms(params.dt)})")
+        if self.corrupted and not (_whole(self.t_noisy / params.dt)
+                                   and self.t_noisy < params.t_settle):
+            raise ValueError(f"t_noisy ({ms(self.t_noisy)}) must be a whole multiple of dt "
+                             f"({ms(params.dt)}) shorter than settling "
+                             f"({ms(params.t_settle)})")
+
     def t_example(self, params: SpikingParameters) -> Any:
         """Time per example: settling, the INFERENCE steps, reconstruction."""
         return params.t_settle + params.n_steps * params.step_time + self.t_recon
+
+
+def settled_fraction(t: Any, tau_syn: Any, tau_ff: Any) -> float:
+    """How far a hidden unit's value has settled on its feed-forward value ``t`` after an
+    example's start (dimensionless, 0 to 1), for inputs in the linear range of its encoder.
+
+    At the start of an example the input trace is empty and the value at 0; the trace
+    builds up with ``tau_syn`` towards the input's steady value, and the value follows the
+    trace with ``tau_ff``: the step response of two first-order stages,
+
+        s(t) = 1 − (τ_syn e^(−t/τ_syn) − τ_ff e^(−t/τ_ff)) / (τ_syn − τ_ff),
+
+    1 − (1 + t/τ) e^(−t/τ) when both are τ.  The learner's f1 starts learning at
+    ``t_noisy``: whatever of h1's prediction is unsettled then, (1 − s)·f1(x̃), the rule
+    integrates as if it were a prediction error, x̃ ⊗ (1 − s)·act′·h1 in f1's tags (with
+    the gain factor act′): a Hebbian growth that no error pulls back
+    (``docs/spiking_learning.md``).
+    """
+    t, a, b = (float(v) for v in (t, tau_syn, tau_ff))
+    if min(a, b) <= 0 or t < 0:
+        raise ValueError(f"settled_fraction needs t ≥ 0 and positive time constants, got "
+                         f"{t}, {a}, {b}")
+    if abs(a - b) < 1e-9 * max(a, b):
+        return 1.0 - (1.0 + t / a) * np.exp(-t / a)
+    return 1.0 - (a * np.exp(-t / a) - b * np.exp(-t / b)) / (a - b)
+
+
+def _whole(ratio: Any) -> bool:
+    return abs(float(ratio) - round(float(ratio))) < 1e-6
 
 
 # ------------------------------------------------------------------------------- presets

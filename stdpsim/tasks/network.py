@@ -8,12 +8,15 @@ from typing import Any
 
 def network_units(**options: Any) -> dict[str, Any]:
     """Network options given in the units of their names (``r_max_hz``, ``tau_ms``,
-    ``tau_syn_ms``, ``tau_ff_ms``, ``tau_m_ms``, ``member_sigma_mv``, ``ensemble``; None:
-    not given) as :class:`stdpsim.spiking.SpikingParameters` fields with units."""
+    ``tau_syn_ms``, ``tau_ff_ms``, ``tau_m_ms``, ``t_settle_ms``, ``t_noisy_ms``,
+    ``member_sigma_mv``, ``ensemble``; None: not given) as fields with units of
+    :class:`stdpsim.spiking.SpikingParameters` (``t_noisy``: of
+    :class:`~stdpsim.spiking.LearningParameters`)."""
     from brian2 import Hz, mV, ms
 
     units = {"r_max_hz": ("r_max", Hz), "tau_ms": ("tau", ms), "tau_syn_ms": ("tau_syn", ms),
              "tau_ff_ms": ("tau_ff", ms), "tau_m_ms": ("tau_m", ms),
+             "t_settle_ms": ("t_settle", ms), "t_noisy_ms": ("t_noisy", ms),
              "member_sigma_mv": ("member_sigma", mV), "ensemble": ("ensemble", 1)}
     return {units[k][0]: v * units[k][1] for k, v in options.items() if v is not None}
 

@@ -12,7 +12,7 @@ import numpy as np
 from .. import rate_training, runs
 from ..sweeps import SERIAL, open_client
 from .common import Log, N_TRAIN, command_line, training_split
-from .network import SpikingNetwork
+from .network import SpikingNetwork, network_units
 
 _NON_NEGATIVE = ("noise", "noise_x", "noise_h", "noise_g", "n_spikes", "weight_decay",
                  "valid_every")
@@ -143,6 +143,9 @@ class SpikingTrainTask:
         Corruption s.d. of x for f1, sent as the visible units' corruption events
         (:class:`stdpsim.spiking.LearningParameters`); None: the authors' 0.5, or 0 for the
         first design (batch size 1).
+    t_settle, t_noisy
+        Settling before INFERENCE and its corrupted part, in ms (None: the ``training``
+        preset's).
     scheduler, workers
         Where the shards run (:class:`stdpsim.shards.ShardRunner`).
     network
@@ -166,6 +169,8 @@ class SpikingTrainTask:
     optimizer: str | None = None
     loss: str | None = None
     noise_x: float | None = None
+    t_settle: float | None = None
+    t_noisy: float | None = None
     scheduler: str | None = None
     workers: int | None = None
     network: SpikingNetwork = SpikingNetwork()
@@ -220,11 +225,14 @@ class SpikingTrainTask:
             raise ValueError(f"--noise-x must be a non-negative s.d., got {self.noise_x}")
         noise = self.noise_x if self.noise_x is not None else (
             0.0 if cfg.online else authors.noise_x)
-        params = self.network.parameters("training")
+        params = self.network.parameters("training",
+                                         **network_units(t_settle_ms=self.t_settle))
         spiking.check_memory_need(cfg.sizes, params)
-        return (cfg, params,
-                spiking.training_learning(noise_x=noise,
-                                          **{k: v for k, v in eps.items() if v is not None}))
+        phases = network_units(t_noisy_ms=self.t_noisy)
+        learning = spiking.training_learning(noise_x=noise, **phases,
+                                             **{k: v for k, v in eps.items() if v is not None})
+        learning.check_against(params)
+        return cfg, params, learning
 
 
 def _largest_divisor(n: int, at_most: int) -> int:
