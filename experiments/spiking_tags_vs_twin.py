@@ -25,14 +25,16 @@ over the minibatch), so per layer (weights and biases apart):
 The check runs at each ``--model``: the training's initialisation (``init``: orthogonal,
 seed 0) and trained weights (a model file, e.g. a spiking run's checkpointed model or the
 shipped one), with the training network's settings or those given (``--r-max``,
-``--tau-ff``, ``--tau-syn``, ``--t-settle``, ``--t-noisy``).  For f1 it also fits the
-difference of the mean tags from the twin's update on x̃ ⊗ act′·h1, the Hebbian part that
-h1's unsettled prediction adds (``hebbian``, see :func:`unsettled_growth`).  Writes
+``--tau-ff``, ``--tau-syn``, ``--t-settle``, ``--t-noisy``, ``--noise-rate``).  For f1 it
+also fits the difference of the mean tags from the twin's update on x̃ ⊗ act′·h1, the
+Hebbian part that h1's unsettled prediction adds (``hebbian``, :func:`unsettled_growth`).
+Writes
 ``figures/spiking_tags_vs_twin.json``.
 
     python experiments/spiking_tags_vs_twin.py [--data DIR] [--model init --model M.npz]
         [--batch-size 100] [--shard 50] [--offset 0] [--repeats 4] [--r-max HZ]
-        [--tau-ff MS] [--tau-syn MS] [--t-settle MS] [--t-noisy MS] [--noise-x 0.5] [--out OUT.json]
+        [--tau-ff MS] [--tau-syn MS] [--t-settle MS] [--t-noisy MS] [--noise-x 0.5]
+        [--noise-rate HZ] [--out OUT.json]
 """
 
 from __future__ import annotations
@@ -157,6 +159,9 @@ def main() -> None:
                     help="with --noise-x: the corrupted part of settling (ms) [training's]")
     ap.add_argument("--noise-x", type=errors.non_negative, default=0.0,
                     help="corruption s.d. of x sent as corruption events [0: none]")
+    ap.add_argument("--noise-rate", type=errors.positive, default=None,
+                    help="with --noise-x: corruption events per second per unit of abs(n) "
+                         "(Hz) [training's]")
     ap.add_argument("--repeats", type=errors.count, default=2,
                     help="spike-seed sets of the minibatch, on the same corruption draws")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_tags_vs_twin.json"))
@@ -170,9 +175,10 @@ def main() -> None:
         if getattr(args, name) is not None:
             network[name] = getattr(args, name) * ms
     params, learning = spiking_training.training_parameters(**network)
-    learning = dataclasses.replace(learning, noise_x=args.noise_x,
-                                   **({} if args.t_noisy is None
-                                      else {"t_noisy": args.t_noisy * ms}))
+    phases = {} if args.t_noisy is None else {"t_noisy": args.t_noisy * ms}
+    if args.noise_rate is not None:
+        phases["noise_rate"] = args.noise_rate * Hz
+    learning = dataclasses.replace(learning, noise_x=args.noise_x, **phases)
     x = load_mnist("train", args.data)[0][args.offset:args.offset + args.batch_size]
     if x.shape[0] < args.batch_size:
         raise ValueError(f"only {x.shape[0]} training images from --offset {args.offset}")

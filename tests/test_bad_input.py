@@ -351,6 +351,7 @@ SCRIPT_CASES = [
     ("spiking_rule_vs_rate.py", ["--seed", "-1"], "argument --seed: '-1' is below 0"),
     ("spiking_parzen.py", ["--workers", "-1"], "argument --workers: '-1' is below 1"),
     ("spiking_tags_vs_twin.py", ["--shard", "7"], "--shard (7) must divide --batch-size"),
+    ("spiking_tags_vs_twin.py", ["--noise-rate", "0"], "argument --noise-rate: '0' is not above 0"),
     ("twin_corruption_probe.py", ["--lr", "inf"], "argument --lr: 'inf' is not a finite"),
     ("spiking_learning_curve.py", ["--run", "{bad}/text.npz"], "text.ckpt.npz: no such checkpoint"),
 ]
