@@ -22,27 +22,27 @@ the transfer of weights and tags over a real network.  Writes
 ``figures/bench_spiking_learning.json``.
 
     python experiments/bench_spiking_learning.py [--data DIR] [--minibatches 3]
-        [--batch-size 100] [--shard 50] [--start MODEL] [--r-max HZ] [--tau-ff MS]
-        [--noise-x 0.5]
+        [--batch-size 100] [--shard 50] [--start MODEL] [--noise-x 0.5] [--r-max HZ]
+        [--tau-ff MS] [--tau-syn MS] [--t-settle MS] [--t-noisy MS] [--noise-rate HZ]
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import os
 import platform
 import time
 from pathlib import Path
 
 import numpy as np
-from brian2 import Hz, ms
+from brian2 import ms
 
-from stdpsim import errors, rate_model, rate_training, spiking, spiking_training
+from stdpsim import errors, rate_model, rate_training, spiking
 from stdpsim.consolidation import Consolidation
 from stdpsim.data import load_mnist
 from stdpsim.runs import shown_path, write_json
 from stdpsim.shards import ShardNetwork, ShardRunner
+from stdpsim.tasks.network import add_learner_arguments, learner_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,13 +92,7 @@ def main() -> None:
     ap.add_argument("--minibatches", type=errors.count, default=3)
     ap.add_argument("--batch-size", type=errors.count, default=100)
     ap.add_argument("--shard", type=errors.count, default=50)
-    ap.add_argument("--r-max", type=errors.positive, default=None,
-                    help="Hz [default: the training's]")
-    ap.add_argument("--tau-ff", type=errors.positive, default=None,
-                    help="settling time constant, ms [default: the training's]")
-    ap.add_argument("--noise-x", type=errors.non_negative, default=0.5,
-                    help="s.d. of the visible units' corruption events (0: none) "
-                         "[default: 0.5, the second design's]")
+    add_learner_arguments(ap, noise_x=0.5)
     ap.add_argument("--start", default=None, help="model whose weights every run starts from "
                     "[default: the training's initialisation]")
     ap.add_argument("--out", default=str(ROOT / "figures" / "bench_spiking_learning.json"))
@@ -107,11 +101,7 @@ def main() -> None:
     if m < 1 or s < 1 or b % s or b // s < 2 or b % (s // 2 or 1):
         raise SystemExit("--shard must divide --batch-size into at least 2 shards, and "
                          "--minibatches must be positive")
-    network = {} if args.r_max is None else {"r_max": args.r_max * Hz}
-    if args.tau_ff is not None:
-        network["tau_ff"] = args.tau_ff * ms
-    params, learning = spiking_training.training_parameters(**network)
-    learning = dataclasses.replace(learning, noise_x=args.noise_x)
+    params, learning = learner_settings(args)
     cfg = rate_training.TrainConfig()
     model = (rate_model.load_model(args.start) if args.start else
              rate_model.init_model(np.random.default_rng(cfg.seed), cfg.layers, init=cfg.init))

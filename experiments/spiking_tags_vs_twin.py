@@ -39,19 +39,17 @@ Writes
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 
 import numpy as np
-from brian2 import Hz, ms
-
-from stdpsim import errors, plasticity, rate_model, rate_training, spiking, spiking_training
+from stdpsim import errors, plasticity, rate_model, rate_training, spiking
 from stdpsim.corruption import Corruption
 from stdpsim.data import load_mnist
 from stdpsim.spiking import compare
 from stdpsim.runs import shown_path, write_json
 from stdpsim.shards import ShardNetwork, ShardRunner
+from stdpsim.tasks.network import add_learner_arguments, learner_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -148,37 +146,14 @@ def main() -> None:
     ap.add_argument("--shard", type=errors.count, default=50,
                     help="examples per simulation run (the training's; divides --batch-size)")
     ap.add_argument("--offset", type=errors.natural, default=0, help="first training image used")
-    ap.add_argument("--r-max", type=errors.positive, default=None, help="r_max (Hz) [training's]")
-    ap.add_argument("--tau-ff", type=errors.positive, default=None,
-                    help="settling time constant (ms) [training's]")
-    ap.add_argument("--tau-syn", type=errors.positive, default=None,
-                    help="synaptic trace time constant (ms) [training's]")
-    ap.add_argument("--t-settle", type=errors.positive, default=None,
-                    help="settling time (ms, whole INFERENCE steps) [training's]")
-    ap.add_argument("--t-noisy", type=errors.positive, default=None,
-                    help="with --noise-x: the corrupted part of settling (ms) [training's]")
-    ap.add_argument("--noise-x", type=errors.non_negative, default=0.0,
-                    help="corruption s.d. of x sent as corruption events [0: none]")
-    ap.add_argument("--noise-rate", type=errors.positive, default=None,
-                    help="with --noise-x: corruption events per second per unit of abs(n) "
-                         "(Hz) [training's]")
+    add_learner_arguments(ap, noise_x=0.0)
     ap.add_argument("--repeats", type=errors.count, default=2,
                     help="spike-seed sets of the minibatch, on the same corruption draws")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_tags_vs_twin.json"))
     args = ap.parse_args()
     if args.batch_size % args.shard:
         raise ValueError(f"--shard ({args.shard}) must divide --batch-size ({args.batch_size})")
-    network = {}
-    if args.r_max is not None:
-        network["r_max"] = args.r_max * Hz
-    for name in ("tau_ff", "tau_syn", "t_settle"):
-        if getattr(args, name) is not None:
-            network[name] = getattr(args, name) * ms
-    params, learning = spiking_training.training_parameters(**network)
-    phases = {} if args.t_noisy is None else {"t_noisy": args.t_noisy * ms}
-    if args.noise_rate is not None:
-        phases["noise_rate"] = args.noise_rate * Hz
-    learning = dataclasses.replace(learning, noise_x=args.noise_x, **phases)
+    params, learning = learner_settings(args)
     x = load_mnist("train", args.data)[0][args.offset:args.offset + args.batch_size]
     if x.shape[0] < args.batch_size:
         raise ValueError(f"only {x.shape[0]} training images from --offset {args.offset}")

@@ -352,6 +352,10 @@ SCRIPT_CASES = [
     ("spiking_parzen.py", ["--workers", "-1"], "argument --workers: '-1' is below 1"),
     ("spiking_tags_vs_twin.py", ["--shard", "7"], "--shard (7) must divide --batch-size"),
     ("spiking_tags_vs_twin.py", ["--noise-rate", "0"], "argument --noise-rate: '0' is not above 0"),
+    ("spiking_tags_vs_twin.py", ["--t-noisy", "4"], "--t-noisy sets the corruption events: it "
+                                                    "needs --noise-x above 0"),
+    ("bench_spiking_learning.py", ["--t-noisy", "6"], "t_noisy (6 ms) must be a whole multiple "
+                                                      "of dt (0.2 ms) shorter than settling"),
     ("twin_corruption_probe.py", ["--lr", "inf"], "argument --lr: 'inf' is not a finite"),
     ("spiking_learning_curve.py", ["--run", "{bad}/text.npz"], "text.ckpt.npz: no such checkpoint"),
 ]

@@ -64,3 +64,52 @@ class SpikingNetwork:
                                 tau_m_ms=self.tau_m_ms,
                                 ensemble=self.ensemble, member_sigma_mv=self.member_sigma_mv)
         return spiking.preset(preset, neuron=self.neuron, **changes, **fixed)
+
+
+LEARNER_ARGUMENTS = (("--r-max", "r_max_hz", "top rate per neuron (Hz)"),
+                     ("--tau-ff", "tau_ff_ms", "settling time constant (ms)"),
+                     ("--tau-syn", "tau_syn_ms", "synaptic trace time constant (ms)"),
+                     ("--t-settle", "t_settle_ms", "settling (ms, whole INFERENCE steps)"),
+                     ("--t-noisy", "t_noisy_ms", "with --noise-x: settling's corrupted part "
+                                                 "(ms)"),
+                     ("--noise-rate", "noise_rate_hz", "with --noise-x: corruption events "
+                                                       "per second per unit of abs(n) (Hz)"))
+"""The learner network's settings that the experiments' scripts take: flag, name in units,
+help."""
+
+
+def add_learner_arguments(parser: Any, noise_x: float) -> None:
+    """Add the learner network's settings (:data:`LEARNER_ARGUMENTS`, each defaulting to the
+    ``training`` preset's) and ``--noise-x`` (default ``noise_x``) to an experiment's
+    :class:`stdpsim.errors.ArgumentParser`."""
+    from .. import errors
+
+    for flag, dest, text in LEARNER_ARGUMENTS:
+        parser.add_argument(flag, dest=dest, type=errors.positive, default=None,
+                            help=f"{text} [default: the training's]")
+    parser.add_argument("--noise-x", type=errors.non_negative, default=noise_x,
+                        help=f"s.d. of the visible units' corruption events (0: none) "
+                             f"[default: {noise_x:g}]")
+
+
+def learner_settings(args: Any) -> tuple:
+    """(SpikingParameters, LearningParameters) of the ``training`` preset with the settings
+    :func:`add_learner_arguments` parsed; ValueError if the phases do not fit the clock, or
+    for settings of corruption events without them."""
+    from brian2 import Hz
+
+    from .. import spiking
+
+    given = {name: getattr(args, name) for _, name, _ in LEARNER_ARGUMENTS}
+    for flag, name in (("--t-noisy", "t_noisy_ms"), ("--noise-rate", "noise_rate_hz")):
+        if given[name] is not None and not args.noise_x > 0:
+            raise ValueError(f"{flag} sets the corruption events: it needs --noise-x above 0")
+    network = network_units(**{k: v for k, v in given.items()
+                                if k in ("r_max_hz", "tau_ff_ms", "tau_syn_ms", "t_settle_ms")})
+    phases = network_units(t_noisy_ms=given["t_noisy_ms"])
+    if given["noise_rate_hz"] is not None:
+        phases["noise_rate"] = given["noise_rate_hz"] * Hz
+    params = spiking.preset("training", **network)
+    learning = spiking.training_learning(noise_x=args.noise_x, **phases)
+    learning.check_against(params)
+    return params, learning
