@@ -357,6 +357,8 @@ SCRIPT_CASES = [
     ("bench_spiking_learning.py", ["--t-noisy", "6"], "t_noisy (6 ms) must be a whole multiple "
                                                       "of dt (0.2 ms) shorter than settling"),
     ("twin_corruption_probe.py", ["--lr", "inf"], "argument --lr: 'inf' is not a finite"),
+    ("twin_ablation.py", ["--epochs", "0"], "argument --epochs: '0' is below 1"),
+    ("spiking_weight_growth.py", ["--run", "{bad}/text.npz"], "text.npz"),
     ("spiking_learning_curve.py", ["--run", "{bad}/text.npz"], "text.ckpt.npz: no such checkpoint"),
 ]
 

@@ -312,3 +312,40 @@ def test_kill_9_in_training_loses_at_most_one_chunk_and_no_file(tmp_path):
     st.train(whole, small_images(8), None, cfg, p, lp, progress=False)
     for n in LAYERS:
         np.testing.assert_array_equal(resumed.weights[n], whole.weights[n])
+
+
+@pytest.mark.quick
+def test_top_rate_is_one_spike_per_refractory_period_in_whole_steps():
+    def top(dt_ms, t_ref_ms):
+        p = sn.SpikingParameters(r_max=2000 * Hz, dt=dt_ms * ms, t_ref=t_ref_ms * ms)
+        return float(p.top_rate / Hz)
+
+    assert top(0.2, 0.2) == pytest.approx(5000)
+    assert top(0.2, 0.1) == pytest.approx(5000)  # the threshold is checked once per step
+    assert top(0.05, 0.2) == pytest.approx(5000)
+    assert top(0.05, 0.3) == pytest.approx(1 / 0.3e-3)
+
+
+@pytest.mark.parametrize("w1", [3.0, 8.0])
+def test_a_learner_unit_stops_at_the_top_its_spikes_can_code(w1):
+    """A linear f1 of one pixel at x = 1: h1 settles on w1 below the top (4 kHz per unit of
+    4, one spike per 0.2 ms step: h = 5), and stops at the top above it, where the unit's
+    spikes would show 5 however high the membrane went."""
+    layers = {"f1": (1, 1, "linear"), "f2": (1, 1, "sigmoid"), "g2": (1, 1, "linear"),
+              "g1": (1, 1, "sigmoid")}
+    m = rm.init_model(np.random.default_rng(0), layers)
+    for name, w in (("f1", w1), ("f2", 1.0), ("g2", 0.0), ("g1", 0.0)):
+        m.weights[name][:] = w
+        m.biases[name][:] = 0.0
+    params = sn.SpikingParameters(r_max=4000 * Hz, dt=0.2 * ms, t_ref=0.2 * ms, h_max=4.0,
+                                  tau=10 * ms, n_steps=8, t_settle=20 * ms, tau_ff=1 * ms)
+    learning = sn.LearningParameters(**LEARNING)
+    x = np.ones((1, 1), dtype=np.float32)
+    build = sn.learning_builder(m, 1, params, learning, sn.Mechanisms(gain_factor=True))
+    res, _ = backend.simulate(build, sn.learning_inputs(m, x, params, learning),
+                              params.t_settle, device="numpy", dt=params.dt, seed=3)
+    h = float(res["h_h1"][0])
+    if w1 < 5:
+        assert h == pytest.approx(w1, abs=0.05)
+    else:  # below the top by less than one step's rise at the end, (w1 − 5)·dt/τ_ff
+        assert 5 - (w1 - 5) * 0.2 < h < 5

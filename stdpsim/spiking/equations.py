@@ -98,6 +98,21 @@ def drive(layer: Layer, value: str, corrupted: bool = False) -> str:
             f" + settle * ({settling} - {value}) / tau_ff")
 
 
+def saturation(layer: Layer, drive: str) -> str:
+    """The learner's bound on a hidden unit's value: ``blocked`` is 1 while the value is at
+    or above the top its spikes can code (``top_rate``/r_max × the top of its range; the LIF
+    units' :attr:`~stdpsim.spiking.SpikingParameters.top_rate`) and ``drive`` (d(value)/dt,
+    1/second) would take it there within the time step, else 0; the membrane's slope carries
+    the factor (1 − ``blocked``), so a rising value stops less than one step's rise below
+    the top.  The membrane stops there, as a real one stops at its reversal
+    potential, so the rule reads dV/dt = 0 and no unit learns to hold a value that no spike
+    shows: without the bound, the layers around a unit above the top see only the top,
+    INFERENCE keeps pushing the unit up, and f1 learns to follow it."""
+    rate = f"({drive})"
+    return (f"blocked = int(h + dt * {rate} >= {layer.scale} * top_rate / r_max)"
+            f" * int({rate} * second > 0) : 1 (constant over dt)\n")
+
+
 CORRUPTION_SOURCE = """
 noise : 1
 """

@@ -134,6 +134,15 @@ class SpikingParameters:
         return self.v_span / (self.tau_m * self.r_max)
 
     @property
+    def top_rate(self) -> Any:
+        """LIF: the highest rate a neuron reaches (Hz), one spike per refractory period
+        rounded up to whole time steps (at least one step: the threshold is checked once
+        per step).  A unit's value codes at most ``top_rate / r_max`` × the top of its
+        range; above that its spikes no longer follow it."""
+        steps = max(1, int(np.ceil(float(self.t_ref / self.dt) - 1e-9)))
+        return 1 / (steps * self.dt)
+
+    @property
     def v_zero(self) -> Any:
         """LIF: the reset-free potential of value 0, half a reset depth below threshold (the
         rate of a unit with a soft reset is then r_max · value, without an offset)."""

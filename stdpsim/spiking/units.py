@@ -187,8 +187,9 @@ class LIF(UnitKind):
         noisy = corrupted and layer.index == 1
         if noisy:
             eqs += eq.corrupted_read_out(layer, model)
-        eqs += lif_membrane("", f"{v_unit} * (1 - recon_phase) * ({eq.drive(layer, 'h', noisy)})",
-                            stored_slope=True)
+        drive = eq.drive(layer, "h", noisy)
+        eqs += eq.saturation(layer, drive) + lif_membrane(
+            "", f"{v_unit} * (1 - recon_phase) * (1 - blocked) * ({drive})", stored_slope=True)
         if layer.has_recon:
             eqs += _follow("_rec", "top_down * (1 - recon_phase) + h * recon_phase", v_unit,
                            "tau_follow", stored_slope=True)

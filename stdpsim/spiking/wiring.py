@@ -37,7 +37,8 @@ def namespace(p: SpikingParameters) -> dict[str, Any]:
           "tau_out": p.step_time}
     if p.neuron == "lif":
         ns.update({"tau_m": p.tau_m, "v_th": p.v_th, "v_zero": p.v_zero, "v_span": p.v_span,
-                   "v_unit_h": p.v_span / p.h_max, "tau_rec": p.tau_rec, "t_ref": p.t_ref})
+                   "v_unit_h": p.v_span / p.h_max, "tau_rec": p.tau_rec, "t_ref": p.t_ref,
+                   "top_rate": p.top_rate})
     return ns
 
 
