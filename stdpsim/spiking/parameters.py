@@ -414,12 +414,16 @@ def parameters_summary(params: SpikingParameters) -> dict[str, Any]:
     return out
 
 
-def learning_summary(learning: LearningParameters) -> dict[str, float]:
-    """The learning parameters as plain numbers with their units in the names."""
+def learning_summary(learning: LearningParameters) -> dict[str, Any]:
+    """The learning parameters as plain numbers with their units in the names, and
+    ``value_bound``: the learner's hidden units stop at the top their spikes can code
+    (:func:`stdpsim.spiking.equations.saturation`; runs before it have no such entry, so
+    their checkpoints are not resumed by this network)."""
     u = b2()
     out = {"t_recon_ms": float(learning.t_recon / u.ms),
            "tau_nudge_ms": float(learning.tau_nudge / u.ms),
-           "eps_encoders": learning.eps_encoders, "eps_decoders": learning.eps_decoders}
+           "eps_encoders": learning.eps_encoders, "eps_decoders": learning.eps_decoders,
+           "value_bound": "top_rate"}
     if learning.corrupted:  # only when set: summaries without it stay as they were
         out.update({"noise_x": learning.noise_x,
                     "noise_rate_hz": float(learning.noise_rate / u.Hz),
