@@ -17,15 +17,14 @@ and the examples its checkpoint has seen, so repeated readings during a run make
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 from brian2 import Hz
 
-from stdpsim import errors, rate_model, spiking
+from stdpsim import errors, rate_model, spiking, training
 from stdpsim.data import load_mnist
-from stdpsim.runs import load_npz, read_json, shown_path, write_json
+from stdpsim.runs import read_json, shown_path, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,12 +35,9 @@ def read_weights(path: str) -> tuple[rate_model.RateModel, int | None]:
     model file)."""
     ckpt = Path(path) if str(path).endswith(".ckpt.npz") else Path(path).with_suffix(".ckpt.npz")
     if ckpt.exists():
-        data = load_npz(ckpt, "checkpoint")
-        state = json.loads(str(data["state"]))
+        state, data = training.read_checkpoint(ckpt, needs=("history",))
         model = rate_model.load_model(ROOT / "models" / "rate_mnist.npz")
-        for name in model.weights:
-            model.weights[name] = np.asarray(data[f"{name}.W"], dtype=np.float32)
-            model.biases[name] = np.asarray(data[f"{name}.b"], dtype=np.float32)
+        training.restore_weights(model, data)
         done = [r["examples"] for r in state["history"]]
         return model, (max(done) if done else 0)
     return rate_model.load_model(path), None

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from stdpsim import errors, rate_model, rate_training
-from stdpsim.runs import read_json, shown_path, write_json
+from stdpsim.runs import results_to_continue, shown_path, write_json
 from stdpsim.tasks.common import training_split
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,9 +89,7 @@ def main() -> None:
     x_train, x_valid = training_split(args.data)
     settings = {"epochs": args.epochs, "lr": args.lr, "valid_samples": args.valid_samples}
     out = Path(args.out)
-    done = read_json(out) if out.exists() else {}
-    results = done if done.get("settings") == settings else {"settings": settings,
-                                                             "variants": {}}
+    results = results_to_continue(out, settings, "variants")
     for variant in args.variant or list(VARIANTS):
         if variant not in results["variants"]:
             cfg = config(variant, args.epochs, args.lr, args.valid_samples)

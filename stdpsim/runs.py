@@ -227,6 +227,14 @@ def write_json(path: str | os.PathLike, data: dict[str, Any]) -> Path:
     return Path(path)
 
 
+def results_to_continue(path: str | os.PathLike, settings: dict[str, Any], key: str
+                        ) -> dict[str, Any]:
+    """The results a resumable experiment goes on with: those in ``path`` if they were made
+    with the same ``settings``, else fresh ones, ``{"settings": settings, key: {}}``."""
+    done = read_json(path) if Path(path).exists() else {}
+    return done if done.get("settings") == settings else {"settings": settings, key: {}}
+
+
 def read_json(path: str | os.PathLike) -> dict[str, Any]:
     """Read a results JSON, with a one-line error for a missing or broken file."""
     path = Path(path)

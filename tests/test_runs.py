@@ -145,3 +145,15 @@ def test_a_write_that_fills_the_disk_leaves_no_temporary(tmp_path, monkeypatch, 
         write()
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
     assert path.read_bytes() == b"the earlier version"
+
+
+@pytest.mark.quick
+def test_an_experiment_goes_on_only_with_results_of_its_own_settings(tmp_path):
+    from stdpsim.runs import results_to_continue, write_json
+
+    out = tmp_path / "r.json"
+    assert results_to_continue(out, {"epochs": 2}, "variants") == {"settings": {"epochs": 2},
+                                                                   "variants": {}}
+    write_json(out, {"settings": {"epochs": 2}, "variants": {"all": [1.0]}})
+    assert results_to_continue(out, {"epochs": 2}, "variants")["variants"] == {"all": [1.0]}
+    assert results_to_continue(out, {"epochs": 3}, "variants")["variants"] == {}

@@ -207,8 +207,7 @@ def _check_values(p: SpikingParameters) -> None:
                          f"({p.step_time}): a unit could not fire within a step")
     for name, whole, part in (("δ·τ", p.step_time, p.dt), ("t_settle", p.t_settle,
                                                            p.step_time)):
-        ratio = float(whole / part)
-        if abs(ratio - round(ratio)) > 1e-6:
+        if not _whole(whole / part):
             raise ValueError(f"{name} ({whole}) must be a whole multiple of {part}")
 
 
