@@ -17,9 +17,9 @@ again.
 Then, for the stacks of 2 and 3 hidden layers (``--pilot-depths``), the rest of the spiking
 network: GENERATE (100 samples in one simulation, the ``generation`` preset; the 3-layer
 samples drawn in ``figures/spiking_depth3_samples.png``) and a pilot of the S·dV/dt learner
-(``--pilot-examples`` examples from the rate model's initialisation at the ``training``
-preset, then the validation Parzen score of 1,000 GENERATE samples, against the initial
-weights' score).
+(``--pilot-examples`` examples from the rate model's initialisation at the first design's
+settings, the ``first_design`` preset, then the validation Parzen score of 1,000 GENERATE
+samples, against the initial weights' score).
 
 Writes ``figures/spiking_depth.json`` and ``figures/spiking_depth.png``.
 
@@ -108,7 +108,7 @@ def pilot_row(depth: int, data: str | None, n_examples: int, device: str) -> dic
     cfg = spiking_training.SpikingTrainConfig(sizes=sizes, chunk=100, valid_every=n_examples,
                                               valid_samples=1000,
                                               **spiking_training.FIRST_DESIGN)
-    params, learning = spiking_training.training_parameters()
+    params, learning = spiking_training.training_parameters("first_design")
     rate_cfg = rate_training.TrainConfig(sizes=sizes)
     start = rate_model.init_model(np.random.default_rng(cfg.seed), rate_cfg.layers,
                                   init=rate_cfg.init)

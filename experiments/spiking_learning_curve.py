@@ -74,7 +74,7 @@ def main() -> None:
     ap.add_argument("--label", action="append", default=[],
                     help="legend label of each --run, in order")
     ap.add_argument("--epochs", type=errors.count, default=3, help="epochs of the rate runs")
-    ap.add_argument("--rate-lr", type=errors.positive, default=2.5e-5,
+    ap.add_argument("--rate-lr", type=errors.positive, default=rate_training.SHIPPED_LR,
                     help="the rate model's learning rate (the shipped model's)")
     ap.add_argument("--model", default=str(ROOT / "models" / "rate_mnist.npz"),
                     help="the reference rate model")

@@ -10,8 +10,9 @@ learning rate the weights hardly move during the minibatch, so the spiking chang
 the 100 examples, w_after − w_before, estimates ε × the twin's summed update.  Per layer (and
 per layer's biases): the cosine similarity of the two and the ratio of their norms, over a
 grid of r_max and phase duration (τ sets the INFERENCE steps, δ·τ each; the reconstruction
-phase lasts τ and its membranes move with τ/5), at the settings of ``stdpsim train
-spiking`` (:func:`stdpsim.spiking_training.training_parameters`), and at those
+phase lasts τ and its membranes move with τ/5), at the settings the first design trained
+with (the ``first_design`` preset, :func:`stdpsim.spiking_training.training_parameters`;
+rows of kind ``training``), and at those
 settings at cortical rates (10 LIF neurons per unit at up to 200 Hz each, τ_m = 20 ms; and 40
 at up to 50 Hz each with their own membrane noise, σ = 2 mV; τ = 10 and 40 ms).
 
@@ -118,17 +119,17 @@ def main() -> None:
                 t_recon=tau * ms, tau_nudge=tau / 5 * ms, eps_encoders=LEARNING_RATE,
                 eps_decoders=LEARNING_RATE)
             settings.append(("grid", params, learning))
-    # the settings of `stdpsim train spiking`, with this ε, and the same at cortical
+    # the settings the first design trained with, with this ε, and the same at cortical
     # rates: the same rate per unit from CORTICAL_ENSEMBLE neurons at up to CORTICAL_HZ each
     lr = {"eps_encoders": LEARNING_RATE, "eps_decoders": LEARNING_RATE}
-    settings.append(("training", *spiking_training.training_parameters(**lr)))
+    settings.append(("training", *spiking_training.training_parameters("first_design", **lr)))
     for tau in () if args.no_cortical else CORTICAL_TAUS_MS:
         settings.append(("cortical", *spiking_training.training_parameters(
-            **lr, ensemble=CORTICAL_ENSEMBLE, r_max=CORTICAL_HZ * Hz,
+            "first_design", **lr, ensemble=CORTICAL_ENSEMBLE, r_max=CORTICAL_HZ * Hz,
             tau_m=CORTICAL_TAU_M_MS * ms, tau=tau * ms)))
         settings.append(("cortical_noisy", *spiking_training.training_parameters(
-            **lr, ensemble=NOISY_ENSEMBLE, r_max=NOISY_HZ * Hz, tau_m=CORTICAL_TAU_M_MS * ms,
-            member_sigma=NOISY_SIGMA_MV * mV, tau=tau * ms)))
+            "first_design", **lr, ensemble=NOISY_ENSEMBLE, r_max=NOISY_HZ * Hz,
+            tau_m=CORTICAL_TAU_M_MS * ms, member_sigma=NOISY_SIGMA_MV * mV, tau=tau * ms)))
     # a row of those settings is kept only while they are the current ones
     current = {(kind, float(params.tau / ms)): describe(params, learning)
                for kind, params, learning in settings if kind != "grid"}

@@ -79,7 +79,7 @@ def main() -> None:
     ap.add_argument("--variant", action="append", choices=list(VARIANTS), default=[],
                     help="variants to run [default: all of them]")
     ap.add_argument("--epochs", type=errors.count, default=2)
-    ap.add_argument("--lr", type=errors.positive, default=2.5e-5,
+    ap.add_argument("--lr", type=errors.positive, default=rate_training.SHIPPED_LR,
                     help="ε of the consolidation (and of the rate model)")
     ap.add_argument("--valid-samples", type=errors.count, default=1000)
     ap.add_argument("--out", default=str(ROOT / "figures" / "twin_ablation.json"))

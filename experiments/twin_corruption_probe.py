@@ -75,7 +75,7 @@ def main() -> None:
     ap.add_argument("--variant", action="append", choices=list(VARIANTS), default=[],
                     help="variants to run [default: all]")
     ap.add_argument("--epochs", type=errors.count, default=3)
-    ap.add_argument("--lr", type=errors.positive, default=2.5e-5)
+    ap.add_argument("--lr", type=errors.positive, default=rate_training.SHIPPED_LR)
     ap.add_argument("--valid-samples", type=errors.count, default=1000)
     ap.add_argument("--out", default=str(ROOT / "figures" / "twin_corruption_probe.json"))
     args = ap.parse_args()

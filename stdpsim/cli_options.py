@@ -209,8 +209,8 @@ def default_eps(which: str) -> str:
     from .spiking import training_learning
 
     first = getattr(training_learning(), f"eps_{which}")
-    second = getattr(rate_training.PRESETS["authors"], f"lr_{which}")
-    return f"{second:g} with --optimizer rmsprop or adam (the rate model's), {first:g} with sgd"
+    return (f"{rate_training.SHIPPED_LR:g} with --optimizer rmsprop or adam (the shipped rate "
+            f"model's), {first:g} with sgd")
 
 
 def default_learning(name: str, unit: str) -> str:

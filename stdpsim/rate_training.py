@@ -192,6 +192,12 @@ class TrainConfig:
                                    self.alpha, self.prior_var_scale)
 
 
+SHIPPED_LR = 2.5e-5
+"""The learning rate the shipped rate model (``models/rate_mnist.npz``) was trained with: the
+``authors`` preset's 1e-5 scaled to the updates per epoch of 20,000 training images.  It is
+also the spiking learner's default ε with an adaptive optimiser."""
+
+
 FIRST_TWIN = {"optimizer": "sgd", "loss": "delta", "noise_x": 0.0, "noise_h": 0.0,
               "noise_g": 0.0, "n_spikes": 0}
 """The settings that make ``rule="sdvdt"`` the twin of the spiking learner's first design:

@@ -35,13 +35,14 @@ from .shards import ShardNetwork, ShardRunner
 from .sweeps import SERIAL
 
 
-def training_parameters(**network: Any
+def training_parameters(preset: str = "training", **network: Any
                         ) -> tuple[spiking.SpikingParameters, spiking.LearningParameters]:
-    """The network and learning parameters of a spiking training: the ``training`` preset
-    (:data:`stdpsim.spiking.PRESETS`) with ``network`` overriding it (e.g. ``r_max``,
-    ``tau``), and ``eps_encoders`` / ``eps_decoders`` going to the learning parameters."""
+    """The network and learning parameters of a spiking training: the network preset
+    ``preset`` (``training``, or ``first_design``: :data:`stdpsim.spiking.PRESETS`) with
+    ``network`` overriding it (e.g. ``r_max``, ``tau``), and the learner's phases that go
+    with it, ``eps_encoders`` / ``eps_decoders`` going to the learning parameters."""
     eps = {k: network.pop(k) for k in ("eps_encoders", "eps_decoders") if k in network}
-    return spiking.preset("training", **network), spiking.training_learning(**eps)
+    return spiking.preset(preset, **network), spiking.training_learning(preset, **eps)
 
 
 @dataclasses.dataclass(frozen=True)

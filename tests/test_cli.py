@@ -392,7 +392,7 @@ def test_help_texts_quote_the_defaults_the_code_uses(capsys):
     assert f"every spike [default: {run.batch_size}, or the largest divisor" in text
     assert f"[default: {run.shard}, or the largest divisor of --batch-size" in text
     assert (f"ε of the encoders f1, f2, ... [default: the preset's, "
-            f"{rt.PRESETS['authors'].lr_encoders:g} with --optimizer rmsprop or adam (the rate "
+            f"{rt.SHIPPED_LR:g} with --optimizer rmsprop or adam (the shipped rate "
             f"model's), {eps.eps_encoders:g} with sgd]") in text
     assert "None" not in text  # no unbounded range shown as "x<=None"
     text = _help(capsys, "train", "rate")
@@ -431,8 +431,22 @@ def test_spiking_training_takes_settling_and_its_corrupted_part_from_the_command
     assert float(params.t_settle / ms) == pytest.approx(10)
     assert float(learning.t_noisy / ms) == pytest.approx(7)
     _, params, learning = SpikingTrainTask().settings()  # the preset's
-    assert float(params.t_settle / ms) == pytest.approx(5)
-    assert float(learning.t_noisy / ms) == pytest.approx(3)
+    assert float(params.t_settle / ms) == pytest.approx(12)
+    assert float(learning.t_noisy / ms) == pytest.approx(9)
+
+
+@pytest.mark.quick
+def test_the_training_presets_h1_has_settled_when_f1_starts_learning():
+    """By default f1 learns only once h1 is 0.97 of the way to its prediction (the
+    unsettled rest would enter f1's tags as a Hebbian term), and the second design learns
+    at the shipped rate model's rate."""
+    from stdpsim import rate_training, spiking
+    from stdpsim.tasks.training import SpikingTrainTask
+
+    cfg, params, learning = SpikingTrainTask().settings()
+    assert learning.corrupted and cfg.optimizer == "rmsprop"
+    assert spiking.settled_fraction(learning.t_noisy, params.tau_syn, params.tau_ff) > 0.97
+    assert learning.eps_encoders == learning.eps_decoders == rate_training.SHIPPED_LR
 
 
 @pytest.mark.quick

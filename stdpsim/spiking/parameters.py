@@ -9,8 +9,12 @@ defined once here, as presets (:data:`PRESETS`, :func:`preset`):
 ``generation``
     GENERATE: INFERENCE with α = 0.3 and 15 steps per round, as the rate model's GENERATE.
 ``training``
-    The spiking learner's network: r_max = 2 kHz, τ = 10 ms, 15 steps, 5 ms of settling,
-    dt = 0.2 ms (with :data:`TRAINING_LEARNING`: 25 ms per example).
+    The spiking learner's network: r_max = 4 kHz, τ = 10 ms, 15 steps, τ_syn = 2 ms,
+    τ_ff = 1 ms, 12 ms of settling, dt = 0.2 ms (with :data:`LEARNING_PHASES`: 9 ms of
+    the settling corrupted, 32 ms per example).
+``first_design``
+    The network the learner's first design and its probes ran: r_max = 2 kHz, τ_syn = 1 ms,
+    τ_ff = 2 ms, 5 ms of settling (3 ms of it corrupted), otherwise as ``training``.
 ``cortical``
     Ensembles at cortical rates: 10 LIF neurons per unit at up to 200 Hz each, τ = 40 ms,
     τ_m = 20 ms (:func:`sweep_parameters` chooses dt, settling and t_ref).
@@ -337,15 +341,27 @@ def sweep_parameters(r_max_hz: float, tau_ms: float, **overrides: Any) -> Spikin
                                 "t_settle": settle, "t_ref": 2 * dt, **overrides})
 
 
-def _training(**overrides: Any) -> SpikingParameters:
-    u = b2()
-    settings = {"r_max": 2000 * u.Hz, "tau": 10 * u.ms, "n_steps": 15, "t_settle": 5 * u.ms,
-                "dt": 0.2 * u.ms, "t_ref": 0.2 * u.ms, **overrides}
+def _learner_network(base: dict, overrides: dict) -> SpikingParameters:
+    settings = {**base, **overrides}
     if "tau" in overrides and "t_settle" not in overrides:
-        # settling lasts whole INFERENCE steps: the training's 5 ms, rounded up
+        # settling lasts whole INFERENCE steps: the preset's, rounded up
         step = settings.get("delta", SpikingParameters.delta) * settings["tau"]
         settings["t_settle"] = np.ceil(float(settings["t_settle"] / step) - 1e-9) * step
     return SpikingParameters(**settings)
+
+
+def _training(**overrides: Any) -> SpikingParameters:
+    u = b2()
+    return _learner_network({"r_max": 4000 * u.Hz, "tau": 10 * u.ms, "n_steps": 15,
+                             "tau_syn": 2 * u.ms, "tau_ff": 1 * u.ms, "t_settle": 12 * u.ms,
+                             "dt": 0.2 * u.ms, "t_ref": 0.2 * u.ms}, overrides)
+
+
+def _first_design(**overrides: Any) -> SpikingParameters:
+    u = b2()
+    return _learner_network({"r_max": 2000 * u.Hz, "tau": 10 * u.ms, "n_steps": 15,
+                             "tau_syn": 1 * u.ms, "tau_ff": 2 * u.ms, "t_settle": 5 * u.ms,
+                             "dt": 0.2 * u.ms, "t_ref": 0.2 * u.ms}, overrides)
 
 
 def _cortical(**overrides: Any) -> SpikingParameters:
@@ -365,12 +381,13 @@ PRESETS: dict[str, Callable[..., SpikingParameters]] = {
     "generation": lambda **overrides: SpikingParameters(**{"n_steps": 15, "alpha": 0.3,
                                                            **overrides}),
     "training": _training,
+    "first_design": _first_design,
     "cortical": _cortical,
     "cortical_noisy": _cortical_noisy,
 }
 """The named settings (see the module docstring); each takes keyword overrides.  The
-``training`` preset rounds its settling up to whole INFERENCE steps when ``tau`` is given
-without ``t_settle``."""
+``training`` and ``first_design`` presets round their settling up to whole INFERENCE steps
+when ``tau`` is given without ``t_settle``."""
 
 
 def preset(name: str, **overrides: Any) -> SpikingParameters:
@@ -380,13 +397,21 @@ def preset(name: str, **overrides: Any) -> SpikingParameters:
     return PRESETS[name](**overrides)
 
 
-TRAINING_LEARNING = {"t_recon": 5.0, "tau_nudge": 1.0}
-"""The training's learning phases (ms): 5 ms of reconstruction, nudged with 1 ms."""
+LEARNING_PHASES = {"training": {"t_recon": 5.0, "tau_nudge": 1.0, "t_noisy": 9.0},
+                   "first_design": {"t_recon": 5.0, "tau_nudge": 1.0, "t_noisy": 3.0}}
+"""The learner's phases (ms) that go with the network presets of the same name: 5 ms of
+reconstruction, nudged with 1 ms; with corruption events, the first 9 ms of the
+``training`` preset's 12 ms of settling corrupted (h1 is then 0.98 settled on its corrupted
+prediction when f1 starts learning, :func:`settled_fraction`), 3 of the first design's 5."""
 
 
-def training_learning(**overrides: Any) -> LearningParameters:
-    """The learner's parameters of the ``training`` preset, with ``overrides``."""
-    phases = {k: v * b2().ms for k, v in TRAINING_LEARNING.items()}
+def training_learning(preset: str = "training", **overrides: Any) -> LearningParameters:
+    """The learner's parameters that go with the network preset ``preset``
+    (:data:`LEARNING_PHASES`), with ``overrides``."""
+    if preset not in LEARNING_PHASES:
+        raise ValueError(f"unknown learner preset {preset!r}; expected one of "
+                         f"{sorted(LEARNING_PHASES)}")
+    phases = {k: v * b2().ms for k, v in LEARNING_PHASES[preset].items()}
     return LearningParameters(**{**phases, **overrides})
 
 

@@ -137,8 +137,8 @@ class SpikingTrainTask:
     epochs, seed, chunk, max_chunks, sizes, batch_size, shard, optimizer, loss
         As :class:`stdpsim.spiking_training.SpikingTrainConfig`; ``max_chunks`` stops this
         call after that many chunks (``resume`` goes on later).  Without ε, the optimiser
-        decides it: the rate model's learning rates for ``rmsprop`` and ``adam``, the
-        ``training`` preset's ε for ``sgd``.
+        decides it: the shipped rate model's learning rate (``rate_training.SHIPPED_LR``) for
+        ``rmsprop`` and ``adam``, the ``training`` preset's ε for ``sgd``.
     noise_x
         Corruption s.d. of x for f1, sent as the visible units' corruption events
         (:class:`stdpsim.spiking.LearningParameters`); None: the authors' 0.5, or 0 for the
@@ -218,9 +218,8 @@ class SpikingTrainTask:
         eps = {k: self.eps for k in ("eps_encoders", "eps_decoders")}
         eps.update({k: getattr(self, k) for k in eps if getattr(self, k) is not None})
         authors = rate_training.PRESETS["authors"]
-        if cfg.optimizer != "sgd":  # the rate model's rates for its optimisers
-            eps = {k: getattr(authors, k.replace("eps", "lr")) if v is None else v
-                   for k, v in eps.items()}
+        if cfg.optimizer != "sgd":  # the shipped rate model's rate for its optimisers
+            eps = {k: rate_training.SHIPPED_LR if v is None else v for k, v in eps.items()}
         if self.noise_x is not None and not (np.isfinite(self.noise_x) and self.noise_x >= 0):
             raise ValueError(f"--noise-x must be a non-negative s.d., got {self.noise_x}")
         noise = self.noise_x if self.noise_x is not None else (
