@@ -192,12 +192,13 @@ def load_checkpoint(path: str | os.PathLike, model: RateModel, run_settings: dic
     """Restore the weights (and the consolidation's state into ``opts``) of a checkpoint
     after checking that a run with the same settings and data wrote it
     (:func:`stdpsim.training.check_resumable`: a constant-ε run may change its number of
-    epochs, a scheduled one may not); returns (chunks done, history, the chunk at which
+    epochs and go on at another ε, a scheduled one may do neither); returns (chunks done, history, the chunk at which
     the call that wrote it meant to stop, or None)."""
     state, data = training.read_checkpoint(path, needs=("chunks_done", "history"))
     training.check_resumable(path, state.get("settings", {}), run_settings,
                              epochs=("train", "epochs"),
                              constant_rate=run_settings["train"]["eps_final"] == 1.0,
+                             rates=(("learning", "eps_encoders"), ("learning", "eps_decoders")),
                              saved_sha256=state.get("data_sha256"), data_sha256=data_sha256)
     training.restore_weights(model, data)
     training.restore_optimizers(opts or {}, data)
@@ -329,7 +330,9 @@ def train(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray | None,
             seconds = time.perf_counter() - t0
             record: dict[str, Any] = {
                 "examples": (c + 1) * cfg.chunk, "epoch": epoch + 1, "seconds": seconds,
-                "eps_scale": scale, "run_s": run_s, "examples_per_s": cfg.chunk / seconds,
+                "eps_scale": scale, "eps_encoders": learning.eps_encoders * scale,
+                "eps_decoders": learning.eps_decoders * scale,
+                "run_s": run_s, "examples_per_s": cfg.chunk / seconds,
                 "synaptic_events_per_s": events["synaptic"] / run_s, "events": events}
             if (x_valid is not None and cfg.valid_every
                     and (c + 1) * cfg.chunk % cfg.valid_every == 0):

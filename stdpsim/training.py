@@ -103,22 +103,26 @@ def read_checkpoint(path: str | os.PathLike, needs: tuple[str, ...] = ()
 
 def check_resumable(path: str | os.PathLike, saved: dict[str, Any], wanted: dict[str, Any],
                     *, epochs: tuple[str, ...], constant_rate: bool,
-                    saved_sha256: str | None, data_sha256: str) -> None:
+                    saved_sha256: str | None, data_sha256: str,
+                    rates: tuple[tuple[str, ...], ...] = ()) -> None:
     """Refuse to resume from a checkpoint that the run with settings ``wanted`` would not
     have written.
 
     Every setting must match (nested groups are compared group by group) except the number
     of epochs (at the key path ``epochs``), which may change when the learning rate is
     constant (``constant_rate``), so that the resumed run ends as an uninterrupted one
-    would; the training data must be the same (a checkpoint that did not record it is
-    taken on trust).  Raises ``ValueError`` naming the differences."""
+    would, and, in a constant-rate run, the learning rates at the key paths ``rates``: the
+    run goes on at the new rate (a step schedule, which the caller records per chunk).  The
+    training data must be the same (a checkpoint that did not record it is taken on trust).
+    Raises ``ValueError`` naming the differences."""
     saved = copy.deepcopy(saved)
     if constant_rate:
-        inner_saved, inner_wanted = saved, wanted
-        for key in epochs[:-1]:
-            inner_saved, inner_wanted = inner_saved.setdefault(key, {}), inner_wanted[key]
-        if epochs[-1] in inner_saved:
-            inner_saved[epochs[-1]] = inner_wanted[epochs[-1]]
+        for key_path in (epochs, *rates):
+            inner_saved, inner_wanted = saved, wanted
+            for key in key_path[:-1]:
+                inner_saved, inner_wanted = inner_saved.setdefault(key, {}), inner_wanted[key]
+            if key_path[-1] in inner_saved:
+                inner_saved[key_path[-1]] = inner_wanted[key_path[-1]]
     nested = all(isinstance(v, dict) for v in wanted.values())
     differ = ([d for group in wanted for d in setting_differences(
         saved.get(group, {}), wanted[group], prefix=f"{group}.")] if nested

@@ -149,11 +149,18 @@ def test_resumed_training_continues_bit_identically(tmp_path):
     for n in LAYERS:
         np.testing.assert_array_equal(resumed.weights[n], whole.weights[n])
         np.testing.assert_array_equal(resumed.biases[n], whole.biases[n])
+    # a constant-ε run may go on for more epochs at another ε; every chunk records its ε
+    faster = sn.LearningParameters(**{**LEARNING, "eps_encoders": 2e-3})
+    longer = dataclasses.replace(cfg, epochs=2)
+    history = st.train(small_model(), x, x_valid, longer, p, faster,
+                       checkpoint=tmp_path / "b.ckpt.npz", resume=True, progress=False)
+    assert [r["eps_encoders"] for r in history] == [1e-3] * 3 + [2e-3] * 3
+    assert [r["eps_decoders"] for r in history] == [1e-3] * 6
     # a checkpoint of another configuration is refused, naming the difference
-    other = sn.LearningParameters(**{**LEARNING, "eps_encoders": 2e-3})
-    with pytest.raises(ValueError, match="other settings: learning.eps_encoders"):
-        st.train(small_model(), x, x_valid, cfg, p, other, checkpoint=tmp_path / "b.ckpt.npz",
-                 resume=True, progress=False)
+    other = sn.LearningParameters(**{**LEARNING, "t_recon": 6 * ms})
+    with pytest.raises(ValueError, match="other settings: learning.t_recon_ms"):
+        st.train(small_model(), x, x_valid, longer, p, other,
+                 checkpoint=tmp_path / "b.ckpt.npz", resume=True, progress=False)
     with pytest.raises(ValueError, match="other data"):
         st.train(small_model(), x[::-1].copy(), x_valid, cfg, p, lp,
                  checkpoint=tmp_path / "b.ckpt.npz", resume=True, progress=False)
@@ -234,6 +241,11 @@ def test_learning_rate_schedule_is_a_cosine_over_the_chunks(tmp_path):
         st.train(small_model(), x, None, longer, sn.SpikingParameters(**PARAMS),
                  sn.LearningParameters(**LEARNING), checkpoint=tmp_path / "c.ckpt.npz",
                  resume=True, progress=False)
+    # nor another ε
+    with pytest.raises(ValueError, match="other settings: learning.eps_encoders"):
+        st.train(small_model(), x, None, cfg, sn.SpikingParameters(**PARAMS),
+                 sn.LearningParameters(**{**LEARNING, "eps_encoders": 2e-3}),
+                 checkpoint=tmp_path / "c.ckpt.npz", resume=True, progress=False)
     with pytest.raises(ValueError, match=r"eps_final must be in \(0, 1\], got 0"):
         st.SpikingTrainConfig(eps_final=0)
 
