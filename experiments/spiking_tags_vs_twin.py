@@ -27,9 +27,12 @@ seed 0) and trained weights (a model file, e.g. a spiking run's checkpointed mod
 shipped one), with the training network's settings or those given (``--r-max``,
 ``--tau-ff``, ``--tau-syn``, ``--t-settle``, ``--t-noisy``, ``--noise-rate``).  For f1 it
 also fits the difference of the mean tags from the twin's update on x̃ ⊗ act′·h1, the
-Hebbian part that h1's unsettled prediction adds (``hebbian``, :func:`unsettled_growth`).
-Writes
-``figures/spiking_tags_vs_twin.json``.
+Hebbian part that h1's unsettled prediction adds (``hebbian``, :func:`unsettled_growth`);
+for the upper encoders, with corruption events, it compares the tags with the denoising
+step of settling's clean part that the twin does not take (``settling_segment``,
+:func:`settling_segment`); for the decoders whose target is a hidden layer, with the twin's
+target capped at the top the learner's units code (``bounded_target``,
+:func:`bounded_target`).  Writes ``figures/spiking_tags_vs_twin.json``.
 
     python experiments/spiking_tags_vs_twin.py [--data DIR] [--model init --model M.npz]
         [--batch-size 100] [--shard 50] [--offset 0] [--repeats 4] [--r-max HZ]
@@ -107,6 +110,12 @@ def check(model: rate_model.RateModel, x: np.ndarray, params, learning, shard: i
         if name == "f1":
             layers[name]["hebbian"] = unsettled_growth(model, x, params, learning, draws,
                                                        mean, twin[name][0])
+        elif name.startswith("f") and draws is not None:
+            layers[name]["settling_segment"] = settling_segment(model, x, learning, draws,
+                                                                name, mean, twin[name][0])
+        elif name.startswith("g") and name != "g1":
+            layers[name]["bounded_target"] = bounded_target(model, x, params, name, mean,
+                                                            twin[name][0])
     return {"layers": layers, "repeats": repeats, "run_s": sum(r[2] for r in runs),
             "wall_s": wall, "synaptic_events_per_example": runs[0][1]["synaptic"] / x.shape[0]}
 
@@ -129,6 +138,51 @@ def unsettled_growth(model: rate_model.RateModel, x: np.ndarray, params, learnin
             "cosine": compare.similarity(diff, pattern)[0],
             "unsettled_fraction": 1.0 - spiking.settled_fraction(start, params.tau_syn,
                                                                  params.tau_ff)}
+
+
+def settling_segment(model: rate_model.RateModel, x: np.ndarray, learning,
+                     draws: np.ndarray, name: str, mean_tags: np.ndarray,
+                     twin: np.ndarray) -> dict:
+    """What an upper encoder f_l (l ≥ 2) learns in settling's clean part: with corruption
+    events its prediction settles on f_l of the *propagated* corrupted pass
+    h̃_{l−1} = f_{l−1}(…f1(x̃)), then moves to f_l(h_{l−1}) as the layers below settle on the
+    clean x, a denoising step the twin (whose f_l predicts from the clean h_{l−1}) does not
+    take.  Its tag pattern is ½(h̃_{l−1} + h_{l−1}) ⊗ (f_l(h_{l−1}) − f_l(h̃_{l−1}))·act′;
+    returns the cosine of the repeats' mean tags with it alone and the least-squares fit of
+    the mean tags on (twin, segment): coefficients and the fit's cosine."""
+    level = int(name[1:])
+    noisy, clean = x + learning.noise_x * draws, x
+    for l in range(1, level):
+        noisy, clean = model.layer(f"f{l}", noisy), model.layer(f"f{l}", clean)
+    a = model.pre_activation(name, noisy)
+    slope = rate_model.activation_slope(model.activations[name], a)
+    pattern = (0.5 * (noisy + clean)).T @ ((model.layer(name, clean) - model.activate(name, a))
+                                          * slope)
+    basis = np.stack([twin.ravel(), pattern.ravel()], axis=1)
+    coef = np.linalg.lstsq(basis, mean_tags.ravel(), rcond=None)[0]
+    return {"cosine": compare.similarity(mean_tags, pattern)[0],
+            "coefficients_twin_segment": [float(c) for c in coef],
+            "fit_cosine": compare.similarity(mean_tags, (basis @ coef).reshape(twin.shape))[0]}
+
+
+def bounded_target(model: rate_model.RateModel, x: np.ndarray, params, name: str,
+                   mean_tags: np.ndarray, twin: np.ndarray) -> dict:
+    """A decoder g_l (l ≥ 2) whose target is a hidden layer, against the twin's update with
+    that layer's values capped at the top its spikes can code (the learner's value bound,
+    ``SpikingParameters.top_rate``): target min(h_{l−1}, top), prediction
+    min(g_l(h_l), top), at the twin's inferred values.  Returns the cosine and norm ratio of
+    the repeats' mean tags with it, and the fraction of h_{l−1} above the top."""
+    level = int(name[1:])
+    top = float(params.top_rate / params.r_max) * params.h_max
+    hs = rate_model.inference(model, x, params.n_steps, params.delta, params.alpha)
+    below, above = hs[level - 2], hs[level - 1]
+    a = model.pre_activation(name, above)
+    err = np.minimum(below, top) - np.minimum(model.activate(name, a), top)
+    capped = above.T @ (err * rate_model.activation_slope(model.activations[name], a))
+    cos, ratio = compare.similarity(mean_tags, capped)
+    return {"top": top, "cosine": cos, "norm_ratio": ratio,
+            "above_top": float((below > top).mean()),
+            "twin_cosine": compare.similarity(mean_tags, twin)[0]}
 
 
 def _shown(value: float | None) -> str:
@@ -170,6 +224,19 @@ def main() -> None:
         print(f"  f1 - twin along x~ (x) act'.h1: coefficient {growth['coefficient']:.3f} "
               f"(cosine {growth['cosine']:.2f}); unsettled when f1 starts learning "
               f"{growth['unsettled_fraction']:.3f}", flush=True)
+        for name, layer in row["layers"].items():
+            if "settling_segment" in layer:
+                seg = layer["settling_segment"]
+                print(f"  {name} mean tags vs its settling segment: cosine {seg['cosine']:.3f}; "
+                      "fit on (twin, segment): coefficients "
+                      + " ".join(f"{c:.3f}" for c in seg["coefficients_twin_segment"])
+                      + f", cosine {seg['fit_cosine']:.3f}", flush=True)
+            if "bounded_target" in layer:
+                bt = layer["bounded_target"]
+                print(f"  {name} mean tags vs the twin with its target capped at "
+                      f"{bt['top']:g}: cosine {bt['cosine']:.3f} (uncapped "
+                      f"{bt['twin_cosine']:.3f}), ratio {bt['norm_ratio']:.2f}; "
+                      f"{100 * bt['above_top']:.1f} % of the target above the top", flush=True)
     write_json(args.out, {
         "batch_size": args.batch_size, "offset": args.offset, "repeats": args.repeats,
         "network": spiking.parameters_summary(params),

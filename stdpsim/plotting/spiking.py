@@ -269,9 +269,10 @@ def plot_learning_curves(results: dict[str, Any], path: str | Path) -> Path:
     for k, curve in enumerate(results["curves"]):
         pts = curve["points"]
         last = pts[-1]
-        # hollow markers of growing size: points that coincide stay visible
+        # hollow markers of other shapes and sizes: points that coincide stay visible, and
+        # none grows large enough to hide another line
         ax.plot([p["examples"] for p in pts], [p["valid_parzen"] for p in pts],
-                marker=markers[k % len(markers)], ms=4 + 2 * k, mfc="none", mew=1.3,
+                marker=markers[k % len(markers)], ms=4 + 1.5 * (k % 4), mfc="none", mew=1.1,
                 ls=curve.get("line", "-"),
                 label=f"{curve['label']}: {last['valid_parzen']:.1f} at {last['examples']:,}")
     ref = results.get("reference_valid_parzen")
