@@ -28,8 +28,10 @@ shipped one), with the training network's settings or those given (``--r-max``,
 ``--tau-ff``, ``--tau-syn``, ``--t-settle``, ``--t-noisy``, ``--noise-rate``).  For f1 it
 also fits the difference of the mean tags from the twin's update on x̃ ⊗ act′·h1, the
 Hebbian part that h1's unsettled prediction adds (``hebbian``, :func:`unsettled_growth`);
-for the upper encoders, with corruption events, it compares the tags with the denoising
-step of settling's clean part that the twin does not take (``settling_segment``,
+with corruption events the twin's upper encoders see x's corruption through the layers
+below and take settling's clean step, as the spiking ones do (``--twin plain``: they
+predict from the clean values, the check before), and the tags of each upper encoder are
+fitted on the plain twin's update and that step (``settling_segment``,
 :func:`settling_segment`); for the decoders whose target is a hidden layer, with the twin's
 target capped at the top the learner's units code (``bounded_target``,
 :func:`bounded_target`).  Writes ``figures/spiking_tags_vs_twin.json``.
@@ -67,19 +69,22 @@ def starting_model(spec: str) -> rate_model.RateModel:
 
 
 def twin_update(model: rate_model.RateModel, x: np.ndarray, params, learning,
-                draws: np.ndarray | None) -> tuple[dict, dict]:
+                draws: np.ndarray | None, propagate: bool = True) -> tuple[dict, dict]:
     """The twin's update on ``x``: uncorrupted, or with ``learning.noise_x`` f1's input and
-    presynaptic factor corrupted by ``draws``, the very draws the spiking shards took."""
+    presynaptic factor corrupted by ``draws``, the very draws the spiking shards took, and
+    (``propagate``) the corruption reaching the upper encoders through the layers below,
+    with settling's clean step (:func:`stdpsim.plasticity.sdvdt_updates`)."""
     args = (model, x, params.n_steps, params.delta, params.alpha)
     if not learning.corrupted:
         return plasticity.sdvdt_updates(*args, gain_factor=True)
     return plasticity.sdvdt_updates(*args, gain_factor=True, noisy_pre=("f1",),
                                     corruption=Corruption(learning.noise_x, 0.0, 0.0, 0),
-                                    rng=np.random.default_rng(0), x_draws=draws)
+                                    rng=np.random.default_rng(0), x_draws=draws,
+                                    propagate=propagate)
 
 
 def check(model: rate_model.RateModel, x: np.ndarray, params, learning, shard: int,
-          repeats: int) -> dict:
+          repeats: int, propagate: bool = True) -> dict:
     """Per layer: the first repeat's summed tags against the twin's update (cosine, norm
     ratio; weights and biases), the mean of the ``repeats`` against it, and the first two
     repeats against each other.  Repeat r runs shard k with spike seed r·K + k (K shards);
@@ -92,7 +97,7 @@ def check(model: rate_model.RateModel, x: np.ndarray, params, learning, shard: i
     with ShardRunner(ShardNetwork(params, learning, shard, True), "serial") as runner:
         runs = [runner.minibatch(model, x, s, draws) for s in seeds]
     wall = time.perf_counter() - t0
-    twin, prediction_errors = twin_update(model, x, params, learning, draws)
+    twin, prediction_errors = twin_update(model, x, params, learning, draws, propagate)
     tags = runs[0][0]
     layers = {}
     for name in model.weights:
@@ -111,8 +116,10 @@ def check(model: rate_model.RateModel, x: np.ndarray, params, learning, shard: i
             layers[name]["hebbian"] = unsettled_growth(model, x, params, learning, draws,
                                                        mean, twin[name][0])
         elif name.startswith("f") and draws is not None:
+            plain = twin_update(model, x, params, learning, draws, False)[0][name][0]
             layers[name]["settling_segment"] = settling_segment(model, x, learning, draws,
-                                                                name, mean, twin[name][0])
+                                                                name, mean, plain)
+            layers[name]["plain_twin_cosine"] = compare.similarity(tags[name][0], plain)[0]
         elif name.startswith("g") and name != "g1":
             layers[name]["bounded_target"] = bounded_target(model, x, params, name, mean,
                                                             twin[name][0])
@@ -201,6 +208,11 @@ def main() -> None:
                     help="examples per simulation run (the training's; divides --batch-size)")
     ap.add_argument("--offset", type=errors.natural, default=0, help="first training image used")
     add_learner_arguments(ap, noise_x=0.0)
+    ap.add_argument("--twin", choices=("propagated", "plain"), default="propagated",
+                    help="with --noise-x: the twin's upper encoders see x's corruption "
+                         "through the layers below, with settling's clean step "
+                         "(propagated), or predict from the clean values (plain: the "
+                         "check as it was before)")
     ap.add_argument("--repeats", type=errors.count, default=2,
                     help="spike-seed sets of the minibatch, on the same corruption draws")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_tags_vs_twin.json"))
@@ -214,7 +226,8 @@ def main() -> None:
     rows = []
     for spec in args.model or ["init"]:
         row = {"model": spec if spec == "init" else shown_path(spec),
-               **check(starting_model(spec), x, params, learning, args.shard, args.repeats)}
+               **check(starting_model(spec), x, params, learning, args.shard, args.repeats,
+                       args.twin == "propagated")}
         rows.append(row)
         print(row["model"] + ": " + ", ".join(
             f"{k} cos {v['cosine']:.3f} (mean of {args.repeats} {v['mean_cosine']:.3f}, "
@@ -227,8 +240,9 @@ def main() -> None:
         for name, layer in row["layers"].items():
             if "settling_segment" in layer:
                 seg = layer["settling_segment"]
-                print(f"  {name} mean tags vs its settling segment: cosine {seg['cosine']:.3f}; "
-                      "fit on (twin, segment): coefficients "
+                print(f"  {name}: one run's tags vs the plain twin "
+                      f"{layer['plain_twin_cosine']:.3f}; mean tags vs settling's step: "
+                      f"cosine {seg['cosine']:.3f}; fit on (plain twin, step): coefficients "
                       + " ".join(f"{c:.3f}" for c in seg["coefficients_twin_segment"])
                       + f", cosine {seg['fit_cosine']:.3f}", flush=True)
             if "bounded_target" in layer:
@@ -238,6 +252,7 @@ def main() -> None:
                       f"{bt['twin_cosine']:.3f}), ratio {bt['norm_ratio']:.2f}; "
                       f"{100 * bt['above_top']:.1f} % of the target above the top", flush=True)
     write_json(args.out, {
+        "twin": args.twin if learning.corrupted else "uncorrupted",
         "batch_size": args.batch_size, "offset": args.offset, "repeats": args.repeats,
         "network": spiking.parameters_summary(params),
         "learning": spiking.learning_summary(spiking.learner.tag_unit(learning)),

@@ -71,7 +71,8 @@ def sdvdt_learning_line(slope: str = "dvdt", gate: str | None = None, into: str 
 def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, alpha: float,
                   *, gain_factor: bool = False, corruption: Corruption | None = None,
                   rng: np.random.Generator | None = None,
-                  noisy_pre: bool | Collection[str] = False, x_draws: np.ndarray | None = None
+                  noisy_pre: bool | Collection[str] = False, x_draws: np.ndarray | None = None,
+                  propagate: bool = False
                   ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, float]]:
     """The tags the spiking S·dV/dt learner sets in the limit of high rates (its rate twin).
 
@@ -103,6 +104,14 @@ def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, a
         prediction's), except in the layers ``noisy_pre`` names (True: all of them): there
         it is the corrupted input, as in Algorithm 2 (in spikes, ``("f1",)``: the visible
         units' corruption events, :data:`stdpsim.spiking.equations.CORRUPTION_SOURCE`).
+    ``propagate``
+        With ``corruption``: x's corruption reaches the upper encoders as it does in spikes,
+        through the layers below, instead of their own draws.  Settling on the corrupted x
+        leaves the feed-forward pass h̃_l = f_l(h̃_{l−1}) (h̃_0 = x̃); each upper encoder's
+        prediction is f_l(h̃_{l−1}), and its trajectory starts with the step of settling's
+        clean part, (h̃_{l−1}, f_l(h̃_{l−1})) → (h_{l−1}(0), h_l(0)), before INFERENCE's:
+        a denoising step of its own (in spikes: the corruption events stop and the layers
+        settle on the clean x while the encoders learn).
     ``gain_factor``
         A third factor, act′ of the postsynaptic layer at the prediction's pre-activation,
         multiplies each postsynaptic unit's change: the error through the nonlinearity, as
@@ -146,11 +155,17 @@ def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, a
     clean_dec = [traj[l][-1] for l in range(1, depth + 1)]
     noisy_enc, noisy_dec = (corrupt(clean_enc, clean_dec, rng, corruption, x_draws)
                             if corruption is not None else (clean_enc, clean_dec))
+    if propagate and corruption is None:
+        raise ValueError("propagate needs a corruption")
     mechanisms = gain_factor or corruption is not None
     updates, errors = {}, {}
     for l in range(1, depth + 1):
         name = f"f{l}"
         pre, post = traj[l - 1], traj[l]  # (N + 1, batch, n)
+        if propagate and l > 1:  # the settling step from the corrupted pass, then INFERENCE
+            noisy_enc[l - 1] = model.layer(f"f{l - 1}", noisy_enc[l - 2])
+            pre = np.concatenate([noisy_enc[l - 1][None], pre])
+            post = np.concatenate([post[:1], post])
         a = model.pre_activation(name, noisy_enc[l - 1]) if mechanisms else None
         if corruption is not None:
             post = post.copy()

@@ -8,6 +8,7 @@ import pytest
 from scipy.special import expit, logsumexp
 
 from stdpsim import parzen, plasticity
+from stdpsim.corruption import Corruption
 from stdpsim import rate_model as rm
 from stdpsim import rate_training as rt
 
@@ -596,3 +597,45 @@ def test_sdvdt_rate_twin_against_a_hand_computation():
         lr = 0.1 if name.startswith("f") else 0.2
         assert m.weights[name][0, 0] == pytest.approx(before[name][0][0, 0] + lr * dw, rel=1e-4)
         assert m.biases[name][0] == pytest.approx(before[name][1][0] + lr * db, rel=1e-4)
+
+
+@pytest.mark.quick
+def test_sdvdt_twin_propagates_x_corruption_to_the_upper_encoder_by_hand():
+    """``propagate``: f2's prediction is f2 of the corrupted pass f1(x + σn), and its
+    trajectory starts with settling's step (f1(x̃), f2(f1(x̃))) → (h1(0), h2(0)) before
+    INFERENCE's; act′ at the prediction multiplies every step.  f1 and the decoders are
+    as without it; without a corruption it is refused."""
+    layers = {"f1": (1, 1, "softplus"), "f2": (1, 1, "sigmoid"), "g2": (1, 1, "softplus"),
+              "g1": (1, 1, "sigmoid")}
+    m = rm.init_model(np.random.default_rng(0), layers)
+    for name, (w, b) in {"f1": (1.5, -0.2), "f2": (2.0, -1.0), "g2": (0.8, 0.1),
+                         "g1": (1.2, -0.3)}.items():
+        m.weights[name][:] = w
+        m.biases[name][:] = b
+    sg = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
+    f1 = lambda v: np.log1p(np.exp(1.5 * v - 0.2))  # noqa: E731
+    f2 = lambda v: sg(2.0 * v - 1.0)  # noqa: E731
+    xs, draws, sd = np.array([[0.9], [0.3]], np.float32), np.array([[1.0], [-0.5]]), 0.5
+    n_steps, delta, alpha = 4, 0.1, 0.05
+    states = rm.inference(m, xs, n_steps, delta, alpha, trace=True)[-1]
+    expect = np.zeros(2)
+    for b in range(2):
+        h1 = [f1(xs[b, 0] + sd * draws[b, 0])] + [float(s[0][b, 0]) for s in states]
+        h2 = [f2(h1[0])] + [float(s[1][b, 0]) for s in states]
+        a = 2.0 * h1[0] - 1.0
+        gain = sg(a) * (1 - sg(a))
+        expect += [sum(0.5 * (h1[k] + h1[k + 1]) * (h2[k + 1] - h2[k]) * gain
+                       for k in range(n_steps + 1)), (h2[-1] - h2[0]) * gain]
+    kwargs = dict(gain_factor=True, corruption=Corruption(sd, 0.0, 0.0, 0), noisy_pre=("f1",),
+                  x_draws=draws.astype(np.float32))
+    got = plasticity.sdvdt_updates(m, xs, n_steps, delta, alpha, propagate=True,
+                                   rng=np.random.default_rng(0), **kwargs)[0]
+    plain = plasticity.sdvdt_updates(m, xs, n_steps, delta, alpha,
+                                     rng=np.random.default_rng(0), **kwargs)[0]
+    assert got["f2"][0][0, 0] == pytest.approx(expect[0], rel=1e-4)
+    assert got["f2"][1][0] == pytest.approx(expect[1], rel=1e-4)
+    assert abs(got["f2"][0][0, 0] - plain["f2"][0][0, 0]) > 1e-3  # the step is there
+    for name in ("f1", "g2", "g1"):
+        np.testing.assert_array_equal(got[name][0], plain[name][0])
+    with pytest.raises(ValueError, match="propagate needs a corruption"):
+        plasticity.sdvdt_updates(m, xs, n_steps, delta, alpha, propagate=True)
