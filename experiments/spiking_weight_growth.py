@@ -7,7 +7,9 @@ script can be run while the training goes on) or model file: the Frobenius norms
 layer's weights, and, over a feed-forward pass of the first ``--images`` training images
 (h1 = f1(x)), the share of h1's values above h_max = 4 (the value r_max codes) and above the
 top the training network's units can code (``SpikingParameters.top_rate``/r_max × h_max, 5
-at r_max = 4 kHz and dt = 0.2 ms; ``--r-max``), and h1's 99th percentile.  Each reading is
+at r_max = 4 kHz and dt = 0.2 ms; ``--r-max``), h1's 99th percentile, and how many h1 units
+are silent (never above :data:`SILENT` on these images) or often at the top (above it on
+more than :data:`OFTEN` of them).  Each reading is
 appended to ``--out`` (default ``figures/spiking_weight_growth.json``) under the run's path
 and the examples its checkpoint has seen, so repeated readings during a run make a series.
 
@@ -43,13 +45,22 @@ def read_weights(path: str) -> tuple[rate_model.RateModel, int | None]:
     return rate_model.load_model(path), None
 
 
+SILENT = 0.5
+"""An h1 unit is silent when its value stays below this on every image read."""
+OFTEN = 0.1
+"""An h1 unit is often at the top when it is above the top on more than this share of the
+images."""
+
+
 def reading(model: rate_model.RateModel, x: np.ndarray, top: float) -> dict:
     """Norms and h1's values for one set of weights."""
     h1 = model.activate("f1", model.pre_activation("f1", x))
     return {"norms": {n: float(np.linalg.norm(w)) for n, w in model.weights.items()},
             "h1_above_h_max": float(np.mean(h1 > 4.0)),
             "h1_above_top": float(np.mean(h1 > top)),
-            "h1_p99": float(np.percentile(h1, 99))}
+            "h1_p99": float(np.percentile(h1, 99)),
+            "h1_silent_units": int(np.sum(h1.max(axis=0) < SILENT)),
+            "h1_units_often_above_top": int(np.sum(np.mean(h1 > top, axis=0) > OFTEN))}
 
 
 def main() -> None:
@@ -79,7 +90,8 @@ def main() -> None:
         print(f"{shown_path(run)} {seen}: f1 {row['norms']['f1']:.1f}, "
               f"g2 {row['norms']['g2']:.1f}; h1 above 4: {row['h1_above_h_max']:.1%}, above "
               f"the top {top:g}: {row['h1_above_top']:.1%}; 99th percentile "
-              f"{row['h1_p99']:.2f}", flush=True)
+              f"{row['h1_p99']:.2f}; silent units {row['h1_silent_units']}, often above "
+              f"the top {row['h1_units_often_above_top']}", flush=True)
     write_json(out, results)
     print(f"wrote {shown_path(out)}")
 
