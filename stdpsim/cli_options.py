@@ -259,6 +259,10 @@ SPIKING_TRAIN_OPTIONS = options(
                       "example, sent as corruption events that h1's prediction and f1's "
                       "learning see and INFERENCE does not [default: the authors' "
                       f"{rate_training.PRESETS['authors'].noise_x:g}; 0 with --batch-size 1]."),
+    click.option("--noise-rate", type=FINITE, default=None,
+                 help="With --noise-x: the corruption events' rate per unit of abs(n) in Hz, "
+                      "each carrying r_max/rate data spikes' weight (higher: less count "
+                      f"noise, more events) [default: {default_learning('noise_rate', 'Hz')}]."),
     click.option("--t-settle", type=TIME_MS, default=None,
                  help="Settling before INFERENCE in ms, whole INFERENCE steps [default: "
                       f"{default('training', 't_settle', 'ms')}]."),

@@ -192,8 +192,8 @@ def load_checkpoint(path: str | os.PathLike, model: RateModel, run_settings: dic
     """Restore the weights (and the consolidation's state into ``opts``) of a checkpoint
     after checking that a run with the same settings and data wrote it
     (:func:`stdpsim.training.check_resumable`: a constant-ε run may change its number of
-    epochs and go on at another ε, a scheduled one may do neither); returns (chunks done, history, the chunk at which
-    the call that wrote it meant to stop, or None)."""
+    epochs and go on at another ε, a scheduled one may do neither); returns (chunks done,
+    history, the chunk at which the call that wrote it meant to stop, or None)."""
     state, data = training.read_checkpoint(path, needs=("chunks_done", "history"))
     training.check_resumable(path, state.get("settings", {}), run_settings,
                              epochs=("train", "epochs"),

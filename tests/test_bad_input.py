@@ -180,8 +180,12 @@ CASES = [
      "--noise-x must be a non-negative s.d., got -0.5"),
     (["train", "spiking", "--data", "{mnist}", "--tau-ff", "0", "--out", "m.npz"],
      "'--tau-ff': 0.0 is not in the range 0<x<=10000"),
-    (["train", "spiking", "--data", "{mnist}", "--t-noisy", "5", "--out", "m.npz"],
-     "t_noisy (5 ms) must be a whole multiple of dt (0.2 ms) shorter than settling (5 ms)"),
+    (["train", "spiking", "--data", "{mnist}", "--t-noisy", "12", "--out", "m.npz"],
+     "t_noisy (12 ms) must be a whole multiple of dt (0.2 ms) shorter than settling (12 ms)"),
+    (["train", "spiking", "--data", "{mnist}", "--noise-rate", "0", "--out", "m.npz"],
+     "--noise-rate must be a positive rate in Hz, got 0"),
+    (["train", "spiking", "--data", "{mnist}", "--noise-x", "0", "--noise-rate", "2000",
+      "--out", "m.npz"], "--noise-rate sets the corruption events: it needs --noise-x above 0"),
     (["train", "spiking", "--data", "{mnist}", "--t-settle", "5.5", "--out", "m.npz"],
      "t_settle (5.5 ms) must be a whole multiple of 1. ms"),
     (["train", "spiking", "--data", "{mnist}", "--eps", "nan", "--out", "m.npz"],
@@ -354,8 +358,9 @@ SCRIPT_CASES = [
     ("spiking_tags_vs_twin.py", ["--noise-rate", "0"], "argument --noise-rate: '0' is not above 0"),
     ("spiking_tags_vs_twin.py", ["--t-noisy", "4"], "--t-noisy sets the corruption events: it "
                                                     "needs --noise-x above 0"),
-    ("bench_spiking_learning.py", ["--t-noisy", "6"], "t_noisy (6 ms) must be a whole multiple "
-                                                      "of dt (0.2 ms) shorter than settling"),
+    ("bench_spiking_learning.py", ["--t-noisy", "12"], "t_noisy (12 ms) must be a whole "
+                                                       "multiple of dt (0.2 ms) shorter than "
+                                                       "settling"),
     ("twin_corruption_probe.py", ["--lr", "inf"], "argument --lr: 'inf' is not a finite"),
     ("twin_ablation.py", ["--epochs", "0"], "argument --epochs: '0' is below 1"),
     ("spiking_weight_growth.py", ["--run", "{bad}/text.npz"], "text.npz"),

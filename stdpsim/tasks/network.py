@@ -9,14 +9,15 @@ from typing import Any
 def network_units(**options: Any) -> dict[str, Any]:
     """Network options given in the units of their names (``r_max_hz``, ``tau_ms``,
     ``tau_syn_ms``, ``tau_ff_ms``, ``tau_m_ms``, ``t_settle_ms``, ``t_noisy_ms``,
-    ``member_sigma_mv``, ``ensemble``; None: not given) as fields with units of
-    :class:`stdpsim.spiking.SpikingParameters` (``t_noisy``: of
+    ``noise_rate_hz``, ``member_sigma_mv``, ``ensemble``; None: not given) as fields with
+    units of :class:`stdpsim.spiking.SpikingParameters` (``t_noisy``, ``noise_rate``: of
     :class:`~stdpsim.spiking.LearningParameters`)."""
     from brian2 import Hz, mV, ms
 
     units = {"r_max_hz": ("r_max", Hz), "tau_ms": ("tau", ms), "tau_syn_ms": ("tau_syn", ms),
              "tau_ff_ms": ("tau_ff", ms), "tau_m_ms": ("tau_m", ms),
              "t_settle_ms": ("t_settle", ms), "t_noisy_ms": ("t_noisy", ms),
+             "noise_rate_hz": ("noise_rate", Hz),
              "member_sigma_mv": ("member_sigma", mV), "ensemble": ("ensemble", 1)}
     return {units[k][0]: v * units[k][1] for k, v in options.items() if v is not None}
 
@@ -96,8 +97,6 @@ def learner_settings(args: Any) -> tuple:
     """(SpikingParameters, LearningParameters) of the ``training`` preset with the settings
     :func:`add_learner_arguments` parsed; ValueError if the phases do not fit the clock, or
     for settings of corruption events without them."""
-    from brian2 import Hz
-
     from .. import spiking
 
     given = {name: getattr(args, name) for _, name, _ in LEARNER_ARGUMENTS}
@@ -106,9 +105,8 @@ def learner_settings(args: Any) -> tuple:
             raise ValueError(f"{flag} sets the corruption events: it needs --noise-x above 0")
     network = network_units(**{k: v for k, v in given.items()
                                 if k in ("r_max_hz", "tau_ff_ms", "tau_syn_ms", "t_settle_ms")})
-    phases = network_units(t_noisy_ms=given["t_noisy_ms"])
-    if given["noise_rate_hz"] is not None:
-        phases["noise_rate"] = given["noise_rate_hz"] * Hz
+    phases = network_units(t_noisy_ms=given["t_noisy_ms"],
+                           noise_rate_hz=given["noise_rate_hz"])
     params = spiking.preset("training", **network)
     learning = spiking.training_learning(noise_x=args.noise_x, **phases)
     learning.check_against(params)

@@ -143,6 +143,9 @@ class SpikingTrainTask:
         Corruption s.d. of x for f1, sent as the visible units' corruption events
         (:class:`stdpsim.spiking.LearningParameters`); None: the authors' 0.5, or 0 for the
         first design (batch size 1).
+    noise_rate
+        The events' rate per unit of abs(n), in Hz (None: the learner's default): more
+        events of smaller weight, less count noise.
     t_settle, t_noisy
         Settling before INFERENCE and its corrupted part, in ms (None: the ``training``
         preset's).
@@ -169,6 +172,7 @@ class SpikingTrainTask:
     optimizer: str | None = None
     loss: str | None = None
     noise_x: float | None = None
+    noise_rate: float | None = None
     t_settle: float | None = None
     t_noisy: float | None = None
     scheduler: str | None = None
@@ -227,7 +231,14 @@ class SpikingTrainTask:
         params = self.network.parameters("training",
                                          **network_units(t_settle_ms=self.t_settle))
         spiking.check_memory_need(cfg.sizes, params)
-        phases = network_units(t_noisy_ms=self.t_noisy)
+        if self.noise_rate is not None:
+            if not noise > 0:
+                raise ValueError("--noise-rate sets the corruption events: it needs --noise-x "
+                                 "above 0")
+            if not (np.isfinite(self.noise_rate) and self.noise_rate > 0):
+                raise ValueError(f"--noise-rate must be a positive rate in Hz, got "
+                                 f"{self.noise_rate}")
+        phases = network_units(t_noisy_ms=self.t_noisy, noise_rate_hz=self.noise_rate)
         learning = spiking.training_learning(noise_x=noise, **phases,
                                              **{k: v for k, v in eps.items() if v is not None})
         learning.check_against(params)
