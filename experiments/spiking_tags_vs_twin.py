@@ -180,7 +180,7 @@ def bounded_target(model: rate_model.RateModel, x: np.ndarray, params, name: str
     min(g_l(h_l), top), at the twin's inferred values.  Returns the cosine and norm ratio of
     the repeats' mean tags with it, and the fraction of h_{l−1} above the top."""
     level = int(name[1:])
-    top = float(params.top_rate / params.r_max) * params.h_max
+    top = params.top_value
     hs = rate_model.inference(model, x, params.n_steps, params.delta, params.alpha)
     below, above = hs[level - 2], hs[level - 1]
     a = model.pre_activation(name, above)

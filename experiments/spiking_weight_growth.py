@@ -75,7 +75,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_weight_growth.json"))
     args = ap.parse_args()
     params = spiking.preset("training", r_max=args.r_max * Hz)
-    top = float(params.h_max * params.top_rate / params.r_max)
+    top = params.top_value
     weights = [read_weights(run) for run in args.run]  # a bad file: before any work
     x = load_mnist("train", args.data)[0][:args.images]
     out = Path(args.out)

@@ -336,6 +336,9 @@ def test_top_rate_is_one_spike_per_refractory_period_in_whole_steps():
     assert top(0.2, 0.1) == pytest.approx(5000)  # the threshold is checked once per step
     assert top(0.05, 0.2) == pytest.approx(5000)
     assert top(0.05, 0.3) == pytest.approx(1 / 0.3e-3)
+    # in value units: h_max × top_rate / r_max (4 × 5 kHz / 2 kHz)
+    assert sn.SpikingParameters(r_max=2000 * Hz, dt=0.2 * ms, t_ref=0.2 * ms).top_value == \
+        pytest.approx(10.0)
 
 
 @pytest.mark.parametrize("w1", [3.0, 8.0])

@@ -147,6 +147,12 @@ class SpikingParameters:
         return 1 / (steps * self.dt)
 
     @property
+    def top_value(self) -> float:
+        """LIF: the highest value a unit of range ``h_max`` codes, h_max·top_rate/r_max
+        (dimensionless; 5 at r_max = 4 kHz and dt = 0.2 ms)."""
+        return float(self.h_max * self.top_rate / self.r_max)
+
+    @property
     def v_zero(self) -> Any:
         """LIF: the reset-free potential of value 0, half a reset depth below threshold (the
         rate of a unit with a soft reset is then r_max · value, without an offset)."""
