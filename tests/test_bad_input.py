@@ -186,6 +186,8 @@ CASES = [
      "--noise-rate must be a positive rate in Hz, got 0"),
     (["train", "spiking", "--data", "{mnist}", "--noise-x", "0", "--noise-rate", "2000",
       "--out", "m.npz"], "--noise-rate sets the corruption events: it needs --noise-x above 0"),
+    (["train", "spiking", "--data", "{mnist}", "--noise-x", "0", "--t-noisy", "3",
+      "--out", "m.npz"], "--t-noisy sets the corruption events: it needs --noise-x above 0"),
     (["train", "spiking", "--data", "{mnist}", "--t-settle", "5.5", "--out", "m.npz"],
      "t_settle (5.5 ms) must be a whole multiple of 1. ms"),
     (["train", "spiking", "--data", "{mnist}", "--eps", "nan", "--out", "m.npz"],

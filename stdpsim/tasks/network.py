@@ -93,6 +93,22 @@ def add_learner_arguments(parser: Any, noise_x: float) -> None:
                              f"[default: {noise_x:g}]")
 
 
+def check_event_options(noise_x: float, **given: Any) -> None:
+    """ValueError if a setting of the corruption events (``t_noisy_ms``, ``noise_rate_hz``;
+    None: not given) comes without the events (``noise_x`` above 0), or if a rate of events is
+    not a positive number of Hz."""
+    import math
+
+    flags = {"t_noisy_ms": "--t-noisy", "noise_rate_hz": "--noise-rate"}
+    for name, value in given.items():
+        if value is not None and not noise_x > 0:
+            raise ValueError(f"{flags[name]} sets the corruption events: it needs --noise-x "
+                             "above 0")
+    rate = given.get("noise_rate_hz")
+    if rate is not None and not (math.isfinite(rate) and rate > 0):
+        raise ValueError(f"--noise-rate must be a positive rate in Hz, got {rate}")
+
+
 def learner_settings(args: Any) -> tuple:
     """(SpikingParameters, LearningParameters) of the ``training`` preset with the settings
     :func:`add_learner_arguments` parsed; ValueError if the phases do not fit the clock, or
@@ -100,9 +116,8 @@ def learner_settings(args: Any) -> tuple:
     from .. import spiking
 
     given = {name: getattr(args, name) for _, name, _ in LEARNER_ARGUMENTS}
-    for flag, name in (("--t-noisy", "t_noisy_ms"), ("--noise-rate", "noise_rate_hz")):
-        if given[name] is not None and not args.noise_x > 0:
-            raise ValueError(f"{flag} sets the corruption events: it needs --noise-x above 0")
+    check_event_options(args.noise_x, t_noisy_ms=given["t_noisy_ms"],
+                        noise_rate_hz=given["noise_rate_hz"])
     network = network_units(**{k: v for k, v in given.items()
                                 if k in ("r_max_hz", "tau_ff_ms", "tau_syn_ms", "t_settle_ms")})
     phases = network_units(t_noisy_ms=given["t_noisy_ms"],

@@ -12,7 +12,7 @@ import numpy as np
 from .. import rate_training, runs
 from ..sweeps import SERIAL, open_client
 from .common import Log, N_TRAIN, command_line, training_split
-from .network import SpikingNetwork, network_units
+from .network import SpikingNetwork, check_event_options, network_units
 
 _NON_NEGATIVE = ("noise", "noise_x", "noise_h", "noise_g", "n_spikes", "weight_decay",
                  "valid_every")
@@ -231,13 +231,7 @@ class SpikingTrainTask:
         params = self.network.parameters("training",
                                          **network_units(t_settle_ms=self.t_settle))
         spiking.check_memory_need(cfg.sizes, params)
-        if self.noise_rate is not None:
-            if not noise > 0:
-                raise ValueError("--noise-rate sets the corruption events: it needs --noise-x "
-                                 "above 0")
-            if not (np.isfinite(self.noise_rate) and self.noise_rate > 0):
-                raise ValueError(f"--noise-rate must be a positive rate in Hz, got "
-                                 f"{self.noise_rate}")
+        check_event_options(noise, t_noisy_ms=self.t_noisy, noise_rate_hz=self.noise_rate)
         phases = network_units(t_noisy_ms=self.t_noisy, noise_rate_hz=self.noise_rate)
         learning = spiking.training_learning(noise_x=noise, **phases,
                                              **{k: v for k, v in eps.items() if v is not None})
