@@ -32,14 +32,14 @@ the missing ones).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from pathlib import Path
 
 import numpy as np
 
 from stdpsim import errors, rate_model, rate_training
-from stdpsim.runs import results_to_continue, shown_path, write_json
-from stdpsim.tasks.common import training_split
+from stdpsim.tasks.twin_variants import add_variant_arguments, run_variants, scores_line
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_DESIGN_EPS = {"lr_encoders": 1e-4, "lr_decoders": 3e-5}
@@ -62,44 +62,25 @@ def config(variant: str, epochs: int, lr: float, samples: int) -> rate_training.
     return dataclasses.replace(cfg, **VARIANTS[variant])
 
 
-def run(cfg: rate_training.TrainConfig, x_train: np.ndarray, x_valid: np.ndarray
-        ) -> dict:
-    """(epoch, validation score) after every epoch, and the seconds it took."""
+def run(variant: str, x_train: np.ndarray, x_valid: np.ndarray, args) -> dict:
+    """The variant's (epoch, validation score) after every epoch, its changes, and the
+    seconds it took."""
+    cfg = config(variant, args.epochs, args.lr, args.valid_samples)
     model = rate_model.init_model(np.random.default_rng(cfg.seed), cfg.layers, init=cfg.init)
     t0 = time.perf_counter()
     history = rate_training.train(model, x_train, cfg, x_valid=x_valid, progress=False)
-    return {"scores": [[r["epoch"], r["valid_parzen"]] for r in history
+    return {"changes": VARIANTS[variant],
+            "scores": [[r["epoch"], r["valid_parzen"]] for r in history
                        if "valid_parzen" in r],
             "seconds": time.perf_counter() - t0}
 
 
 def main() -> None:
     ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
-    ap.add_argument("--variant", action="append", choices=list(VARIANTS), default=[],
-                    help="variants to run [default: all of them]")
-    ap.add_argument("--epochs", type=errors.count, default=2)
-    ap.add_argument("--lr", type=errors.positive, default=rate_training.SHIPPED_LR,
-                    help="ε of the consolidation (and of the rate model)")
-    ap.add_argument("--valid-samples", type=errors.count, default=1000)
-    ap.add_argument("--out", default=str(ROOT / "figures" / "twin_ablation.json"))
-    args = ap.parse_args()
-    if args.valid_samples < 2:
-        raise ValueError("--valid-samples must be at least 2")
-    x_train, x_valid = training_split(args.data)
-    settings = {"epochs": args.epochs, "lr": args.lr, "valid_samples": args.valid_samples}
-    out = Path(args.out)
-    results = results_to_continue(out, settings, "variants")
-    for variant in args.variant or list(VARIANTS):
-        if variant not in results["variants"]:
-            cfg = config(variant, args.epochs, args.lr, args.valid_samples)
-            results["variants"][variant] = {"changes": VARIANTS[variant],
-                                            **run(cfg, x_train, x_valid)}
-            write_json(out, results)
-        row = results["variants"][variant]
-        print(f"{variant}: " + ", ".join(f"epoch {e}: {v:.1f}" for e, v in row["scores"])
-              + f" ({row['seconds']:.0f} s)", flush=True)
-    print(f"wrote {shown_path(out)}")
+    add_variant_arguments(ap, VARIANTS, epochs=2, out=ROOT / "figures" / "twin_ablation.json")
+    run_variants(ap.parse_args(), VARIANTS, run,
+                 lambda row: f"{scores_line(row['scores'])} ({row['seconds']:.0f} s)",
+                 log=functools.partial(print, flush=True))
 
 
 if __name__ == "__main__":

@@ -28,13 +28,13 @@ goes on with the missing ones).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 
 import numpy as np
 
 from stdpsim import errors, rate_model, rate_training
-from stdpsim.runs import results_to_continue, shown_path, write_json
-from stdpsim.tasks.common import training_split
+from stdpsim.tasks.twin_variants import add_variant_arguments, run_variants, scores_line
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = {"rate": None, "clean": (), "predictions": (), "f1": ("f1",),
@@ -50,11 +50,11 @@ def noisy_layers(spec, model: rate_model.RateModel):
     return spec
 
 
-def run(variant: str, x_train: np.ndarray, x_valid: np.ndarray, epochs: int, lr: float,
-        samples: int) -> list[list[float]]:
+def run(variant: str, x_train: np.ndarray, x_valid: np.ndarray, args) -> list[list[float]]:
     """(epoch, validation score) after every epoch of one variant."""
-    cfg = rate_training.TrainConfig(lr_encoders=lr, lr_decoders=lr, epochs=epochs,
-                                    valid_every=1, valid_samples=samples)
+    cfg = rate_training.TrainConfig(lr_encoders=args.lr, lr_decoders=args.lr,
+                                    epochs=args.epochs, valid_every=1,
+                                    valid_samples=args.valid_samples)
     if variant != "rate":
         cfg = dataclasses.replace(cfg, rule="sdvdt")
     if variant == "clean":
@@ -71,28 +71,10 @@ def run(variant: str, x_train: np.ndarray, x_valid: np.ndarray, epochs: int, lr:
 
 def main() -> None:
     ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
-    ap.add_argument("--variant", action="append", choices=list(VARIANTS), default=[],
-                    help="variants to run [default: all]")
-    ap.add_argument("--epochs", type=errors.count, default=3)
-    ap.add_argument("--lr", type=errors.positive, default=rate_training.SHIPPED_LR)
-    ap.add_argument("--valid-samples", type=errors.count, default=1000)
-    ap.add_argument("--out", default=str(ROOT / "figures" / "twin_corruption_probe.json"))
-    args = ap.parse_args()
-    if args.epochs < 1 or not args.lr > 0 or args.valid_samples < 2:
-        raise SystemExit("--epochs ≥ 1, --lr > 0 and --valid-samples ≥ 2, please")
-    x_train, x_valid = training_split(args.data)
-    settings = {"epochs": args.epochs, "lr": args.lr, "valid_samples": args.valid_samples}
-    out = Path(args.out)
-    results = results_to_continue(out, settings, "variants")
-    for variant in args.variant or list(VARIANTS):
-        if variant not in results["variants"]:
-            results["variants"][variant] = run(variant, x_train, x_valid, args.epochs,
-                                               args.lr, args.valid_samples)
-            write_json(out, results)
-        print(variant, ", ".join(f"epoch {e}: {v:.1f}" for e, v in
-                                 results["variants"][variant]), flush=True)
-    print(f"wrote {shown_path(out)}")
+    add_variant_arguments(ap, VARIANTS, epochs=3,
+                          out=ROOT / "figures" / "twin_corruption_probe.json")
+    run_variants(ap.parse_args(), VARIANTS, run, scores_line,
+                 log=functools.partial(print, flush=True))
 
 
 if __name__ == "__main__":

@@ -157,3 +157,40 @@ def test_an_experiment_goes_on_only_with_results_of_its_own_settings(tmp_path):
     write_json(out, {"settings": {"epochs": 2}, "variants": {"all": [1.0]}})
     assert results_to_continue(out, {"epochs": 2}, "variants")["variants"] == {"all": [1.0]}
     assert results_to_continue(out, {"epochs": 3}, "variants")["variants"] == {}
+
+
+@pytest.mark.quick
+def test_variant_experiments_resume_with_the_missing_variants(tmp_path, monkeypatch):
+    """The twin experiments' loop trains only what the results file lacks at the same
+    settings, writes after each variant, and starts afresh when a setting changes."""
+    import argparse
+
+    from stdpsim.tasks import twin_variants
+
+    loads, trained = [], []
+    monkeypatch.setattr(twin_variants, "training_split",
+                        lambda data: loads.append(data) or (np.zeros((3, 2)), np.ones((1, 2))))
+
+    def run_one(name, x_train, x_valid, args):
+        trained.append(name)
+        if name == "b" and len(trained) == 2:
+            raise KeyboardInterrupt  # stopped during the second variant
+        return [[1, float(x_train.shape[0] + x_valid.sum())]]
+
+    args = argparse.Namespace(data="D", variant=[], epochs=1, lr=1e-3, valid_samples=10,
+                              out=str(tmp_path / "r.json"))
+    with pytest.raises(KeyboardInterrupt):
+        twin_variants.run_variants(args, ["a", "b"], run_one, str, log=lambda s: None)
+    lines = []
+    results = twin_variants.run_variants(args, ["a", "b"], run_one, str, log=lines.append)
+    assert trained == ["a", "b", "b"]  # "a" was kept
+    assert results["variants"] == {"a": [[1, 5.0]], "b": [[1, 5.0]]}
+    assert lines[0] == "a: [[1, 5.0]]" and lines[-1].startswith("wrote ")
+    twin_variants.run_variants(args, ["a", "b"], run_one, str, log=lambda s: None)
+    assert trained == ["a", "b", "b"] and loads == ["D", "D"]  # nothing left: no data read
+    args.epochs = 2
+    twin_variants.run_variants(args, ["a", "b"], run_one, str, log=lambda s: None)
+    assert trained == ["a", "b", "b", "a", "b"]
+    args.valid_samples = 1
+    with pytest.raises(ValueError, match="--valid-samples must be at least 2, got 1"):
+        twin_variants.run_variants(args, ["a"], run_one, str)
