@@ -7,6 +7,9 @@ the rate model's own training, and the first design.
 * **its rate twin** (:class:`stdpsim.rate_training.SdvdtTwinTrainer`): the first run's
   batch size, optimiser, loss and ε, its predictions corrupted at the authors' levels (f1's
   presynaptic factor too: the corruption events' rate limit), scored after every epoch;
+  with ``--bounded-twin`` also the twin as the network's exact rate limit: hidden values
+  stop at the units' top value and x's corruption reaches the upper encoders through the
+  layers below (``TrainConfig``'s ``h_cap`` and ``propagate``);
 * **the rate model** (Algorithm 2, the authors' settings) at the shipped model's learning
   rate (2.5e-5, ``--rate-lr``), scored after every epoch;
 * **the first design**: the 3-epoch curve in ``figures/spiking_learning_curve_first_design.json``.
@@ -20,7 +23,7 @@ settings, so re-running only adds what is missing.  Writes
 ``figures/spiking_learning_curve.json`` and ``.png``.
 
     python experiments/spiking_learning_curve.py --run runs/spiking/spiking_mnist.npz
-        [--run OTHER.npz --label OTHER] [--epochs 3] [--data DIR]
+        [--run OTHER.npz --label OTHER] [--epochs 3] [--bounded-twin] [--data DIR]
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+from brian2 import Hz
 
-from stdpsim import errors, plotting, rate_model, rate_training
+from stdpsim import errors, plotting, rate_model, rate_training, spiking
 from stdpsim.runs import load_npz, read_json, shown_path, write_json
 from stdpsim.tasks.common import training_split
 from stdpsim.training import validation_parzen
@@ -54,7 +58,7 @@ def run_history(run: str) -> tuple[dict, list[dict]]:
 def rate_curve(cfg: rate_training.TrainConfig, x_train: np.ndarray, x_valid: np.ndarray
                ) -> list[dict]:
     """Validation scores after every epoch of a rate training, cached by its settings."""
-    key = json.dumps(dataclasses.asdict(cfg), sort_keys=True)
+    key = json.dumps(cfg.settings(), sort_keys=True)
     cache = ROOT / "runs" / "curves" / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
     if cache.exists() and read_json(cache).get("key") == key:
         return read_json(cache)["points"]
@@ -80,6 +84,10 @@ def main() -> None:
                     help="the reference rate model")
     ap.add_argument("--first-design",
                     default=str(ROOT / "figures" / "spiking_learning_curve_first_design.json"))
+    ap.add_argument("--bounded-twin", action="store_true",
+                    help="also the twin as the spiking network's exact rate limit: hidden "
+                         "values bounded at the units' top value, x's corruption propagated "
+                         "to the upper encoders")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_learning_curve.json"))
     args = ap.parse_args()
     if args.epochs < 1:
@@ -105,6 +113,12 @@ def main() -> None:
     curves.append({"label": f"its rate twin (ε {learn['eps_encoders']:g}, authors' "
                             "corruption, f1's presynaptic factor too)", "line": "--",
                    "points": rate_curve(twin_cfg, x_train, x_valid)})
+    if args.bounded_twin:
+        top = spiking.preset("training", r_max=settings["network"]["r_max_hz"] * Hz).top_value
+        bounded_cfg = dataclasses.replace(twin_cfg, propagate=True, h_cap=top)
+        curves.append({"label": f"its rate twin, values bounded at {top:g}, corruption "
+                                "propagated", "line": "-.",
+                       "points": rate_curve(bounded_cfg, x_train, x_valid)})
     curves.append({"label": f"rate model, authors' settings at lr {args.rate_lr:g}",
                    "line": "--", "points": rate_curve(rate_cfg, x_train, x_valid)})
     first = read_json(args.first_design)
@@ -116,8 +130,8 @@ def main() -> None:
     how = rate_training.TrainConfig(valid_samples=samples, seed=train["seed"]).validation()
     ref = validation_parzen(reference, x_train, x_valid, how)["valid_parzen"]
     results = {"settings": settings, "valid_samples": samples, "curves": curves,
-               "twin_config": dataclasses.asdict(twin_cfg),
-               "rate_config": dataclasses.asdict(rate_cfg),
+               "twin_config": twin_cfg.settings(),
+               "rate_config": rate_cfg.settings(),
                "reference_model": shown_path(args.model), "reference_valid_parzen": ref}
     write_json(args.out, results)
     plotting.plot_learning_curves(results, Path(args.out).with_suffix(".png"))

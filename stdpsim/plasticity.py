@@ -72,7 +72,7 @@ def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, a
                   *, gain_factor: bool = False, corruption: Corruption | None = None,
                   rng: np.random.Generator | None = None,
                   noisy_pre: bool | Collection[str] = False, x_draws: np.ndarray | None = None,
-                  propagate: bool = False
+                  propagate: bool = False, cap: float | None = None
                   ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, float]]:
     """The tags the spiking S·dV/dt learner sets in the limit of high rates (its rate twin).
 
@@ -116,6 +116,11 @@ def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, a
         A third factor, act′ of the postsynaptic layer at the prediction's pre-activation,
         multiplies each postsynaptic unit's change: the error through the nonlinearity, as
         the rate model's loss takes it.
+    ``cap``
+        The hidden values' bound (None: none): INFERENCE's trajectory
+        (:func:`stdpsim.rate_model.inference`'s ``cap``), the corrupted feed-forward pass and
+        the predictions of hidden values stop at it, as a spiking unit's value stops at its
+        top rate (:attr:`stdpsim.spiking.SpikingParameters.top_value`).
 
     With both, ``noisy_pre=True`` and the rng of :func:`stdpsim.rate_training.local_problems`,
     the tags of f1 and of every decoder are −½·B times the rate model's local gradients
@@ -147,7 +152,8 @@ def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, a
         raise ValueError(f"noisy_pre names layers {sorted(noisy - set(model.weights))} "
                          f"that the model does not have ({sorted(model.weights)})")
     x = np.asarray(x, dtype=np.float32)
-    *_, states = inference(model, x, n_steps, delta, alpha, trace=True)
+    *_, states = inference(model, x, n_steps, delta, alpha, trace=True, cap=cap)
+    bound = (lambda h: h) if cap is None else (lambda h: np.minimum(h, cap))
     traj = [np.stack([x] * len(states))] + [np.stack([s[l] for s in states])
                                              for l in range(model.depth)]
     depth = model.depth
@@ -163,13 +169,13 @@ def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, a
         name = f"f{l}"
         pre, post = traj[l - 1], traj[l]  # (N + 1, batch, n)
         if propagate and l > 1:  # the settling step from the corrupted pass, then INFERENCE
-            noisy_enc[l - 1] = model.layer(f"f{l - 1}", noisy_enc[l - 2])
+            noisy_enc[l - 1] = bound(model.layer(f"f{l - 1}", noisy_enc[l - 2]))
             pre = np.concatenate([noisy_enc[l - 1][None], pre])
             post = np.concatenate([post[:1], post])
         a = model.pre_activation(name, noisy_enc[l - 1]) if mechanisms else None
         if corruption is not None:
             post = post.copy()
-            post[0] = model.activate(name, a)
+            post[0] = bound(model.activate(name, a))
         if name in noisy:
             pre = pre + (noisy_enc[l - 1] - clean_enc[l - 1])
         mid = 0.5 * (pre[:-1] + pre[1:])
@@ -181,7 +187,8 @@ def sdvdt_updates(model: RateModel, x: np.ndarray, n_steps: int, delta: float, a
     for l in range(1, depth + 1):
         name = f"g{l}"
         a = model.pre_activation(name, noisy_dec[l - 1])
-        err = traj[l - 1][-1] - model.activate(name, a)
+        pred = model.activate(name, a)
+        err = traj[l - 1][-1] - (pred if l == 1 else bound(pred))
         errors[name] = float(np.mean(np.sum(err ** 2, axis=1)))
         if gain_factor:
             err *= activation_slope(model.activations[name], a)

@@ -299,7 +299,8 @@ def init_model(rng: np.random.Generator, layers: LayerSpec = LAYERS,
 
 
 def _settle(model: RateModel, hs: list[np.ndarray], bottom_drive, n_steps: int, delta: float,
-            alpha: float, prior_alpha: float, states: list | None) -> list[np.ndarray]:
+            alpha: float, prior_alpha: float, states: list | None,
+            cap: float | None = None) -> list[np.ndarray]:
     """The INFERENCE iterations of Algorithm 2 on the hidden states ``hs`` = [h1, ..., hL],
     top layer first, each lower layer pulled towards the *new* state above it::
 
@@ -312,7 +313,7 @@ def _settle(model: RateModel, hs: list[np.ndarray], bottom_drive, n_steps: int, 
     The prior's term is taken as an implicit (backward-Euler) step, h_L ← (h̃_L + c μ)/(1 + c)
     with c = β/σ² and h̃_L the update without it: to first order in c the explicit step
     above, and stable for units whose prior variance is tiny (an explicit step with
-    β/σ² > 2 diverges).
+    β/σ² > 2 diverges).  ``cap``: each new state is clipped at it from above (None: not).
     """
     depth, n = len(hs), hs[0].shape[0]
     top_down = {l: model.layer(f"g{l}", hs[l - 1]) for l in range(2, depth + 1)}
@@ -332,6 +333,8 @@ def _settle(model: RateModel, hs: list[np.ndarray], bottom_drive, n_steps: int, 
             elif prior_alpha:  # implicit step: stable however small a unit's variance
                 c = prior_alpha / model.prior_var
                 h = (h + c * model.prior_mean) / (1 + c)
+            if cap is not None:
+                h = np.minimum(h, cap, out=h)
             hs[l - 1] = h
             if l >= 2:
                 top_down[l] = model.layer(f"g{l}", h)
@@ -340,16 +343,20 @@ def _settle(model: RateModel, hs: list[np.ndarray], bottom_drive, n_steps: int, 
     return hs
 
 
-def feed_forward(model: RateModel, x: np.ndarray) -> list[np.ndarray]:
-    """[f1(x), f2(f1(x)), ...]: INFERENCE's starting point, one array per hidden layer."""
-    hs = [model.f1(x)]
-    for l in range(2, model.depth + 1):
-        hs.append(model.layer(f"f{l}", hs[-1]))
+def feed_forward(model: RateModel, x: np.ndarray, cap: float | None = None
+                 ) -> list[np.ndarray]:
+    """[f1(x), f2(f1(x)), ...]: INFERENCE's starting point, one array per hidden layer, each
+    clipped at ``cap`` from above before the next layer takes it (None: not)."""
+    hs: list[np.ndarray] = []
+    for l in range(1, model.depth + 1):
+        h = model.layer(f"f{l}", hs[-1] if hs else x)
+        hs.append(h if cap is None else np.minimum(h, cap, out=h))
     return hs
 
 
 def inference(model: RateModel, x: np.ndarray, n_steps: int = 15, delta: float = 0.1,
-              alpha: float = 0.001, trace: bool = False, prior_alpha: float = 0.0):
+              alpha: float = 0.001, trace: bool = False, prior_alpha: float = 0.0,
+              cap: float | None = None):
     """Targetprop INFERENCE (Algorithm 2, extended to L hidden layers).
 
     h_l ← f_l(h_{l−1}) (h_0 = x), then ``n_steps`` iterations, top layer first; with two
@@ -367,21 +374,25 @@ def inference(model: RateModel, x: np.ndarray, n_steps: int = 15, delta: float =
     prior_alpha
         Weight β of the top prior's gradient (μ − h_L)/σ² in the h_L update (0: as
         published), taken as an implicit step (see :func:`_settle`).
+    cap
+        Bound on every hidden value (None: none): the feed-forward pass and each step are
+        clipped at it from above, as a spiking unit's value stops at its top rate
+        (:attr:`stdpsim.spiking.SpikingParameters.top_value`).
 
     Returns
     -------
     h1, ..., hL (, states)
         Shapes (batch, n_l); with ``trace`` the list of states follows.
     """
-    hs = feed_forward(model, x)
-    fx = hs[0]
+    hs = feed_forward(model, x, cap)
+    fx = model.f1(x) if cap is not None else hs[0]  # the drive is f1(x) unclipped
     states = [tuple(hs)] if trace else None
 
     def bottom_drive(h1: np.ndarray) -> np.ndarray:
         recon = model.f1(model.g1(h1))
         return np.subtract(fx, recon, out=recon)  # f1(x) − f1(g1(h1)), in a fresh array
 
-    hs = _settle(model, hs, bottom_drive, n_steps, delta, alpha, prior_alpha, states)
+    hs = _settle(model, hs, bottom_drive, n_steps, delta, alpha, prior_alpha, states, cap)
     return (*hs, states) if trace else tuple(hs)
 
 

@@ -30,6 +30,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -102,6 +103,11 @@ class TrainConfig:
         The prior on h_L has ``prior_var_scale`` × the empirical variance of the inferred h_L.
     batch_size, epochs, seed
         Minibatch size, passes over the training set, random seed.
+    propagate, h_cap
+        Only for ``sdvdt``, the spiking network's own ways the twin may follow
+        (:func:`stdpsim.plasticity.sdvdt_updates`): x's corruption reaches the upper encoders
+        through the layers below (``propagate``, needs corruption), and hidden values stop at
+        ``h_cap``, the spiking units' top value (None: unbounded).
     valid_every, valid_samples
         Every ``valid_every`` epochs (and after the last) GENERATE ``valid_samples`` samples
         and score the validation images' Parzen log-likelihood (σ chosen on training images);
@@ -136,6 +142,8 @@ class TrainConfig:
     seed: int = 0
     valid_every: int = 5
     valid_samples: int = 5000
+    propagate: bool = False
+    h_cap: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sizes", tuple(int(s) for s in self.sizes))
@@ -161,10 +169,24 @@ class TrainConfig:
             (self.epochs >= 1 and self.batch_size >= 1, "epochs and batch_size must be >= 1"),
             (self.valid_every >= 0 and self.valid_samples >= 2,
              "valid_every must be >= 0 and valid_samples >= 2"),
+            (self.rule == "sdvdt" or not (self.propagate or self.h_cap is not None),
+             "propagate and h_cap are the rate twin's (rule sdvdt)"),
+            (not self.propagate or not self.corruption.clean,
+             "propagate carries x's corruption upwards: it needs a corruption level above 0"),
+            (self.h_cap is None or self.h_cap > 0,
+             f"h_cap must be positive (None: unbounded), got {self.h_cap}"),
         ]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
+
+    def settings(self) -> dict[str, Any]:
+        """The settings as a dict for files and cache keys; fields added after the first
+        files were written are left out at their defaults (:data:`ADDED_FIELDS`), so those
+        files still match."""
+        out = dataclasses.asdict(self)
+        return {k: v for k, v in out.items()
+                if k not in ADDED_FIELDS or v != ADDED_FIELDS[k]}
 
     @property
     def layers(self) -> dict[str, tuple[int, int, str]]:
@@ -191,6 +213,10 @@ class TrainConfig:
         return training.Validation(self.valid_samples, self.seed, self.n_steps, self.delta,
                                    self.alpha, self.prior_var_scale)
 
+
+ADDED_FIELDS = {"propagate": False, "h_cap": None}
+"""Fields of :class:`TrainConfig` added after files of its settings existed, with the
+defaults that leave the training as it was."""
 
 SHIPPED_LR = 2.5e-5
 """The learning rate the shipped rate model (``models/rate_mnist.npz``) was trained with: the
@@ -358,7 +384,8 @@ class SdvdtTwinTrainer:
         tags, errors = sdvdt_updates(self.model, x, self.cfg.n_steps, self.cfg.delta,
                                      self.cfg.alpha, gain_factor=self.cfg.loss == "through",
                                      corruption=None if levels.clean else levels, rng=rng,
-                                     noisy_pre=NOISY_PRE)
+                                     noisy_pre=NOISY_PRE, propagate=self.cfg.propagate,
+                                     cap=self.cfg.h_cap)
         self.consolidation(tags, x.shape[0])
         return errors
 
@@ -388,7 +415,7 @@ def save_checkpoint(path: str | os.PathLike, trainer: LocalTrainer, epoch: int,
     (:func:`stdpsim.training.write_checkpoint`)."""
     model = trainer.model
     state = {"epoch": epoch, "rng": rng.bit_generator.state, "history": history,
-             "config": dataclasses.asdict(trainer.cfg), "meta": model.meta,
+             "config": trainer.cfg.settings(), "meta": model.meta,
              "data_sha256": data_sha256,
              "best": {k: v for k, v in (best or {}).items() if k != "arrays"}}
     best_arrays = {f"best.{k}": a for k, a in (best or {}).get("arrays", {}).items()}
@@ -407,7 +434,7 @@ def check_resumable(path: str | os.PathLike, cfg: TrainConfig,
     rule of :func:`stdpsim.training.check_resumable` (every setting but a constant-rate
     run's ``epochs``, and the data), and no more finished epochs than ``cfg.epochs``."""
     state = read_checkpoint(path, needs=RATE_STATE)[0]
-    training.check_resumable(path, state.get("config", {}), dataclasses.asdict(cfg),
+    training.check_resumable(path, state.get("config", {}), cfg.settings(),
                              epochs=("epochs",), constant_rate=cfg.lr_final == 1,
                              saved_sha256=state.get("data_sha256"),
                              data_sha256=data_sha256 or state.get("data_sha256"))
@@ -527,7 +554,7 @@ def train_model(x_train: np.ndarray, x_valid: np.ndarray, cfg: TrainConfig,
         "command": command, "preset": preset,
         "data_sha256_float32": data_sha,
         "n_train": int(x_train.shape[0]), "n_valid": int(x_valid.shape[0]),
-        "config": dataclasses.asdict(cfg), "history": history,
+        "config": cfg.settings(), "history": history,
         "chosen_epoch": best_epoch(history),
         "train_seconds": sum(r["seconds"] + r.get("valid_seconds", 0.0) for r in history),
         "wall_s_last_session": time.perf_counter() - t0,

@@ -639,3 +639,61 @@ def test_sdvdt_twin_propagates_x_corruption_to_the_upper_encoder_by_hand():
         np.testing.assert_array_equal(got[name][0], plain[name][0])
     with pytest.raises(ValueError, match="propagate needs a corruption"):
         plasticity.sdvdt_updates(m, xs, n_steps, delta, alpha, propagate=True)
+
+
+@pytest.mark.quick
+def test_a_cap_bounds_inference_and_the_twins_hidden_predictions_by_hand():
+    """``cap``: the feed-forward pass and every INFERENCE step stop at the cap (the drive
+    f1(x) itself is not clipped); the twin's decoder g2 learns towards the capped h1 from its
+    capped prediction.  A cap above every value changes nothing."""
+    layers = {"f1": (1, 1, "softplus"), "f2": (1, 1, "sigmoid"), "g2": (1, 1, "softplus"),
+              "g1": (1, 1, "sigmoid")}
+    m = rm.init_model(np.random.default_rng(0), layers)
+    for name, (w, b) in {"f1": (1.5, -0.2), "f2": (2.0, -1.0), "g2": (0.8, 0.6),
+                         "g1": (1.2, -0.3)}.items():
+        m.weights[name][:] = w
+        m.biases[name][:] = b
+    sp = lambda a: np.log1p(np.exp(a))  # noqa: E731
+    sg = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
+    f1 = lambda v: sp(1.5 * v - 0.2)  # noqa: E731
+    f2 = lambda v: sg(2.0 * v - 1.0)  # noqa: E731
+    g2 = lambda v: sp(0.8 * v + 0.6)  # noqa: E731
+    g1 = lambda v: sg(1.2 * v - 0.3)  # noqa: E731
+    x, cap, n_steps, delta, alpha = 0.9, 1.2, 3, 0.1, 0.05
+    h1, h2 = min(f1(x), cap), f2(min(f1(x), cap))
+    assert f1(x) > cap  # the feed-forward pass is clipped
+    for _ in range(n_steps):
+        h2 = min(h2 + delta * (f2(h1) - f2(g2(h2))), cap)
+        h1 = min(h1 + delta * (f1(x) - f1(g1(h1))) + alpha * (g2(h2) - h1), cap)
+    xs = np.array([[x]], np.float32)
+    got1, got2 = rm.inference(m, xs, n_steps, delta, alpha, cap=cap)
+    assert got1[0, 0] == pytest.approx(h1, rel=1e-5) and got2[0, 0] == pytest.approx(h2, rel=1e-5)
+    free = rm.inference(m, xs, n_steps, delta, alpha)
+    wide = rm.inference(m, xs, n_steps, delta, alpha, cap=100.0)
+    for a, b in zip(free, wide):
+        np.testing.assert_array_equal(a, b)
+    assert free[0][0, 0] > h1 + 1e-3  # the cap did something
+
+    tags = plasticity.sdvdt_updates(m, xs, n_steps, delta, alpha, cap=cap)[0]
+    assert g2(h2) > cap  # the prediction is clipped too
+    assert tags["g2"][0][0, 0] == pytest.approx(h2 * (h1 - cap), rel=1e-4, abs=1e-7)
+    assert tags["f1"][0][0, 0] == pytest.approx(x * (h1 - min(f1(x), cap)), abs=1e-6)
+    plain = plasticity.sdvdt_updates(m, xs, n_steps, delta, alpha, cap=100.0)[0]
+    ref = plasticity.sdvdt_updates(m, xs, n_steps, delta, alpha)[0]
+    for name in ref:
+        np.testing.assert_array_equal(plain[name][0], ref[name][0])
+
+
+@pytest.mark.quick
+def test_twin_only_settings_are_checked_and_left_out_of_files_at_their_defaults():
+    base = rt.TrainConfig(rule="sdvdt")
+    assert "propagate" not in base.settings() and "h_cap" not in base.settings()
+    bounded = dataclasses.replace(base, propagate=True, h_cap=5.0)
+    assert bounded.settings()["propagate"] is True and bounded.settings()["h_cap"] == 5.0
+    with pytest.raises(ValueError, match=r"propagate and h_cap are the rate twin's"):
+        rt.TrainConfig(h_cap=5.0)
+    with pytest.raises(ValueError, match="propagate carries x's corruption upwards"):
+        rt.TrainConfig(rule="sdvdt", propagate=True, noise_x=0, noise_h=0, noise_g=0,
+                       n_spikes=0)
+    with pytest.raises(ValueError, match="h_cap must be positive"):
+        rt.TrainConfig(rule="sdvdt", h_cap=0.0)
