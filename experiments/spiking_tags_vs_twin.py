@@ -48,7 +48,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from stdpsim import errors, plasticity, rate_model, rate_training, spiking
+from stdpsim import activations, errors, plasticity, rate_model, rate_training, spiking
 from stdpsim.corruption import Corruption
 from stdpsim.data import load_mnist
 from stdpsim.spiking import compare
@@ -137,7 +137,7 @@ def unsettled_growth(model: rate_model.RateModel, x: np.ndarray, params, learnin
     in the linear range of the softplus)."""
     xt = x if draws is None else x + learning.noise_x * draws
     a = model.pre_activation("f1", xt)
-    gain_h = rate_model.activation_slope(model.activations["f1"], a) * model.activate("f1", a)
+    gain_h = activations.activation_slope(model.activations["f1"], a) * model.activate("f1", a)
     pattern = xt.T @ gain_h
     diff = mean_tags - twin
     start = learning.t_noisy if learning.corrupted else params.t_settle
@@ -162,7 +162,7 @@ def settling_segment(model: rate_model.RateModel, x: np.ndarray, learning,
     for l in range(1, level):
         noisy, clean = model.layer(f"f{l}", noisy), model.layer(f"f{l}", clean)
     a = model.pre_activation(name, noisy)
-    slope = rate_model.activation_slope(model.activations[name], a)
+    slope = activations.activation_slope(model.activations[name], a)
     pattern = (0.5 * (noisy + clean)).T @ ((model.layer(name, clean) - model.activate(name, a))
                                           * slope)
     basis = np.stack([twin.ravel(), pattern.ravel()], axis=1)
@@ -185,7 +185,7 @@ def bounded_target(model: rate_model.RateModel, x: np.ndarray, params, name: str
     below, above = hs[level - 2], hs[level - 1]
     a = model.pre_activation(name, above)
     err = np.minimum(below, top) - np.minimum(model.activate(name, a), top)
-    capped = above.T @ (err * rate_model.activation_slope(model.activations[name], a))
+    capped = above.T @ (err * activations.activation_slope(model.activations[name], a))
     cos, ratio = compare.similarity(mean_tags, capped)
     return {"top": top, "cosine": cos, "norm_ratio": ratio,
             "above_top": float((below > top).mean()),

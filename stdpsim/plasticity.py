@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .corruption import Corruption, corrupt
-from .rate_model import RateModel, activation_slope, inference
+from .activations import activation_slope
+from .rate_model import RateModel, inference
 
 if TYPE_CHECKING:  # brian2 is imported where a synapse is built: the rate twin needs none
     from brian2 import NeuronGroup, SpikeGeneratorGroup, Synapses

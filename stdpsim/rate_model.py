@@ -33,6 +33,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import threads
+from .activations import ACTIVATIONS, IN_PLACE
 from .runs import atomic_write, load_npz
 
 LayerSpec = dict[str, tuple[int, int, str]]
@@ -65,8 +66,6 @@ def stack_layers(sizes: Sequence[int], decoder_hidden: str = "softplus") -> Laye
     return layers
 
 
-ACTIVATIONS = ("softplus", "sigmoid", "linear")
-
 SIZES = (784, 1000, 100)
 """The paper's MNIST model: 784 pixels, h1 of 1000 and h2 of 100 units."""
 
@@ -82,92 +81,6 @@ every unit, so such a file is refused as damaged."""
 
 class ModelFileError(ValueError):
     """A model file is missing, malformed or holds unusable values."""
-
-
-def _softplus_inplace(a: np.ndarray) -> np.ndarray:
-    """softplus written into ``a``: max(a, 0) + log1p(exp(−|a|)), one temporary.
-
-    max(a, 0) is formed as (a + |a|)/2, which is exact in floating point and, on the
-    training's (100, 1000) arrays, faster than ``np.maximum``."""
-    t = np.abs(a)
-    a += t
-    a *= a.dtype.type(0.5)
-    np.negative(t, out=t)
-    np.exp(t, out=t)
-    np.log1p(t, out=t)
-    a += t
-    return a
-
-
-def _sigmoid_inplace(a: np.ndarray) -> np.ndarray:
-    """sigmoid written into ``a`` as (1 + tanh(a/2)) / 2 (no overflow)."""
-    a *= a.dtype.type(0.5)
-    np.tanh(a, out=a)
-    a += a.dtype.type(1)
-    a *= a.dtype.type(0.5)
-    return a
-
-
-def softplus(a: np.ndarray) -> np.ndarray:
-    """log(1 + e^a) without overflow: max(a, 0) + log1p(exp(−|a|))."""
-    return _softplus_inplace(np.array(a, dtype=np.result_type(a, np.float32)))
-
-
-def sigmoid(a: np.ndarray, inplace: bool = False) -> np.ndarray:
-    """1 / (1 + e^−a), written as (1 + tanh(a/2)) / 2 (no overflow); ``inplace``: into
-    ``a`` itself (a float array), which is returned."""
-    if inplace:
-        return _sigmoid_inplace(a)
-    return _sigmoid_inplace(np.array(a, dtype=np.result_type(a, np.float32)))
-
-
-_ACT_INPLACE = {"softplus": _softplus_inplace, "sigmoid": _sigmoid_inplace,
-                "linear": lambda a: a}
-
-ACTIVATION_EXPRESSIONS: dict[str, str] = {
-    "softplus": "(({u}) * int(({u}) > 0) + log1p(exp(-abs({u}))))",
-    "sigmoid": "(1 / (1 + exp(-({u}))))",
-    "linear": "({u})",
-}
-"""The same activations as Brian2 expression templates (``{u}``: the pre-activation), for the
-spiking network's equations: one definition of each nonlinearity for both models (tested
-against :func:`softplus` and :func:`sigmoid`)."""
-
-
-def activation_expression(activation: str, u: str) -> str:
-    """Brian2 expression of ``activation`` applied to the expression ``u``."""
-    if activation not in ACTIVATION_EXPRESSIONS:
-        raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATIONS}")
-    return ACTIVATION_EXPRESSIONS[activation].format(u=u)
-
-
-def activation_slope(activation: str, a: np.ndarray) -> np.ndarray:
-    """act′(a), the derivative of ``activation`` at the pre-activation ``a`` (same shape):
-    σ(a) for softplus, σ(a)(1 − σ(a)) for sigmoid, 1 for linear."""
-    if activation == "softplus":
-        return sigmoid(a)
-    if activation == "sigmoid":
-        s = sigmoid(a)
-        return s * (1 - s)
-    if activation == "linear":
-        return np.ones_like(a, dtype=np.result_type(a, np.float32))
-    raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATIONS}")
-
-
-SLOPE_EXPRESSIONS: dict[str, str] = {
-    "softplus": "(1 / (1 + exp(-({u}))))",
-    "sigmoid": "(exp(-abs({u})) / (1 + exp(-abs({u})))**2)",
-    "linear": "1",
-}
-"""act′ as Brian2 expression templates (the spiking learner's gain factor; tested against
-:func:`activation_slope`)."""
-
-
-def slope_expression(activation: str, u: str) -> str:
-    """Brian2 expression of act′ of ``activation`` at the expression ``u``."""
-    if activation not in SLOPE_EXPRESSIONS:
-        raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATIONS}")
-    return SLOPE_EXPRESSIONS[activation].format(u=u)
 
 
 @dataclasses.dataclass
@@ -213,7 +126,7 @@ class RateModel:
         """Apply layer ``name`` to a batch ``x`` (batch, n_in) -> (batch, n_out): the same
         values as :meth:`activate` of :meth:`pre_activation`, in one pass over the rows."""
         a = x @ self.weights[name]
-        bias, act = self.biases[name], _ACT_INPLACE[self.activations[name]]
+        bias, act = self.biases[name], IN_PLACE[self.activations[name]]
 
         def finish(rows: np.ndarray) -> None:
             rows += bias
@@ -236,7 +149,7 @@ class RateModel:
     def activate(self, name: str, a: np.ndarray) -> np.ndarray:
         """Layer ``name``'s activation of the pre-activation ``a`` (a new array)."""
         out = np.array(a, copy=True)
-        threads.over_rows(_ACT_INPLACE[self.activations[name]], out)
+        threads.over_rows(IN_PLACE[self.activations[name]], out)
         return out
 
     def f1(self, x: np.ndarray) -> np.ndarray:

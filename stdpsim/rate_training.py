@@ -35,13 +35,13 @@ from typing import Any
 import numpy as np
 
 from . import training
+from .activations import sigmoid, softplus
 from .consolidation import Consolidation
 from .corruption import Corruption, corrupt
 from .optimizers import Adam, CentredRMSprop
 from .plasticity import sdvdt_updates
 from .progress import interactive
-from .rate_model import (RateModel, fit_prior, inference, init_model, save_model,
-                         sigmoid, softplus, stack_layers)
+from .rate_model import RateModel, fit_prior, inference, init_model, save_model, stack_layers
 from .runs import write_json
 from .training import (cosine_scale, data_digest, optimizer_arrays, read_checkpoint,
                        restore_optimizers, restore_weights, validation_parzen, weight_arrays,

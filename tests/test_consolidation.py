@@ -6,7 +6,7 @@ import copy
 import numpy as np
 import pytest
 
-from stdpsim import plasticity
+from stdpsim import activations, plasticity
 from stdpsim import rate_model as rm
 from stdpsim import rate_training as rt
 from stdpsim.consolidation import Consolidation
@@ -135,21 +135,21 @@ def test_corruption_draws_the_authors_levels_in_one_order():
 
 def test_activation_slopes_match_finite_differences():
     a = np.linspace(-4, 4, 17).astype(np.float64)
-    for act, f in (("softplus", rm.softplus), ("sigmoid", rm.sigmoid), ("linear", lambda z: z)):
+    for act, f in (("softplus", activations.softplus), ("sigmoid", activations.sigmoid), ("linear", lambda z: z)):
         numeric = (f(a + 1e-4) - f(a - 1e-4)) / 2e-4
-        np.testing.assert_allclose(rm.activation_slope(act, a), numeric, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(activations.activation_slope(act, a), numeric, rtol=1e-4, atol=1e-6)
 
 
 def test_brian2_slope_expressions_match_the_numpy_slopes():
     """The spiking gain factor's expressions (evaluated by numpy here) are act′."""
     a = np.linspace(-30, 30, 61)
-    for act in rm.ACTIVATIONS:
-        expr = rm.slope_expression(act, "u")
+    for act in activations.ACTIVATIONS:
+        expr = activations.slope_expression(act, "u")
         value = eval(expr, {"exp": np.exp, "abs": np.abs, "u": a})  # noqa: S307
         np.testing.assert_allclose(np.broadcast_to(value, a.shape),
-                                   rm.activation_slope(act, a), rtol=1e-6, atol=1e-12)
+                                   activations.activation_slope(act, a), rtol=1e-6, atol=1e-12)
     with pytest.raises(ValueError, match="unknown activation"):
-        rm.slope_expression("relu", "u")
+        activations.slope_expression("relu", "u")
 
 
 def test_layer_is_activate_of_pre_activation_bit_for_bit():

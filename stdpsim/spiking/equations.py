@@ -15,13 +15,14 @@ g1(h1) from the trace ``u_g1``, and ``x_out``, x̂ averaged over the last step.
 
 Each digit starts with ``t_settle`` in which the values relax (``tau_ff``) to the
 feed-forward values, INFERENCE's start computed by the network itself from spikes.  The
-nonlinearities come from :data:`stdpsim.rate_model.ACTIVATION_EXPRESSIONS`, the definitions
+nonlinearities come from :data:`stdpsim.activations.ACTIVATION_EXPRESSIONS`, the definitions
 the rate model is tested against.
 """
 
 from __future__ import annotations
 
-from ..rate_model import RateModel, activation_expression, slope_expression
+from ..activations import activation_expression, slope_expression
+from ..rate_model import RateModel
 from .stack import Layer
 
 
