@@ -367,6 +367,8 @@ SCRIPT_CASES = [
     ("twin_ablation.py", ["--epochs", "0"], "argument --epochs: '0' is below 1"),
     ("spiking_weight_growth.py", ["--run", "{bad}/text.npz"], "text.npz"),
     ("spiking_learning_curve.py", ["--run", "{bad}/text.npz"], "text.ckpt.npz: no such checkpoint"),
+    ("spiking_ablation.py", ["--all-run", "{bad}/none.npz"], "none.npz: no checkpoint"),
+    ("spiking_ablation.py", ["--noise-rate", "-5"], "argument --noise-rate: '-5' is not above 0"),
 ]
 
 
