@@ -213,7 +213,7 @@ def init_model(rng: np.random.Generator, layers: LayerSpec = LAYERS,
 
 def _settle(model: RateModel, hs: list[np.ndarray], bottom_drive, n_steps: int, delta: float,
             alpha: float, prior_alpha: float, states: list | None,
-            cap: float | None = None) -> list[np.ndarray]:
+            cap: float | None = None, clamp_top: bool = False) -> list[np.ndarray]:
     """The INFERENCE iterations of Algorithm 2 on the hidden states ``hs`` = [h1, ..., hL],
     top layer first, each lower layer pulled towards the *new* state above it::
 
@@ -227,11 +227,12 @@ def _settle(model: RateModel, hs: list[np.ndarray], bottom_drive, n_steps: int, 
     with c = β/σ² and h̃_L the update without it: to first order in c the explicit step
     above, and stable for units whose prior variance is tiny (an explicit step with
     β/σ² > 2 diverges).  ``cap``: each new state is clipped at it from above (None: not).
+    ``clamp_top``: h_L keeps its value (a clamped label layer); the layers below settle.
     """
     depth, n = len(hs), hs[0].shape[0]
     top_down = {l: model.layer(f"g{l}", hs[l - 1]) for l in range(2, depth + 1)}
     for _ in range(n_steps):
-        for l in range(depth, 0, -1):
+        for l in range(depth - clamp_top, 0, -1):
             if l == 1:
                 drive = bottom_drive(hs[0])
             else:  # f_l(h_{l−1}) and f_l(g_l(h_l)) as one product of twice the rows
@@ -269,7 +270,7 @@ def feed_forward(model: RateModel, x: np.ndarray, cap: float | None = None
 
 def inference(model: RateModel, x: np.ndarray, n_steps: int = 15, delta: float = 0.1,
               alpha: float = 0.001, trace: bool = False, prior_alpha: float = 0.0,
-              cap: float | None = None):
+              cap: float | None = None, top: np.ndarray | None = None):
     """Targetprop INFERENCE (Algorithm 2, extended to L hidden layers).
 
     h_l ← f_l(h_{l−1}) (h_0 = x), then ``n_steps`` iterations, top layer first; with two
@@ -291,6 +292,10 @@ def inference(model: RateModel, x: np.ndarray, n_steps: int = 15, delta: float =
         Bound on every hidden value (None: none): the feed-forward pass and each step are
         clipped at it from above, as a spiking unit's value stops at its top rate
         (:attr:`stdpsim.spiking.SpikingParameters.top_value`).
+    top
+        h_L clamped at these values, shape (batch, n_L) (None: free): the layers below
+        settle towards it through the decoders, h_L itself does not move (a label layer
+        clamped to the label, :mod:`stdpsim.classifiers.targetprop`).
 
     Returns
     -------
@@ -299,13 +304,20 @@ def inference(model: RateModel, x: np.ndarray, n_steps: int = 15, delta: float =
     """
     hs = feed_forward(model, x, cap)
     fx = model.f1(x) if cap is not None else hs[0]  # the drive is f1(x) unclipped
+    if top is not None:
+        top = np.asarray(top, dtype=np.float32)
+        if top.shape != hs[-1].shape:
+            raise ValueError(f"the clamped top layer has shape {top.shape}, expected "
+                             f"{hs[-1].shape}")
+        hs[-1] = top
     states = [tuple(hs)] if trace else None
 
     def bottom_drive(h1: np.ndarray) -> np.ndarray:
         recon = model.f1(model.g1(h1))
         return np.subtract(fx, recon, out=recon)  # f1(x) − f1(g1(h1)), in a fresh array
 
-    hs = _settle(model, hs, bottom_drive, n_steps, delta, alpha, prior_alpha, states, cap)
+    hs = _settle(model, hs, bottom_drive, n_steps, delta, alpha, prior_alpha, states, cap,
+                 clamp_top=top is not None)
     return (*hs, states) if trace else tuple(hs)
 
 

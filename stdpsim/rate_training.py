@@ -245,10 +245,12 @@ prior at 4 × the variance, 20 epochs)."""
 
 
 def local_problems(model: RateModel, x: np.ndarray, rng: np.random.Generator,
-                   cfg: TrainConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Run INFERENCE on ``x`` and draw the corruptions (:func:`stdpsim.corruption.corrupt`):
+                   cfg: TrainConfig, top: np.ndarray | None = None
+                   ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Run INFERENCE on ``x`` (``top``: with the top layer clamped at it, shape
+    (batch, n_L)) and draw the corruptions (:func:`stdpsim.corruption.corrupt`):
     layer -> (input, target)."""
-    hs = (x,) + tuple(inference(model, x, cfg.n_steps, cfg.delta, cfg.alpha))
+    hs = (x,) + tuple(inference(model, x, cfg.n_steps, cfg.delta, cfg.alpha, top=top))
     depth = len(hs) - 1
     enc, dec = corrupt(hs[:-1], hs[1:], rng, cfg.corruption)
     problems = {f"f{l}": (enc[l - 1], hs[l]) for l in range(1, depth + 1)}

@@ -1,0 +1,14 @@
+"""Supervised learners on one harness: the same data split, the same model format
+(:class:`stdpsim.rate_model.RateModel`, a stack of sizes (n_visible, hidden..., n_classes)
+whose top layer is the label layer), the same training loop and error rates.
+
+``targetprop``  (:mod:`.targetprop`) Algorithm 2 with the label layer clamped to the label:
+                INFERENCE carries the target down through the decoders, and every layer
+                learns its local problem as in the unsupervised model.
+``backprop``    (:mod:`.backprop`) the same encoders trained end to end on the softmax
+                cross-entropy: the ceiling for these data.
+"""
+
+from .config import LEARNERS, PREDICTIONS, ClassifyConfig
+
+__all__ = ["LEARNERS", "PREDICTIONS", "ClassifyConfig"]

@@ -1,0 +1,69 @@
+"""The supervised training's settings, one dataclass for every learner."""
+
+from __future__ import annotations
+
+import dataclasses
+
+LEARNERS = ("targetprop", "backprop")
+"""The supervised learners (:mod:`stdpsim.classifiers`)."""
+
+PREDICTIONS = ("feed_forward", "inference")
+"""How a trained stack classifies: the feed-forward pass, or INFERENCE with the label layer
+free (its value after ``n_steps`` iterations); the predicted class is the largest label
+unit."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifyConfig:
+    """Settings of a supervised training.
+
+    Attributes
+    ----------
+    learner
+        One of :data:`LEARNERS`.
+    hidden
+        Hidden layer widths (one per hidden layer, at least one); the stack is
+        (n_visible, *hidden, n_classes).
+    epochs, batch_size, lr, seed
+        Passes over the training images, examples per step, learning rate of the optimiser
+        (centred RMSprop for ``targetprop``, Adam for ``backprop``), random seed (weights,
+        example order, corruption).
+    n_steps, delta, alpha
+        ``targetprop``: INFERENCE with the label clamped (iterations, step δ, the pull α of
+        each layer towards the decoder's value from above).
+    noise
+        ``targetprop``: s.d. of the Gaussian corruption of every layer's input in its local
+        problem (Algorithm 2's corruption, one level for all).
+    """
+
+    learner: str = "targetprop"
+    hidden: tuple[int, ...] = (1000,)
+    epochs: int = 20
+    batch_size: int = 100
+    lr: float = 1e-3
+    seed: int = 0
+    n_steps: int = 15
+    delta: float = 0.1
+    alpha: float = 0.1
+    noise: float = 0.1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        checks = [
+            (self.learner in LEARNERS,
+             f"learner must be one of {LEARNERS}, got {self.learner!r}"),
+            (len(self.hidden) >= 1 and min(self.hidden) >= 1,
+             f"hidden needs at least one layer of at least one unit, got {self.hidden}"),
+            (self.epochs >= 1 and self.batch_size >= 1, "epochs and batch_size must be >= 1"),
+            (self.lr > 0, f"lr must be positive, got {self.lr}"),
+            (self.n_steps >= 0 and self.delta > 0 and self.alpha >= 0,
+             "n_steps and alpha must be >= 0, delta > 0"),
+            (self.noise >= 0, f"noise must be non-negative, got {self.noise}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    def sizes(self, n_visible: int, n_classes: int) -> tuple[int, ...]:
+        """The stack's widths, visible first, labels last."""
+        return (n_visible, *self.hidden, n_classes)

@@ -1,0 +1,101 @@
+"""The supervised training loop every learner shares: shuffled minibatches, the validation
+error after every epoch, the best epoch's weights kept."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from ..labels import check_labels, error_rate, one_hot
+from ..rate_model import RateModel, init_model, stack_layers
+from .backprop import BackpropTrainer, logits
+from .config import PREDICTIONS, ClassifyConfig
+from .targetprop import TargetpropTrainer, predict
+
+Log = Callable[[str], None]
+
+
+def new_model(cfg: ClassifyConfig, n_visible: int, n_classes: int) -> RateModel:
+    """The stack (n_visible, *hidden, n_classes) at its initial weights (orthogonal, zero
+    biases), drawn from ``cfg.seed``."""
+    layers = stack_layers(cfg.sizes(n_visible, n_classes))
+    return init_model(np.random.default_rng(cfg.seed), layers, init="orthogonal")
+
+
+def make_trainer(model: RateModel, cfg: ClassifyConfig):
+    """The learner's trainer: ``step(x, y_onehot, rng)`` and ``predict(x, how)``."""
+    if cfg.learner == "backprop":
+        return BackpropTrainer(model, cfg.lr)
+    return TargetpropTrainer(model, cfg)
+
+
+def predictions(learner: str) -> tuple[str, ...]:
+    """The ways a learner's stack classifies (backprop: the feed-forward pass only)."""
+    return ("feed_forward",) if learner == "backprop" else PREDICTIONS
+
+
+def train_classifier(cfg: ClassifyConfig, x_train: np.ndarray, y_train: np.ndarray,
+                     x_valid: np.ndarray, y_valid: np.ndarray, n_classes: int = 10,
+                     log: Log | None = print) -> tuple[RateModel, list[dict]]:
+    """Train a stack on labelled images, scoring the validation images after every epoch.
+
+    Parameters
+    ----------
+    x_train, x_valid
+        Images, float32 (n, n_visible) in [0, 1].
+    y_train, y_valid
+        Their classes, (n,) in 0 .. n_classes − 1.
+
+    Returns
+    -------
+    model, history
+        The epoch with the lowest feed-forward validation error (``model.meta`` records
+        it, the settings and every epoch's errors); per epoch the mean training loss,
+        the validation error of each way of classifying (fractions) and the seconds.
+    """
+    y_train = check_labels(y_train, x_train.shape[0], n_classes, "training labels")
+    y_valid = check_labels(y_valid, x_valid.shape[0], n_classes, "validation labels")
+    model = new_model(cfg, x_train.shape[1], n_classes)
+    trainer = make_trainer(model, cfg)
+    rng = np.random.default_rng(cfg.seed + 1)
+    targets = one_hot(y_train, n_classes)
+    history: list[dict] = []
+    best: tuple[float, int, dict, dict] | None = None
+    for epoch in range(1, cfg.epochs + 1):
+        t0 = time.perf_counter()
+        order = rng.permutation(x_train.shape[0])
+        losses = [trainer.step(x_train[idx], targets[idx], rng)
+                  for idx in np.array_split(order, max(1, len(order) // cfg.batch_size))]
+        row = {"epoch": epoch, "loss": float(np.mean(losses))}
+        for how in predictions(cfg.learner):
+            row[f"valid_error_{how}"] = error_rate(trainer.predict(x_valid, how), y_valid)
+        row["seconds"] = time.perf_counter() - t0
+        history.append(row)
+        if log:
+            log(f"epoch {epoch}/{cfg.epochs}: loss {row['loss']:.4f}, validation error "
+                + ", ".join(f"{100 * row[f'valid_error_{h}']:.2f} % ({h.replace('_', '-')})"
+                            for h in predictions(cfg.learner)) + f", {row['seconds']:.0f} s")
+        if best is None or row["valid_error_feed_forward"] < best[0]:
+            best = (row["valid_error_feed_forward"], epoch, copy.deepcopy(model.weights),
+                    copy.deepcopy(model.biases))
+    _, chosen, model.weights, model.biases = best
+    model.meta = {"task": "classify", "config": dataclasses.asdict(cfg),
+                  "chosen_epoch": chosen, "history": history, "n_classes": n_classes}
+    return model, history
+
+
+def classify(model: RateModel, x: np.ndarray, how: str = "feed_forward") -> np.ndarray:
+    """The classes a trained stack gives a batch, by ``how``, with the settings it was
+    trained with."""
+    cfg = ClassifyConfig(**{**model.meta["config"],
+                            "hidden": tuple(model.meta["config"]["hidden"])})
+    if how not in predictions(cfg.learner):
+        raise ValueError(f"a {cfg.learner} stack classifies by {predictions(cfg.learner)}, "
+                         f"not {how!r}")
+    if cfg.learner == "backprop":
+        return np.argmax(logits(model, x), axis=1)
+    return predict(model, x, how, cfg)

@@ -1,0 +1,134 @@
+"""The supervised learners: label checks, the clamped label layer, backprop's gradient."""
+
+import numpy as np
+import pytest
+
+from stdpsim import labels
+from stdpsim import rate_model as rm
+from stdpsim.classifiers import ClassifyConfig, backprop, targetprop
+from stdpsim.classifiers.training import classify, new_model, train_classifier
+from stdpsim.rate_training import local_problems
+
+pytestmark = pytest.mark.quick
+
+
+def small_stack(sizes=(6, 5, 4, 3), seed=0):
+    model = rm.init_model(np.random.default_rng(seed), rm.stack_layers(sizes), weight_std=0.8)
+    for b in model.biases.values():
+        b[:] = np.random.default_rng(seed + 1).normal(0, 0.3, b.shape)
+    return model
+
+
+def test_clamping_holds_the_label_units_at_the_label():
+    model = small_stack()
+    x = np.random.default_rng(2).random((4, 6)).astype(np.float32)
+    y = labels.one_hot([0, 2, 1, 2], 3)
+    *hs, states = rm.inference(model, x, n_steps=10, delta=0.2, alpha=0.3, trace=True, top=y)
+    for state in states:
+        np.testing.assert_array_equal(state[-1], y)
+    assert not np.allclose(states[-1][1], states[0][1])  # the layers below did settle
+    cfg = ClassifyConfig(hidden=(5, 4), n_steps=10, alpha=0.3, noise=0.0)
+    local = targetprop.local_config(cfg, model.sizes)
+    probs = local_problems(model, x, np.random.default_rng(0), local, top=y)
+    np.testing.assert_array_equal(probs["f3"][1], y)  # the label layer's encoder target
+    np.testing.assert_array_equal(probs["g3"][0], y)  # the top decoder's input (no noise)
+    with pytest.raises(ValueError, match=r"the clamped top layer has shape \(4, 2\), "
+                                         r"expected \(4, 3\)"):
+        rm.inference(model, x, top=np.zeros((4, 2)))
+
+
+def test_the_labels_effect_reaches_h1_through_inference():
+    """Two hidden layers below the labels: h1 feels the label only through h2, and only
+    with a pull α > 0; its change grows with α and points towards the decoders' image of
+    the label."""
+    model = small_stack()
+    x = np.random.default_rng(3).random((1, 6)).astype(np.float32)
+    a, b = labels.one_hot([0], 3), labels.one_hot([2], 3)
+
+    def h1(y, alpha):
+        return rm.inference(model, x, n_steps=20, delta=0.2, alpha=alpha, top=y)[0]
+
+    np.testing.assert_array_equal(h1(a, 0.0), h1(b, 0.0))
+    small = np.abs(h1(a, 0.05) - h1(b, 0.05)).sum()
+    large = np.abs(h1(a, 0.5) - h1(b, 0.5)).sum()
+    assert 1e-4 < small < large
+    # towards g2(g3(y)): h1 under label a is nearer a's top-down image than under label b
+    image = model.layer("g2", model.layer("g3", a))
+    assert np.abs(h1(a, 0.5) - image).sum() < np.abs(h1(b, 0.5) - image).sum()
+
+
+def test_backprop_gradient_against_finite_differences():
+    model = small_stack()
+    for name in model.weights:
+        model.weights[name] = model.weights[name].astype(np.float64)
+        model.biases[name] = model.biases[name].astype(np.float64)
+    rng = np.random.default_rng(4)
+    x, y = rng.random((5, 6)), labels.one_hot([0, 1, 2, 2, 1], 3)
+    loss, grads = backprop.loss_and_gradients(model, x, y)
+    assert loss == pytest.approx(-np.mean(np.sum(y * backprop.log_softmax(
+        backprop.logits(model, x)), axis=1)))
+    h = 1e-6
+    for name in ("f1", "f2", "f3"):
+        for param, grad in ((model.weights[name], grads[name][0]),
+                            (model.biases[name], grads[name][1])):
+            for idx in [(0,) * param.ndim, tuple(s - 1 for s in param.shape)]:
+                keep = param[idx]
+                param[idx] = keep + h
+                up = backprop.loss_and_gradients(model, x, y)[0]
+                param[idx] = keep - h
+                down = backprop.loss_and_gradients(model, x, y)[0]
+                param[idx] = keep
+                assert grad[idx] == pytest.approx((up - down) / (2 * h), rel=1e-5, abs=1e-9)
+
+
+@pytest.mark.parametrize("learner", ["backprop", "targetprop"])
+def test_both_learners_learn_a_separable_toy_task(learner):
+    """Three classes, each a noisy prototype: after a few epochs the validation error is
+    below chance by far, and the chosen epoch's weights classify as recorded."""
+    rng = np.random.default_rng(5)
+    protos = rng.random((3, 12)) > 0.5
+
+    def draw(n):
+        y = rng.integers(0, 3, n)
+        x = np.clip(protos[y] + rng.normal(0, 0.3, (n, 12)), 0, 1).astype(np.float32)
+        return x, y
+    (xt, yt), (xv, yv) = draw(300), draw(100)
+    cfg = ClassifyConfig(learner=learner, hidden=(16,), epochs=8, batch_size=10, lr=3e-3,
+                         alpha=0.3, noise=0.05)
+    model, history = train_classifier(cfg, xt, yt, xv, yv, n_classes=3, log=None)
+    best = min(r["valid_error_feed_forward"] for r in history)
+    assert best < 0.1
+    assert labels.error_rate(classify(model, xv), yv) == best
+    if learner == "targetprop":
+        assert "valid_error_inference" in history[-1]
+    assert new_model(cfg, 12, 3).sizes == (12, 16, 3)
+
+
+def test_label_errors_are_one_line():
+    with pytest.raises(labels.LabelError, match="training labels: 3 labels for 4 images"):
+        train_classifier(ClassifyConfig(), np.zeros((4, 2), np.float32), np.array([0, 1, 2]),
+                         np.zeros((1, 2), np.float32), np.array([0]), log=None)
+    with pytest.raises(labels.LabelError, match="labels: class 10 outside 0..9"):
+        labels.check_labels(np.array([1, 10]))
+    with pytest.raises(labels.LabelError, match="labels: class -1 outside 0..9"):
+        labels.check_labels(np.array([-1, 3]))
+    with pytest.raises(labels.LabelError, match="labels must be whole class numbers, got 1.5"):
+        labels.check_labels(np.array([1.5, 2.0]))
+    with pytest.raises(labels.LabelError, match=r"one label per image \(a 1-d array\)"):
+        labels.check_labels(np.zeros((2, 2), int))
+
+
+def test_label_files_and_confusion(tmp_path):
+    path = tmp_path / "labels.txt"
+    path.write_text("1\n2\n3\n")
+    np.testing.assert_array_equal(labels.load_label_file(path, 3), [1, 2, 3])
+    with pytest.raises(labels.LabelError, match="labels.txt: 3 labels for 5 images"):
+        labels.load_label_file(path, 5)
+    np.save(tmp_path / "l.npy", np.array([0, 11]))
+    with pytest.raises(labels.LabelError, match=r"l.npy: class 11 outside 0..9"):
+        labels.load_label_file(tmp_path / "l.npy", 2)
+    with pytest.raises(labels.LabelError, match="none.npy: no such label file"):
+        labels.load_label_file(tmp_path / "none.npy", 2)
+    m = labels.confusion_matrix(np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2]), 3)
+    np.testing.assert_array_equal(m, [[1, 0, 0], [0, 1, 0], [0, 1, 1]])
+    assert labels.error_rate(np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2])) == 0.25
