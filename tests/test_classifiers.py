@@ -6,6 +6,8 @@ import pytest
 from stdpsim import labels
 from stdpsim import rate_model as rm
 from stdpsim.classifiers import ClassifyConfig, backprop, targetprop
+from stdpsim.classifiers import krotov_hopfield as kh
+from stdpsim.classifiers.krotov_hopfield import KHSettings
 from stdpsim.classifiers.training import classify, new_model, train_classifier
 from stdpsim.rate_training import local_problems
 
@@ -81,7 +83,7 @@ def test_backprop_gradient_against_finite_differences():
                 assert grad[idx] == pytest.approx((up - down) / (2 * h), rel=1e-5, abs=1e-9)
 
 
-@pytest.mark.parametrize("learner", ["backprop", "targetprop"])
+@pytest.mark.parametrize("learner", ["backprop", "targetprop", "krotov_hopfield"])
 def test_both_learners_learn_a_separable_toy_task(learner):
     """Three classes, each a noisy prototype: after a few epochs the validation error is
     below chance by far, and the chosen epoch's weights classify as recorded."""
@@ -94,14 +96,53 @@ def test_both_learners_learn_a_separable_toy_task(learner):
         return x, y
     (xt, yt), (xv, yv) = draw(300), draw(100)
     cfg = ClassifyConfig(learner=learner, hidden=(16,), epochs=8, batch_size=10, lr=3e-3,
-                         alpha=0.3, noise=0.05)
-    model, history = train_classifier(cfg, xt, yt, xv, yv, n_classes=3, log=None)
+                         alpha=0.3, noise=0.05,
+                         kh=KHSettings(hidden=16, k=3, unsupervised_epochs=5, power=2.0, beta=0.5))
+    trainer, history = train_classifier(cfg, xt, yt, xv, yv, n_classes=3, log=None)
     best = min(r["valid_error_feed_forward"] for r in history)
     assert best < 0.1
-    assert labels.error_rate(classify(model, xv), yv) == best
-    if learner == "targetprop":
-        assert "valid_error_inference" in history[-1]
-    assert new_model(cfg, 12, 3).sizes == (12, 16, 3)
+    assert labels.error_rate(trainer.predict(xv), yv) == best  # the best epoch's weights
+    if learner != "krotov_hopfield":
+        assert labels.error_rate(classify(trainer.model, xv), yv) == best
+        assert new_model(cfg, 12, 3).sizes == (12, 16, 3)
+    assert ("valid_error_inference" in history[-1]) == (learner == "targetprop")
+
+
+def test_krotov_hopfield_update_against_a_hand_computation():
+    """Three hidden units, two inputs, p = 3, k = 2, Δ = 0.5: currents
+    I_μ = Σ_i sgn(W_μi) W_μi² v_i, the winner gets g = 1 and the runner-up −Δ; ΔW_μi =
+    Σ_n g_nμ (v_ni − I_nμ W_μi); the step's largest element is ε."""
+    w = np.array([[1.0, -0.5], [0.2, 0.8], [-0.3, 0.1]])
+    v = np.array([[1.0, 0.0], [0.0, 1.0]])
+    s = KHSettings(hidden=3, p=3.0, k=2, delta=0.5)
+    # input 1: I = (1, 0.04, -0.09) -> unit 0 wins, unit 1 second
+    # input 2: I = (-0.25, 0.64, 0.01) -> unit 1 wins, unit 2 second
+    np.testing.assert_allclose(kh.currents(w, v, 3.0),
+                               [[1.0, 0.04, -0.09], [-0.25, 0.64, 0.01]])
+    g = kh.competition(kh.currents(w, v, 3.0), 2, 0.5)
+    np.testing.assert_array_equal(g, [[1, -0.5, 0], [0, 1, -0.5]])
+    expect = np.zeros_like(w)
+    expect[0] += 1 * (v[0] - 1.0 * w[0])
+    expect[1] += -0.5 * (v[0] - 0.04 * w[1])
+    expect[1] += 1 * (v[1] - 0.64 * w[1])
+    expect[2] += -0.5 * (v[1] - 0.01 * w[2])
+    np.testing.assert_allclose(kh.unsupervised_change(w, v, s), expect)
+    stepped = w.copy()
+    kh.unsupervised_step(stepped, v, s, eps=0.1)
+    np.testing.assert_allclose(stepped, w + 0.1 * expect / np.abs(expect).max())
+    # supervised stage: loss and gradient against finite differences
+    h = kh.hidden_activity(w, v, 2.0)
+    np.testing.assert_allclose(h, [[1.0, 0.04, 0.0], [0.0, 0.64, 0.01]])
+    rng = np.random.default_rng(0)
+    sw, y = rng.normal(0, 20, (3, 2)), labels.one_hot([1, 0], 2)
+    big = KHSettings(hidden=3, k=2, beta=0.05)
+    loss, grad = kh.supervised_loss_and_gradient(sw, h, y, big)
+    for idx in [(0, 0), (1, 1), (2, 0)]:
+        d = np.zeros_like(sw)
+        d[idx] = 1e-6
+        up = kh.supervised_loss_and_gradient(sw + d, h, y, big)[0]
+        down = kh.supervised_loss_and_gradient(sw - d, h, y, big)[0]
+        assert grad[idx] == pytest.approx((up - down) / 2e-6, rel=1e-5, abs=1e-10)
 
 
 def test_label_errors_are_one_line():

@@ -69,6 +69,8 @@ class BackpropTrainer:
 
     def __init__(self, model: RateModel, lr: float) -> None:
         self.model = model
+        self.parameters = {**{f"W.{k}": v for k, v in model.weights.items()},
+                           **{f"b.{k}": v for k, v in model.biases.items()}}
         self.opts = {f"f{l}": Adam({"W": model.weights[f"f{l}"], "b": model.biases[f"f{l}"]},
                                    lr) for l in range(1, model.depth + 1)}
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-LEARNERS = ("targetprop", "backprop")
+from .krotov_hopfield import KHSettings
+
+LEARNERS = ("targetprop", "backprop", "krotov_hopfield")
 """The supervised learners (:mod:`stdpsim.classifiers`)."""
 
 PREDICTIONS = ("feed_forward", "inference")
@@ -34,6 +36,9 @@ class ClassifyConfig:
     noise
         ``targetprop``: s.d. of the Gaussian corruption of every layer's input in its local
         problem (Algorithm 2's corruption, one level for all).
+    kh
+        ``krotov_hopfield``: its settings (its hidden layer is ``kh.hidden`` wide; ``hidden``
+        is not used); ``epochs`` and ``lr`` are its supervised stage's.
     """
 
     learner: str = "targetprop"
@@ -46,9 +51,12 @@ class ClassifyConfig:
     delta: float = 0.1
     alpha: float = 0.1
     noise: float = 0.1
+    kh: KHSettings = KHSettings()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        if isinstance(self.kh, dict):  # read back from a file's settings
+            object.__setattr__(self, "kh", KHSettings(**self.kh))
         checks = [
             (self.learner in LEARNERS,
              f"learner must be one of {LEARNERS}, got {self.learner!r}"),
@@ -63,6 +71,11 @@ class ClassifyConfig:
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "ClassifyConfig":
+        """The config that :func:`dataclasses.asdict` wrote."""
+        return cls(**{**settings, "hidden": tuple(settings["hidden"])})
 
     def sizes(self, n_visible: int, n_classes: int) -> tuple[int, ...]:
         """The stack's widths, visible first, labels last."""

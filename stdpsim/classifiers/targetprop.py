@@ -40,6 +40,8 @@ class TargetpropTrainer:
     def __init__(self, model: RateModel, cfg: ClassifyConfig) -> None:
         self.model, self.cfg = model, cfg
         self.local = rate_training.LocalTrainer(model, local_config(cfg, model.sizes))
+        self.parameters = {**{f"W.{k}": v for k, v in model.weights.items()},
+                           **{f"b.{k}": v for k, v in model.biases.items()}}
 
     def step(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> float:
         """One local step of every layer; returns the label layer's squared error before it

@@ -3,7 +3,6 @@ error after every epoch, the best epoch's weights kept."""
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import time
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from ..labels import check_labels, error_rate, one_hot
 from ..rate_model import RateModel, init_model, stack_layers
 from .backprop import BackpropTrainer, logits
 from .config import PREDICTIONS, ClassifyConfig
+from .krotov_hopfield import KHTrainer, learn_features
 from .targetprop import TargetpropTrainer, predict
 
 Log = Callable[[str], None]
@@ -26,22 +26,30 @@ def new_model(cfg: ClassifyConfig, n_visible: int, n_classes: int) -> RateModel:
     return init_model(np.random.default_rng(cfg.seed), layers, init="orthogonal")
 
 
-def make_trainer(model: RateModel, cfg: ClassifyConfig):
-    """The learner's trainer: ``step(x, y_onehot, rng)`` and ``predict(x, how)``."""
+def make_trainer(cfg: ClassifyConfig, x_train: np.ndarray, n_classes: int,
+                 rng: np.random.Generator, log: Log | None = None):
+    """The learner's trainer, at its initial weights: ``step(x, y_onehot, rng)`` → loss,
+    ``predict(x, how)`` → classes, and ``parameters`` (its arrays by name, updated in
+    place).  Krotov-Hopfield's unsupervised stage runs here, on ``x_train``."""
+    if cfg.learner == "krotov_hopfield":
+        w = learn_features(x_train, cfg.kh, rng, cfg.batch_size, log)
+        return KHTrainer(w, n_classes, cfg.kh, cfg.lr, rng)
+    model = new_model(cfg, x_train.shape[1], n_classes)
     if cfg.learner == "backprop":
         return BackpropTrainer(model, cfg.lr)
     return TargetpropTrainer(model, cfg)
 
 
 def predictions(learner: str) -> tuple[str, ...]:
-    """The ways a learner's stack classifies (backprop: the feed-forward pass only)."""
-    return ("feed_forward",) if learner == "backprop" else PREDICTIONS
+    """The ways a learner classifies (only targetprop's stack also by INFERENCE)."""
+    return PREDICTIONS if learner == "targetprop" else ("feed_forward",)
 
 
 def train_classifier(cfg: ClassifyConfig, x_train: np.ndarray, y_train: np.ndarray,
                      x_valid: np.ndarray, y_valid: np.ndarray, n_classes: int = 10,
-                     log: Log | None = print) -> tuple[RateModel, list[dict]]:
-    """Train a stack on labelled images, scoring the validation images after every epoch.
+                     log: Log | None = print):
+    """Train a classifier on labelled images, scoring the validation images after every
+    epoch.
 
     Parameters
     ----------
@@ -52,19 +60,18 @@ def train_classifier(cfg: ClassifyConfig, x_train: np.ndarray, y_train: np.ndarr
 
     Returns
     -------
-    model, history
-        The epoch with the lowest feed-forward validation error (``model.meta`` records
-        it, the settings and every epoch's errors); per epoch the mean training loss,
-        the validation error of each way of classifying (fractions) and the seconds.
+    trainer, history
+        The trainer (:func:`make_trainer`) at the epoch with the lowest feed-forward
+        validation error; per epoch the mean training loss, the validation error of each
+        way of classifying (fractions) and the seconds.
     """
     y_train = check_labels(y_train, x_train.shape[0], n_classes, "training labels")
     y_valid = check_labels(y_valid, x_valid.shape[0], n_classes, "validation labels")
-    model = new_model(cfg, x_train.shape[1], n_classes)
-    trainer = make_trainer(model, cfg)
     rng = np.random.default_rng(cfg.seed + 1)
+    trainer = make_trainer(cfg, x_train, n_classes, rng, log)
     targets = one_hot(y_train, n_classes)
     history: list[dict] = []
-    best: tuple[float, int, dict, dict] | None = None
+    best: tuple[float, dict] | None = None
     for epoch in range(1, cfg.epochs + 1):
         t0 = time.perf_counter()
         order = rng.permutation(x_train.shape[0])
@@ -80,19 +87,22 @@ def train_classifier(cfg: ClassifyConfig, x_train: np.ndarray, y_train: np.ndarr
                 + ", ".join(f"{100 * row[f'valid_error_{h}']:.2f} % ({h.replace('_', '-')})"
                             for h in predictions(cfg.learner)) + f", {row['seconds']:.0f} s")
         if best is None or row["valid_error_feed_forward"] < best[0]:
-            best = (row["valid_error_feed_forward"], epoch, copy.deepcopy(model.weights),
-                    copy.deepcopy(model.biases))
-    _, chosen, model.weights, model.biases = best
-    model.meta = {"task": "classify", "config": dataclasses.asdict(cfg),
-                  "chosen_epoch": chosen, "history": history, "n_classes": n_classes}
-    return model, history
+            best = (row["valid_error_feed_forward"],
+                    {k: v.copy() for k, v in trainer.parameters.items()})
+    for name, value in best[1].items():
+        trainer.parameters[name][...] = value
+    chosen = min(history, key=lambda r: r["valid_error_feed_forward"])["epoch"]
+    trainer.meta = {"task": "classify", "config": dataclasses.asdict(cfg),
+                    "chosen_epoch": chosen, "history": history, "n_classes": n_classes}
+    if isinstance(getattr(trainer, "model", None), RateModel):
+        trainer.model.meta = trainer.meta  # the stack's file records how it was trained
+    return trainer, history
 
 
 def classify(model: RateModel, x: np.ndarray, how: str = "feed_forward") -> np.ndarray:
     """The classes a trained stack gives a batch, by ``how``, with the settings it was
     trained with."""
-    cfg = ClassifyConfig(**{**model.meta["config"],
-                            "hidden": tuple(model.meta["config"]["hidden"])})
+    cfg = ClassifyConfig.from_settings(model.meta["config"])
     if how not in predictions(cfg.learner):
         raise ValueError(f"a {cfg.learner} stack classifies by {predictions(cfg.learner)}, "
                          f"not {how!r}")
