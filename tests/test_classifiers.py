@@ -5,11 +5,11 @@ import pytest
 
 from stdpsim import labels
 from stdpsim import rate_model as rm
-from stdpsim.classifiers import ClassifyConfig, backprop, targetprop
+from stdpsim.classifiers import ClassifyConfig, backprop, dtp, targetprop
 from stdpsim.classifiers import krotov_hopfield as kh
 from stdpsim.classifiers.krotov_hopfield import KHSettings
 from stdpsim.classifiers.training import classify, new_model, train_classifier
-from stdpsim.rate_training import local_problems
+from stdpsim.rate_training import layer_gradients, local_problems
 
 pytestmark = pytest.mark.quick
 
@@ -83,7 +83,7 @@ def test_backprop_gradient_against_finite_differences():
                 assert grad[idx] == pytest.approx((up - down) / (2 * h), rel=1e-5, abs=1e-9)
 
 
-@pytest.mark.parametrize("learner", ["backprop", "targetprop", "krotov_hopfield"])
+@pytest.mark.parametrize("learner", ["backprop", "targetprop", "dtp", "krotov_hopfield"])
 def test_both_learners_learn_a_separable_toy_task(learner):
     """Three classes, each a noisy prototype: after a few epochs the validation error is
     below chance by far, and the chosen epoch's weights classify as recorded."""
@@ -173,3 +173,32 @@ def test_label_files_and_confusion(tmp_path):
     m = labels.confusion_matrix(np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2]), 3)
     np.testing.assert_array_equal(m, [[1, 0, 0], [0, 1, 0], [0, 1, 1]])
     assert labels.error_rate(np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2])) == 0.25
+
+
+def test_dtp_targets_and_the_decoders_inverse_problem():
+    """Two hidden layers: ĥ2 = h2 − η̂ ∂L/∂h2 (∂L/∂h2 of each example's cross-entropy, checked
+    by finite differences), ĥ1 = h1 + g2(ĥ2) − g2(h2); f1 and f2 learn their targets, f3
+    the loss, g2 to invert f2 around corrupted h1 (without corruption: g2(f2(h1)) → h1)."""
+    model = small_stack((6, 5, 4, 3))
+    for name in model.weights:
+        model.weights[name] = model.weights[name].astype(np.float64)
+        model.biases[name] = model.biases[name].astype(np.float64)
+    x, y = np.random.default_rng(6).random((2, 6)), labels.one_hot([2, 0], 3)
+    hs, logits = dtp.forward(model, x)
+    got = dtp.targets(model, hs, logits, y, target_step=0.5)
+
+    def loss_of(h2, n):  # example n's cross-entropy as a function of its h2
+        a = model.pre_activation("f3", h2[None])[0]
+        return -backprop.log_softmax(a)[np.argmax(y[n])]
+    for n in range(2):
+        grad = np.array([(loss_of(hs[2][n] + d, n) - loss_of(hs[2][n] - d, n)) / 2e-6
+                         for d in np.eye(4) * 1e-6])
+        np.testing.assert_allclose(got[1][n], hs[2][n] - 0.5 * grad, rtol=1e-6)
+    np.testing.assert_allclose(got[0], hs[1] + model.layer("g2", got[1])
+                               - model.layer("g2", hs[2]), rtol=1e-12)
+    trainer = dtp.DTPTrainer(model, 1e-3, dtp.DTPSettings(target_step=0.5, inverse_noise=0.0))
+    _, grads = trainer.gradients(x, y, np.random.default_rng(0))
+    assert sorted(grads) == ["f1", "f2", "f3", "g2"]
+    np.testing.assert_allclose(grads["f2"][0], layer_gradients(model, "f2", hs[1], got[1])[0])
+    np.testing.assert_allclose(grads["g2"][0], layer_gradients(
+        model, "g2", model.layer("f2", hs[1]), hs[1])[0])

@@ -7,6 +7,10 @@ whose top layer is the label layer), the same training loop and error rates.
                 learns its local problem as in the unsupervised model.
 ``backprop``    (:mod:`.backprop`) the same encoders trained end to end on the softmax
                 cross-entropy: the ceiling for these data.
+``dtp``         (:mod:`.dtp`) difference target propagation (Lee et al. 2015) on the same
+                stack.
+``krotov_hopfield``  (:mod:`.krotov_hopfield`) competing hidden units learned without labels
+                (Krotov & Hopfield 2019), then a supervised top layer.
 """
 
 from .config import LEARNERS, PREDICTIONS, ClassifyConfig

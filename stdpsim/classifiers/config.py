@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from .dtp import DTPSettings
 from .krotov_hopfield import KHSettings
 
-LEARNERS = ("targetprop", "backprop", "krotov_hopfield")
+LEARNERS = ("targetprop", "backprop", "dtp", "krotov_hopfield")
 """The supervised learners (:mod:`stdpsim.classifiers`)."""
 
 PREDICTIONS = ("feed_forward", "inference")
@@ -28,7 +29,7 @@ class ClassifyConfig:
         (n_visible, *hidden, n_classes).
     epochs, batch_size, lr, seed
         Passes over the training images, examples per step, learning rate of the optimiser
-        (centred RMSprop for ``targetprop``, Adam for ``backprop``), random seed (weights,
+        (centred RMSprop for ``targetprop``, Adam for the others), random seed (weights,
         example order, corruption).
     n_steps, delta, alpha
         ``targetprop``: INFERENCE with the label clamped (iterations, step δ, the pull α of
@@ -36,6 +37,8 @@ class ClassifyConfig:
     noise
         ``targetprop``: s.d. of the Gaussian corruption of every layer's input in its local
         problem (Algorithm 2's corruption, one level for all).
+    dtp
+        ``dtp``: its target step and its decoders' corruption.
     kh
         ``krotov_hopfield``: its settings (its hidden layer is ``kh.hidden`` wide; ``hidden``
         is not used); ``epochs`` and ``lr`` are its supervised stage's.
@@ -51,12 +54,14 @@ class ClassifyConfig:
     delta: float = 0.1
     alpha: float = 0.1
     noise: float = 0.1
+    dtp: DTPSettings = DTPSettings()
     kh: KHSettings = KHSettings()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        if isinstance(self.kh, dict):  # read back from a file's settings
-            object.__setattr__(self, "kh", KHSettings(**self.kh))
+        for name, kind in (("dtp", DTPSettings), ("kh", KHSettings)):
+            if isinstance(getattr(self, name), dict):  # read back from a file's settings
+                object.__setattr__(self, name, kind(**getattr(self, name)))
         checks = [
             (self.learner in LEARNERS,
              f"learner must be one of {LEARNERS}, got {self.learner!r}"),

@@ -13,6 +13,7 @@ from ..labels import check_labels, error_rate, one_hot
 from ..rate_model import RateModel, init_model, stack_layers
 from .backprop import BackpropTrainer, logits
 from .config import PREDICTIONS, ClassifyConfig
+from .dtp import DTPTrainer
 from .krotov_hopfield import KHTrainer, learn_features
 from .targetprop import TargetpropTrainer, predict
 
@@ -37,6 +38,8 @@ def make_trainer(cfg: ClassifyConfig, x_train: np.ndarray, n_classes: int,
     model = new_model(cfg, x_train.shape[1], n_classes)
     if cfg.learner == "backprop":
         return BackpropTrainer(model, cfg.lr)
+    if cfg.learner == "dtp":
+        return DTPTrainer(model, cfg.lr, cfg.dtp)
     return TargetpropTrainer(model, cfg)
 
 
@@ -106,6 +109,6 @@ def classify(model: RateModel, x: np.ndarray, how: str = "feed_forward") -> np.n
     if how not in predictions(cfg.learner):
         raise ValueError(f"a {cfg.learner} stack classifies by {predictions(cfg.learner)}, "
                          f"not {how!r}")
-    if cfg.learner == "backprop":
+    if cfg.learner in ("backprop", "dtp"):
         return np.argmax(logits(model, x), axis=1)
     return predict(model, x, how, cfg)
