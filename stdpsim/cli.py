@@ -16,7 +16,8 @@ import numpy as np
 
 from . import backend, build_cache, errors, rate_training
 from .data import default_data_dir, load_mnist
-from .tasks import common, figure1, inference, inpainting, sampling, training
+from .classifiers.config import LEARNERS as CLASSIFY_LEARNERS
+from .tasks import classify, common, figure1, inference, inpainting, sampling, training
 from . import cli_options as o
 
 
@@ -145,8 +146,8 @@ def cache_cmd(cache: str | None, clear: bool, prune: bool, max_mb: float | None)
 
 @cli.group("train")
 def train_grp() -> None:
-    """Train the MNIST generative model: the rate model (train rate) or the spiking
-    learner (train spiking)."""
+    """Train the MNIST generative model, the rate model (train rate) or the spiking
+    learner (train spiking), or a classifier of the digits (train classify)."""
 
 
 @train_grp.command("rate")
@@ -201,6 +202,42 @@ def train_spiking_cmd(**kw) -> None:
     training.train_spiking(task, click.echo)
 
 
+@train_grp.command("classify")
+@click.option("--learner", type=click.Choice(list(CLASSIFY_LEARNERS)), default="targetprop",
+              show_default=True, help="targetprop: Algorithm 2 with the label layer clamped "
+              "to the label; backprop: the same stack end to end (the ceiling); dtp: "
+              "difference target propagation; krotov_hopfield: competing hidden units, then "
+              "a supervised top layer.")
+@click.option("--hidden", default="1000", show_default=True,
+              help="Hidden layer widths, e.g. 1000,500 for two hidden layers.")
+@click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Passes over the training images (Krotov-Hopfield: of its supervised "
+                   "stage).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Examples per step.")
+@click.option("--lr", type=o.POSITIVE, default=1e-3, show_default=True,
+              help="Learning rate (targetprop: centred RMSprop; the others: Adam).")
+@click.option("--alpha", type=o.Finite(min=0), default=0.1, show_default=True,
+              help="targetprop: each layer's pull towards the decoder's value from above "
+                   "during INFERENCE.")
+@click.option("--noise", type=o.Finite(min=0), default=0.1, show_default=True,
+              help="targetprop: s.d. of the corruption of every layer's input.")
+@o.SEED
+@o.DATA
+@click.option("--labels", type=click.Path(dir_okay=False), default=None,
+              help="Classes of the training file's images (one per line, or .npy) "
+                   "[default: MNIST's labels].")
+@click.option("--out", type=click.Path(dir_okay=False), default="runs/classifier.npz",
+              show_default=True, help="Where the trained classifier goes.")
+def train_classify_cmd(data: str | None, labels: str | None, out: str, **settings) -> None:
+    """Train a classifier of the MNIST digits on the first 20,000 training images, keeping
+    the epoch with the lowest error on the other 2,699.
+
+    Example: stdpsim train classify --learner backprop --hidden 1000 --epochs 5
+    """
+    classify.train_classify(classify.ClassifyTask(settings, data, labels, out), click.echo)
+
+
 # ------------------------------------------------------------------ GENERATE, evaluation
 
 @cli.group("generate")
@@ -234,19 +271,32 @@ def generate_spiking_cmd(**kw) -> None:
 @o.MODEL
 @o.DATA
 @click.option("--n-samples", type=int, default=sampling.PAPER_SAMPLES, show_default=True,
-              help="Samples per sampler; fewer than the paper's 10,000 bias the Parzen "
-                   "estimate low.")
+              help="Generative models: samples per sampler; fewer than the paper's 10,000 "
+                   "bias the Parzen estimate low.")
 @o.SEED
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Results JSON [default: parzen.json in a new folder runs/evaluate-<time>/].")
+              help="Results JSON [default: parzen.json, or classification.json for a "
+                   "classifier, in a new folder runs/evaluate-<time>/].")
 @o.CARD
-def evaluate_cmd(**kw) -> None:
-    """Parzen log-likelihood of the MNIST test set under GENERATE and ancestral samples,
-    and the digit classes the samples look like (5 nearest training images, by Euclidean
-    distance and by angle).
+@click.option("--results", type=click.Path(dir_okay=False), default=None,
+              help="Classifiers: the comparators' results (figures/classification.json) "
+                   "to print beside.")
+def evaluate_cmd(results: str | None, **kw) -> None:
+    """Evaluate a model on the MNIST test set.  A generative model: the Parzen
+    log-likelihood under GENERATE and ancestral samples, and the digit classes the samples
+    look like (5 nearest training images, by Euclidean distance and by angle).  A
+    classifier (from train classify): its test error and a confusion matrix per way it
+    classifies, beside the comparators of --results.
 
     Example: stdpsim evaluate --data ../shared/data/mnist
     """
+    if classify.is_classifier(kw["model"]):
+        classify.evaluate(classify.EvaluateTask(kw["model"], kw["data"], results, kw["out"]),
+                          click.echo)
+        return
+    if results is not None:
+        raise click.UsageError("--results lists the comparators of a classifier; "
+                               f"{kw['model']} is a generative model")
     sampling.evaluate(sampling.EvaluateTask(**kw), click.echo)
 
 

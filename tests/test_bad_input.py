@@ -49,6 +49,8 @@ def places(tmp_path_factory):
     np.savez(bad / "huge.npz", meta=np.array(json.dumps({})), **huge)
     np.savez(bad / "meta_list.npz", meta=np.array("[1, 2]"), **arrays)
     (bad / "a_file").write_text("x")
+    (bad / "labels3.txt").write_text("1\n2\n3\n")
+    (bad / "labels11.txt").write_text("\n".join(["11"] + ["1"] * 29) + "\n")
     from stdpsim.runs import save_spikes
     save_spikes(bad / "spikes.npz", np.array([0, 1]), np.array([1.0, 2.0]), n=2,
                 duration_ms=5.0)
@@ -68,6 +70,31 @@ def places(tmp_path_factory):
 
 
 CASES = [
+    (["train", "classify", "--data", "{mnist}", "--learner", "svm"],
+     "Invalid value for '--learner'"),
+    (["train", "classify", "--data", "{mnist}", "--hidden", "10,a"],
+     "--hidden takes widths separated by commas, e.g. 1000,500; got '10,a'"),
+    (["train", "classify", "--data", "{mnist}", "--hidden", "0"],
+     "--hidden widths must be at least 1, got '0'"),
+    (["train", "classify", "--data", "{mnist}", "--epochs", "0"], "0 is not in the range x>=1"),
+    (["train", "classify", "--data", "{mnist}", "--batch-size", "0"],
+     "0 is not in the range x>=1"),
+    (["train", "classify", "--data", "{mnist}", "--lr", "0"], "'--lr': 0.0 is not in the range"),
+    (["train", "classify", "--data", "{mnist}", "--alpha", "-1"],
+     "'--alpha': -1.0 is not in the range"),
+    (["train", "classify", "--data", "{mnist}", "--noise", "nan"], "'nan' is not a finite"),
+    (["train", "classify", "--data", "{mnist}", "--seed", "-1"], "-1 is not in the range x>=0"),
+    (["train", "classify", "--data", "{bad}/no_idx"], "no_idx"),
+    (["train", "classify", "--data", "{mnist}", "--labels", "{bad}/labels3.txt"],
+     "labels3.txt: 3 labels for 30 images"),
+    (["train", "classify", "--data", "{mnist}", "--labels", "{bad}/labels11.txt"],
+     "labels11.txt: class 11 outside 0..9"),
+    (["train", "classify", "--data", "{mnist}", "--labels", "{bad}/nothing.txt"],
+     "nothing.txt: no such label file"),
+    (["train", "classify", "--data", "{mnist}", "--out", "c.txt"],
+     "--out must name a .npz file, got c.txt"),
+    (["evaluate", "--data", "{mnist}", "--results", "r.json"],
+     "--results lists the comparators of a classifier"),
     # stdp-curve
     (["stdp-curve", "--device", "gpu"], "unknown device 'gpu'"),
     (["stdp-curve", "--dt-ms", "0"], "dt_ms must be positive"),

@@ -1,5 +1,7 @@
 """The supervised learners: label checks, the clamped label layer, backprop's gradient."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -8,7 +10,9 @@ from stdpsim import rate_model as rm
 from stdpsim.classifiers import ClassifyConfig, backprop, dtp, targetprop
 from stdpsim.classifiers import krotov_hopfield as kh
 from stdpsim.classifiers.krotov_hopfield import KHSettings
-from stdpsim.classifiers.training import classify, new_model, train_classifier
+from stdpsim.classifiers.files import (Classifier, from_trainer, load_classifier,
+                                      save_classifier)
+from stdpsim.classifiers.training import new_model, train_classifier
 from stdpsim.rate_training import layer_gradients, local_problems
 
 pytestmark = pytest.mark.quick
@@ -84,9 +88,10 @@ def test_backprop_gradient_against_finite_differences():
 
 
 @pytest.mark.parametrize("learner", ["backprop", "targetprop", "dtp", "krotov_hopfield"])
-def test_both_learners_learn_a_separable_toy_task(learner):
+def test_every_learner_learns_a_separable_toy_task_and_reads_back(learner, tmp_path):
     """Three classes, each a noisy prototype: after a few epochs the validation error is
-    below chance by far, and the chosen epoch's weights classify as recorded."""
+    below chance by far, and the chosen epoch's weights classify as recorded, also after a
+    round trip through a file."""
     rng = np.random.default_rng(5)
     protos = rng.random((3, 12)) > 0.5
 
@@ -102,8 +107,15 @@ def test_both_learners_learn_a_separable_toy_task(learner):
     best = min(r["valid_error_feed_forward"] for r in history)
     assert best < 0.1
     assert labels.error_rate(trainer.predict(xv), yv) == best  # the best epoch's weights
+    classifier = from_trainer(trainer)
+    save_classifier(classifier, tmp_path / "c.npz")
+    again = load_classifier(tmp_path / "c.npz")
+    for how in classifier.predictions:
+        np.testing.assert_array_equal(again.classify(xv, how), trainer.predict(xv, how))
+    assert labels.error_rate(again.classify(xv), yv) == best
+    assert again.meta["chosen_epoch"] == min(history, key=lambda r: r[
+        "valid_error_feed_forward"])["epoch"]
     if learner != "krotov_hopfield":
-        assert labels.error_rate(classify(trainer.model, xv), yv) == best
         assert new_model(cfg, 12, 3).sizes == (12, 16, 3)
     assert ("valid_error_inference" in history[-1]) == (learner == "targetprop")
 
@@ -202,3 +214,38 @@ def test_dtp_targets_and_the_decoders_inverse_problem():
     np.testing.assert_allclose(grads["f2"][0], layer_gradients(model, "f2", hs[1], got[1])[0])
     np.testing.assert_allclose(grads["g2"][0], layer_gradients(
         model, "g2", model.layer("f2", hs[1]), hs[1])[0])
+
+
+def test_evaluate_reports_the_test_error_and_a_confusion_matrix(tmp_path):
+    """``stdpsim evaluate`` on a classifier: the error of each way it classifies against an
+    independent count, a confusion-matrix figure per way, the comparators printed; a file
+    that is not a classifier is refused in one line."""
+    from stdpsim.tasks import classify as task
+    from test_data import write_idx
+
+    rng = np.random.default_rng(7)
+    images = rng.integers(0, 256, (40, 28, 28))
+    truth = np.arange(40) % 10
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", images)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", truth)
+    cfg = ClassifyConfig(hidden=(8,), n_steps=3)
+    model = new_model(cfg, 784, 10)
+    meta = {"task": "classify", "config": dataclasses.asdict(cfg)}
+    save_classifier(Classifier(cfg, meta, model=model), tmp_path / "c.npz")
+    (tmp_path / "table.json").write_text('{"table": [{"learner": "backprop", "depth": 1, '
+                                         '"test_error": 0.0213}]}')
+    lines = []
+    out = task.evaluate(task.EvaluateTask(str(tmp_path / "c.npz"), str(tmp_path),
+                                          str(tmp_path / "table.json"),
+                                          str(tmp_path / "ev" / "r.json")), lines.append)
+    x = images.reshape(40, -1).astype(np.float32) / 255
+    for how in ("feed_forward", "inference"):
+        expect = np.mean(targetprop.predict(model, x, how, cfg) != truth)
+        assert out["test_error"][how] == pytest.approx(expect)
+        assert (tmp_path / "ev" / f"r_confusion_{how}.png").stat().st_size > 10_000
+    assert any("backprop, 1 hidden: 2.13 %" in line for line in lines)
+    assert task.is_classifier(str(tmp_path / "c.npz"))
+    assert not task.is_classifier(str(tmp_path / "table.json"))
+    np.savez(tmp_path / "plain.npz", meta=np.array("{}"))
+    with pytest.raises(rm.ModelFileError, match="plain.npz: not a classifier"):
+        load_classifier(tmp_path / "plain.npz")

@@ -13,6 +13,6 @@ whose top layer is the label layer), the same training loop and error rates.
                 (Krotov & Hopfield 2019), then a supervised top layer.
 """
 
-from .config import LEARNERS, PREDICTIONS, ClassifyConfig
+from .config import LEARNERS, PREDICTIONS, ClassifyConfig, predictions
 
-__all__ = ["LEARNERS", "PREDICTIONS", "ClassifyConfig"]
+__all__ = ["LEARNERS", "PREDICTIONS", "ClassifyConfig", "predictions"]

@@ -16,6 +16,11 @@ free (its value after ``n_steps`` iterations); the predicted class is the larges
 unit."""
 
 
+def predictions(learner: str) -> tuple[str, ...]:
+    """The ways a learner classifies (only targetprop's stack also by INFERENCE)."""
+    return PREDICTIONS if learner == "targetprop" else ("feed_forward",)
+
+
 @dataclasses.dataclass(frozen=True)
 class ClassifyConfig:
     """Settings of a supervised training.

@@ -11,11 +11,11 @@ import numpy as np
 
 from ..labels import check_labels, error_rate, one_hot
 from ..rate_model import RateModel, init_model, stack_layers
-from .backprop import BackpropTrainer, logits
-from .config import PREDICTIONS, ClassifyConfig
+from .backprop import BackpropTrainer
+from .config import ClassifyConfig, predictions
 from .dtp import DTPTrainer
 from .krotov_hopfield import KHTrainer, learn_features
-from .targetprop import TargetpropTrainer, predict
+from .targetprop import TargetpropTrainer
 
 Log = Callable[[str], None]
 
@@ -41,11 +41,6 @@ def make_trainer(cfg: ClassifyConfig, x_train: np.ndarray, n_classes: int,
     if cfg.learner == "dtp":
         return DTPTrainer(model, cfg.lr, cfg.dtp)
     return TargetpropTrainer(model, cfg)
-
-
-def predictions(learner: str) -> tuple[str, ...]:
-    """The ways a learner classifies (only targetprop's stack also by INFERENCE)."""
-    return PREDICTIONS if learner == "targetprop" else ("feed_forward",)
 
 
 def train_classifier(cfg: ClassifyConfig, x_train: np.ndarray, y_train: np.ndarray,
@@ -88,7 +83,7 @@ def train_classifier(cfg: ClassifyConfig, x_train: np.ndarray, y_train: np.ndarr
         if log:
             log(f"epoch {epoch}/{cfg.epochs}: loss {row['loss']:.4f}, validation error "
                 + ", ".join(f"{100 * row[f'valid_error_{h}']:.2f} % ({h.replace('_', '-')})"
-                            for h in predictions(cfg.learner)) + f", {row['seconds']:.0f} s")
+                            for h in predictions(cfg.learner)) + f", {row['seconds']:.1f} s")
         if best is None or row["valid_error_feed_forward"] < best[0]:
             best = (row["valid_error_feed_forward"],
                     {k: v.copy() for k, v in trainer.parameters.items()})
@@ -100,15 +95,3 @@ def train_classifier(cfg: ClassifyConfig, x_train: np.ndarray, y_train: np.ndarr
     if isinstance(getattr(trainer, "model", None), RateModel):
         trainer.model.meta = trainer.meta  # the stack's file records how it was trained
     return trainer, history
-
-
-def classify(model: RateModel, x: np.ndarray, how: str = "feed_forward") -> np.ndarray:
-    """The classes a trained stack gives a batch, by ``how``, with the settings it was
-    trained with."""
-    cfg = ClassifyConfig.from_settings(model.meta["config"])
-    if how not in predictions(cfg.learner):
-        raise ValueError(f"a {cfg.learner} stack classifies by {predictions(cfg.learner)}, "
-                         f"not {how!r}")
-    if cfg.learner in ("backprop", "dtp"):
-        return np.argmax(logits(model, x), axis=1)
-    return predict(model, x, how, cfg)
