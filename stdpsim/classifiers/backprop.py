@@ -41,8 +41,9 @@ def loss_and_gradients(model: RateModel, x: np.ndarray, y: np.ndarray
 
     Returns
     -------
-    loss, grads
-        Nats per example; ``{"f1": (dL/dW, dL/db), ...}`` in the weights' shapes.
+    tuple
+        The loss in nats per example, and ``{"f1": (dL/dW, dL/db), ...}`` in the weights'
+        shapes.
     """
     hs, pre = [x], []
     for l in range(1, model.depth + 1):

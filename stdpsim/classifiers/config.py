@@ -31,7 +31,7 @@ class ClassifyConfig:
         One of :data:`LEARNERS`.
     hidden
         Hidden layer widths (one per hidden layer, at least one); the stack is
-        (n_visible, *hidden, n_classes).
+        ``(n_visible, *hidden, n_classes)``.
     epochs, batch_size, lr, seed
         Passes over the training images, examples per step, learning rate of the optimiser
         (centred RMSprop for ``targetprop``, Adam for the others), random seed (weights,

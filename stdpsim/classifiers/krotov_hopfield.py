@@ -3,8 +3,8 @@ units": a hidden layer learned without labels by a local rule with global inhibi
 supervised top layer on its rectified-power activity.
 
 Unsupervised layer (weights W, shape (K hidden, N visible)).  For an input v the hidden
-currents are I_μ = Σ_i sgn(W_μi)|W_μi|^(p−1) v_i.  Competition through inhibition leaves, per
-input, g = 1 for the unit of the largest current, g = −Δ for the unit ranked k-th (an
+currents are ``I_μ = Σ_i sgn(W_μi) abs(W_μi)^(p−1) v_i``.  Competition through inhibition
+leaves, per input, g = 1 for the unit of the largest current, g = −Δ for the unit ranked k-th (an
 anti-Hebbian push), and 0 for the others.  A minibatch changes the weights by
 
     ΔW_μi = Σ_n g_nμ (v_ni − I_nμ W_μi),
@@ -14,7 +14,7 @@ The step is scaled so that its largest element is ε, and ε falls linearly from
 the epochs (as in the authors' published code).
 
 Supervised layer (weights S, shape (K, n_classes)).  The hidden activity is
-h = max(W·v, 0)^n, the output c = tanh(β h·S), and the loss Σ_α |c_α − t_α|^m with t = +1
+h = max(W·v, 0)^n, the output c = tanh(β h·S), and the loss ``Σ_α abs(c_α − t_α)^m`` with t = +1
 for the true class and −1 for the others, trained by Adam on S alone.  The class is the
 largest c.
 """
@@ -72,7 +72,7 @@ class KHSettings:
 
 
 def currents(w: np.ndarray, v: np.ndarray, p: float) -> np.ndarray:
-    """I = v · (sgn(W)|W|^(p−1))ᵀ, shape (batch, K), for inputs ``v`` (batch, N)."""
+    """``I = v · (sgn(W) abs(W)^(p−1))ᵀ``, shape (batch, K), for inputs ``v`` (batch, N)."""
     return v @ (np.sign(w) * np.abs(w) ** (p - 1)).T
 
 
@@ -95,7 +95,7 @@ def unsupervised_change(w: np.ndarray, v: np.ndarray, s: KHSettings) -> np.ndarr
 
 
 def unsupervised_step(w: np.ndarray, v: np.ndarray, s: KHSettings, eps: float) -> None:
-    """W += ε ΔW / max|ΔW|, in place."""
+    """``W += ε ΔW / max(abs(ΔW))``, in place."""
     change = unsupervised_change(w, v, s)
     w += eps * change / max(float(np.abs(change).max()), 1e-30)
 
@@ -107,7 +107,7 @@ def hidden_activity(w: np.ndarray, v: np.ndarray, power: float) -> np.ndarray:
 
 def supervised_loss_and_gradient(s_w: np.ndarray, h: np.ndarray, y: np.ndarray,
                                  s: KHSettings) -> tuple[float, np.ndarray]:
-    """Loss Σ_α |c_α − t_α|^m averaged over the batch (t = 2y − 1 from one-hot ``y``), and
+    """Loss ``Σ_α abs(c_α − t_α)^m`` averaged over the batch (t = 2y − 1 from one-hot ``y``), and
     its gradient with respect to S (shape of ``s_w``)."""
     c = np.tanh(s.beta * (h @ s_w))
     diff = c - (2 * y - 1)

@@ -21,7 +21,7 @@ Log = Callable[[str], None]
 
 
 def new_model(cfg: ClassifyConfig, n_visible: int, n_classes: int) -> RateModel:
-    """The stack (n_visible, *hidden, n_classes) at its initial weights (orthogonal, zero
+    """The stack ``(n_visible, *hidden, n_classes)`` at its initial weights (orthogonal, zero
     biases), drawn from ``cfg.seed``."""
     layers = stack_layers(cfg.sizes(n_visible, n_classes))
     return init_model(np.random.default_rng(cfg.seed), layers, init="orthogonal")
@@ -58,7 +58,7 @@ def train_classifier(cfg: ClassifyConfig, x_train: np.ndarray, y_train: np.ndarr
 
     Returns
     -------
-    trainer, history
+    tuple
         The trainer (:func:`make_trainer`) at the epoch with the lowest feed-forward
         validation error; per epoch the mean training loss, the validation error of each
         way of classifying (fractions) and the seconds.
