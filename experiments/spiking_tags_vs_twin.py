@@ -28,9 +28,11 @@ shipped one), with the training network's settings or those given (``--r-max``,
 ``--tau-ff``, ``--tau-syn``, ``--t-settle``, ``--t-noisy``, ``--noise-rate``).  For f1 it
 also fits the difference of the mean tags from the twin's update on x̃ ⊗ act′·h1, the
 Hebbian part that h1's unsettled prediction adds (``hebbian``, :func:`unsettled_growth`);
-with corruption events the twin's upper encoders see x's corruption through the layers
-below and take settling's clean step, as the spiking ones do (``--twin plain``: they
-predict from the clean values, the check before), and the tags of each upper encoder are
+the twin is the exact rate limit (``--twin bounded``): its hidden values stop at the top
+value the units' spikes code, and with corruption events its upper encoders see x's
+corruption through the layers below and take settling's clean step, as the spiking ones do
+(``--twin propagated``: without the bound; ``--twin plain``: neither, the check as it was
+first); the tags of each upper encoder are
 fitted on the plain twin's update and that step (``settling_segment``,
 :func:`settling_segment`); for the decoders whose target is a hidden layer, with the twin's
 target capped at the top the learner's units code (``bounded_target``,
@@ -68,23 +70,30 @@ def starting_model(spec: str) -> rate_model.RateModel:
     return rate_model.load_model(spec)
 
 
+TWINS = ("bounded", "propagated", "plain")
+"""The twins the check compares with: the exact rate limit (x's corruption propagated, hidden
+values bounded at the units' top value), without the bound, or neither (the check before)."""
+
+
 def twin_update(model: rate_model.RateModel, x: np.ndarray, params, learning,
-                draws: np.ndarray | None, propagate: bool = True) -> tuple[dict, dict]:
+                draws: np.ndarray | None, twin: str = "bounded") -> tuple[dict, dict]:
     """The twin's update on ``x``: uncorrupted, or with ``learning.noise_x`` f1's input and
-    presynaptic factor corrupted by ``draws``, the very draws the spiking shards took, and
-    (``propagate``) the corruption reaching the upper encoders through the layers below,
-    with settling's clean step (:func:`stdpsim.plasticity.sdvdt_updates`)."""
+    presynaptic factor corrupted by ``draws``, the very draws the spiking shards took;
+    ``twin`` (:data:`TWINS`): with the corruption reaching the upper encoders through the
+    layers below and settling's clean step (``propagated``, ``bounded``), and hidden values
+    stopping at the units' top value (``bounded``; :func:`stdpsim.plasticity.sdvdt_updates`)."""
     args = (model, x, params.n_steps, params.delta, params.alpha)
+    cap = params.top_value if twin == "bounded" else None
     if not learning.corrupted:
-        return plasticity.sdvdt_updates(*args, gain_factor=True)
+        return plasticity.sdvdt_updates(*args, gain_factor=True, cap=cap)
     return plasticity.sdvdt_updates(*args, gain_factor=True, noisy_pre=("f1",),
                                     corruption=Corruption(learning.noise_x, 0.0, 0.0, 0),
                                     rng=np.random.default_rng(0), x_draws=draws,
-                                    propagate=propagate)
+                                    propagate=twin != "plain", cap=cap)
 
 
 def check(model: rate_model.RateModel, x: np.ndarray, params, learning, shard: int,
-          repeats: int, propagate: bool = True) -> dict:
+          repeats: int, twin_kind: str = "bounded") -> dict:
     """Per layer: the first repeat's summed tags against the twin's update (cosine, norm
     ratio; weights and biases), the mean of the ``repeats`` against it, and the first two
     repeats against each other.  Repeat r runs shard k with spike seed r·K + k (K shards);
@@ -97,7 +106,7 @@ def check(model: rate_model.RateModel, x: np.ndarray, params, learning, shard: i
     with ShardRunner(ShardNetwork(params, learning, shard, True), "serial") as runner:
         runs = [runner.minibatch(model, x, s, draws) for s in seeds]
     wall = time.perf_counter() - t0
-    twin, prediction_errors = twin_update(model, x, params, learning, draws, propagate)
+    twin, prediction_errors = twin_update(model, x, params, learning, draws, twin_kind)
     tags = runs[0][0]
     layers = {}
     for name in model.weights:
@@ -116,7 +125,7 @@ def check(model: rate_model.RateModel, x: np.ndarray, params, learning, shard: i
             layers[name]["hebbian"] = unsettled_growth(model, x, params, learning, draws,
                                                        mean, twin[name][0])
         elif name.startswith("f") and draws is not None:
-            plain = twin_update(model, x, params, learning, draws, False)[0][name][0]
+            plain = twin_update(model, x, params, learning, draws, "plain")[0][name][0]
             layers[name]["settling_segment"] = settling_segment(model, x, learning, draws,
                                                                 name, mean, plain)
             layers[name]["plain_twin_cosine"] = compare.similarity(tags[name][0], plain)[0]
@@ -208,11 +217,12 @@ def main() -> None:
                     help="examples per simulation run (the training's; divides --batch-size)")
     ap.add_argument("--offset", type=errors.natural, default=0, help="first training image used")
     add_learner_arguments(ap, noise_x=0.0)
-    ap.add_argument("--twin", choices=("propagated", "plain"), default="propagated",
-                    help="with --noise-x: the twin's upper encoders see x's corruption "
-                         "through the layers below, with settling's clean step "
-                         "(propagated), or predict from the clean values (plain: the "
-                         "check as it was before)")
+    ap.add_argument("--twin", choices=TWINS, default="bounded",
+                    help="the twin: the exact rate limit (bounded: hidden values stop at "
+                         "the units' top value; with --noise-x the upper encoders see x's "
+                         "corruption through the layers below, with settling's clean "
+                         "step), the same unbounded (propagated), or neither (plain: the "
+                         "check as it was first)")
     ap.add_argument("--repeats", type=errors.count, default=2,
                     help="spike-seed sets of the minibatch, on the same corruption draws")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_tags_vs_twin.json"))
@@ -227,7 +237,7 @@ def main() -> None:
     for spec in args.model or ["init"]:
         row = {"model": spec if spec == "init" else shown_path(spec),
                **check(starting_model(spec), x, params, learning, args.shard, args.repeats,
-                       args.twin == "propagated")}
+                       args.twin)}
         rows.append(row)
         print(row["model"] + ": " + ", ".join(
             f"{k} cos {v['cosine']:.3f} (mean of {args.repeats} {v['mean_cosine']:.3f}, "
@@ -252,7 +262,7 @@ def main() -> None:
                       f"{bt['twin_cosine']:.3f}), ratio {bt['norm_ratio']:.2f}; "
                       f"{100 * bt['above_top']:.1f} % of the target above the top", flush=True)
     write_json(args.out, {
-        "twin": args.twin if learning.corrupted else "uncorrupted",
+        "twin": args.twin if learning.corrupted else f"{args.twin}, uncorrupted",
         "batch_size": args.batch_size, "offset": args.offset, "repeats": args.repeats,
         "network": spiking.parameters_summary(params),
         "learning": spiking.learning_summary(spiking.learner.tag_unit(learning)),
