@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 
 from stdpsim import stdp_curve as sc
+from stdpsim import stdp_window as sw
 
 
 @pytest.mark.quick
 def test_nearest_spike_offsets_by_hand():
     spike_i = np.array([0, 0, 0, 1, 1, 3, 3])
     spike_t = np.array([10.0, 48.0, 55.0, 90.0, 20.0, 47.0, 53.0])
-    out = sc.nearest_spike_offsets(spike_i, spike_t, 4, 50.0)
+    out = sw.nearest_spike_offsets(spike_i, spike_t, 4, 50.0)
     # neuron 0: −2 beats +5; neuron 1: −30 beats +40; neuron 2: none; 3: tie → later
     np.testing.assert_array_equal(out[[0, 1, 3]], [-2.0, -30.0, 3.0])
     assert np.isnan(out[2])
@@ -22,12 +23,12 @@ def test_nearest_spike_offsets_by_hand():
 def test_fit_window_recovers_known_exponentials():
     t = np.concatenate([-np.linspace(1, 80, 30), np.linspace(1, 80, 30)])
     w = np.where(t > 0, 0.7 * np.exp(-t / 16.8), -0.35 * np.exp(t / 33.7))
-    fit = sc.fit_window(t, w)
+    fit = sw.fit_window(t, w)
     assert fit["A_plus"] == pytest.approx(0.7, rel=1e-6)
     assert fit["tau_plus"] == pytest.approx(16.8, rel=1e-6)
     assert fit["A_minus"] == pytest.approx(-0.35, rel=1e-6)
     assert fit["tau_minus"] == pytest.approx(33.7, rel=1e-6)
-    a_plus, a_minus = sc.fit_amplitudes(t, w, 16.8, 33.7)
+    a_plus, a_minus = sw.fit_amplitudes(t, w, 16.8, 33.7)
     assert (a_plus, a_minus) == pytest.approx((0.7, -0.35), rel=1e-9)
 
 
@@ -36,12 +37,12 @@ def test_per_group_means_and_binned_means_by_hand():
     keys = np.array([1, 1, 2, 2, 2])
     dt = np.array([10.0, 20.0, -4.0, np.nan, -8.0])
     dw = np.array([1.0, 3.0, -2.0, 100.0, -4.0])
-    m = sc.per_group_means(keys, dt, dw)
+    m = sw.per_group_means(keys, dt, dw)
     np.testing.assert_array_equal(m["key"], [2, 1])  # sorted by mean ΔT
     np.testing.assert_allclose(m["delta_t"], [-6.0, 15.0])
     np.testing.assert_allclose(m["delta_w"], [-3.0, 2.0])
     np.testing.assert_array_equal(m["n"], [2, 2])
-    b = sc.binned_means(np.array([1.0, 2.0, 3.0, 11.0]), np.array([1.0, 2.0, 6.0, 9.0]),
+    b = sw.binned_means(np.array([1.0, 2.0, 3.0, 11.0]), np.array([1.0, 2.0, 6.0, 9.0]),
                         np.array([0.0, 10.0, 20.0]))
     np.testing.assert_allclose(b["delta_w"], [3.0])  # the 1-trial bin is dropped
     np.testing.assert_allclose(b["sem"], [np.std([1.0, 2.0, 6.0], ddof=1) / np.sqrt(3)])
@@ -50,8 +51,8 @@ def test_per_group_means_and_binned_means_by_hand():
 @pytest.mark.quick
 def test_shape_checks_detect_a_wrong_sign():
     t = np.array([-30.0, -10.0, 5.0, 15.0])
-    assert all(sc.shape_checks(t, np.array([-1.0, -2.0, 3.0, 1.0])).values())
-    bad = sc.shape_checks(t, np.array([-3.0, 2.0, 3.0, 1.0]))
+    assert all(sw.shape_checks(t, np.array([-1.0, -2.0, 3.0, 1.0])).values())
+    bad = sw.shape_checks(t, np.array([-3.0, 2.0, 3.0, 1.0]))
     assert not bad["ltd"] and not bad["decay_minus"]
 
 
