@@ -270,6 +270,9 @@ SPIKING_TRAIN_OPTIONS = options(
                  help="Settling's corrupted part in ms: h1 settles on its corrupted "
                       "prediction, and f1 learns from its end on; shorter than --t-settle "
                       f"[default: {default_learning('t_noisy', 'ms')}]."),
+    click.option("--value-floor", is_flag=True, default=False,
+                 help="Hidden units' values also stop at 0 from below, as at the top their "
+                      "spikes code from above (below 0 a unit is silent whatever its value)."),
     click.option("--scheduler", default=None,
                  help="Address of a running dask scheduler for the shards [default: a "
                       "LocalCluster of --workers]; 'serial' runs them here."),

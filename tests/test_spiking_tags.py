@@ -203,3 +203,26 @@ def test_bad_settings_get_one_line_errors():
     with pytest.raises(ValueError, match="no dask scheduler answers there"):
         with open_client("tcp://127.0.0.1:9", timeout_s=1):
             pass
+
+
+@needs_cxx
+@pytest.mark.slow  # a build of its own (the floor is a constant of the network)
+def test_the_value_floor_holds_hidden_values_at_zero_from_below():
+    """A stack whose reconstruction drives h1 hard down (f1 strongly positive, g1 near 1):
+    without the floor h1's values end below 0, where its spikes stop; with ``value_floor``
+    they stop at 0, as the top bound stops them above."""
+    m, x = small_model(), small_images(SHARD)
+    m.weights["f1"][:] = 2.0
+    m.biases["g1"][:] = 10.0  # g1(h1) ≈ 1: the reconstruction exceeds every pixel
+    lows = {}
+    for floor in (False, True):
+        learning = sn.LearningParameters(**LEARNING, value_floor=floor)
+        params = sn.SpikingParameters(**PARAMS)
+        with sn.tag_session(m, SHARD, params, learning, gain_factor=True) as s:
+            res, _ = s.run(sn.learning_inputs(m, x, params, sn.learner.tag_unit(learning)),
+                           seed=4)
+        lows[floor] = float(res["h_h1"].min())
+    assert lows[False] < -0.5
+    assert lows[True] >= -0.05  # within one step's fall of 0
+    assert sn.learning_summary(sn.LearningParameters(value_floor=True))["value_bound"] == \
+        "zero_and_top_rate"

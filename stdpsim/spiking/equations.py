@@ -108,10 +108,14 @@ def saturation(layer: Layer, drive: str) -> str:
     the top.  The membrane stops there, as a real one stops at its reversal
     potential, so the rule reads dV/dt = 0 and no unit learns to hold a value that no spike
     shows: without the bound, the layers around a unit above the top see only the top,
-    INFERENCE keeps pushing the unit up, and f1 learns to follow it."""
+    INFERENCE keeps pushing the unit up, and f1 learns to follow it.  With ``value_floor``
+    (1; :class:`~stdpsim.spiking.LearningParameters`) a falling value stops at 0 the same
+    way: below 0 the unit is silent whatever its value."""
     rate = f"({drive})"
     return (f"blocked = int(h + dt * {rate} >= {layer.scale} * top_rate / r_max)"
-            f" * int({rate} * second > 0) : 1 (constant over dt)\n")
+            f" * int({rate} * second > 0)"
+            f" + value_floor * int(h + dt * {rate} <= 0) * int({rate} * second < 0)"
+            " : 1 (constant over dt)\n")
 
 
 CORRUPTION_SOURCE = """

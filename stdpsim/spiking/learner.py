@@ -185,7 +185,8 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
     learning.check_against(params)
     p = params
     ns = {**wiring.namespace(p), "t_infer": p.n_steps * p.step_time,
-          "tau_nudge": learning.tau_nudge, "w_min": -np.inf, "w_max": np.inf}
+          "tau_nudge": learning.tau_nudge, "w_min": -np.inf, "w_max": np.inf,
+          "value_floor": float(learning.value_floor)}
     corrupted = learning.corrupted
     if corrupted:
         ns.update({"noise_x": learning.noise_x, "noise_rate": learning.noise_rate,

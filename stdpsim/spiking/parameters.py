@@ -251,6 +251,11 @@ class LearningParameters:
         With ``noise_x`` > 0: the first part of settling, in which h1 settles on its
         corrupted prediction; in the rest h1 settles on the clean feed-forward value while
         the encoders learn (shorter than the network's ``t_settle``).
+    value_floor
+        Hidden units' values also stop at 0 from below, as they stop at the top their
+        spikes code from above (:func:`stdpsim.spiking.equations.saturation`): a membrane
+        held at its inhibitory reversal potential.  Below 0 a unit's spikes stop, so the
+        layers around it see 0 whatever its value.
     """
 
     t_recon: Any = dataclasses.field(default_factory=_ms(20))
@@ -260,6 +265,7 @@ class LearningParameters:
     noise_x: float = 0.0
     noise_rate: Any = dataclasses.field(default_factory=lambda: 500 * b2().Hz)
     t_noisy: Any = dataclasses.field(default_factory=_ms(3))
+    value_floor: bool = False
 
     def __post_init__(self) -> None:
         u = b2()
@@ -453,7 +459,7 @@ def learning_summary(learning: LearningParameters) -> dict[str, Any]:
     out = {"t_recon_ms": float(learning.t_recon / u.ms),
            "tau_nudge_ms": float(learning.tau_nudge / u.ms),
            "eps_encoders": learning.eps_encoders, "eps_decoders": learning.eps_decoders,
-           "value_bound": "top_rate"}
+           "value_bound": "zero_and_top_rate" if learning.value_floor else "top_rate"}
     if learning.corrupted:  # only when set: summaries without it stay as they were
         out.update({"noise_x": learning.noise_x,
                     "noise_rate_hz": float(learning.noise_rate / u.Hz),

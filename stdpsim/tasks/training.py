@@ -149,6 +149,8 @@ class SpikingTrainTask:
     t_settle, t_noisy
         Settling before INFERENCE and its corrupted part, in ms (None: the ``training``
         preset's).
+    value_floor
+        Hidden values stop at 0 from below too (:class:`stdpsim.spiking.LearningParameters`).
     scheduler, workers
         Where the shards run (:class:`stdpsim.shards.ShardRunner`).
     network
@@ -175,6 +177,7 @@ class SpikingTrainTask:
     noise_rate: float | None = None
     t_settle: float | None = None
     t_noisy: float | None = None
+    value_floor: bool = False
     scheduler: str | None = None
     workers: int | None = None
     network: SpikingNetwork = SpikingNetwork()
@@ -234,6 +237,7 @@ class SpikingTrainTask:
         check_event_options(noise, t_noisy_ms=self.t_noisy, noise_rate_hz=self.noise_rate)
         phases = network_units(t_noisy_ms=self.t_noisy, noise_rate_hz=self.noise_rate)
         learning = spiking.training_learning(noise_x=noise, **phases,
+                                             value_floor=self.value_floor,
                                              **{k: v for k, v in eps.items() if v is not None})
         learning.check_against(params)
         return cfg, params, learning
