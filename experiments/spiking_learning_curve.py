@@ -116,8 +116,9 @@ def main() -> None:
     if args.bounded_twin:
         top = spiking.preset("training", r_max=settings["network"]["r_max_hz"] * Hz).top_value
         bounded_cfg = dataclasses.replace(twin_cfg, propagate=True, h_cap=top)
-        curves.append({"label": f"its rate twin, values bounded at {top:g}, corruption "
-                                "propagated", "line": "-.",
+        curves.append({"label": f"its rate twin as the network's exact rate limit (values "
+                                f"bounded at {top:g}, x's corruption propagated)",
+                       "line": "-.",
                        "points": rate_curve(bounded_cfg, x_train, x_valid)})
     curves.append({"label": f"rate model, authors' settings at lr {args.rate_lr:g}",
                    "line": "--", "points": rate_curve(rate_cfg, x_train, x_valid)})
