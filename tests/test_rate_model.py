@@ -540,23 +540,31 @@ def test_inpaint_rounds_restart_from_the_filled_image():
         rm.inpaint(m, x, missing, fill, n_rounds=0)
 
 
+def one_unit_stack(g2_bias: float):
+    """One unit per layer with fixed weights and biases, and its four layers written out by
+    hand (f1 softplus, f2 sigmoid, g2 softplus, g1 sigmoid)."""
+    layers = {"f1": (1, 1, "softplus"), "f2": (1, 1, "sigmoid"), "g2": (1, 1, "softplus"),
+              "g1": (1, 1, "sigmoid")}
+    m = rm.init_model(np.random.default_rng(0), layers)
+    vals = {"f1": (1.5, -0.2), "f2": (2.0, -1.0), "g2": (0.8, g2_bias), "g1": (1.2, -0.3)}
+    for name, (w, b) in vals.items():
+        m.weights[name][:] = w
+        m.biases[name][:] = b
+
+    def sp(a):
+        return np.log1p(np.exp(a))
+
+    def sg(a):
+        return 1 / (1 + np.exp(-a))
+    return m, (lambda v: sp(1.5 * v - 0.2), lambda v: sg(2.0 * v - 1.0),
+               lambda v: sp(0.8 * v + g2_bias), lambda v: sg(1.2 * v - 0.3))
+
+
 def test_sdvdt_rate_twin_against_a_hand_computation():
     """One unit per layer, two examples: INFERENCE written out by hand (h2 first, then h1 with
     the new h2), then the twin's sums: encoders ∫ u_pre dh_post (trapezoid per step),
     decoders h_top ⊗ (target − prediction) at the inferred state, biases with u = 1."""
-    layers = {"f1": (1, 1, "softplus"), "f2": (1, 1, "sigmoid"), "g2": (1, 1, "softplus"),
-              "g1": (1, 1, "sigmoid")}
-    m = rm.init_model(np.random.default_rng(0), layers)
-    vals = {"f1": (1.5, -0.2), "f2": (2.0, -1.0), "g2": (0.8, 0.1), "g1": (1.2, -0.3)}
-    for name, (w, b) in vals.items():
-        m.weights[name][:] = w
-        m.biases[name][:] = b
-    sp = lambda a: np.log1p(np.exp(a))  # noqa: E731
-    sg = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
-    f1 = lambda v: sp(1.5 * v - 0.2)  # noqa: E731
-    f2 = lambda v: sg(2.0 * v - 1.0)  # noqa: E731
-    g2 = lambda v: sp(0.8 * v + 0.1)  # noqa: E731
-    g1 = lambda v: sg(1.2 * v - 0.3)  # noqa: E731
+    m, (f1, f2, g2, g1) = one_unit_stack(g2_bias=0.1)
     n_steps, delta, alpha = 4, 0.1, 0.05
     expect = {k: np.zeros(2) for k in ("f1", "f2", "g1", "g2")}  # (dW, db) summed
     sq = {k: 0.0 for k in expect}
@@ -646,19 +654,7 @@ def test_a_cap_bounds_inference_and_the_twins_hidden_predictions_by_hand():
     """``cap``: the feed-forward pass and every INFERENCE step stop at the cap (the drive
     f1(x) itself is not clipped); the twin's decoder g2 learns towards the capped h1 from its
     capped prediction.  A cap above every value changes nothing."""
-    layers = {"f1": (1, 1, "softplus"), "f2": (1, 1, "sigmoid"), "g2": (1, 1, "softplus"),
-              "g1": (1, 1, "sigmoid")}
-    m = rm.init_model(np.random.default_rng(0), layers)
-    for name, (w, b) in {"f1": (1.5, -0.2), "f2": (2.0, -1.0), "g2": (0.8, 0.6),
-                         "g1": (1.2, -0.3)}.items():
-        m.weights[name][:] = w
-        m.biases[name][:] = b
-    sp = lambda a: np.log1p(np.exp(a))  # noqa: E731
-    sg = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
-    f1 = lambda v: sp(1.5 * v - 0.2)  # noqa: E731
-    f2 = lambda v: sg(2.0 * v - 1.0)  # noqa: E731
-    g2 = lambda v: sp(0.8 * v + 0.6)  # noqa: E731
-    g1 = lambda v: sg(1.2 * v - 0.3)  # noqa: E731
+    m, (f1, f2, g2, g1) = one_unit_stack(g2_bias=0.6)
     x, cap, n_steps, delta, alpha = 0.9, 1.2, 3, 0.1, 0.05
     h1, h2 = min(f1(x), cap), f2(min(f1(x), cap))
     assert f1(x) > cap  # the feed-forward pass is clipped

@@ -65,6 +65,13 @@ def loss_and_gradients(model: RateModel, x: np.ndarray, y: np.ndarray
     return loss, grads
 
 
+def adam_steps(model: RateModel, opts: dict, grads: dict) -> None:
+    """One step of each layer's optimiser ``opts[name]`` on ``grads[name]`` = (dW, db)."""
+    for name, (gw, gb) in grads.items():
+        opts[name].step({"W": model.weights[name], "b": model.biases[name]},
+                        {"W": gw.astype(np.float32), "b": gb.astype(np.float32)})
+
+
 class BackpropTrainer:
     """Adam on every encoder; :meth:`step` trains on one minibatch."""
 
@@ -78,9 +85,7 @@ class BackpropTrainer:
     def step(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> float:
         """One Adam step of every encoder; returns the batch's loss before it (nats)."""
         loss, grads = loss_and_gradients(self.model, x, y)
-        for name, (gw, gb) in grads.items():
-            self.opts[name].step({"W": self.model.weights[name], "b": self.model.biases[name]},
-                                 {"W": gw.astype(np.float32), "b": gb.astype(np.float32)})
+        adam_steps(self.model, self.opts, grads)
         return loss
 
     def predict(self, x: np.ndarray, how: str = "feed_forward") -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 from ..optimizers import Adam
 from ..rate_model import RateModel
 from ..rate_training import layer_gradients
-from .backprop import log_softmax
+from .backprop import adam_steps, log_softmax
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,9 +96,7 @@ class DTPTrainer:
 
     def step(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> float:
         loss, grads = self.gradients(x, y, rng)
-        for name, (gw, gb) in grads.items():
-            self.opts[name].step({"W": self.model.weights[name], "b": self.model.biases[name]},
-                                 {"W": gw.astype(np.float32), "b": gb.astype(np.float32)})
+        adam_steps(self.model, self.opts, grads)
         return loss
 
     def predict(self, x: np.ndarray, how: str = "feed_forward") -> np.ndarray:
