@@ -261,9 +261,14 @@ def feed_forward(model: RateModel, x: np.ndarray, cap: float | None = None
                  ) -> list[np.ndarray]:
     """[f1(x), f2(f1(x)), ...]: INFERENCE's starting point, one array per hidden layer, each
     clipped at ``cap`` from above before the next layer takes it (None: not)."""
-    hs: list[np.ndarray] = []
-    for l in range(1, model.depth + 1):
-        h = model.layer(f"f{l}", hs[-1] if hs else x)
+    return _pass_up(model, model.f1(x), cap)
+
+
+def _pass_up(model: RateModel, f1x: np.ndarray, cap: float | None) -> list[np.ndarray]:
+    """:func:`feed_forward` from f1(x), which it leaves as it is (clipped into a copy)."""
+    hs = [f1x if cap is None else np.minimum(f1x, cap)]
+    for l in range(2, model.depth + 1):
+        h = model.layer(f"f{l}", hs[-1])
         hs.append(h if cap is None else np.minimum(h, cap, out=h))
     return hs
 
@@ -302,8 +307,8 @@ def inference(model: RateModel, x: np.ndarray, n_steps: int = 15, delta: float =
     h1, ..., hL (, states)
         Shapes (batch, n_l); with ``trace`` the list of states follows.
     """
-    hs = feed_forward(model, x, cap)
-    fx = model.f1(x) if cap is not None else hs[0]  # the drive is f1(x) unclipped
+    fx = model.f1(x)  # the bottom-up drive, unclipped
+    hs = _pass_up(model, fx, cap)
     if top is not None:
         top = np.asarray(top, dtype=np.float32)
         if top.shape != hs[-1].shape:
