@@ -19,6 +19,14 @@ DEBUG_ENV = "STDPSIM_DEBUG"
 """Set to 1 to get full tracebacks instead of one-line errors."""
 
 
+def require(checks: list[tuple[bool, str]]) -> None:
+    """ValueError with the message of the first (condition, message) whose condition is
+    false: a settings class's checks in one list."""
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(message)
+
+
 def user_errors() -> tuple[type[BaseException], ...]:
     """Errors a user's input or environment causes: one line, no traceback (a failed
     download is a ValueError too)."""

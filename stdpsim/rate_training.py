@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from . import training
+from . import errors, training
 from .activations import sigmoid, softplus
 from .consolidation import Consolidation
 from .corruption import Corruption, corrupt
@@ -176,9 +176,7 @@ class TrainConfig:
             (self.h_cap is None or self.h_cap > 0,
              f"h_cap must be positive (None: unbounded), got {self.h_cap}"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+        errors.require(checks)
 
     def settings(self) -> dict[str, Any]:
         """The settings as a dict for files and cache keys; fields added after the first
@@ -383,13 +381,13 @@ class SdvdtTwinTrainer:
     def step(self, x: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
         """One minibatch; returns the prediction errors before the update."""
         levels = self.cfg.corruption
-        tags, errors = sdvdt_updates(self.model, x, self.cfg.n_steps, self.cfg.delta,
+        tags, prediction_errors = sdvdt_updates(self.model, x, self.cfg.n_steps, self.cfg.delta,
                                      self.cfg.alpha, gain_factor=self.cfg.loss == "through",
                                      corruption=None if levels.clean else levels, rng=rng,
                                      noisy_pre=NOISY_PRE, propagate=self.cfg.propagate,
                                      cap=self.cfg.h_cap)
         self.consolidation(tags, x.shape[0])
-        return errors
+        return prediction_errors
 
 
 NOISY_PRE = ("f1",)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from .. import errors
 from .dtp import DTPSettings
 from .krotov_hopfield import KHSettings
 
@@ -78,9 +79,7 @@ class ClassifyConfig:
              "n_steps and alpha must be >= 0, delta > 0"),
             (self.noise >= 0, f"noise must be non-negative, got {self.noise}"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+        errors.require(checks)
 
     @classmethod
     def from_settings(cls, settings: dict) -> "ClassifyConfig":

@@ -25,6 +25,7 @@ import dataclasses
 
 import numpy as np
 
+from .. import errors
 from ..optimizers import Adam
 
 
@@ -66,9 +67,7 @@ class KHSettings:
                    "delta >= 0, eps0 > 0 and unsupervised_epochs >= 1, please"),
                   (self.power >= 1 and self.m >= 2 and self.beta > 0,
                    "power >= 1, m >= 2 and beta > 0, please")]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+        errors.require(checks)
 
 
 def currents(w: np.ndarray, v: np.ndarray, p: float) -> np.ndarray:
