@@ -381,11 +381,11 @@ class SdvdtTwinTrainer:
     def step(self, x: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
         """One minibatch; returns the prediction errors before the update."""
         levels = self.cfg.corruption
-        tags, prediction_errors = sdvdt_updates(self.model, x, self.cfg.n_steps, self.cfg.delta,
-                                     self.cfg.alpha, gain_factor=self.cfg.loss == "through",
-                                     corruption=None if levels.clean else levels, rng=rng,
-                                     noisy_pre=NOISY_PRE, propagate=self.cfg.propagate,
-                                     cap=self.cfg.h_cap)
+        tags, prediction_errors = sdvdt_updates(
+            self.model, x, self.cfg.n_steps, self.cfg.delta, self.cfg.alpha,
+            gain_factor=self.cfg.loss == "through",
+            corruption=None if levels.clean else levels, rng=rng, noisy_pre=NOISY_PRE,
+            propagate=self.cfg.propagate, cap=self.cfg.h_cap)
         self.consolidation(tags, x.shape[0])
         return prediction_errors
 
