@@ -23,7 +23,7 @@ import numpy as np
 from ..optimizers import Adam
 from ..rate_model import RateModel
 from ..rate_training import layer_gradients
-from .backprop import adam_steps, log_softmax
+from .backprop import adam_steps, log_softmax, logits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,4 +102,4 @@ class DTPTrainer:
     def predict(self, x: np.ndarray, how: str = "feed_forward") -> np.ndarray:
         if how != "feed_forward":
             raise ValueError(f"DTP classifies by the feed-forward pass, not {how!r}")
-        return np.argmax(forward(self.model, x)[1], axis=1)
+        return np.argmax(logits(self.model, x), axis=1)

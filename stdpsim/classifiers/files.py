@@ -20,7 +20,7 @@ from ..rate_model import ModelFileError, RateModel, load_model, save_model
 from ..runs import atomic_write, load_npz
 from .backprop import logits
 from .config import ClassifyConfig, predictions
-from .krotov_hopfield import hidden_activity
+from .krotov_hopfield import classes
 from .targetprop import predict
 
 
@@ -44,8 +44,7 @@ class Classifier:
             raise ValueError(f"a {self.cfg.learner} classifier classifies by "
                              f"{' or '.join(self.predictions)}, not {how}")
         if self.kh_weights is not None:
-            w, s = self.kh_weights
-            return np.argmax(hidden_activity(w, x, self.cfg.kh.power) @ s, axis=1)
+            return classes(*self.kh_weights, x, self.cfg.kh.power)
         if self.cfg.learner in ("backprop", "dtp"):
             return np.argmax(logits(self.model, x), axis=1)
         return predict(self.model, x, how, self.cfg)

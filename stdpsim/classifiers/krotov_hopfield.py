@@ -104,6 +104,11 @@ def hidden_activity(w: np.ndarray, v: np.ndarray, power: float) -> np.ndarray:
     return np.maximum(v @ w.T, 0.0) ** power
 
 
+def classes(w: np.ndarray, s_w: np.ndarray, x: np.ndarray, power: float) -> np.ndarray:
+    """The class of every image of ``x``: the largest output, argmax of h·S."""
+    return np.argmax(hidden_activity(w, x, power) @ s_w, axis=1)
+
+
 def supervised_loss_and_gradient(s_w: np.ndarray, h: np.ndarray, y: np.ndarray,
                                  s: KHSettings) -> tuple[float, np.ndarray]:
     """Loss ``Σ_α abs(c_α − t_α)^m`` averaged over the batch (t = 2y − 1 from one-hot ``y``), and
@@ -134,7 +139,7 @@ class KHTrainer:
     def predict(self, x: np.ndarray, how: str = "feed_forward") -> np.ndarray:
         if how != "feed_forward":
             raise ValueError(f"Krotov-Hopfield classifies by the feed-forward pass, not {how!r}")
-        return np.argmax(hidden_activity(self.w, x, self.s.power) @ self.s_w, axis=1)
+        return classes(self.w, self.s_w, x, self.s.power)
 
 
 def learn_features(x: np.ndarray, s: KHSettings, rng: np.random.Generator,

@@ -69,7 +69,7 @@ def train_classifier(cfg: ClassifyConfig, x_train: np.ndarray, y_train: np.ndarr
     trainer = make_trainer(cfg, x_train, n_classes, rng, log)
     targets = one_hot(y_train, n_classes)
     history: list[dict] = []
-    best: tuple[float, dict] | None = None
+    best: tuple[float, int, dict] | None = None
     for epoch in range(1, cfg.epochs + 1):
         t0 = time.perf_counter()
         order = rng.permutation(x_train.shape[0])
@@ -85,11 +85,11 @@ def train_classifier(cfg: ClassifyConfig, x_train: np.ndarray, y_train: np.ndarr
                 + ", ".join(f"{100 * row[f'valid_error_{h}']:.2f} % ({h.replace('_', '-')})"
                             for h in predictions(cfg.learner)) + f", {row['seconds']:.1f} s")
         if best is None or row["valid_error_feed_forward"] < best[0]:
-            best = (row["valid_error_feed_forward"],
+            best = (row["valid_error_feed_forward"], epoch,
                     {k: v.copy() for k, v in trainer.parameters.items()})
-    for name, value in best[1].items():
+    _, chosen, kept = best
+    for name, value in kept.items():
         trainer.parameters[name][...] = value
-    chosen = min(history, key=lambda r: r["valid_error_feed_forward"])["epoch"]
     trainer.meta = {"task": "classify", "config": dataclasses.asdict(cfg),
                     "chosen_epoch": chosen, "history": history, "n_classes": n_classes}
     if isinstance(getattr(trainer, "model", None), RateModel):
