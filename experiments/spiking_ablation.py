@@ -34,11 +34,10 @@ beside the twin's (``--twin``, from ``experiments/twin_ablation.py``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from stdpsim import errors
-from stdpsim.runs import load_npz, read_json, shown_path, write_json
+from stdpsim import errors, training
+from stdpsim.runs import read_json, shown_path, write_json
 from stdpsim.tasks.training import SpikingTrainTask, train_spiking
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +70,7 @@ def points(run: Path, up_to: int) -> tuple[list[list[float]], bool]:
     ckpt = run.with_suffix(".ckpt.npz")
     if not ckpt.exists():
         return [], False
-    state = json.loads(str(load_npz(ckpt, "checkpoint", keys=("state",))["state"]))
+    state, _ = training.read_checkpoint(ckpt, needs=("history",))
     got = [[r["examples"], r["valid_parzen"]] for r in state["history"]
            if "valid_parzen" in r and r["examples"] <= up_to]
     return got, bool(got) and got[-1][0] == up_to
