@@ -17,6 +17,7 @@ import numpy as np
 from . import backend, build_cache, errors, rate_training
 from .data import default_data_dir, load_mnist
 from .classifiers.config import LEARNERS as CLASSIFY_LEARNERS
+from .classifiers.config import ClassifyConfig
 from .tasks import classify, common, figure1, inference, inpainting, sampling, training
 from . import cli_options as o
 
@@ -203,24 +204,28 @@ def train_spiking_cmd(**kw) -> None:
 
 
 @train_grp.command("classify")
-@click.option("--learner", type=click.Choice(list(CLASSIFY_LEARNERS)), default="targetprop",
+@click.option("--learner", type=click.Choice(list(CLASSIFY_LEARNERS)),
+              default=ClassifyConfig.learner,
               show_default=True, help="targetprop: Algorithm 2 with the label layer clamped "
               "to the label; backprop: the same stack end to end (the ceiling); dtp: "
               "difference target propagation; krotov_hopfield: competing hidden units, then "
               "a supervised top layer.")
-@click.option("--hidden", default="1000", show_default=True,
+@click.option("--hidden", default=",".join(map(str, ClassifyConfig.hidden)),
+              show_default=True,
               help="Hidden layer widths, e.g. 1000,500 for two hidden layers.")
-@click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True,
+@click.option("--epochs", type=click.IntRange(min=1), default=ClassifyConfig.epochs,
+              show_default=True,
               help="Passes over the training images (Krotov-Hopfield: of its supervised "
                    "stage).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=100, show_default=True,
+@click.option("--batch-size", type=click.IntRange(min=1), default=ClassifyConfig.batch_size,
+              show_default=True,
               help="Examples per step.")
-@click.option("--lr", type=o.POSITIVE, default=1e-3, show_default=True,
+@click.option("--lr", type=o.POSITIVE, default=ClassifyConfig.lr, show_default=True,
               help="Learning rate (targetprop: centred RMSprop; the others: Adam).")
-@click.option("--alpha", type=o.Finite(min=0), default=0.1, show_default=True,
+@click.option("--alpha", type=o.Finite(min=0), default=ClassifyConfig.alpha, show_default=True,
               help="targetprop: each layer's pull towards the decoder's value from above "
                    "during INFERENCE.")
-@click.option("--noise", type=o.Finite(min=0), default=0.1, show_default=True,
+@click.option("--noise", type=o.Finite(min=0), default=ClassifyConfig.noise, show_default=True,
               help="targetprop: s.d. of the corruption of every layer's input.")
 @o.SEED
 @o.DATA
