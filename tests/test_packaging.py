@@ -28,6 +28,18 @@ def pins_for(python_version: str) -> dict[str, SpecifierSet]:
     return out
 
 
+def test_every_subpackage_on_disk_is_listed_in_setup_cfg():
+    """A folder of stdpsim/ with an __init__.py that setup.cfg does not list is left out of
+    the wheel, and the installed CLI fails to import it."""
+    cfg = configparser.ConfigParser()
+    cfg.read(SETUP_CFG)
+    listed = {line.strip() for line in cfg["options"]["packages"].splitlines() if line.strip()}
+    root = SETUP_CFG.parent
+    on_disk = {".".join(init.parent.relative_to(root).parts)
+               for init in (root / "stdpsim").rglob("__init__.py")}
+    assert on_disk - listed == set()
+
+
 @pytest.mark.parametrize("py", ["3.11", "3.12", "3.13", "3.14"])
 def test_each_python_gets_exactly_one_brian2_and_numpy_pin(py):
     pins = pins_for(py)
