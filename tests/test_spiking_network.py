@@ -148,6 +148,44 @@ def test_lif_unit_fires_at_its_f_i_curve_and_refractoriness_caps_it(t_ref):
             assert gaps.size == 0 or gaps.min() >= float(t_ref / second) - 1e-9
 
 
+def test_reconstruction_events_keep_their_rate_as_the_clock_advances():
+    """A reconstruction membrane held where it may fire at every time step (refractory period
+    one step) does so, and one at 90 % of r_max fires at that rate, in the first 20 ms of a
+    run and in the 20 ms after 1.98 s alike (its refractory period counted in time steps:
+    compared in seconds, rounding errors skipped about a third of the steps, more or fewer
+    as t grew)."""
+    from brian2 import EventMonitor, mV, second
+
+    from stdpsim import backend
+    from stdpsim.spiking import units, wiring
+
+    params = sn.SpikingParameters(r_max=4000 * Hz, dt=0.2 * ms, t_ref=0.2 * ms)
+    values = np.array([50.0, 0.9])  # far above the top; 90 % of r_max
+    duration, window = 2.0 * second, 0.02
+
+    def build():
+        eqs = (units.lif_membrane("", "0*volt/second")
+               + units.lif_membrane("_rec", "0*volt/second") + "t_last_rec : second\n")
+        group = units.lif_group(len(values), eqs, "units", wiring.namespace(params), params,
+                                recon=True)
+        mon = EventMonitor(group, "recon", name="recon_events")
+        return backend.Simulation([group, mon], {"v_free_rec": group.v_free_rec,
+                                                 "r_rec": group.r_rec},
+                                  lambda: {"i": np.asarray(mon.i[:]),
+                                           "t": np.asarray(mon.t[:] / second)})
+
+    v_free_rec = params.v_zero + params.v_span * values
+    r_rec = np.clip(np.asarray((v_free_rec - params.v_th) / mV), 0, None) * mV  # no burst
+    res, _ = backend.simulate(build, {"v_free_rec": v_free_rec, "r_rec": r_rec}, duration,
+                              device="numpy", dt=params.dt)
+    steps = round(window / float(params.dt / second))
+    for start in (0.0, 1.98):
+        counts = [np.sum((res["i"] == k) & (res["t"] >= start) & (res["t"] < start + window))
+                  for k in range(len(values))]
+        assert counts[0] == steps
+        assert counts[1] == pytest.approx(0.9 * float(params.r_max / Hz) * window, abs=2)
+
+
 def test_lif_units_spike_regularly_and_never_within_their_refractory_period():
     """In the network, an LIF unit at a steady value fires nearly periodically (its spikes
     quantise the value); a Poisson unit at the same rate fires irregularly."""

@@ -364,3 +364,24 @@ def test_a_learner_unit_stops_at_the_top_its_spikes_can_code(w1):
         assert h == pytest.approx(w1, abs=0.05)
     else:  # below the top by less than one step's rise at the end, (w1 − 5)·dt/τ_ff
         assert 5 - (w1 - 5) * 0.2 < h < 5
+
+
+def test_the_first_example_of_a_run_starts_from_value_zero():
+    """The learner's slope is stored once per step and computed at the first step before the
+    example's start code runs: from a membrane at rest (value 0), a linear f1 of bias 1
+    rises towards 1 with τ_ff = 1 ms, by 0.2 in a step of 0.2 ms, so after two steps it is at
+    0.2 (the bias, a summed variable, arriving at the second) or 0.36 = 1 − 0.8², instead
+    of about 3 units below 0 as from Brian2's default potential of 0 V."""
+    layers = {"f1": (1, 1, "linear"), "f2": (1, 1, "sigmoid"), "g2": (1, 1, "linear"),
+              "g1": (1, 1, "sigmoid")}
+    m = rm.init_model(np.random.default_rng(0), layers)
+    for name, w, b in (("f1", 0.0, 1.0), ("f2", 1.0, 0.0), ("g2", 0.0, 0.0), ("g1", 0.0, 0.0)):
+        m.weights[name][:] = w
+        m.biases[name][:] = b
+    params = sn.SpikingParameters(r_max=4000 * Hz, dt=0.2 * ms, t_ref=0.2 * ms, h_max=4.0,
+                                  tau=10 * ms, n_steps=8, t_settle=20 * ms, tau_ff=1 * ms)
+    learning = sn.LearningParameters(**LEARNING)
+    build = sn.learning_builder(m, 1, params, learning, sn.Mechanisms(gain_factor=True))
+    res, _ = backend.simulate(build, sn.learning_inputs(m, np.zeros((1, 1)), params, learning),
+                              2 * params.dt, device="numpy", dt=params.dt, seed=3)
+    assert 0.2 - 0.01 < float(res["h_h1"][0]) < 1 - 0.8 ** 2 + 0.01

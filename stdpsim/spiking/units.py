@@ -138,8 +138,12 @@ def _follow(suffix: str, value: str, v_unit: str, tau: str = "tau_rec",
 def lif_recon_event(offset: str | None = None) -> str:
     """The reconstruction membrane's spike condition (threshold ``offset`` as in
     :func:`stdpsim.neurons.lif_threshold`), with its own refractory period (Brian2's
-    ``refractory`` covers only the group's ``spike`` event)."""
-    return f"{neurons.lif_threshold('_rec', offset)} and t - t_last_rec >= t_ref"
+    ``refractory`` covers only the group's ``spike`` event), counted in whole time steps as
+    Brian2 counts its own: compared in seconds, t − t_last_rec falls short of t_ref by a
+    rounding error in about a third of the steps, so a membrane that should fire at every
+    step skips some, more or fewer as the run's clock advances."""
+    return (f"{neurons.lif_threshold('_rec', offset)}"
+            " and timestep(t - t_last_rec, dt) >= timestep(t_ref, dt)")
 
 
 def threshold_offsets(n: int, reset_depth: Any) -> Any:

@@ -118,12 +118,23 @@ def build_stack(model: RateModel, p: SpikingParameters, ns: dict[str, Any],
             first += "i_noise = 0\n" if corrupted and layer.index == 1 else ""
         if gain_factor:
             first += eq.gain_start(layer)
+        _start_at_rest(group, p)
         group.run_regularly(first + kind.start(layer, members=not spiking), dt=period,
                             when="start", name=f"{layer.name}_next_digit")
     sources = units if spiking else [
         kind.members(group, layer, p, ns, period, learner=learning)
         for layer, group in zip(stack, units)]
     return Stack(stack, units, sources)
+
+
+def _start_at_rest(group: Any, p: SpikingParameters) -> None:
+    """Membranes at the potential of value 0 before the run, where every example's start
+    code puts them: a slope stored once per time step (the learner's ``dvdt``) is computed
+    at the first step before that code runs, and from Brian2's default of 0 V it would throw
+    the first example's values several units below 0."""
+    for name in ("v_free", "v_free_rec"):
+        if name in group.variables:
+            setattr(group, name, p.v_zero)
 
 
 def set_biases(stack: Stack, model: RateModel) -> None:
