@@ -157,6 +157,19 @@ def test_krotov_hopfield_update_against_a_hand_computation():
         assert grad[idx] == pytest.approx((up - down) / 2e-6, rel=1e-5, abs=1e-10)
 
 
+def test_krotov_hopfield_features_end_on_the_unit_p_norm_sphere():
+    """After the unsupervised stage every unit's weights have unit p-norm, each unit keeping
+    its direction: here (3, −4) at p = 2 becomes (0.6, −0.8) and (1, 1) at p = 3 becomes
+    2^(−1/3)·(1, 1); a row of zeros stays zero."""
+    np.testing.assert_allclose(kh.unit_p_norm(np.array([[3.0, -4.0]]), 2.0), [[0.6, -0.8]])
+    np.testing.assert_allclose(kh.unit_p_norm(np.array([[1.0, 1.0], [0.0, 0.0]]), 3.0),
+                               [[2 ** (-1 / 3)] * 2, [0.0, 0.0]])
+    rng = np.random.default_rng(0)
+    x = rng.random((200, 12)).astype(np.float32)
+    w = kh.learn_features(x, KHSettings(hidden=20, k=3, unsupervised_epochs=2), rng)
+    np.testing.assert_allclose(np.sum(np.abs(w) ** 3, axis=1), 1.0, rtol=1e-5)
+
+
 def test_label_errors_are_one_line():
     with pytest.raises(labels.LabelError, match="training labels: 3 labels for 4 images"):
         train_classifier(ClassifyConfig(), np.zeros((4, 2), np.float32), np.array([0, 1, 2]),

@@ -145,7 +145,15 @@ class KHTrainer:
 def learn_features(x: np.ndarray, s: KHSettings, rng: np.random.Generator,
                    batch_size: int = 100, log=None) -> np.ndarray:
     """The unsupervised stage: W (K, N) from N(0, 1) weights, ``s.unsupervised_epochs``
-    passes over ``x`` (batch, N) in shuffled minibatches."""
+    passes over ``x`` (batch, N) in shuffled minibatches, each unit's weights then scaled to
+    unit p-norm.
+
+    The rule's decay drives every unit that takes part in the competition to the unit
+    p-norm sphere; units that seldom rank first or k-th are still near their N(0, 1) start
+    after the epochs, with p-norms of hundreds, and their rectified powers would swamp the
+    supervised layer's input (tanh saturates, and the top layer learns next to nothing).
+    Scaling every unit to the sphere, where the dynamics take it, keeps each unit's feature
+    (its direction) and puts all of them on the scale the method works at."""
     w = rng.standard_normal((s.hidden, x.shape[1])).astype(np.float32)
     for epoch in range(s.unsupervised_epochs):
         eps = s.eps0 * (1 - epoch / s.unsupervised_epochs)
@@ -154,4 +162,10 @@ def learn_features(x: np.ndarray, s: KHSettings, rng: np.random.Generator,
             unsupervised_step(w, x[order[start:start + batch_size]], s, eps)
         if log:
             log(f"unsupervised epoch {epoch + 1}/{s.unsupervised_epochs}")
-    return w
+    return unit_p_norm(w, s.p)
+
+
+def unit_p_norm(w: np.ndarray, p: float) -> np.ndarray:
+    """``w`` (K, N) with every row scaled to Σ_i abs(W_μi)^p = 1 (rows of zeros stay)."""
+    norms = np.sum(np.abs(w) ** p, axis=1, keepdims=True) ** (1 / p)
+    return (w / np.where(norms > 0, norms, 1)).astype(w.dtype)
