@@ -18,6 +18,8 @@ from . import backend, build_cache, errors, rate_training
 from .data import default_data_dir, load_mnist
 from .classifiers.config import LEARNERS as CLASSIFY_LEARNERS
 from .classifiers.config import ClassifyConfig
+from .rate_model import PULLS
+from .rate_training import PREDICT_FROM
 from .tasks import classify, common, figure1, inference, inpainting, sampling, training
 from . import cli_options as o
 
@@ -223,10 +225,19 @@ def train_spiking_cmd(**kw) -> None:
 @click.option("--lr", type=o.POSITIVE, default=ClassifyConfig.lr, show_default=True,
               help="Learning rate (targetprop: centred RMSprop; the others: Adam).")
 @click.option("--alpha", type=o.Finite(min=0), default=ClassifyConfig.alpha, show_default=True,
-              help="targetprop: each layer's pull towards the decoder's value from above "
-                   "during INFERENCE.")
+              help="targetprop: strength α of each layer's pull towards the state above "
+                   "during INFERENCE (see --pull).")
 @click.option("--noise", type=o.Finite(min=0), default=ClassifyConfig.noise, show_default=True,
               help="targetprop: s.d. of the corruption of every layer's input.")
+@click.option("--pull", type=click.Choice(list(PULLS)), default=ClassifyConfig.pull,
+              show_default=True,
+              help="targetprop: INFERENCE pulls each layer by how far its own prediction of "
+                   "the state above falls short (difference) or towards the decoder's value "
+                   "from above (value, Algorithm 2).")
+@click.option("--predict-from", type=click.Choice(list(PREDICT_FROM)),
+              default=ClassifyConfig.predict_from, show_default=True,
+              help="targetprop: each encoder predicts its inferred value from the bottom-up "
+                   "value below (feed_forward) or the inferred one (inferred, Algorithm 2).")
 @o.SEED
 @o.DATA
 @click.option("--labels", type=click.Path(dir_okay=False), default=None,

@@ -211,9 +211,14 @@ def init_model(rng: np.random.Generator, layers: LayerSpec = LAYERS,
                      np.ones(n_top, np.float32))
 
 
+PULLS = ("value", "difference")
+"""How INFERENCE pulls a layer towards the state above (:func:`_settle`)."""
+
+
 def _settle(model: RateModel, hs: list[np.ndarray], bottom_drive, n_steps: int, delta: float,
             alpha: float, prior_alpha: float, states: list | None,
-            cap: float | None = None, clamp_top: bool = False) -> list[np.ndarray]:
+            cap: float | None = None, clamp_top: bool = False, pull: str = "value"
+            ) -> list[np.ndarray]:
     """The INFERENCE iterations of Algorithm 2 on the hidden states ``hs`` = [h1, ..., hL],
     top layer first, each lower layer pulled towards the *new* state above it::
 
@@ -228,7 +233,13 @@ def _settle(model: RateModel, hs: list[np.ndarray], bottom_drive, n_steps: int, 
     above, and stable for units whose prior variance is tiny (an explicit step with
     β/σ² > 2 diverges).  ``cap``: each new state is clipped at it from above (None: not).
     ``clamp_top``: h_L keeps its value (a clamped label layer); the layers below settle.
+    ``pull``: ``value`` (Algorithm 2) pulls h_l towards the decoder's value from above,
+    ``difference`` by the difference α (g_{l+1}(h_{l+1}) − g_{l+1}(f_{l+1}(h_l))), which
+    vanishes where h_l already predicts the state above (the difference correction of
+    target propagation, Lee et al. 2015).
     """
+    if pull not in PULLS:
+        raise ValueError(f"pull must be one of {PULLS}, got {pull!r}")
     depth, n = len(hs), hs[0].shape[0]
     top_down = {l: model.layer(f"g{l}", hs[l - 1]) for l in range(2, depth + 1)}
     for _ in range(n_steps):
@@ -241,9 +252,11 @@ def _settle(model: RateModel, hs: list[np.ndarray], bottom_drive, n_steps: int, 
             drive *= delta  # in place (drive is a fresh array): h = h + δ·drive
             h = np.add(hs[l - 1], drive, out=drive)
             if l < depth:
-                pull = np.subtract(top_down[l + 1], hs[l - 1])
-                pull *= alpha
-                h += pull
+                own = (hs[l - 1] if pull == "value" else
+                       model.layer(f"g{l + 1}", model.layer(f"f{l + 1}", hs[l - 1])))
+                towards = np.subtract(top_down[l + 1], own)
+                towards *= alpha
+                h += towards
             elif prior_alpha:  # implicit step: stable however small a unit's variance
                 c = prior_alpha / model.prior_var
                 h = (h + c * model.prior_mean) / (1 + c)
@@ -275,7 +288,8 @@ def _pass_up(model: RateModel, f1x: np.ndarray, cap: float | None) -> list[np.nd
 
 def inference(model: RateModel, x: np.ndarray, n_steps: int = 15, delta: float = 0.1,
               alpha: float = 0.001, trace: bool = False, prior_alpha: float = 0.0,
-              cap: float | None = None, top: np.ndarray | None = None):
+              cap: float | None = None, top: np.ndarray | None = None,
+              pull: str = "value"):
     """Targetprop INFERENCE (Algorithm 2, extended to L hidden layers).
 
     h_l ← f_l(h_{l−1}) (h_0 = x), then ``n_steps`` iterations, top layer first; with two
@@ -322,7 +336,7 @@ def inference(model: RateModel, x: np.ndarray, n_steps: int = 15, delta: float =
         return np.subtract(fx, recon, out=recon)  # f1(x) − f1(g1(h1)), in a fresh array
 
     hs = _settle(model, hs, bottom_drive, n_steps, delta, alpha, prior_alpha, states, cap,
-                 clamp_top=top is not None)
+                 clamp_top=top is not None, pull=pull)
     return (*hs, states) if trace else tuple(hs)
 
 

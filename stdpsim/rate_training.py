@@ -41,7 +41,8 @@ from .corruption import Corruption, corrupt
 from .optimizers import Adam, CentredRMSprop
 from .plasticity import sdvdt_updates
 from .progress import interactive
-from .rate_model import RateModel, fit_prior, inference, init_model, save_model, stack_layers
+from .rate_model import (RateModel, feed_forward, fit_prior, inference, init_model, save_model,
+                         stack_layers)
 from .runs import write_json
 from .training import (cosine_scale, data_digest, optimizer_arrays, read_checkpoint,
                        restore_optimizers, restore_weights, validation_parzen, weight_arrays,
@@ -243,17 +244,33 @@ prior at 4 × the variance, 20 epochs)."""
 
 
 def local_problems(model: RateModel, x: np.ndarray, rng: np.random.Generator,
-                   cfg: TrainConfig, top: np.ndarray | None = None
+                   cfg: TrainConfig, top: np.ndarray | None = None, pull: str = "value",
+                   predict_from: str = "inferred"
                    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Run INFERENCE on ``x`` (``top``: with the top layer clamped at it, shape
-    (batch, n_L)) and draw the corruptions (:func:`stdpsim.corruption.corrupt`):
-    layer -> (input, target)."""
-    hs = (x,) + tuple(inference(model, x, cfg.n_steps, cfg.delta, cfg.alpha, top=top))
+    (batch, n_L); ``pull``: :func:`stdpsim.rate_model.inference`'s) and draw the
+    corruptions (:func:`stdpsim.corruption.corrupt`): layer -> (input, target).
+
+    Every target is an inferred state.  ``predict_from`` says what the encoders' inputs are
+    corrupted from: ``inferred`` (Algorithm 2: f_l predicts from the inferred h_{l−1}) or
+    ``feed_forward`` (from the bottom-up pass f_{l−1}(…f1(x)), the value a layer has before
+    anything from above reaches it; with a clamped top the inferred h_{L} already carries the
+    label, so the label layer's encoder would learn to read it back).
+    """
+    if predict_from not in PREDICT_FROM:
+        raise ValueError(f"predict_from must be one of {PREDICT_FROM}, got {predict_from!r}")
+    hs = (x,) + tuple(inference(model, x, cfg.n_steps, cfg.delta, cfg.alpha, top=top,
+                                pull=pull))
+    inputs = hs if predict_from == "inferred" else (x,) + tuple(feed_forward(model, x))
     depth = len(hs) - 1
-    enc, dec = corrupt(hs[:-1], hs[1:], rng, cfg.corruption)
+    enc, dec = corrupt(inputs[:-1], hs[1:], rng, cfg.corruption)
     problems = {f"f{l}": (enc[l - 1], hs[l]) for l in range(1, depth + 1)}
     problems.update({f"g{l}": (dec[l - 1], hs[l - 1]) for l in range(depth, 0, -1)})
     return problems
+
+
+PREDICT_FROM = ("inferred", "feed_forward")
+"""What an encoder's prediction is made from in :func:`local_problems`."""
 
 
 def local_losses(model: RateModel, problems: dict[str, tuple[np.ndarray, np.ndarray]]

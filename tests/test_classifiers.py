@@ -63,6 +63,71 @@ def test_the_labels_effect_reaches_h1_through_inference():
     assert np.abs(h1(a, 0.5) - image).sum() < np.abs(h1(b, 0.5) - image).sum()
 
 
+def test_the_difference_pull_against_a_hand_computation():
+    """One INFERENCE step below a clamped label: h1 moves by δ (f1(x) − f1(g1(h1))) plus
+    α (g2(y) − g2(f2(h1))) with ``pull='difference'``, α (g2(y) − h1) with ``value``; the
+    difference pull vanishes when the label is what h1 already predicts."""
+    model = small_stack(sizes=(6, 5, 3))
+    x = np.random.default_rng(6).random((4, 6)).astype(np.float32)
+    y = labels.one_hot([0, 2, 1, 2], 3)
+    h1 = model.f1(x)
+    bottom = 0.2 * (model.f1(x) - model.f1(model.g1(h1)))
+    expect = {"difference": h1 + bottom + 0.3 * (model.layer("g2", y) - model.layer(
+                  "g2", model.layer("f2", h1))),
+              "value": h1 + bottom + 0.3 * (model.layer("g2", y) - h1)}
+    for pull, want in expect.items():
+        got = rm.inference(model, x, n_steps=1, delta=0.2, alpha=0.3, top=y, pull=pull)[0]
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    predicted = model.layer("f2", h1)
+    np.testing.assert_allclose(
+        rm.inference(model, x, n_steps=1, delta=0.2, alpha=0.3, top=predicted,
+                     pull="difference")[0],
+        rm.inference(model, x, n_steps=1, delta=0.2, alpha=0.0, top=predicted)[0],
+        rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match="pull must be one of"):
+        rm.inference(model, x, top=y, pull="sideways")
+
+
+def test_the_label_layer_predicts_from_the_bottom_up_pass_not_the_label():
+    """With ``predict_from='feed_forward'`` every encoder's input is the bottom-up value
+    below (the same whatever the label), its target the label-clamped inferred value; with
+    ``inferred`` the label layer's input already carries the label."""
+    model = small_stack()
+    x = np.random.default_rng(7).random((4, 6)).astype(np.float32)
+    a, b = labels.one_hot([0, 0, 0, 0], 3), labels.one_hot([2, 2, 2, 2], 3)
+    local = targetprop.local_config(ClassifyConfig(hidden=(5, 4), alpha=0.5, noise=0.0),
+                                    model.sizes)
+    ff = rm.feed_forward(model, x)
+
+    def problems(y, predict_from):
+        return local_problems(model, x, np.random.default_rng(0), local, top=y,
+                              pull="difference", predict_from=predict_from)
+    pa, pb = problems(a, "feed_forward"), problems(b, "feed_forward")
+    np.testing.assert_allclose(pa["f3"][0], ff[1])
+    np.testing.assert_allclose(pa["f2"][0], ff[0])
+    np.testing.assert_array_equal(pa["f3"][0], pb["f3"][0])
+    assert not np.allclose(pa["f2"][1], pb["f2"][1])  # the targets carry the label
+    np.testing.assert_array_equal(pa["f3"][1], a)
+    ia, ib = problems(a, "inferred"), problems(b, "inferred")
+    assert not np.allclose(ia["f3"][0], ib["f3"][0])
+    with pytest.raises(ValueError, match="predict_from must be one of"):
+        local_problems(model, x, np.random.default_rng(0), local, predict_from="above")
+
+
+def test_the_label_units_keep_learning_once_saturated():
+    """A sigmoid label unit far below its target 1: the delta rule (the cross-entropy's
+    gradient, the classifier's default) still gives it an error near −1, the gradient of the
+    squared error through the sigmoid almost none."""
+    model = small_stack(sizes=(6, 5, 3))
+    model.biases["f2"][:] = -12.0
+    u = np.ones((1, 5), np.float32)
+    t = labels.one_hot([1], 3)
+    _, db_delta, _ = layer_gradients(model, "f2", u, t, loss="delta")
+    _, db_through, _ = layer_gradients(model, "f2", u, t, loss="through")
+    assert db_delta[1] < -0.99 and abs(db_through[1]) < 1e-4
+    assert ClassifyConfig().loss == "delta"
+
+
 def test_backprop_gradient_against_finite_differences():
     model = small_stack()
     for name in model.weights:

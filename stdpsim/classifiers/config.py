@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from .. import errors
+from ..rate_model import PULLS
+from ..rate_training import LOSSES, PREDICT_FROM
 from .dtp import DTPSettings
 from .krotov_hopfield import KHSettings
 
@@ -43,6 +45,16 @@ class ClassifyConfig:
     noise
         ``targetprop``: s.d. of the Gaussian corruption of every layer's input in its local
         problem (Algorithm 2's corruption, one level for all).
+    pull, predict_from, loss
+        ``targetprop``: how INFERENCE pulls each layer towards the state above
+        (:data:`stdpsim.rate_model.PULLS`; ``difference``: by how far the layer's own
+        prediction of the state above falls short, so a layer that already predicts the
+        label is left where it is), what each encoder predicts from
+        (:data:`stdpsim.rate_training.PREDICT_FROM`; ``feed_forward``: the bottom-up value
+        below, as the network classifies) and its local loss
+        (:data:`stdpsim.rate_training.LOSSES`; ``delta``: the delta rule, at the sigmoid
+        label units the gradient of their cross-entropy, where ``through`` stalls once a
+        unit saturates).
     dtp
         ``dtp``: its target step and its decoders' corruption.
     kh
@@ -60,6 +72,9 @@ class ClassifyConfig:
     delta: float = 0.1
     alpha: float = 0.1
     noise: float = 0.1
+    pull: str = "difference"
+    predict_from: str = "feed_forward"
+    loss: str = "delta"
     dtp: DTPSettings = DTPSettings()
     kh: KHSettings = KHSettings()
 
@@ -78,6 +93,10 @@ class ClassifyConfig:
             (self.n_steps >= 0 and self.delta > 0 and self.alpha >= 0,
              "n_steps and alpha must be >= 0, delta > 0"),
             (self.noise >= 0, f"noise must be non-negative, got {self.noise}"),
+            (self.pull in PULLS, f"pull must be one of {PULLS}, got {self.pull!r}"),
+            (self.predict_from in PREDICT_FROM,
+             f"predict_from must be one of {PREDICT_FROM}, got {self.predict_from!r}"),
+            (self.loss in LOSSES, f"loss must be one of {LOSSES}, got {self.loss!r}"),
         ]
         errors.require(checks)
 
