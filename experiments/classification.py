@@ -34,7 +34,7 @@ HIDDEN = {1: (1000,), 2: (1000, 500), 3: (1000, 500, 250)}
 GRIDS = {
     "backprop": [{"lr": lr} for lr in (3e-4, 1e-3)],
     "dtp": [{"lr": lr} for lr in (3e-4, 1e-3)],
-    "targetprop": [{"lr": lr, "alpha": a} for lr in (1e-4, 3e-4) for a in (0.1, 0.5)],
+    "targetprop": [{"lr": 3e-4, "alpha": a} for a in (0.1, 0.5)],
     "krotov_hopfield": [{"lr": lr} for lr in (1e-3, 4e-3)],
 }
 """The settings tried per learner and depth, chosen on validation."""

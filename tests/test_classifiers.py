@@ -327,3 +327,42 @@ def test_evaluate_reports_the_test_error_and_a_confusion_matrix(tmp_path):
     np.savez(tmp_path / "plain.npz", meta=np.array("{}"))
     with pytest.raises(rm.ModelFileError, match="plain.npz: not a classifier"):
         load_classifier(tmp_path / "plain.npz")
+
+
+class _Diverging:
+    """A trainer whose weight turns to NaN in epoch ``at`` (steps of 2 per epoch), whose
+    validation error falls by epoch before that."""
+
+    def __init__(self, at):
+        self.at, self.steps = at, 0
+        self.parameters = {"w": np.zeros(3)}
+
+    def step(self, x, y, rng):
+        self.steps += 1
+        self.parameters["w"] += 1.0
+        if self.steps > 2 * (self.at - 1):
+            self.parameters["w"][0] = np.nan
+        return 0.5
+
+    def predict(self, x, how="feed_forward"):
+        wrong = max(0, 4 - self.steps // 2)  # fewer wrong answers each epoch
+        return np.array([1] * wrong + [0] * (len(x) - wrong))
+
+
+@pytest.mark.parametrize("at", [1, 3])
+def test_training_stops_at_diverged_weights_and_keeps_the_last_finite_epoch(at, monkeypatch):
+    from stdpsim.classifiers import training
+    monkeypatch.setattr(training, "make_trainer", lambda *a, **k: _Diverging(at))
+    x, y = np.zeros((20, 2), np.float32), np.zeros(20, int)
+    cfg = ClassifyConfig(learner="backprop", epochs=6, batch_size=10, lr=0.5)
+    if at == 1:
+        with pytest.raises(FloatingPointError, match="diverged in the first epoch.*--lr than 0.5"):
+            training.train_classifier(cfg, x, y, x[:10], y[:10], log=None)
+        return
+    lines = []
+    trainer, history = training.train_classifier(cfg, x, y, x[:10], y[:10], log=lines.append)
+    assert [r["epoch"] for r in history] == [1, 2, 3] and history[-1]["diverged"]
+    assert trainer.meta["chosen_epoch"] == 2
+    np.testing.assert_array_equal(trainer.parameters["w"], [4.0, 4.0, 4.0])
+    assert lines[-1] == ("epoch 3: the weights diverged (values no longer finite); stopping, "
+                         "keeping epoch 2")

@@ -61,7 +61,8 @@ def train_classifier(cfg: ClassifyConfig, x_train: np.ndarray, y_train: np.ndarr
     tuple
         The trainer (:func:`make_trainer`) at the epoch with the lowest feed-forward
         validation error; per epoch the mean training loss, the validation error of each
-        way of classifying (fractions) and the seconds.
+        way of classifying (fractions) and the seconds.  An epoch that leaves a weight
+        non-finite is recorded (``diverged``) and ends the training.
     """
     y_train = check_labels(y_train, x_train.shape[0], n_classes, "training labels")
     y_valid = check_labels(y_valid, x_valid.shape[0], n_classes, "validation labels")
@@ -84,9 +85,19 @@ def train_classifier(cfg: ClassifyConfig, x_train: np.ndarray, y_train: np.ndarr
             log(f"epoch {epoch}/{cfg.epochs}: loss {row['loss']:.4f}, validation error "
                 + ", ".join(f"{100 * row[f'valid_error_{h}']:.2f} % ({h.replace('_', '-')})"
                             for h in predictions(cfg.learner)) + f", {row['seconds']:.1f} s")
-        if best is None or row["valid_error_feed_forward"] < best[0]:
+        diverged = not all(np.isfinite(v).all() for v in trainer.parameters.values())
+        if not diverged and (best is None or row["valid_error_feed_forward"] < best[0]):
             best = (row["valid_error_feed_forward"], epoch,
                     {k: v.copy() for k, v in trainer.parameters.items()})
+        if diverged:
+            row["diverged"] = True
+            if best is None:
+                raise FloatingPointError(f"the weights diverged in the first epoch (values no "
+                                         f"longer finite); try a smaller --lr than {cfg.lr}")
+            if log:
+                log(f"epoch {epoch}: the weights diverged (values no longer finite); "
+                    f"stopping, keeping epoch {best[1]}")
+            break
     _, chosen, kept = best
     for name, value in kept.items():
         trainer.parameters[name][...] = value
