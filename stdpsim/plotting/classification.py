@@ -44,7 +44,15 @@ def plot_error_against_depth(rows: list[dict[str, Any]], path: str | Path) -> Pa
         mine = sorted((r for r in rows if r["learner"] == learner), key=lambda r: r["depth"])
         ax.plot([r["depth"] for r in mine], [100 * r["test_error"] for r in mine],
                 marker=markers[k % len(markers)], mfc="none", label=learner.replace("_", "-"))
-    ax.set(xlabel="hidden layers", ylabel="test error (%, 10,000 MNIST test images)",
+    # log scale: learners a fraction of a point apart and one near chance both readable
+    ax.set_yscale("log")
+    ticks = [t for t in (1, 2, 3, 5, 10, 20, 50, 100)
+             if 0.8 * min(100 * r["test_error"] for r in rows) <= t
+             <= 1.25 * max(100 * r["test_error"] for r in rows)]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.set(xlabel="hidden layers", ylabel="test error (%, 10,000 MNIST test images, log scale)",
            xticks=sorted({r["depth"] for r in rows}),
            title="Classifying MNIST from 20,000 training images")
     common.legend_below(ax, ncol=2)
