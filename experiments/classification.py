@@ -14,7 +14,7 @@ Writes ``figures/classification.json`` (the table, every point's validation curv
 ``figures/classification_depth.png`` (test error against depth).
 
     python experiments/classification.py [--depth 1 --depth 2 ...] [--learner backprop ...]
-        [--epochs 30] [--data DIR] [--workers 2]
+        [--epochs 30] [--data DIR] [--workers 2] [--reuse figures/classification.json]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 from stdpsim import errors, plotting, sweeps
 from stdpsim.classifiers import ClassifyConfig
 from stdpsim.classifiers.krotov_hopfield import KHSettings
-from stdpsim.runs import shown_path, write_json
+from stdpsim.runs import read_json, shown_path, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 HIDDEN = {1: (1000,), 2: (1000, 500), 3: (1000, 500, 250)}
@@ -35,9 +35,13 @@ GRIDS = {
     "backprop": [{"lr": lr} for lr in (3e-4, 1e-3)],
     "dtp": [{"lr": lr} for lr in (3e-4, 1e-3)],
     "targetprop": [{"lr": 3e-4, "alpha": a} for a in (0.1, 0.5)],
-    "krotov_hopfield": [{"lr": lr} for lr in (1e-3, 4e-3)],
+    "krotov_hopfield": [{"lr": lr, "beta": b} for lr in (1e-3, 4e-3) for b in (0.3, 1.0)],
 }
 """The settings tried per learner and depth, chosen on validation."""
+KH = KHSettings()
+"""Krotov-Hopfield's settings other than those of its grid and options."""
+KH_KEYS = ("hidden", "unsupervised_epochs", "eps0")
+"""The Krotov-Hopfield settings a point records (as ``kh_<name>``)."""
 ANCHORS = [
     {"method": "dendritic error networks (Sacramento et al. 2018)", "test_error": 0.0196,
      "training_images": 60_000},
@@ -60,7 +64,8 @@ def run_point(point: dict, data: str | None) -> dict:
     from stdpsim.labels import error_rate
     from stdpsim.tasks.common import N_TRAIN
 
-    kh = KHSettings(hidden=point["kh_hidden"], unsupervised_epochs=point["kh_epochs"])
+    kh = KHSettings(**{k: point[f"kh_{k}"] for k in KH_KEYS if f"kh_{k}" in point},
+                    **({"beta": point["beta"]} if "beta" in point else {}))
     cfg = ClassifyConfig(learner=point["learner"], hidden=tuple(point["hidden"]),
                          epochs=point["epochs"], lr=point["lr"],
                          alpha=point.get("alpha", 0.1), kh=kh)
@@ -81,13 +86,35 @@ def grid(args) -> list[dict]:
     points = []
     for learner in args.learner or list(GRIDS):
         depths = [1] if learner == "krotov_hopfield" else args.depth or list(HIDDEN)
+        kh = ({"kh_hidden": args.kh_hidden, "kh_unsupervised_epochs": args.kh_epochs,
+               "kh_eps0": args.kh_eps0} if learner == "krotov_hopfield" else {})
         for depth in depths:
             for setting in GRIDS[learner]:
                 points.append({"learner": learner, "depth": depth,
                                "hidden": list(HIDDEN[depth]), "epochs": args.epochs,
-                               "kh_hidden": args.kh_hidden, "kh_epochs": args.kh_epochs,
-                               **setting})
+                               **kh, **setting})
     return points
+
+
+def seed_cache(points: list[dict], published: str, cache: str) -> int:
+    """Put the results of an earlier output file (``figures/classification.json``) into the
+    cache for every point of ``points`` it holds, so that only the others are run; returns
+    how many.  A stored point matches when it has the same settings; the Krotov-Hopfield
+    settings that files before 2026-12-07 recorded for every learner are not compared for
+    the others."""
+    stored = read_json(published)["points"]
+    folder, reused = Path(cache), 0
+    for point in points:
+        for entry in stored:
+            old = {k: v for k, v in entry["point"].items()
+                   if point["learner"] == "krotov_hopfield" or not k.startswith("kh_")}
+            if old == point:
+                result = {k: v for k, v in entry.items() if k != "point"}
+                write_json(folder / f"{sweeps.point_name(point)}.json",
+                           {"point": point, "result": result})
+                reused += 1
+                break
+    return reused
 
 
 def table(points: list[dict], results: list[dict]) -> list[dict]:
@@ -100,7 +127,7 @@ def table(points: list[dict], results: list[dict]) -> list[dict]:
     rows = []
     for (learner, depth), (p, r) in sorted(best.items()):
         rows.append({"learner": learner, "depth": depth, "hidden": p["hidden"],
-                     "setting": {k: p[k] for k in ("lr", "alpha") if k in p},
+                     "setting": {k: p[k] for k in ("lr", "alpha", "beta") if k in p},
                      "valid_error": r["valid_error"],
                      "test_error": r["test_error"]["feed_forward"],
                      "test_error_inference": r["test_error"].get("inference"),
@@ -117,14 +144,22 @@ def main() -> None:
                     help="hidden layers [default: 1, 2 and 3]")
     ap.add_argument("--epochs", type=errors.count, default=30,
                     help="epochs per run (Krotov-Hopfield: of its supervised stage)")
-    ap.add_argument("--kh-hidden", type=errors.count, default=2000)
-    ap.add_argument("--kh-epochs", type=errors.count, default=100,
+    ap.add_argument("--kh-hidden", type=errors.count, default=KH.hidden)
+    ap.add_argument("--kh-epochs", type=errors.count, default=KH.unsupervised_epochs,
                     help="Krotov-Hopfield's unsupervised epochs")
+    ap.add_argument("--kh-eps0", type=errors.positive, default=KH.eps0,
+                    help="Krotov-Hopfield's unsupervised step at the first epoch")
+    ap.add_argument("--reuse", metavar="FILE", default=None,
+                    help="take the points an earlier output file holds from it (e.g. "
+                         "figures/classification.json) and run only the others")
     sweeps.add_arguments(ap, "the runs")
     ap.add_argument("--cache", default=str(ROOT / "runs" / "classification"))
     ap.add_argument("--out", default=str(ROOT / "figures" / "classification.json"))
     args = ap.parse_args()
     points = grid(args)
+    if args.reuse:
+        print(f"{seed_cache(points, args.reuse, args.cache)} of {len(points)} points taken "
+              f"from {shown_path(args.reuse)}")
     results = sweeps.run_grid(functools.partial(run_point, data=args.data), points,
                               args.cache, scheduler=args.scheduler, n_workers=args.workers,
                               log=print)
@@ -134,8 +169,8 @@ def main() -> None:
                           "table": rows, "anchors": ANCHORS,
                           "points": [{"point": p, **r} for p, r in zip(points, results)],
                           "settings": {"epochs": args.epochs,
-                                       "kh": dataclasses.asdict(KHSettings(
-                                           hidden=args.kh_hidden,
+                                       "kh": dataclasses.asdict(dataclasses.replace(
+                                           KH, hidden=args.kh_hidden, eps0=args.kh_eps0,
                                            unsupervised_epochs=args.kh_epochs))}})
     plotting.plot_error_against_depth(rows, Path(args.out).with_name("classification_depth.png"))
     for r in rows:

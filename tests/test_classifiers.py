@@ -208,8 +208,8 @@ def test_krotov_hopfield_update_against_a_hand_computation():
     kh.unsupervised_step(stepped, v, s, eps=0.1)
     np.testing.assert_allclose(stepped, w + 0.1 * expect / np.abs(expect).max())
     # supervised stage: loss and gradient against finite differences
-    h = kh.hidden_activity(w, v, 2.0)
-    np.testing.assert_allclose(h, [[1.0, 0.04, 0.0], [0.0, 0.64, 0.01]])
+    h = kh.hidden_activity(w, v, 2.0)  # max(W·v, 0)², over its largest per input
+    np.testing.assert_allclose(h, [[1.0, 0.04, 0.0], [0.0, 1.0, 0.01 / 0.64]])
     rng = np.random.default_rng(0)
     sw, y = rng.normal(0, 20, (3, 2)), labels.one_hot([1, 0], 2)
     big = KHSettings(hidden=3, k=2, beta=0.05)
@@ -220,6 +220,27 @@ def test_krotov_hopfield_update_against_a_hand_computation():
         up = kh.supervised_loss_and_gradient(sw + d, h, y, big)[0]
         down = kh.supervised_loss_and_gradient(sw - d, h, y, big)[0]
         assert grad[idx] == pytest.approx((up - down) / 2e-6, rel=1e-5, abs=1e-10)
+
+
+def test_krotov_hopfield_activity_is_on_one_scale_whatever_the_currents():
+    """Converged features give currents of tens and rectified powers of 10⁵ and more (which
+    saturated tanh(β h·S) at once and stalled the top layer): the activity the top layer
+    sees is the same for weights ten times larger, its largest per input 1, and an input
+    that drives no unit gives zeros."""
+    rng = np.random.default_rng(1)
+    w, v = rng.normal(size=(6, 5)), rng.random((4, 5))
+    h = kh.hidden_activity(w, v, 4.5)
+    np.testing.assert_allclose(h, kh.hidden_activity(10 * w, v, 4.5), rtol=1e-6)
+    np.testing.assert_allclose(h.max(axis=1), 1.0)
+    np.testing.assert_array_equal(kh.hidden_activity(-np.abs(w), v, 4.5), 0.0)
+    raw = np.maximum(v @ w.T, 0) ** 4.5
+    np.testing.assert_array_equal(np.argmax(h, axis=1), np.argmax(raw, axis=1))
+
+
+def test_on_sphere_counts_units_within_the_tolerance_of_unit_p_norm():
+    w = np.array([[1.0, 0.0], [1.05, 0.0], [0.0, 2.0], [0.5, 0.5]])  # p = 2 norms 1, 1.05, 2, 0.71
+    assert kh.on_sphere(w, 2.0) == 0.5
+    assert kh.on_sphere(w, 2.0, tolerance=0.01) == 0.25
 
 
 def test_krotov_hopfield_features_end_on_the_unit_p_norm_sphere():
@@ -366,3 +387,4 @@ def test_training_stops_at_diverged_weights_and_keeps_the_last_finite_epoch(at, 
     np.testing.assert_array_equal(trainer.parameters["w"], [4.0, 4.0, 4.0])
     assert lines[-1] == ("epoch 3: the weights diverged (values no longer finite); stopping, "
                          "keeping epoch 2")
+
