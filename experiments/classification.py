@@ -34,7 +34,8 @@ HIDDEN = {1: (1000,), 2: (1000, 500), 3: (1000, 500, 250)}
 GRIDS = {
     "backprop": [{"lr": lr} for lr in (3e-4, 1e-3)],
     "dtp": [{"lr": lr} for lr in (3e-4, 1e-3)],
-    "targetprop": [{"lr": 3e-4, "alpha": a} for a in (0.1, 0.5)],
+    "targetprop": [{"lr": 3e-4, "alpha": a, **units} for units in ({}, {"units": "sigmoid"})
+                   for a in (0.1, 0.5)],
     "krotov_hopfield": [{"lr": lr, "beta": b} for lr in (1e-3, 4e-3) for b in (0.3, 1.0)],
 }
 """The settings tried per learner and depth, chosen on validation."""
@@ -68,7 +69,8 @@ def run_point(point: dict, data: str | None) -> dict:
                     **({"beta": point["beta"]} if "beta" in point else {}))
     cfg = ClassifyConfig(learner=point["learner"], hidden=tuple(point["hidden"]),
                          epochs=point["epochs"], lr=point["lr"],
-                         alpha=point.get("alpha", 0.1), kh=kh)
+                         alpha=point.get("alpha", 0.1), units=point.get("units", "softplus"),
+                         kh=kh)
     x, y = load_mnist("train", data)
     x_test, y_test = load_mnist("test", data)
     trainer, history = train_classifier(cfg, x[:N_TRAIN], y[:N_TRAIN], x[N_TRAIN:],
@@ -127,7 +129,7 @@ def table(points: list[dict], results: list[dict]) -> list[dict]:
     rows = []
     for (learner, depth), (p, r) in sorted(best.items()):
         rows.append({"learner": learner, "depth": depth, "hidden": p["hidden"],
-                     "setting": {k: p[k] for k in ("lr", "alpha", "beta") if k in p},
+                     "setting": {k: p[k] for k in ("lr", "alpha", "beta", "units") if k in p},
                      "valid_error": r["valid_error"],
                      "test_error": r["test_error"]["feed_forward"],
                      "test_error_inference": r["test_error"].get("inference"),

@@ -17,7 +17,7 @@ import numpy as np
 from . import backend, build_cache, errors, rate_training
 from .data import default_data_dir, load_mnist
 from .classifiers.config import LEARNERS as CLASSIFY_LEARNERS
-from .classifiers.config import ClassifyConfig
+from .classifiers.config import UNITS, ClassifyConfig
 from .rate_model import PULLS
 from .rate_training import PREDICT_FROM
 from .tasks import classify, common, figure1, inference, inpainting, sampling, training
@@ -238,6 +238,10 @@ def train_spiking_cmd(**kw) -> None:
               default=ClassifyConfig.predict_from, show_default=True,
               help="targetprop: each encoder predicts its inferred value from the bottom-up "
                    "value below (feed_forward) or the inferred one (inferred, Algorithm 2).")
+@click.option("--units", type=click.Choice(list(UNITS)), default=ClassifyConfig.units,
+              show_default=True,
+              help="The stack's hidden units (not Krotov-Hopfield's): softplus, or sigmoid, "
+                   "bounded (targetprop's values run away at depth with softplus).")
 @o.SEED
 @o.DATA
 @click.option("--labels", type=click.Path(dir_okay=False), default=None,

@@ -41,26 +41,27 @@ LayerSpec = dict[str, tuple[int, int, str]]
 ``gL..g1``."""
 
 
-def stack_layers(sizes: Sequence[int], decoder_hidden: str = "softplus") -> LayerSpec:
+def stack_layers(sizes: Sequence[int], decoder_hidden: str = "softplus",
+                 encoder_hidden: str = "softplus") -> LayerSpec:
     """The architecture of a stack with visible size ``sizes[0]`` and hidden sizes
     ``sizes[1:]``.
 
-    Encoders f_l map h_{l−1} → h_l (softplus, the top one sigmoid); decoders g_l map
-    h_l → h_{l−1} (``decoder_hidden``, g1 sigmoid for pixels in [0, 1]).  With sizes
-    (784, 1000, 100) and the default this is the authors' f1 softplus, f2 sigmoid,
+    Encoders f_l map h_{l−1} → h_l (``encoder_hidden``, the top one sigmoid); decoders g_l
+    map h_l → h_{l−1} (``decoder_hidden``, g1 sigmoid for pixels in [0, 1]).  With sizes
+    (784, 1000, 100) and the defaults this is the authors' f1 softplus, f2 sigmoid,
     g2 softplus, g1 sigmoid.
     """
     sizes = [int(s) for s in sizes]
     if len(sizes) < 3 or min(sizes) < 1:
         raise ValueError(f"need a visible and at least two hidden sizes, all positive, "
                          f"got {sizes}")
-    if decoder_hidden not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {decoder_hidden!r}; expected one of "
-                         f"{ACTIVATIONS}")
+    for act in (decoder_hidden, encoder_hidden):
+        if act not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {act!r}; expected one of {ACTIVATIONS}")
     depth = len(sizes) - 1
     layers: LayerSpec = {}
     for l in range(1, depth + 1):
-        layers[f"f{l}"] = (sizes[l - 1], sizes[l], "sigmoid" if l == depth else "softplus")
+        layers[f"f{l}"] = (sizes[l - 1], sizes[l], "sigmoid" if l == depth else encoder_hidden)
     for l in range(depth, 0, -1):
         layers[f"g{l}"] = (sizes[l], sizes[l - 1], "sigmoid" if l == 1 else decoder_hidden)
     return layers

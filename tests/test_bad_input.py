@@ -87,6 +87,8 @@ CASES = [
      "'sideways' is not one of 'value', 'difference'"),
     (["train", "classify", "--data", "{mnist}", "--predict-from", "above"],
      "'above' is not one of 'inferred', 'feed_forward'"),
+    (["train", "classify", "--data", "{mnist}", "--units", "relu"],
+     "'relu' is not one of 'softplus', 'sigmoid'"),
     (["train", "classify", "--data", "{mnist}", "--seed", "-1"], "-1 is not in the range x>=0"),
     (["train", "classify", "--data", "{bad}/no_idx"], "no_idx"),
     (["train", "classify", "--data", "{mnist}", "--labels", "{bad}/labels3.txt"],

@@ -388,3 +388,18 @@ def test_training_stops_at_diverged_weights_and_keeps_the_last_finite_epoch(at, 
     assert lines[-1] == ("epoch 3: the weights diverged (values no longer finite); stopping, "
                          "keeping epoch 2")
 
+
+
+def test_sigmoid_units_make_every_hidden_layer_and_decoder_but_g1_sigmoid(tmp_path):
+    """``units="sigmoid"``: the encoders below the label layer and the decoders above g1
+    are sigmoid (softplus by default); the label layer and g1 are sigmoid either way, and
+    the choice survives the stack's file."""
+    for units, hidden_act in (("softplus", "softplus"), ("sigmoid", "sigmoid")):
+        model = new_model(ClassifyConfig(hidden=(6, 5), units=units), 8, 3)
+        expect = {"f1": hidden_act, "f2": hidden_act, "f3": "sigmoid",
+                  "g3": hidden_act, "g2": hidden_act, "g1": "sigmoid"}
+        assert model.activations == expect
+        rm.save_model(model, tmp_path / f"{units}.npz")
+        assert rm.load_model(tmp_path / f"{units}.npz").activations == expect
+    with pytest.raises(ValueError, match="units must be one of"):
+        ClassifyConfig(units="relu")

@@ -13,6 +13,10 @@ from .krotov_hopfield import KHSettings
 LEARNERS = ("targetprop", "backprop", "dtp", "krotov_hopfield")
 """The supervised learners (:mod:`stdpsim.classifiers`)."""
 
+UNITS = ("softplus", "sigmoid")
+"""The stack's hidden units (every encoder but the label layer's, every decoder but g1's):
+softplus, as the rate model's h1, or sigmoid, bounded in (0, 1)."""
+
 PREDICTIONS = ("feed_forward", "inference")
 """How a trained stack classifies: the feed-forward pass, or INFERENCE with the label layer
 free (its value after ``n_steps`` iterations); the predicted class is the largest label
@@ -55,6 +59,10 @@ class ClassifyConfig:
         (:data:`stdpsim.rate_training.LOSSES`; ``delta``: the delta rule, at the sigmoid
         label units the gradient of their cross-entropy, where ``through`` stalls once a
         unit saturates).
+    units
+        The hidden units (:data:`UNITS`).  With softplus units targetprop's INFERENCE
+        runs away at two hidden layers and more (docs/classification.md); sigmoid units
+        bound every value.
     dtp
         ``dtp``: its target step and its decoders' corruption.
     kh
@@ -75,6 +83,7 @@ class ClassifyConfig:
     pull: str = "difference"
     predict_from: str = "feed_forward"
     loss: str = "delta"
+    units: str = "softplus"
     dtp: DTPSettings = DTPSettings()
     kh: KHSettings = KHSettings()
 
@@ -97,6 +106,7 @@ class ClassifyConfig:
             (self.predict_from in PREDICT_FROM,
              f"predict_from must be one of {PREDICT_FROM}, got {self.predict_from!r}"),
             (self.loss in LOSSES, f"loss must be one of {LOSSES}, got {self.loss!r}"),
+            (self.units in UNITS, f"units must be one of {UNITS}, got {self.units!r}"),
         ]
         errors.require(checks)
 

@@ -21,9 +21,10 @@ Log = Callable[[str], None]
 
 
 def new_model(cfg: ClassifyConfig, n_visible: int, n_classes: int) -> RateModel:
-    """The stack ``(n_visible, *hidden, n_classes)`` at its initial weights (orthogonal, zero
-    biases), drawn from ``cfg.seed``."""
-    layers = stack_layers(cfg.sizes(n_visible, n_classes))
+    """The stack ``(n_visible, *hidden, n_classes)`` of ``cfg.units`` at its initial weights
+    (orthogonal, zero biases), drawn from ``cfg.seed``."""
+    layers = stack_layers(cfg.sizes(n_visible, n_classes), decoder_hidden=cfg.units,
+                          encoder_hidden=cfg.units)
     return init_model(np.random.default_rng(cfg.seed), layers, init="orthogonal")
 
 
