@@ -160,8 +160,8 @@ def learn_features(x: np.ndarray, s: KHSettings, rng: np.random.Generator,
     every unit to the sphere, where the dynamics take it, keeps each unit's feature (its
     direction) and puts all of them on the scale the method works at.  The log's last line
     gives the fraction of units the dynamics took there (:func:`on_sphere`): with too few
-    steps for the data (ε0 = 0.02 and 100 epochs of 20,000 images) it is 0, and the
-    features are the random start."""
+    steps for the data (ε0 = 0.02 over 20 epochs of 20,000 images) it is 0, and the
+    features are the random start, scaled."""
     w = rng.standard_normal((s.hidden, x.shape[1])).astype(np.float32)
     for epoch in range(s.unsupervised_epochs):
         eps = s.eps0 * (1 - epoch / s.unsupervised_epochs)
