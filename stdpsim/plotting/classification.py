@@ -37,18 +37,28 @@ def plot_confusion(matrix: np.ndarray, path: str | Path, title: str) -> Path:
 
 def plot_error_against_depth(rows: list[dict[str, Any]], path: str | Path) -> Path:
     """Test error (%) against the number of hidden layers, one line per learner (``rows``:
-    ``learner``, ``depth``, ``test_error``), single-depth learners as points."""
+    ``learner``, ``depth``, ``test_error``), single-depth learners as points; where a
+    learner's rows name their hidden units (``setting["units"]``, softplus if not named),
+    each point is labelled with them."""
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     markers = "osD^v"
     for k, learner in enumerate(sorted({r["learner"] for r in rows})):
         mine = sorted((r for r in rows if r["learner"] == learner), key=lambda r: r["depth"])
-        ax.plot([r["depth"] for r in mine], [100 * r["test_error"] for r in mine],
-                marker=markers[k % len(markers)], mfc="none", label=learner.replace("_", "-"))
+        line, = ax.plot([r["depth"] for r in mine], [100 * r["test_error"] for r in mine],
+                        marker=markers[k % len(markers)], mfc="none",
+                        label=learner.replace("_", "-"))
+        if any("units" in r.get("setting", {}) for r in mine):
+            for r in mine:
+                ax.annotate(f"{r['setting'].get('units', 'softplus')} units",
+                            (r["depth"], 100 * r["test_error"]), xytext=(0, 7),
+                            textcoords="offset points", ha="center", fontsize=7,
+                            color=line.get_color())
     # log scale: learners a fraction of a point apart and one near chance both readable
     ax.set_yscale("log")
-    ticks = [t for t in (1, 2, 3, 5, 10, 20, 50, 100)
-             if 0.8 * min(100 * r["test_error"] for r in rows) <= t
-             <= 1.25 * max(100 * r["test_error"] for r in rows)]
+    errors = [100 * r["test_error"] for r in rows]
+    low, high = 0.85 * min(errors), 1.3 * max(errors)
+    ticks = [t for t in (1, 1.5, 2, 2.5, 3, 4, 5, 7, 10, 15, 20, 30, 50, 70, 100) if low <= t <= high]
+    ax.set_ylim(low, high)
     ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
     ax.grid(True, axis="y", alpha=0.3)
