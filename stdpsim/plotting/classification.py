@@ -57,7 +57,8 @@ def plot_error_against_depth(rows: list[dict[str, Any]], path: str | Path) -> Pa
     ax.set_yscale("log")
     errors = [100 * r["test_error"] for r in rows]
     low, high = 0.85 * min(errors), 1.3 * max(errors)
-    ticks = [t for t in (1, 1.5, 2, 2.5, 3, 4, 5, 7, 10, 15, 20, 30, 50, 70, 100) if low <= t <= high]
+    ticks = [t for t in (1, 1.5, 2, 2.5, 3, 4, 5, 7, 10, 15, 20, 30, 50, 70, 100)
+             if low <= t <= high]
     ax.set_ylim(low, high)
     ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
