@@ -88,14 +88,20 @@ def grid(args) -> list[dict]:
     points = []
     for learner in args.learner or list(GRIDS):
         depths = [1] if learner == "krotov_hopfield" else args.depth or list(HIDDEN)
-        kh = ({"kh_hidden": args.kh_hidden, "kh_unsupervised_epochs": args.kh_epochs,
-               "kh_eps0": args.kh_eps0} if learner == "krotov_hopfield" else {})
+        kh = ({f"kh_{k}": getattr(kh_settings(args), k) for k in KH_KEYS}
+              if learner == "krotov_hopfield" else {})
         for depth in depths:
             for setting in GRIDS[learner]:
                 points.append({"learner": learner, "depth": depth,
                                "hidden": list(HIDDEN[depth]), "epochs": args.epochs,
                                **kh, **setting})
     return points
+
+
+def kh_settings(args) -> KHSettings:
+    """Krotov-Hopfield's settings as the options give them (β: the grid's)."""
+    return dataclasses.replace(KH, hidden=args.kh_hidden, eps0=args.kh_eps0,
+                               unsupervised_epochs=args.kh_epochs)
 
 
 def seed_cache(points: list[dict], published: str, cache: str) -> int:
@@ -171,9 +177,7 @@ def main() -> None:
                           "table": rows, "anchors": ANCHORS,
                           "points": [{"point": p, **r} for p, r in zip(points, results)],
                           "settings": {"epochs": args.epochs,
-                                       "kh": dataclasses.asdict(dataclasses.replace(
-                                           KH, hidden=args.kh_hidden, eps0=args.kh_eps0,
-                                           unsupervised_epochs=args.kh_epochs))}})
+                                       "kh": dataclasses.asdict(kh_settings(args))}})
     plotting.plot_error_against_depth(rows, Path(args.out).with_name("classification_depth.png"))
     for r in rows:
         print(f"{r['learner']}, {r['depth']} hidden: test error {100 * r['test_error']:.2f} % "
