@@ -30,7 +30,7 @@ from pathlib import Path
 
 from brian2 import second
 
-from stdpsim import backend, bench_networks, errors, rate_model, spiking
+from stdpsim import backend, bench_networks, errors, model_files, spiking
 from stdpsim.data import load_mnist
 from stdpsim.runs import write_json
 
@@ -71,7 +71,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "figures" / "bench_spiking.json"))
     args = ap.parse_args()
 
-    model = rate_model.load_model(args.model)
+    model = model_files.load_model(args.model)
     x_all = load_mnist("test", args.data)[0]
     results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()}}
 

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import ms
 
-from stdpsim import errors, rate_model, rate_training, spiking
+from stdpsim import errors, model_files, rate_model, rate_training, spiking
 from stdpsim.consolidation import Consolidation
 from stdpsim.data import load_mnist
 from stdpsim.runs import shown_path, write_json
@@ -103,7 +103,7 @@ def main() -> None:
                          "--minibatches must be positive")
     params, learning = learner_settings(args)
     cfg = rate_training.TrainConfig()
-    model = (rate_model.load_model(args.start) if args.start else
+    model = (model_files.load_model(args.start) if args.start else
              rate_model.init_model(np.random.default_rng(cfg.seed), cfg.layers, init=cfg.init))
     x = load_mnist("train", args.data)[0][:b * (m + 1)]
     lr = cfg.lr_encoders

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpsim import errors, evaluation, rate_model
+from stdpsim import errors, evaluation, model_files, rate_model
 from stdpsim.data import half_mask, load_mnist
 from stdpsim.runs import shown_path, write_json
 
@@ -47,7 +47,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "figures" / "inpaint_tuning.json"))
     args = ap.parse_args()
 
-    model = rate_model.load_model(args.model)
+    model = model_files.load_model(args.model)
     x_all, _ = load_mnist("train", args.data)
     x_train, x_valid = x_all[:N_TRAIN], x_all[N_TRAIN:]
     x_test = load_mnist("test", args.data)[0]

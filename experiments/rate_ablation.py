@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpsim import errors, evaluation, rate_model, rate_training, sweeps
+from stdpsim import errors, evaluation, model_files, rate_model, rate_training, sweeps
 from stdpsim.data import half_mask, load_mnist
 from stdpsim.runs import file_digest, read_json, write_json
 
@@ -176,7 +176,7 @@ def main() -> None:
                 and results["training"].get(name, {}).get("model_sha256") == digest):
             print(f"{name}: already scored")
             continue
-        model = rate_model.load_model(path)
+        model = model_files.load_model(path)
         row = {"model": str(path.relative_to(ROOT)), "model_sha256": digest,
                "changes": dict(TRAINING[name]),
                "train_seconds": model.meta.get("train_seconds"),
@@ -197,7 +197,7 @@ def main() -> None:
         if (not args.rescore
                 and results["sampling"].get(name, {}).get("model_sha256") == digest):
             continue
-        model = rate_model.with_prior_scale(rate_model.load_model(path), scale)
+        model = rate_model.with_prior_scale(model_files.load_model(path), scale)
         row = {"model_sha256": digest, "row": row_name, "prior_var_scale": scale,
                **score_model(model, data)}
         results["sampling"][name] = row

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, ms
 
-from stdpsim import backend, errors, rate_model, spiking, spiking_training
+from stdpsim import backend, errors, model_files, rate_model, spiking, spiking_training
 from stdpsim.corruption import Corruption
 from stdpsim.data import load_mnist
 from stdpsim.runs import shown_path, write_json
@@ -115,7 +115,7 @@ def main() -> None:
     if args.examples < 2:
         raise SystemExit("--examples must be at least 2")
     path = args.model or model_path()
-    model = rate_model.load_model(path)
+    model = model_files.load_model(path)
     x = load_mnist("train", args.data)[0][:args.examples]
     authors = authors_levels(model, x)
     rows = []

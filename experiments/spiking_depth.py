@@ -33,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from stdpsim import errors, plotting, rate_model, rate_training, shipped, spiking
+from stdpsim import errors, model_files, plotting, rate_model, rate_training, shipped, spiking
 from stdpsim.data import load_mnist
 from stdpsim.runs import file_digest, read_json, shown_path, write_json
 
@@ -63,7 +63,7 @@ def model_for(depth: int, data: str | None, epochs: int) -> Path:
 
 def run_depth(path: Path, x, device: str, h_max: float) -> dict:
     """Spiking and rate INFERENCE of one model on the digits ``x``."""
-    model = rate_model.load_model(path)
+    model = model_files.load_model(path)
     params = spiking.preset("inference", h_max=h_max)
     res = spiking.run_inference(model, x, params, device=device, record_spikes=False)
     cmp = spiking.compare_with_rate(res, model, x)
@@ -84,7 +84,7 @@ def generate_row(path: Path, device: str, figure: Path | None) -> dict:
     """Spiking GENERATE of 100 samples from one model (and their figure)."""
     import numpy as np
 
-    model = rate_model.load_model(path)
+    model = model_files.load_model(path)
     samples, events, info = spiking.run_generate(model, 100, np.random.default_rng(0),
                                                  device=device)
     if figure is not None:

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz
 
-from stdpsim import errors, plotting, rate_model, rate_training, spiking
+from stdpsim import errors, model_files, plotting, rate_model, rate_training, spiking
 from stdpsim.runs import load_npz, read_json, shown_path, write_json
 from stdpsim.tasks.common import training_split
 from stdpsim.training import validation_parzen
@@ -127,7 +127,7 @@ def main() -> None:
         curves.append({"label": "spiking learner, first design (the shipped model's run)",
                        "line": ":",
                        "points": first["spiking"]})
-    reference = rate_model.load_model(args.model)
+    reference = model_files.load_model(args.model)
     how = rate_training.TrainConfig(valid_samples=samples, seed=train["seed"]).validation()
     ref = validation_parzen(reference, x_train, x_valid, how)["valid_parzen"]
     results = {"settings": settings, "valid_samples": samples, "curves": curves,

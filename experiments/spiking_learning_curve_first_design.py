@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpsim import errors, plotting, rate_model, rate_training, spiking_training
+from stdpsim import errors, model_files, plotting, rate_model, rate_training, spiking_training
 from stdpsim.data import load_mnist
 from stdpsim.runs import load_npz, read_json, shown_path, write_json
 
@@ -111,9 +111,9 @@ def main() -> None:
         model.meta = {"learner": "online rate twin of the spiking S·dV/dt learner",
                       "run": shown_path(args.run), "examples_seen": max(wanted),
                       "settings": settings, "prior_var_scale": twin_cfg.prior_var_scale}
-        rate_model.save_model(model, args.twin_out)
+        model_files.save_model(model, args.twin_out)
         print(f"wrote the twin after {max(wanted)} examples to {args.twin_out}")
-    reference = rate_model.load_model(args.model)
+    reference = model_files.load_model(args.model)
     ref = spiking_training.validation_score(reference, x_train, x_valid, cfg)["valid_parzen"]
     results = {"run": shown_path(args.run), "settings": settings,
                "valid_samples": cfg.valid_samples, "spiking": spiking,

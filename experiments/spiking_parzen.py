@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpsim import errors, evaluation, rate_model, spiking, sweeps
+from stdpsim import errors, evaluation, model_files, rate_model, spiking, sweeps
 from stdpsim.data import load_mnist
 from stdpsim.runs import file_digest, save_npy, shown_path, write_json
 
@@ -48,7 +48,7 @@ def generate_chunk(point: dict) -> dict:
                 return {"path": str(path), "run_s": 0.0}
         except (OSError, ValueError, EOFError):
             pass
-    model = rate_model.load_model(point["model"])
+    model = model_files.load_model(point["model"])
     params = spiking.preset("generation", neuron=point["neuron"])
     seed, k = point["seed"], point["chunk"]
     samples, _, info = spiking.run_generate(
@@ -77,7 +77,7 @@ def main() -> None:
     if args.n < 1 or args.chunk < 1:
         raise SystemExit("--n and --chunk must be positive")
 
-    model = rate_model.load_model(args.model)
+    model = model_files.load_model(args.model)
     x_all, y_all = load_mnist("train", args.data)
     x_test = load_mnist("test", args.data)[0]
     model_sha = file_digest(args.model)

@@ -37,8 +37,8 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, mV, ms
 
-from stdpsim import (errors, plasticity, plotting, rate_model, rate_training, spiking,
-                     spiking_training)
+from stdpsim import (errors, model_files, plasticity, plotting, rate_model, rate_training,
+                     spiking, spiking_training)
 from stdpsim.data import load_mnist
 from stdpsim.spiking import compare
 from stdpsim.runs import read_json, shown_path, write_json
@@ -102,7 +102,7 @@ def main() -> None:
     cfg = rate_training.TrainConfig()
     model = rate_model.init_model(np.random.default_rng(cfg.seed), cfg.layers, init=cfg.init)
     if args.start is not None:
-        model = rate_model.load_model(args.start)
+        model = model_files.load_model(args.start)
     x = load_mnist("train", args.data)[0][:args.n]
     out = Path(args.out)
     results = read_json(out) if out.exists() else {}

@@ -50,7 +50,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from stdpsim import activations, errors, plasticity, rate_model, rate_training, spiking
+from stdpsim import (activations, errors, model_files, plasticity, rate_model, rate_training,
+                     spiking)
 from stdpsim.corruption import Corruption
 from stdpsim.data import load_mnist
 from stdpsim.spiking import compare
@@ -67,7 +68,7 @@ def starting_model(spec: str) -> rate_model.RateModel:
         cfg = rate_training.TrainConfig()
         return rate_model.init_model(np.random.default_rng(cfg.seed), cfg.layers,
                                      init=cfg.init)
-    return rate_model.load_model(spec)
+    return model_files.load_model(spec)
 
 
 TWINS = ("bounded", "propagated", "plain")

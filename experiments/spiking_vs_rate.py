@@ -44,7 +44,7 @@ from pathlib import Path
 
 from brian2 import Hz, mV, ms
 
-from stdpsim import errors, plotting, rate_model, spiking, sweeps
+from stdpsim import errors, model_files, plotting, spiking, sweeps
 from stdpsim.data import load_mnist
 from stdpsim.runs import file_digest, read_json, shown_path, write_json
 
@@ -96,7 +96,7 @@ def point_parameters(point: dict) -> spiking.SpikingParameters:
 def fidelity_point(point: dict) -> dict:
     """One grid point: spiking INFERENCE of the first ``digits`` test images at this unit
     kind, ensemble, rate and τ, compared with the rate model (runs in a dask worker)."""
-    model = rate_model.load_model(point["model"])
+    model = model_files.load_model(point["model"])
     x = load_mnist("test", point["data"])[0][:point["digits"]]
     params = point_parameters(point)
     res = spiking.run_inference(model, x, params, device=point["device"],

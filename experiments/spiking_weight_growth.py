@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz
 
-from stdpsim import errors, rate_model, spiking, training
+from stdpsim import errors, model_files, rate_model, spiking, training
 from stdpsim.data import load_mnist
 from stdpsim.runs import read_json, shown_path, write_json
 
@@ -38,11 +38,11 @@ def read_weights(path: str) -> tuple[rate_model.RateModel, int | None]:
     ckpt = Path(path) if str(path).endswith(".ckpt.npz") else Path(path).with_suffix(".ckpt.npz")
     if ckpt.exists():
         state, data = training.read_checkpoint(ckpt, needs=("history",))
-        model = rate_model.load_model(ROOT / "models" / "rate_mnist.npz")
+        model = model_files.load_model(ROOT / "models" / "rate_mnist.npz")
         training.restore_weights(model, data)
         done = [r["examples"] for r in state["history"]]
         return model, (max(done) if done else 0)
-    return rate_model.load_model(path), None
+    return model_files.load_model(path), None
 
 
 SILENT = 0.5

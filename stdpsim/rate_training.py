@@ -41,8 +41,8 @@ from .corruption import Corruption, corrupt
 from .optimizers import Adam, CentredRMSprop
 from .plasticity import sdvdt_updates
 from .progress import interactive
-from .rate_model import (RateModel, feed_forward, fit_prior, inference, init_model, save_model,
-                         stack_layers)
+from .model_files import save_model
+from .rate_model import RateModel, feed_forward, fit_prior, inference, init_model, stack_layers
 from .runs import write_json
 from .training import (cosine_scale, data_digest, optimizer_arrays, read_checkpoint,
                        restore_optimizers, restore_weights, validation_parzen, weight_arrays,

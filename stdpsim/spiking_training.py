@@ -28,7 +28,8 @@ import numpy as np
 from . import rate_training, spiking, training
 from .consolidation import OPTIMIZERS, Consolidation
 from .progress import Progress
-from .rate_model import RateModel, fit_prior, inference, init_model, save_model
+from .model_files import save_model
+from .rate_model import RateModel, fit_prior, inference, init_model
 from .rate_training import LOSSES
 from .runs import RunFileError, read_json, write_json
 from .shards import ShardNetwork, ShardRunner

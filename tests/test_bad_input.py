@@ -13,10 +13,10 @@ import struct
 import numpy as np
 import pytest
 
-from stdpsim import rate_model
+from stdpsim import model_files
 from stdpsim.cli import main
 
-SHIPPED = rate_model.load_model(
+SHIPPED = model_files.load_model(
     os.path.join(os.path.dirname(__file__), "..", "models", "rate_mnist.npz"))
 
 

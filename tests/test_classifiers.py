@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from stdpsim import labels
+from stdpsim import model_files
 from stdpsim import rate_model as rm
 from stdpsim.classifiers import ClassifyConfig, backprop, dtp, targetprop
 from stdpsim.classifiers import krotov_hopfield as kh
@@ -346,7 +347,7 @@ def test_evaluate_reports_the_test_error_and_a_confusion_matrix(tmp_path):
     assert task.is_classifier(str(tmp_path / "c.npz"))
     assert not task.is_classifier(str(tmp_path / "table.json"))
     np.savez(tmp_path / "plain.npz", meta=np.array("{}"))
-    with pytest.raises(rm.ModelFileError, match="plain.npz: not a classifier"):
+    with pytest.raises(model_files.ModelFileError, match="plain.npz: not a classifier"):
         load_classifier(tmp_path / "plain.npz")
 
 
@@ -399,7 +400,7 @@ def test_sigmoid_units_make_every_hidden_layer_and_decoder_but_g1_sigmoid(tmp_pa
         expect = {"f1": hidden_act, "f2": hidden_act, "f3": "sigmoid",
                   "g3": hidden_act, "g2": hidden_act, "g1": "sigmoid"}
         assert model.activations == expect
-        rm.save_model(model, tmp_path / f"{units}.npz")
-        assert rm.load_model(tmp_path / f"{units}.npz").activations == expect
+        model_files.save_model(model, tmp_path / f"{units}.npz")
+        assert model_files.load_model(tmp_path / f"{units}.npz").activations == expect
     with pytest.raises(ValueError, match="units must be one of"):
         ClassifyConfig(units="relu")

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from stdpsim import rate_model, runs
+from stdpsim import model_files, rate_model, runs
 from stdpsim import rate_training as rt
 from stdpsim.cli import main
 
@@ -111,7 +111,7 @@ def test_rate_model_commands_bad_input(capsys, tmp_path):
 
 @pytest.mark.quick
 def test_generate_writes_samples_in_unit_range(capsys, tmp_path):
-    path = rate_model.save_model(rate_model.init_model(np.random.default_rng(0)),
+    path = model_files.save_model(rate_model.init_model(np.random.default_rng(0)),
                                  tmp_path / "m.npz")
     code, _, err = run_cli(capsys, "generate", "rate", "--model", str(path), "--n", "0",
                            "--out", str(tmp_path / "s.npy"))
@@ -130,10 +130,10 @@ needs_mnist = pytest.mark.skipif(not os.environ.get("STDPSIM_DATA"),
 
 @pytest.mark.quick
 def test_shipped_model_loads_with_its_card():
-    from stdpsim import rate_model
+    from stdpsim import model_files
     from stdpsim.tasks.common import DEFAULT_MODEL as DEFAULT_RATE_MODEL
 
-    model = rate_model.load_model(DEFAULT_RATE_MODEL)
+    model = model_files.load_model(DEFAULT_RATE_MODEL)
     card = runs.read_json(DEFAULT_RATE_MODEL.with_suffix(".json"))
     assert model.weights["f1"].shape == (784, 1000) and model.weights["g1"].shape == (1000, 784)
     assert card["config"]["epochs"] == len(card["history"]) == 20

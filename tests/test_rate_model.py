@@ -9,6 +9,7 @@ from scipy.special import expit, logsumexp
 
 from stdpsim import activations, parzen, plasticity
 from stdpsim.corruption import Corruption
+from stdpsim import model_files
 from stdpsim import rate_model as rm
 from stdpsim import rate_training as rt
 
@@ -103,8 +104,8 @@ def test_parzen_against_logsumexp():
 def test_model_round_trip(tmp_path):
     m = tiny_model()
     m.meta = {"epochs": 3}
-    path = rm.save_model(m, tmp_path / "m.npz")
-    back = rm.load_model(path, TINY)
+    path = model_files.save_model(m, tmp_path / "m.npz")
+    back = model_files.load_model(path, TINY)
     for k in TINY:
         np.testing.assert_array_equal(back.weights[k], m.weights[k])
         np.testing.assert_array_equal(back.biases[k], m.biases[k])
@@ -115,7 +116,7 @@ def test_model_round_trip(tmp_path):
 
 def _corrupt(tmp_path, change, m=None):
     """Save ``m`` (default: the tiny model), apply ``change`` to its arrays, save again."""
-    path = rm.save_model(tiny_model() if m is None else m, tmp_path / "m.npz")
+    path = model_files.save_model(tiny_model() if m is None else m, tmp_path / "m.npz")
     with np.load(path) as z:
         data = {k: z[k] for k in z.files}
     change(data)
@@ -133,16 +134,16 @@ def _corrupt(tmp_path, change, m=None):
 ])
 def test_bad_model_files_get_clear_errors(tmp_path, change, message):
     path = _corrupt(tmp_path, change)
-    with pytest.raises(rm.ModelFileError, match=message):
-        rm.load_model(path, TINY)
+    with pytest.raises(model_files.ModelFileError, match=message):
+        model_files.load_model(path, TINY)
 
 
 def test_missing_and_non_npz_files(tmp_path):
-    with pytest.raises(rm.ModelFileError, match="no such model file"):
-        rm.load_model(tmp_path / "none.npz")
+    with pytest.raises(model_files.ModelFileError, match="no such model file"):
+        model_files.load_model(tmp_path / "none.npz")
     (tmp_path / "x.npz").write_text("hello")
-    with pytest.raises(rm.ModelFileError, match="not a .npz model file .it does not start like a zip archive."):
-        rm.load_model(tmp_path / "x.npz")
+    with pytest.raises(model_files.ModelFileError, match="not a .npz model file .it does not start like a zip archive."):
+        model_files.load_model(tmp_path / "x.npz")
 
 
 def test_interrupted_training_resumes_to_the_same_model(tmp_path):
@@ -370,17 +371,17 @@ def test_three_layer_log_joint_and_generate():
 def test_deeper_model_file_round_trips(tmp_path):
     m = deep_model(2)
     rm.fit_prior(m, np.random.default_rng(0).random((50, 2)), var_scale=16.0)
-    path = rm.save_model(m, tmp_path / "deep.npz")
-    back = rm.load_model(path)
+    path = model_files.save_model(m, tmp_path / "deep.npz")
+    back = model_files.load_model(path)
     assert back.depth == 3 and back.sizes == (5, 4, 3, 2)
     assert back.activations == m.activations and rm.prior_var_scale(back) == 16.0
     for k in DEEP:
         np.testing.assert_array_equal(back.weights[k], m.weights[k])
     np.testing.assert_array_equal(back.prior_var, m.prior_var)
-    with pytest.raises(rm.ModelFileError, match="missing g3.W"):
-        rm.load_model(_corrupt(tmp_path, lambda d: d.pop("g3.W"), m))
-    with pytest.raises(rm.ModelFileError, match="does not follow"):
-        rm.load_model(_corrupt(tmp_path, lambda d: d.update(
+    with pytest.raises(model_files.ModelFileError, match="missing g3.W"):
+        model_files.load_model(_corrupt(tmp_path, lambda d: d.pop("g3.W"), m))
+    with pytest.raises(model_files.ModelFileError, match="does not follow"):
+        model_files.load_model(_corrupt(tmp_path, lambda d: d.update(
             {"f3.W": np.zeros((4, 2), np.float32)}), m))
 
 
@@ -395,7 +396,7 @@ def test_old_two_layer_files_still_load(tmp_path):
     np.savez(tmp_path / "old.npz", prior_mean=np.full(3, 0.5, np.float32),
              prior_var=np.full(3, 0.4, np.float32), meta=np.array(json.dumps(meta)),
              **arrays)
-    m = rm.load_model(tmp_path / "old.npz")
+    m = model_files.load_model(tmp_path / "old.npz")
     assert m.depth == 2 and m.activations["g2"] == "linear" and m.meta["config"]["epochs"] == 20
     assert rm.prior_var_scale(m) == rm.LEGACY_PRIOR_VAR_SCALE == 4.0
     wide = rm.with_prior_scale(m, 16.0)

@@ -109,7 +109,7 @@ def test_a_write_that_fills_the_disk_leaves_no_temporary(tmp_path, monkeypatch, 
     import matplotlib
 
     matplotlib.use("Agg")
-    from stdpsim import plotting, rate_model, rate_training, runs, training
+    from stdpsim import model_files, plotting, rate_model, rate_training, runs, training
 
     model = rate_model.init_model(np.random.default_rng(0),
                                   rate_training.TrainConfig(sizes=(6, 4, 2)).layers)
@@ -119,7 +119,7 @@ def test_a_write_that_fills_the_disk_leaves_no_temporary(tmp_path, monkeypatch, 
 
     def write():
         if writer == "model":
-            rate_model.save_model(model, path)
+            model_files.save_model(model, path)
         elif writer == "checkpoint":
             training.write_checkpoint(path, model, {"epoch": 1})
         elif writer == "json":

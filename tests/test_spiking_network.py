@@ -10,6 +10,7 @@ brian2 = pytest.importorskip("brian2")
 from brian2 import Hz, ms, us  # noqa: E402
 from brian2.utils.logger import catch_logs  # noqa: E402
 
+from stdpsim import model_files
 from stdpsim import rate_model as rm  # noqa: E402
 from stdpsim import spiking as sn  # noqa: E402
 
@@ -346,8 +347,8 @@ def test_rate_and_spiking_models_load_the_same_file(tmp_path):
     layers = {"f1": (6, 5, "softplus"), "f2": (5, 3, "sigmoid"), "g2": (3, 5, "linear"),
               "g1": (5, 6, "sigmoid")}
     saved = rm.init_model(np.random.default_rng(2), layers)
-    path = rm.save_model(saved, tmp_path / "m.npz")
-    model = rm.load_model(path, layers)
+    path = model_files.save_model(saved, tmp_path / "m.npz")
+    model = model_files.load_model(path, layers)
     x = np.random.default_rng(3).random((2, 6))
     params = sn.SpikingParameters(r_max=2000 * Hz, n_steps=3, t_settle=2 * ms)
     res = sn.run_inference(model, x, params, device="numpy")

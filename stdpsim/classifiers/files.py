@@ -1,7 +1,7 @@
 """Trained classifiers on disk, and classifying with one read back.
 
 Every learner but Krotov-Hopfield trains a stack in the rate model's file format
-(:func:`stdpsim.rate_model.save_model`), whose ``meta`` records ``task: "classify"`` and
+(:func:`stdpsim.model_files.save_model`), whose ``meta`` records ``task: "classify"`` and
 the settings; Krotov-Hopfield's file holds its two weight matrices ``W`` (hidden, visible)
 and ``S`` (hidden, classes) and the same ``meta``.
 """
@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..rate_model import ModelFileError, RateModel, load_model, save_model
+from ..model_files import ModelFileError, load_model, save_model
+from ..rate_model import RateModel
 from ..runs import atomic_write, load_npz
 from .backprop import logits
 from .config import ClassifyConfig, predictions

@@ -58,7 +58,7 @@ class RateInferenceTask:
 def infer_rate(task: RateInferenceTask, log: Log = print) -> dict:
     """Figure 4: log p(x, h) after every INFERENCE step for the chosen setting, Algorithm 2
     as trained and the chosen α without the prior's term; returns the results."""
-    from .. import evaluation, plotting, rate_model
+    from .. import evaluation, model_files, plotting, rate_model
 
     if task.n_steps < 1:
         raise ValueError(f"--n-steps must be at least 1, got {task.n_steps}")
@@ -69,7 +69,7 @@ def infer_rate(task: RateInferenceTask, log: Log = print) -> dict:
     out = out_dir(task.out_dir, "infer")
     check_outputs(out, ("fig4_inference_loglik.json", "fig4_inference_loglik.png"),
                   "--out-dir")
-    model = rate_model.load_model(task.model)
+    model = model_files.load_model(task.model)
     x = test_images(task.data, task.n_images, minimum=2)  # a standard error needs two
     settings = list(dict.fromkeys([(task.alpha, task.prior_alpha), (TRAIN_ALPHA, 0.0),
                                    (task.alpha, 0.0)]))
@@ -136,7 +136,7 @@ class SpikingInferenceTask:
 
 def infer_spiking(task: SpikingInferenceTask, log: Log = print) -> dict:
     """Run, compare with the rate model, save, plot; returns the results."""
-    from .. import plotting, rate_model, spiking
+    from .. import model_files, plotting, spiking
 
     if task.n_steps < 1:
         raise ValueError(f"--n-steps must be at least 1, got {task.n_steps}")
@@ -147,7 +147,7 @@ def infer_spiking(task: SpikingInferenceTask, log: Log = print) -> dict:
                         SPIKING_INFERENCE_SPIKES), "--out-dir")
     net = task.network
     params = net.parameters("inference", n_steps=task.n_steps, alpha=task.alpha)
-    model = rate_model.load_model(task.model)
+    model = model_files.load_model(task.model)
     spiking.check_model(model, params)
     x = test_images(task.data, task.n_images, default=SPIKING_IMAGES)
     digits = x.shape[0]

@@ -93,7 +93,7 @@ class InpaintTask:
 def inpaint(task: InpaintTask, log: Log = print) -> dict:
     """In-paint, measure against two fills that use no model, save, plot; returns the
     results."""
-    from .. import evaluation, rate_model
+    from .. import evaluation, model_files, rate_model
 
     procedure = task.procedure()
     spiking = task.network is not None
@@ -102,7 +102,7 @@ def inpaint(task: InpaintTask, log: Log = print) -> dict:
     name = "spiking_inpainting" if spiking else "fig5_inpainting"
     out_path = out_dir(task.out_dir, "inpaint")
     check_outputs(out_path, (f"{name}.json", f"{name}.png"), "--out-dir")
-    model = rate_model.load_model(task.model)
+    model = model_files.load_model(task.model)
     if spiking:  # the network's settings, checked before any work
         from .. import spiking as sn
 

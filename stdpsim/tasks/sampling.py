@@ -47,7 +47,7 @@ class GenerateTask:
 
 def generate(task: GenerateTask, log: Log = print) -> Path:
     """Draw the samples, save them (and their figure); returns the samples' file."""
-    from .. import plotting, rate_model
+    from .. import model_files, plotting, rate_model
 
     if task.n < 1:
         raise ValueError(f"--n must be at least 1, got {task.n}")
@@ -57,7 +57,7 @@ def generate(task: GenerateTask, log: Log = print) -> Path:
     runs.check_output(out, "--out", ".npy")
     if figure:
         runs.check_output(figure, "--figure")
-    model = rate_model.load_model(task.model)
+    model = model_files.load_model(task.model)
     rng = np.random.default_rng(task.seed)
     net = task.network
     if net is not None:
@@ -100,7 +100,7 @@ class EvaluateTask:
 def evaluate(task: EvaluateTask, log: Log = print) -> dict:
     """Parzen log-likelihood of the test set under GENERATE and ancestral samples, and the
     digit classes the samples look like; returns the results (also written as JSON)."""
-    from .. import evaluation, rate_model
+    from .. import evaluation, model_files, rate_model
 
     if task.n_samples < 2:
         raise ValueError(f"--n-samples must be at least 2, got {task.n_samples}")
@@ -111,7 +111,7 @@ def evaluate(task: EvaluateTask, log: Log = print) -> dict:
              f"the docs, use {PAPER_SAMPLES}")
     out = task.out or str(runs.new_run_folder("evaluate") / "parzen.json")
     runs.check_output(out, "--out", ".json")
-    model = rate_model.load_model(task.model)
+    model = model_files.load_model(task.model)
     x_test, _ = load_mnist("test", task.data)
     x_all, y_all = load_mnist("train", task.data)
     x_train, y_train, x_valid = x_all[:N_TRAIN], y_all[:N_TRAIN], x_all[N_TRAIN:]
