@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpsim import errors, rate_model, rate_training
+from stdpsim import errors, rate_config, rate_model, rate_training
 from stdpsim.data import load_mnist
 from stdpsim.runs import read_json, write_json
 
@@ -86,7 +86,7 @@ def shipped_epochs() -> int:
     card = ROOT / "models" / "rate_mnist.json"
     if card.exists():
         return int(read_json(card)["config"]["epochs"])
-    return rate_training.TrainConfig().epochs
+    return rate_config.TrainConfig().epochs
 
 
 def main() -> None:
@@ -103,7 +103,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     x_all = load_mnist("train", args.data)[0]
     x, x_valid = x_all[:N_TRAIN], x_all[N_TRAIN:]
-    cfg = rate_training.TrainConfig(epochs=1)  # the default (authors') preset
+    cfg = rate_config.TrainConfig(epochs=1)  # the default (authors') preset
     model = rate_model.init_model(rng, cfg.layers, init=cfg.init)
     products = epoch_products(model, cfg.batch_size, cfg.n_steps)
     flops_example = rate_training.training_flops_per_example(model, cfg.n_steps)

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import ms
 
-from stdpsim import errors, model_files, rate_model, rate_training, spiking
+from stdpsim import errors, model_files, rate_config, rate_model, spiking
 from stdpsim.consolidation import Consolidation
 from stdpsim.data import load_mnist
 from stdpsim.runs import shown_path, write_json
@@ -102,7 +102,7 @@ def main() -> None:
         raise SystemExit("--shard must divide --batch-size into at least 2 shards, and "
                          "--minibatches must be positive")
     params, learning = learner_settings(args)
-    cfg = rate_training.TrainConfig()
+    cfg = rate_config.TrainConfig()
     model = (model_files.load_model(args.start) if args.start else
              rate_model.init_model(np.random.default_rng(cfg.seed), cfg.layers, init=cfg.init))
     x = load_mnist("train", args.data)[0][:b * (m + 1)]

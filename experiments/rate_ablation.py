@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Table: which of the authors' training settings matter (writes figures/rate_ablation.json).
 
-Starting from the authors' preset (:data:`stdpsim.rate_training.PRESETS`), each training row
+Starting from the authors' preset (:data:`stdpsim.rate_config.PRESETS`), each training row
 changes one setting back to this project's first choice (``adam-v1``) and trains for 20
 epochs (the paper's budget; no epoch selection, so every row is the model after epoch 20).
 Two rows ask other questions of the same budget: three hidden layers, and a learning rate
@@ -36,15 +36,16 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpsim import errors, evaluation, model_files, rate_model, rate_training, sweeps
+from stdpsim import (errors, evaluation, model_files, rate_config, rate_model, rate_training,
+                     sweeps)
 from stdpsim.data import half_mask, load_mnist
 from stdpsim.runs import file_digest, read_json, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 N_TRAIN = 20_000
 N_SAMPLES = 10_000
-BASE = dataclasses.replace(rate_training.PRESETS["authors"], epochs=20, valid_every=0)
-OLD = rate_training.PRESETS["adam-v1"]
+BASE = dataclasses.replace(rate_config.PRESETS["authors"], epochs=20, valid_every=0)
+OLD = rate_config.PRESETS["adam-v1"]
 
 TRAINING = {
     "authors' settings, 20 epochs": {},

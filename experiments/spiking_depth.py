@@ -33,7 +33,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from stdpsim import errors, model_files, plotting, rate_model, rate_training, shipped, spiking
+from stdpsim import (errors, model_files, plotting, rate_config, rate_model, rate_training,
+                     shipped, spiking)
 from stdpsim.data import load_mnist
 from stdpsim.runs import file_digest, read_json, shown_path, write_json
 
@@ -51,7 +52,7 @@ def model_for(depth: int, data: str | None, epochs: int) -> Path:
     out = ROOT / "runs" / "depth" / f"rate_{'-'.join(map(str, sizes))}_e{epochs}.npz"
     if not out.exists():
         x_all = load_mnist("train", data)[0]
-        cfg = dataclasses.replace(rate_training.PRESETS["authors"], sizes=sizes,
+        cfg = dataclasses.replace(rate_config.PRESETS["authors"], sizes=sizes,
                                   epochs=epochs, valid_every=0)
         print(f"training {'-'.join(map(str, sizes))} for {epochs} epochs -> {out}")
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -109,7 +110,7 @@ def pilot_row(depth: int, data: str | None, n_examples: int, device: str) -> dic
                                               valid_samples=1000,
                                               **spiking_training.FIRST_DESIGN)
     params, learning = spiking_training.training_parameters("first_design")
-    rate_cfg = rate_training.TrainConfig(sizes=sizes)
+    rate_cfg = rate_config.TrainConfig(sizes=sizes)
     start = rate_model.init_model(np.random.default_rng(cfg.seed), rate_cfg.layers,
                                   init=rate_cfg.init)
     before = spiking_training.validation_score(start, x_train, x_valid, cfg)

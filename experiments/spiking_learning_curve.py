@@ -36,7 +36,8 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz
 
-from stdpsim import errors, model_files, plotting, rate_model, rate_training, spiking
+from stdpsim import (errors, model_files, plotting, rate_config, rate_model, rate_training,
+                     spiking)
 from stdpsim.runs import load_npz, read_json, shown_path, write_json
 from stdpsim.tasks.common import training_split
 from stdpsim.training import validation_parzen
@@ -55,7 +56,7 @@ def run_history(run: str) -> tuple[dict, list[dict]]:
     return state["settings"], points
 
 
-def rate_curve(cfg: rate_training.TrainConfig, x_train: np.ndarray, x_valid: np.ndarray
+def rate_curve(cfg: rate_config.TrainConfig, x_train: np.ndarray, x_valid: np.ndarray
                ) -> list[dict]:
     """Validation scores after every epoch of a rate training, cached by its settings."""
     key = json.dumps(cfg.settings(), sort_keys=True)
@@ -78,7 +79,7 @@ def main() -> None:
     ap.add_argument("--label", action="append", default=[],
                     help="legend label of each --run, in order")
     ap.add_argument("--epochs", type=errors.count, default=3, help="epochs of the rate runs")
-    ap.add_argument("--rate-lr", type=errors.positive, default=rate_training.SHIPPED_LR,
+    ap.add_argument("--rate-lr", type=errors.positive, default=rate_config.SHIPPED_LR,
                     help="the rate model's learning rate (the shipped model's)")
     ap.add_argument("--model", default=str(ROOT / "models" / "rate_mnist.npz"),
                     help="the reference rate model")
@@ -100,11 +101,11 @@ def main() -> None:
     x_train, x_valid = training_split(args.data)
     common = dict(epochs=args.epochs, valid_every=1, valid_samples=samples,
                   sizes=tuple(train["sizes"]), seed=train["seed"])
-    twin_cfg = rate_training.TrainConfig(
+    twin_cfg = rate_config.TrainConfig(
         rule="sdvdt", lr_encoders=learn["eps_encoders"], lr_decoders=learn["eps_decoders"],
         batch_size=train["batch_size"], optimizer=train["optimizer"], loss=train["loss"],
         **common)
-    rate_cfg = rate_training.TrainConfig(lr_encoders=args.rate_lr, lr_decoders=args.rate_lr,
+    rate_cfg = rate_config.TrainConfig(lr_encoders=args.rate_lr, lr_decoders=args.rate_lr,
                                          **common)
     curves = []
     for k, ((_, points), run) in enumerate(zip(runs, args.run)):
@@ -128,7 +129,7 @@ def main() -> None:
                        "line": ":",
                        "points": first["spiking"]})
     reference = model_files.load_model(args.model)
-    how = rate_training.TrainConfig(valid_samples=samples, seed=train["seed"]).validation()
+    how = rate_config.TrainConfig(valid_samples=samples, seed=train["seed"]).validation()
     ref = validation_parzen(reference, x_train, x_valid, how)["valid_parzen"]
     results = {"settings": settings, "valid_samples": samples, "curves": curves,
                "twin_config": twin_cfg.settings(),

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpsim import errors, model_files, plotting, rate_model, rate_training, spiking_training
+from stdpsim import (errors, model_files, plotting, rate_config, rate_model, rate_training,
+                     spiking_training)
 from stdpsim.data import load_mnist
 from stdpsim.runs import load_npz, read_json, shown_path, write_json
 
@@ -69,10 +70,10 @@ def main() -> None:
     x_all = load_mnist("train", args.data)[0]
     x_train, x_valid = x_all[:N_TRAIN], x_all[N_TRAIN:]
     cfg = spiking_training.SpikingTrainConfig(**train)
-    twin_cfg = rate_training.TrainConfig(
+    twin_cfg = rate_config.TrainConfig(
         rule="sdvdt", lr_encoders=learn["eps_encoders"], lr_decoders=learn["eps_decoders"],
         n_steps=int(net["n_steps"]), delta=net["delta"], alpha=net["alpha"],
-        batch_size=1, seed=cfg.seed, **rate_training.FIRST_TWIN)
+        batch_size=1, seed=cfg.seed, **rate_config.FIRST_TWIN)
 
     cache_path = ckpt.with_name(ckpt.name.replace(".ckpt.npz", ".twin_curve.json"))
     key = {"settings": settings, "twin": {"rule": "sdvdt", "batch_size": 1}}

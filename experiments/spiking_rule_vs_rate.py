@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, mV, ms
 
-from stdpsim import (errors, model_files, plasticity, plotting, rate_model, rate_training,
+from stdpsim import (errors, model_files, plasticity, plotting, rate_config, rate_model,
                      spiking, spiking_training)
 from stdpsim.data import load_mnist
 from stdpsim.spiking import compare
@@ -99,7 +99,7 @@ def main() -> None:
     if args.n < 1:
         raise SystemExit("--n must be positive")
 
-    cfg = rate_training.TrainConfig()
+    cfg = rate_config.TrainConfig()
     model = rate_model.init_model(np.random.default_rng(cfg.seed), cfg.layers, init=cfg.init)
     if args.start is not None:
         model = model_files.load_model(args.start)

@@ -50,7 +50,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from stdpsim import (activations, errors, model_files, plasticity, rate_model, rate_training,
+from stdpsim import (activations, errors, model_files, plasticity, rate_config, rate_model,
                      spiking)
 from stdpsim.corruption import Corruption
 from stdpsim.data import load_mnist
@@ -65,7 +65,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def starting_model(spec: str) -> rate_model.RateModel:
     """``init``: the training's initialisation; else a model file."""
     if spec == "init":
-        cfg = rate_training.TrainConfig()
+        cfg = rate_config.TrainConfig()
         return rate_model.init_model(np.random.default_rng(cfg.seed), cfg.layers,
                                      init=cfg.init)
     return model_files.load_model(spec)

@@ -2,7 +2,7 @@
 """Ablation of the spiking learner's mechanisms in its rate twin: each one taken away on its
 own, at equal examples.
 
-Every variant is the twin (:class:`stdpsim.rate_training.TrainConfig` with ``rule="sdvdt"``)
+Every variant is the twin (:class:`stdpsim.rate_config.TrainConfig` with ``rule="sdvdt"``)
 trained from the rate model's initialisation (seed 0) for ``--epochs`` epochs and scored
 after every epoch on the learning curves' protocol
 (:func:`stdpsim.training.validation_parzen`, ``--valid-samples`` GENERATE samples).  The
@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpsim import errors, rate_model, rate_training
+from stdpsim import errors, rate_config, rate_model, rate_training
 from stdpsim.tasks.twin_variants import add_variant_arguments, run_variants, scores_line
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,9 +55,9 @@ VARIANTS = {
 """Each variant's changes to the twin with every mechanism."""
 
 
-def config(variant: str, epochs: int, lr: float, samples: int) -> rate_training.TrainConfig:
+def config(variant: str, epochs: int, lr: float, samples: int) -> rate_config.TrainConfig:
     """The variant's training settings."""
-    cfg = rate_training.TrainConfig(rule="sdvdt", lr_encoders=lr, lr_decoders=lr,
+    cfg = rate_config.TrainConfig(rule="sdvdt", lr_encoders=lr, lr_decoders=lr,
                                     epochs=epochs, valid_every=1, valid_samples=samples)
     return dataclasses.replace(cfg, **VARIANTS[variant])
 

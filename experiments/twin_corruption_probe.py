@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpsim import errors, rate_model, rate_training
+from stdpsim import errors, rate_config, rate_model, rate_training
 from stdpsim.tasks.twin_variants import add_variant_arguments, run_variants, scores_line
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +52,7 @@ def noisy_layers(spec, model: rate_model.RateModel):
 
 def run(variant: str, x_train: np.ndarray, x_valid: np.ndarray, args) -> list[list[float]]:
     """(epoch, validation score) after every epoch of one variant."""
-    cfg = rate_training.TrainConfig(lr_encoders=args.lr, lr_decoders=args.lr,
+    cfg = rate_config.TrainConfig(lr_encoders=args.lr, lr_decoders=args.lr,
                                     epochs=args.epochs, valid_every=1,
                                     valid_samples=args.valid_samples)
     if variant != "rate":

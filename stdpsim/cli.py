@@ -14,7 +14,7 @@ import sys
 import click
 import numpy as np
 
-from . import backend, build_cache, errors, rate_training
+from . import backend, build_cache, errors, rate_config
 from .data import default_data_dir, load_mnist
 from .classifiers.config import LEARNERS as CLASSIFY_LEARNERS
 from .classifiers.config import UNITS, ClassifyConfig
@@ -154,12 +154,12 @@ def train_grp() -> None:
 
 
 @train_grp.command("rate")
-@click.option("--preset", type=click.Choice(list(rate_training.PRESETS)), default="authors",
+@click.option("--preset", type=click.Choice(list(rate_config.PRESETS)), default="authors",
               show_default=True, help="authors: the settings of the authors' published "
               "training script; adam-v1: this project's first shipped model.")
 @click.option("--epochs", type=int, default=None, help="Passes over the training set "
               "[default: the preset's, " + " / ".join(
-                  f"{n} {p.epochs}" for n, p in rate_training.PRESETS.items()) + "].")
+                  f"{n} {p.epochs}" for n, p in rate_config.PRESETS.items()) + "].")
 @o.SEED
 @o.DATA
 @click.option("--out", type=click.Path(dir_okay=False), default="runs/rate_mnist.npz",

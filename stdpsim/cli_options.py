@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import click
 
-from . import backend, rate_training
+from . import backend, rate_config
 from .data import HALVES
 from .tasks import common, inpainting
 from .tasks.network import SpikingNetwork
@@ -144,11 +144,11 @@ def fig1_default(name: str) -> str:
 SIZES = click.option("--sizes", default=None, help="Layer widths, visible first, e.g. "
                      "784,1000,500,100 for three hidden layers [default: 784,1000,100].")
 
-LOSS = click.option("--loss", type=click.Choice(list(rate_training.LOSSES)), default=None,
+LOSS = click.option("--loss", type=click.Choice(list(rate_config.LOSSES)), default=None,
                     help="through: the error through the nonlinearity (for the S·dV/dt rule: "
                          "the postsynaptic gain factor act′); delta: the delta rule (no act′) "
                          "[default: through].")
-OPTIMIZER = click.option("--optimizer", type=click.Choice(list(rate_training.OPTIMIZERS)),
+OPTIMIZER = click.option("--optimizer", type=click.Choice(list(rate_config.OPTIMIZERS)),
                          default=None,
                          help="How a minibatch's changes (tags) become weight changes: "
                               "centred RMSprop with momentum (per weight), Adam, or sgd (the "
@@ -157,7 +157,7 @@ OPTIMIZER = click.option("--optimizer", type=click.Choice(list(rate_training.OPT
 
 RATE_TRAIN_OPTIONS = options(
     SIZES,
-    click.option("--rule", type=click.Choice(list(rate_training.RULES)), default=None,
+    click.option("--rule", type=click.Choice(list(rate_config.RULES)), default=None,
                  help="local: Algorithm 2's local losses; sdvdt: the rate twin of the spiking "
                       "S·dV/dt learner (tags consolidated per minibatch by --optimizer; "
                       "--loss through: the gain factor; the --noise levels corrupt its "
@@ -169,14 +169,14 @@ RATE_TRAIN_OPTIONS = options(
     click.option("--lr", type=FINITE, default=None, help="Learning rate of every layer."),
     click.option("--lr-encoders", type=FINITE, default=None,
                  help="Learning rate of f1, f2, ... [default: the preset's, authors "
-                      f"{rate_training.PRESETS['authors'].lr_encoders:g}]."),
+                      f"{rate_config.PRESETS['authors'].lr_encoders:g}]."),
     click.option("--lr-decoders", type=FINITE, default=None,
                  help="Learning rate of g1, g2, ... [default: the preset's, authors "
-                      f"{rate_training.PRESETS['authors'].lr_decoders:g}]."),
+                      f"{rate_config.PRESETS['authors'].lr_decoders:g}]."),
     click.option("--lr-final", type=FINITE, default=None,
                  help="Last epoch's learning rate as a fraction of the first (cosine "
                       "schedule; 1 = constant) [default: the preset's, authors "
-                      f"{rate_training.PRESETS['authors'].lr_final:g}]."),
+                      f"{rate_config.PRESETS['authors'].lr_final:g}]."),
     click.option("--batch-size", type=int, default=None,
                  help="Examples per minibatch [default: 100]; 1 with --optimizer sgd makes "
                       "--rule sdvdt learn after every example, as the spiking learner's first "
@@ -209,7 +209,7 @@ def default_eps(which: str) -> str:
     from .spiking import training_learning
 
     first = getattr(training_learning(), f"eps_{which}")
-    return (f"{rate_training.SHIPPED_LR:g} with --optimizer rmsprop or adam (the shipped rate "
+    return (f"{rate_config.SHIPPED_LR:g} with --optimizer rmsprop or adam (the shipped rate "
             f"model's), {first:g} with sgd")
 
 
@@ -258,7 +258,7 @@ SPIKING_TRAIN_OPTIONS = options(
                  help="Corruption s.d. of x (f1): each visible unit's own variability in an "
                       "example, sent as corruption events that h1's prediction and f1's "
                       "learning see and INFERENCE does not [default: the authors' "
-                      f"{rate_training.PRESETS['authors'].noise_x:g}; 0 with --batch-size 1]."),
+                      f"{rate_config.PRESETS['authors'].noise_x:g}; 0 with --batch-size 1]."),
     click.option("--noise-rate", type=FINITE, default=None,
                  help="With --noise-x: the corruption events' rate per unit of abs(n) in Hz, "
                       "each carrying r_max/rate data spikes' weight (higher: less count "

@@ -25,12 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from . import rate_training, spiking, training
+from . import rate_config, spiking, training
 from .consolidation import OPTIMIZERS, Consolidation
 from .progress import Progress
 from .model_files import save_model
 from .rate_model import RateModel, fit_prior, inference, init_model
-from .rate_training import LOSSES
+from .rate_config import LOSSES
 from .runs import RunFileError, read_json, write_json
 from .shards import ShardNetwork, ShardRunner
 from .sweeps import SERIAL
@@ -221,7 +221,7 @@ def make_consolidation(model: RateModel, cfg: SpikingTrainConfig,
     first design."""
     if cfg.online:
         return None
-    authors = rate_training.PRESETS["authors"]
+    authors = rate_config.PRESETS["authors"]
     return Consolidation(model, cfg.optimizer, consolidation_rates(model, learning, 1.0),
                          momentum=authors.momentum, decay=authors.rms_decay,
                          eps=authors.rms_eps)
@@ -265,7 +265,7 @@ def _consolidated_chunk(model: RateModel, x: np.ndarray, cfg: SpikingTrainConfig
 def validation_score(model: RateModel, x_train: np.ndarray, x_valid: np.ndarray,
                      cfg: SpikingTrainConfig) -> dict[str, float]:
     """The rate model's validation protocol on the current weights (see module docstring)."""
-    how = rate_training.TrainConfig(valid_samples=cfg.valid_samples, seed=cfg.seed).validation()
+    how = rate_config.TrainConfig(valid_samples=cfg.valid_samples, seed=cfg.seed).validation()
     return training.validation_parzen(model, x_train, x_valid, how)
 
 
@@ -375,7 +375,7 @@ def train_model(x_train: np.ndarray, x_valid: np.ndarray, cfg: SpikingTrainConfi
     model's format, so it loads into both networks.  When ``max_chunks`` stops the run early,
     the model saved is the one after the chunks done so far.
     """
-    rate_cfg = rate_training.TrainConfig(sizes=cfg.sizes)
+    rate_cfg = rate_config.TrainConfig(sizes=cfg.sizes)
     model = init_model(np.random.default_rng(cfg.seed), rate_cfg.layers, init=rate_cfg.init)
     out = Path(out)
     history = train(model, x_train, x_valid, cfg, params, learning,

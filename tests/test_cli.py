@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from stdpsim import model_files, rate_model, runs
-from stdpsim import rate_training as rt
 from stdpsim.cli import main
 
 
@@ -366,7 +365,7 @@ def _help(capsys, *command):
 def test_help_texts_quote_the_defaults_the_code_uses(capsys):
     from brian2 import Hz, ms
 
-    from stdpsim import rate_training, spiking, spiking_training, stdp_curve
+    from stdpsim import rate_config, spiking, spiking_training, stdp_curve
 
     fig1 = stdp_curve.STDPCurveConfig()
     text = _help(capsys, "stdp-curve")
@@ -392,14 +391,14 @@ def test_help_texts_quote_the_defaults_the_code_uses(capsys):
     assert f"every spike [default: {run.batch_size}, or the largest divisor" in text
     assert f"[default: {run.shard}, or the largest divisor of --batch-size" in text
     assert (f"ε of the encoders f1, f2, ... [default: the preset's, "
-            f"{rt.SHIPPED_LR:g} with --optimizer rmsprop or adam (the shipped rate "
+            f"{rate_config.SHIPPED_LR:g} with --optimizer rmsprop or adam (the shipped rate "
             f"model's), {eps.eps_encoders:g} with sgd]") in text
     assert "None" not in text  # no unbounded range shown as "x<=None"
     text = _help(capsys, "train", "rate")
     assert "None" not in text
-    for name, preset in rate_training.PRESETS.items():
+    for name, preset in rate_config.PRESETS.items():
         assert f"{name} {preset.epochs}" in text
-    authors = rate_training.PRESETS["authors"]
+    authors = rate_config.PRESETS["authors"]
     assert f"Learning rate of f1, f2, ... [default: the preset's, authors " \
         f"{authors.lr_encoders:g}]" in text
 
@@ -440,13 +439,13 @@ def test_the_training_presets_h1_has_settled_when_f1_starts_learning():
     """By default f1 learns only once h1 is 0.97 of the way to its prediction (the
     unsettled rest would enter f1's tags as a Hebbian term), and the second design learns
     at the shipped rate model's rate."""
-    from stdpsim import rate_training, spiking
+    from stdpsim import rate_config, spiking
     from stdpsim.tasks.training import SpikingTrainTask
 
     cfg, params, learning = SpikingTrainTask().settings()
     assert learning.corrupted and cfg.optimizer == "rmsprop"
     assert spiking.settled_fraction(learning.t_noisy, params.tau_syn, params.tau_ff) > 0.97
-    assert learning.eps_encoders == learning.eps_decoders == rate_training.SHIPPED_LR
+    assert learning.eps_encoders == learning.eps_decoders == rate_config.SHIPPED_LR
 
 
 @pytest.mark.quick

@@ -8,6 +8,7 @@ import pytest
 
 from stdpsim import activations, plasticity
 from stdpsim import rate_model as rm
+from stdpsim import rate_config
 from stdpsim import rate_training as rt
 from stdpsim.consolidation import Consolidation
 from stdpsim.corruption import Corruption, corrupt
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.quick
 
 
 def tiny_model(sizes=(6, 4, 3), seed=0) -> rm.RateModel:
-    cfg = rt.TrainConfig(sizes=sizes)
+    cfg = rate_config.TrainConfig(sizes=sizes)
     return rm.init_model(np.random.default_rng(seed), cfg.layers, init=cfg.init)
 
 
@@ -66,7 +67,7 @@ def test_twin_with_every_mechanism_equals_the_rate_models_step_on_f1_and_the_dec
     """Gain factor, corruption (the same draws) and RMSprop consolidation: on one minibatch
     the twin's step is Algorithm 2's step for f1 and every decoder; the upper encoders
     differ (their presynaptic values move during INFERENCE)."""
-    cfg = rt.TrainConfig(sizes=(20, 12, 8, 5))
+    cfg = rate_config.TrainConfig(sizes=(20, 12, 8, 5))
     x = np.random.default_rng(1).random((7, 20), dtype=np.float32)
     rate, twin = tiny_model(cfg.sizes), tiny_model(cfg.sizes)
     rt.LocalTrainer(rate, cfg).step(x, np.random.default_rng(5))

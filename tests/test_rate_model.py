@@ -11,6 +11,7 @@ from stdpsim import activations, parzen, plasticity
 from stdpsim.corruption import Corruption
 from stdpsim import model_files
 from stdpsim import rate_model as rm
+from stdpsim import rate_config
 from stdpsim import rate_training as rt
 
 TINY = {"f1": (4, 3, "softplus"), "f2": (3, 2, "sigmoid"), "g2": (2, 3, "linear"),
@@ -54,7 +55,7 @@ def test_training_step_lowers_each_local_loss(optimizer, loss):
     m = tiny_model(3)
     rng = np.random.default_rng(0)
     x = rng.random((20, 4)).astype(np.float32)
-    cfg = rt.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-3, lr_decoders=1e-3, n_steps=3,
+    cfg = rate_config.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-3, lr_decoders=1e-3, n_steps=3,
                          optimizer=optimizer, loss=loss)
     trainer = rt.LocalTrainer(m, cfg)
     problems = rt.local_problems(m, x, rng, cfg)
@@ -68,7 +69,7 @@ def test_training_step_lowers_each_local_loss(optimizer, loss):
 def test_spike_like_corruption_is_a_mean_of_bernoullis():
     m = tiny_model()
     x = np.random.default_rng(1).random((50, 4)).astype(np.float32)
-    cfg = rt.TrainConfig(n_spikes=3, n_steps=0)
+    cfg = rate_config.TrainConfig(n_spikes=3, n_steps=0)
     h2_noisy, _ = rt.local_problems(m, x, np.random.default_rng(2), cfg)["g2"]
     counts = h2_noisy * 3  # number of spikes out of 3 draws
     np.testing.assert_allclose(counts, np.round(counts), atol=1e-5)
@@ -148,7 +149,7 @@ def test_missing_and_non_npz_files(tmp_path):
 
 def test_interrupted_training_resumes_to_the_same_model(tmp_path):
     x = np.random.default_rng(0).random((60, 4)).astype(np.float32)
-    cfg = rt.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, n_steps=2,
+    cfg = rate_config.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, n_steps=2,
                          batch_size=20, epochs=3)
     straight = tiny_model()
     rt.train(straight, x, cfg, progress=False)
@@ -164,7 +165,7 @@ def test_interrupted_training_resumes_to_the_same_model(tmp_path):
 
 def test_resume_refuses_what_would_not_continue_the_same_run(tmp_path):
     x = np.random.default_rng(0).random((40, 4)).astype(np.float32)
-    cfg = rt.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, n_steps=2,
+    cfg = rate_config.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, n_steps=2,
                          batch_size=20, epochs=3)
     ckpt = tmp_path / "ckpt.npz"
     with pytest.raises(ValueError, match="no checkpoint to resume"):
@@ -195,7 +196,7 @@ def test_step_reports_the_local_losses_before_it():
     m = tiny_model(5)
     rng = np.random.default_rng(0)
     x = rng.random((10, 4)).astype(np.float32)
-    cfg = rt.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, n_steps=2)
+    cfg = rate_config.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, n_steps=2)
     problems = rt.local_problems(m, x, rng, cfg)
     expected = rt.local_losses(m, problems)
     reported = rt.LocalTrainer(m, cfg).apply(problems)
@@ -265,7 +266,7 @@ def test_adam_matches_the_textbook_update():
 
 def test_cosine_schedule_and_weight_decay():
     m = tiny_model()
-    cfg = rt.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, epochs=5,
+    cfg = rate_config.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, epochs=5,
                          lr_final=0.1)
     trainer = rt.LocalTrainer(m, cfg)
     rates = []
@@ -363,7 +364,7 @@ def test_three_layer_log_joint_and_generate():
     samples = rm.generate(m, 6, np.random.default_rng(0), n_steps=3)
     assert samples.shape == (6, 5) and 0 <= samples.min() and samples.max() <= 1
     problems = rt.local_problems(m, x, np.random.default_rng(0),
-                                 rt.TrainConfig(sizes=(5, 4, 3, 2), n_steps=1))
+                                 rate_config.TrainConfig(sizes=(5, 4, 3, 2), n_steps=1))
     assert {k: (u.shape[1], t.shape[1]) for k, (u, t) in problems.items()} == {
         k: (n_in, n_out) for k, (n_in, n_out, _) in DEEP.items()}
 
@@ -479,8 +480,8 @@ def test_loss_through_the_nonlinearity_matches_finite_differences(name):
 
 
 def test_presets_and_bad_settings():
-    authors, old = rt.PRESETS["authors"], rt.PRESETS["adam-v1"]
-    assert rt.TrainConfig() == authors
+    authors, old = rate_config.PRESETS["authors"], rate_config.PRESETS["adam-v1"]
+    assert rate_config.TrainConfig() == authors
     assert (authors.optimizer, authors.init, authors.loss, authors.decoder_hidden) == (
         "rmsprop", "orthogonal", "through", "softplus")
     assert (authors.noise_x, authors.noise_h, authors.noise_g, authors.lr("g1"),
@@ -493,7 +494,7 @@ def test_presets_and_bad_settings():
                       (dict(sizes=(784, 100)), "at least two hidden"),
                       (dict(prior_var_scale=0), "prior_var_scale must be positive")):
         with pytest.raises(ValueError, match=text):
-            rt.TrainConfig(**bad)
+            rate_config.TrainConfig(**bad)
 
 
 def test_training_keeps_the_best_validation_epoch(tmp_path, monkeypatch):
@@ -501,7 +502,7 @@ def test_training_keeps_the_best_validation_epoch(tmp_path, monkeypatch):
     monkeypatch.setattr(rt, "validation_parzen",
                         lambda *a, **k: {"valid_parzen": next(scores), "valid_sigma": 0.2})
     x = np.random.default_rng(0).random((40, 4)).astype(np.float32)
-    cfg = rt.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, n_steps=2,
+    cfg = rate_config.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, n_steps=2,
                          batch_size=20, epochs=3, valid_every=1)
     m = rm.init_model(np.random.default_rng(0), cfg.layers)
     history = rt.train(m, x, cfg, x_valid=x[:10], checkpoint=tmp_path / "c.npz",
@@ -595,8 +596,8 @@ def test_sdvdt_rate_twin_against_a_hand_computation():
     assert abs(expect["f2"][0]) > 1e-3 and abs(expect["g2"][0]) > 1e-3  # non-trivial sums
 
     # the twin trainer adds lr × the summed update, layer by layer
-    cfg = rt.TrainConfig(sizes=(1, 1, 1), rule="sdvdt", lr_encoders=0.1, lr_decoders=0.2,
-                         **rt.FIRST_TWIN)
+    cfg = rate_config.TrainConfig(sizes=(1, 1, 1), rule="sdvdt", lr_encoders=0.1, lr_decoders=0.2,
+                         **rate_config.FIRST_TWIN)
     before = {k: (m.weights[k].copy(), m.biases[k].copy()) for k in m.weights}
     trainer = rt.make_trainer(m, cfg)
     assert isinstance(trainer, rt.SdvdtTwinTrainer)
@@ -683,14 +684,14 @@ def test_a_cap_bounds_inference_and_the_twins_hidden_predictions_by_hand():
 
 @pytest.mark.quick
 def test_twin_only_settings_are_checked_and_left_out_of_files_at_their_defaults():
-    base = rt.TrainConfig(rule="sdvdt")
+    base = rate_config.TrainConfig(rule="sdvdt")
     assert "propagate" not in base.settings() and "h_cap" not in base.settings()
     bounded = dataclasses.replace(base, propagate=True, h_cap=5.0)
     assert bounded.settings()["propagate"] is True and bounded.settings()["h_cap"] == 5.0
     with pytest.raises(ValueError, match=r"propagate and h_cap are the rate twin's"):
-        rt.TrainConfig(h_cap=5.0)
+        rate_config.TrainConfig(h_cap=5.0)
     with pytest.raises(ValueError, match="propagate carries x's corruption upwards"):
-        rt.TrainConfig(rule="sdvdt", propagate=True, noise_x=0, noise_h=0, noise_g=0,
+        rate_config.TrainConfig(rule="sdvdt", propagate=True, noise_x=0, noise_h=0, noise_g=0,
                        n_spikes=0)
     with pytest.raises(ValueError, match="h_cap must be positive"):
-        rt.TrainConfig(rule="sdvdt", h_cap=0.0)
+        rate_config.TrainConfig(rule="sdvdt", h_cap=0.0)

@@ -109,10 +109,10 @@ def test_a_write_that_fills_the_disk_leaves_no_temporary(tmp_path, monkeypatch, 
     import matplotlib
 
     matplotlib.use("Agg")
-    from stdpsim import model_files, plotting, rate_model, rate_training, runs, training
+    from stdpsim import model_files, plotting, rate_config, rate_model, runs, training
 
     model = rate_model.init_model(np.random.default_rng(0),
-                                  rate_training.TrainConfig(sizes=(6, 4, 2)).layers)
+                                  rate_config.TrainConfig(sizes=(6, 4, 2)).layers)
     path = tmp_path / {"model": "m.npz", "checkpoint": "c.npz", "json": "r.json",
                        "npy": "s.npy", "figure": "f.png"}[writer]
     path.write_bytes(b"the earlier version")

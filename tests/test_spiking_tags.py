@@ -15,7 +15,7 @@ from brian2 import ms  # noqa: E402
 
 from stdpsim import backend, plasticity, shards  # noqa: E402
 from stdpsim import rate_model as rm  # noqa: E402
-from stdpsim import rate_training as rt  # noqa: E402
+from stdpsim import rate_config  # noqa: E402
 from stdpsim import spiking as sn  # noqa: E402
 from stdpsim import spiking_training as st  # noqa: E402
 from stdpsim.corruption import Corruption  # noqa: E402
@@ -31,7 +31,7 @@ needs_cxx = pytest.mark.skipif(not backend.cxx_compiler_works(), reason="needs a
 
 
 def small_model(seed: int = 0) -> rm.RateModel:
-    cfg = rt.TrainConfig(sizes=SIZES)
+    cfg = rate_config.TrainConfig(sizes=SIZES)
     return rm.init_model(np.random.default_rng(seed), cfg.layers, init=cfg.init)
 
 

@@ -10,6 +10,7 @@ from brian2 import Hz, NeuronGroup, SpikeGeneratorGroup, Synapses, ms, mV, secon
 
 from stdpsim import backend, plasticity  # noqa: E402
 from stdpsim import rate_model as rm  # noqa: E402
+from stdpsim import rate_config  # noqa: E402
 from stdpsim import rate_training as rt  # noqa: E402
 from stdpsim import spiking as sn  # noqa: E402
 from stdpsim import spiking_training as st  # noqa: E402
@@ -20,7 +21,7 @@ LAYERS = ("f1", "f2", "g2", "g1")
 
 
 def small_model(seed: int = 0) -> rm.RateModel:
-    cfg = rt.TrainConfig(sizes=SIZES)
+    cfg = rate_config.TrainConfig(sizes=SIZES)
     return rm.init_model(np.random.default_rng(seed), cfg.layers, init=cfg.init)
 
 
@@ -110,7 +111,7 @@ def test_spiking_update_follows_the_rate_twin_at_high_rates(sizes, ensemble):
     twin's update does (cosine ≥ 0.9 for every layer) and has about its size; also with 4
     neurons per unit at a quarter of the rate each (each member's synapses learn from its
     own spikes; a unit's weight is their mean), and on a stack of three hidden layers."""
-    cfg = rt.TrainConfig(sizes=sizes)
+    cfg = rate_config.TrainConfig(sizes=sizes)
     m = rm.init_model(np.random.default_rng(0), cfg.layers, init=cfg.init)
     x = small_images(8)
     eps = 1e-6  # the weights hardly move: the twin at the starting weights is the reference
@@ -219,7 +220,7 @@ def test_a_checkpoint_without_its_state_gets_one_clear_error(tmp_path):
                        tmp_path / "m.npz", resume=True, progress=False)
     np.savez(tmp_path / "r.ckpt.npz", state=np.array('{"epoch": 1}'))
     with pytest.raises(RunFileError, match="its state lacks rng, history"):
-        rt.check_resumable(tmp_path / "r.ckpt.npz", rt.TrainConfig(sizes=SIZES))
+        rt.check_resumable(tmp_path / "r.ckpt.npz", rate_config.TrainConfig(sizes=SIZES))
 
 
 def test_learning_rate_schedule_is_a_cosine_over_the_chunks(tmp_path):

@@ -68,10 +68,10 @@ def test_a_failure_in_a_worker_reaches_the_caller(monkeypatch):
 
 
 def test_training_steps_do_not_depend_on_the_number_of_threads(monkeypatch):
-    from stdpsim import rate_training
+    from stdpsim import rate_config, rate_training
 
     monkeypatch.setattr(threads, "MIN_ELEMENTS_PER_THREAD", 64)  # split even a small model
-    cfg = rate_training.TrainConfig(sizes=(64, 48, 12), epochs=1, batch_size=20)
+    cfg = rate_config.TrainConfig(sizes=(64, 48, 12), epochs=1, batch_size=20)
     x = np.random.default_rng(1).random((40, 64), dtype=np.float32)
     weights = {}
     for n in ("1", "3"):

@@ -6,7 +6,8 @@ import dataclasses
 
 from .. import errors
 from ..rate_model import PULLS
-from ..rate_training import LOSSES, PREDICT_FROM
+from ..rate_config import LOSSES
+from ..rate_training import PREDICT_FROM
 from .dtp import DTPSettings
 from .krotov_hopfield import KHSettings
 
@@ -56,7 +57,7 @@ class ClassifyConfig:
         label is left where it is), what each encoder predicts from
         (:data:`stdpsim.rate_training.PREDICT_FROM`; ``feed_forward``: the bottom-up value
         below, as the network classifies) and its local loss
-        (:data:`stdpsim.rate_training.LOSSES`; ``delta``: the delta rule, at the sigmoid
+        (:data:`stdpsim.rate_config.LOSSES`; ``delta``: the delta rule, at the sigmoid
         label units the gradient of their cross-entropy, where ``through`` stalls once a
         unit saturates).
     units

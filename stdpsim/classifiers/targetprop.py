@@ -23,16 +23,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import rate_training
+from .. import rate_config, rate_training
 from ..rate_model import RateModel, feed_forward, inference
 from .config import ClassifyConfig
 
 
-def local_config(cfg: ClassifyConfig, sizes: tuple[int, ...]) -> rate_training.TrainConfig:
+def local_config(cfg: ClassifyConfig, sizes: tuple[int, ...]) -> rate_config.TrainConfig:
     """The layer-local training of Algorithm 2 with ``cfg``'s rate, INFERENCE, loss and
     corruption (one level for every layer, no spike-like draws: the label is already
     binary)."""
-    return rate_training.TrainConfig(
+    return rate_config.TrainConfig(
         sizes=sizes, lr_encoders=cfg.lr, lr_decoders=cfg.lr, noise_x=cfg.noise,
         noise_h=cfg.noise, noise_g=cfg.noise, n_spikes=1, n_steps=cfg.n_steps,
         delta=cfg.delta, alpha=cfg.alpha, batch_size=cfg.batch_size, epochs=cfg.epochs,

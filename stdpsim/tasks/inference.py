@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import backend, rate_training, runs
+from .. import backend, rate_config, runs
 from ..runs import load_spikes, read_json, shown_path, write_json
 from .common import (DEFAULT_MODEL, SPIKING_IMAGES, Log, check_outputs, info, out_dir,
                      record_metrics, stages, test_images)
 from .network import SpikingNetwork
 
-TRAIN_ALPHA = rate_training.PRESETS["authors"].alpha
+TRAIN_ALPHA = rate_config.PRESETS["authors"].alpha
 """INFERENCE's α during training (Algorithm 2), drawn as the reference curve of Figure 4 and
 the spiking network's default."""
 FIGURE4_ALPHA = 0.1

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import rate_training, runs
+from .. import rate_config, rate_training, runs
 from ..sweeps import SERIAL, open_client
 from .common import Log, N_TRAIN, command_line, training_split
 from .network import SpikingNetwork, check_event_options, network_units
@@ -35,14 +35,14 @@ def parse_sizes(text: str | None) -> tuple[int, ...] | None:
 @dataclasses.dataclass(frozen=True)
 class RateTrainTask:
     """What ``stdpsim train rate`` asks for: a preset of
-    :data:`stdpsim.rate_training.PRESETS` with some of its settings changed.
+    :data:`stdpsim.rate_config.PRESETS` with some of its settings changed.
 
     Attributes
     ----------
     preset
         The preset's name.
     changes
-        Settings of :class:`stdpsim.rate_training.TrainConfig` to change (None: keep), plus
+        Settings of :class:`stdpsim.rate_config.TrainConfig` to change (None: keep), plus
         ``lr`` (every layer's learning rate) and ``noise`` (every corruption level).
     epochs, seed
         Passes over the training images; the seed of the weights and of the example order.
@@ -58,7 +58,7 @@ class RateTrainTask:
     out: str = "runs/rate_mnist.npz"
     resume: bool = False
 
-    def config(self) -> rate_training.TrainConfig:
+    def config(self) -> rate_config.TrainConfig:
         """The preset with this task's changes, each checked with a message naming its
         flag."""
         changes: dict = {"seed": self.seed}
@@ -88,7 +88,7 @@ class RateTrainTask:
                 changes[key] = parse_sizes(value) if isinstance(value, str) else value
             else:
                 changes[key] = value
-        return dataclasses.replace(rate_training.PRESETS[self.preset], **changes)
+        return dataclasses.replace(rate_config.PRESETS[self.preset], **changes)
 
 
 def check_training_outputs(out: str, sizes: tuple[int, ...], resume: bool = False) -> None:
@@ -137,7 +137,7 @@ class SpikingTrainTask:
     epochs, seed, chunk, max_chunks, sizes, batch_size, shard, optimizer, loss
         As :class:`stdpsim.spiking_training.SpikingTrainConfig`; ``max_chunks`` stops this
         call after that many chunks (``resume`` goes on later).  Without ε, the optimiser
-        decides it: the shipped rate model's learning rate (``rate_training.SHIPPED_LR``) for
+        decides it: the shipped rate model's learning rate (``rate_config.SHIPPED_LR``) for
         ``rmsprop`` and ``adam``, the ``training`` preset's ε for ``sgd``.
     noise_x
         Corruption s.d. of x for f1, sent as the visible units' corruption events
@@ -224,9 +224,9 @@ class SpikingTrainTask:
         cfg = spiking_training.SpikingTrainConfig(**cfg_args)
         eps = {k: self.eps for k in ("eps_encoders", "eps_decoders")}
         eps.update({k: getattr(self, k) for k in eps if getattr(self, k) is not None})
-        authors = rate_training.PRESETS["authors"]
+        authors = rate_config.PRESETS["authors"]
         if cfg.optimizer != "sgd":  # the shipped rate model's rate for its optimisers
-            eps = {k: rate_training.SHIPPED_LR if v is None else v for k, v in eps.items()}
+            eps = {k: rate_config.SHIPPED_LR if v is None else v for k, v in eps.items()}
         if self.noise_x is not None and not (np.isfinite(self.noise_x) and self.noise_x >= 0):
             raise ValueError(f"--noise-x must be a non-negative s.d., got {self.noise_x}")
         noise = self.noise_x if self.noise_x is not None else (

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import rate_training
+from .. import rate_config
 from ..runs import results_to_continue, shown_path, write_json
 from .common import Log, training_split
 
@@ -31,9 +31,9 @@ def add_variant_arguments(parser: Any, variants: Iterable[str], epochs: int, out
                         help="variants to run [default: all of them]")
     parser.add_argument("--epochs", type=errors.count, default=epochs,
                         help=f"epochs per variant [default: {epochs}]")
-    parser.add_argument("--lr", type=errors.positive, default=rate_training.SHIPPED_LR,
+    parser.add_argument("--lr", type=errors.positive, default=rate_config.SHIPPED_LR,
                         help="ε of the consolidation and of the rate model "
-                             f"[default: {rate_training.SHIPPED_LR:g}]")
+                             f"[default: {rate_config.SHIPPED_LR:g}]")
     parser.add_argument("--valid-samples", type=errors.count, default=1000,
                         help="GENERATE samples per validation score (at least 2) "
                              "[default: 1000]")
