@@ -12,11 +12,11 @@ import dataclasses
 from typing import Any
 
 from . import errors, training
+from .consolidation import OPTIMIZERS
 from .corruption import Corruption
 from .rate_model import stack_layers
 from .training import cosine_scale
 
-OPTIMIZERS = ("rmsprop", "adam", "sgd")
 LOSSES = ("through", "delta")
 RULES = ("local", "sdvdt")
 """``local``: Algorithm 2's layer-local losses with corruption and an optimiser; ``sdvdt``: the
