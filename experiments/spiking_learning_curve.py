@@ -19,11 +19,14 @@ samples from the model, σ chosen on training images, the 2,699 validation image
 with the spiking run's number of samples; the shipped rate model's score under it is the
 reference line.  The rate runs start from the same initialisation (seed 0) but draw their
 own example order and corruption.  Their curves are cached in ``runs/curves/`` by their
-settings, so re-running only adds what is missing.  Writes
+settings, so re-running only adds what is missing; ``--reuse FILE`` takes what an earlier
+results file holds (the rate curves of the same settings, and the spiking runs whose
+checkpoints are gone), since ``runs/`` does not travel with the project.  Writes
 ``figures/spiking_learning_curve.json`` and ``.png``.
 
     python experiments/spiking_learning_curve.py --run runs/spiking/spiking_mnist.npz
         [--run OTHER.npz --label OTHER] [--epochs 3] [--bounded-twin] [--data DIR]
+        [--reuse figures/spiking_learning_curve.json]
 """
 
 from __future__ import annotations
@@ -45,9 +48,15 @@ from stdpsim.training import validation_parzen
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_history(run: str) -> tuple[dict, list[dict]]:
-    """A spiking run's settings and its validation points."""
+def run_history(run: str, reused: dict | None = None) -> tuple[dict | None, list[dict]]:
+    """A spiking run's settings and its validation points; a run whose checkpoint is gone,
+    from ``reused`` (an earlier results file) if it holds the run (its settings then None,
+    unless it was that file's first run)."""
     ckpt = Path(run).with_suffix(".ckpt.npz")
+    if not ckpt.exists() and reused is not None:
+        for k, c in enumerate(reused["curves"]):
+            if c.get("run") == shown_path(run):
+                return (reused["settings"] if k == 0 else None), c["points"]
     state = json.loads(str(load_npz(ckpt, "checkpoint", keys=("state",))["state"]))
     points = [{"examples": r["examples"], "valid_parzen": r["valid_parzen"]}
               for r in state["history"] if "valid_parzen" in r]
@@ -56,10 +65,21 @@ def run_history(run: str) -> tuple[dict, list[dict]]:
     return state["settings"], points
 
 
-def rate_curve(cfg: rate_config.TrainConfig, x_train: np.ndarray, x_valid: np.ndarray
-               ) -> list[dict]:
-    """Validation scores after every epoch of a rate training, cached by its settings."""
+def reused_rate_curves(path: str | None) -> dict[str, list[dict]]:
+    """The rate curves of an earlier results file, keyed by their settings."""
+    if path is None:
+        return {}
+    return {json.dumps(c["config"], sort_keys=True): c["points"]
+            for c in read_json(path)["curves"] if "config" in c}
+
+
+def rate_curve(cfg: rate_config.TrainConfig, x_train: np.ndarray, x_valid: np.ndarray,
+               reused: dict[str, list[dict]] | None = None) -> list[dict]:
+    """Validation scores after every epoch of a rate training, cached by its settings (or
+    taken from ``reused``, :func:`reused_rate_curves`)."""
     key = json.dumps(cfg.settings(), sort_keys=True)
+    if reused and key in reused:
+        return reused[key]
     cache = ROOT / "runs" / "curves" / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
     if cache.exists() and read_json(cache).get("key") == key:
         return read_json(cache)["points"]
@@ -89,13 +109,22 @@ def main() -> None:
                     help="also the twin as the spiking network's exact rate limit: hidden "
                          "values bounded at the units' top value, x's corruption propagated "
                          "to the upper encoders")
+    ap.add_argument("--reuse", default=None, metavar="FILE",
+                    help="an earlier results file whose curves of the same settings are "
+                         "taken from it, and whose spiking runs stand in for checkpoints "
+                         "that are gone")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_learning_curve.json"))
     args = ap.parse_args()
     if args.epochs < 1:
         raise SystemExit("--epochs must be at least 1")
 
-    runs = [run_history(r) for r in args.run]
+    old = read_json(args.reuse) if args.reuse else None
+    reused = reused_rate_curves(args.reuse)
+    runs = [run_history(r, old) for r in args.run]
     settings = runs[0][0]
+    if settings is None:
+        raise SystemExit(f"{args.run[0]}: the first --run needs its checkpoint (its settings "
+                         "define the twin's)")
     train, learn = settings["train"], settings["learning"]
     samples = train["valid_samples"]
     x_train, x_valid = training_split(args.data)
@@ -113,16 +142,19 @@ def main() -> None:
         curves.append({"label": label, "points": points, "run": shown_path(run)})
     curves.append({"label": f"its rate twin (ε {learn['eps_encoders']:g}, authors' "
                             "corruption, f1's presynaptic factor too)", "line": "--",
-                   "points": rate_curve(twin_cfg, x_train, x_valid)})
+                   "points": rate_curve(twin_cfg, x_train, x_valid, reused),
+                   "config": twin_cfg.settings()})
     if args.bounded_twin:
         top = spiking.preset("training", r_max=settings["network"]["r_max_hz"] * Hz).top_value
         bounded_cfg = dataclasses.replace(twin_cfg, propagate=True, h_cap=top)
         curves.append({"label": f"its rate twin as the network's exact rate limit (values "
                                 f"bounded at {top:g}, x's corruption propagated)",
                        "line": "-.",
-                       "points": rate_curve(bounded_cfg, x_train, x_valid)})
+                       "points": rate_curve(bounded_cfg, x_train, x_valid, reused),
+                       "config": bounded_cfg.settings()})
     curves.append({"label": f"rate model, authors' settings at lr {args.rate_lr:g}",
-                   "line": "--", "points": rate_curve(rate_cfg, x_train, x_valid)})
+                   "line": "--", "points": rate_curve(rate_cfg, x_train, x_valid, reused),
+                   "config": rate_cfg.settings()})
     first = read_json(args.first_design)
     if first.get("valid_samples") == samples:
         curves.append({"label": "spiking learner, first design (the shipped model's run)",

@@ -404,6 +404,8 @@ SCRIPT_CASES = [
     ("twin_ablation.py", ["--epochs", "0"], "argument --epochs: '0' is below 1"),
     ("spiking_weight_growth.py", ["--run", "{bad}/text.npz"], "text.npz"),
     ("spiking_learning_curve.py", ["--run", "{bad}/text.npz"], "text.ckpt.npz: no such checkpoint"),
+    ("spiking_learning_curve.py", ["--run", "{bad}/text.npz", "--reuse", "{bad}/none.json"],
+     "none.json: no such results file"),
     ("spiking_ablation.py", ["--all-run", "{bad}/none.npz"], "none.npz: no checkpoint"),
     ("classification.py", ["--depth", "4"], "argument --depth: invalid choice: 4"),
     ("classification.py", ["--epochs", "0"], "argument --epochs: '0' is below 1"),
