@@ -407,6 +407,8 @@ SCRIPT_CASES = [
     ("spiking_learning_curve.py", ["--run", "{bad}/text.npz", "--reuse", "{bad}/none.json"],
      "none.json: no such results file"),
     ("spiking_ablation.py", ["--all-run", "{bad}/none.npz"], "none.npz: no checkpoint"),
+    ("spiking_h1_drift.py", ["--model", "{bad}/text.npz", "--noise-x", "0"],
+     "the drift is measured with the corruption events"),
     ("classification.py", ["--depth", "4"], "argument --depth: invalid choice: 4"),
     ("classification.py", ["--epochs", "0"], "argument --epochs: '0' is below 1"),
     ("spiking_ablation.py", ["--noise-rate", "-5"], "argument --noise-rate: '-5' is not above 0"),
