@@ -124,8 +124,6 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_h1_drift.json"))
     add_learner_arguments(ap, noise_x=0.5)
     args = ap.parse_args()
-    if args.images < 1 or args.seeds < 1:
-        raise SystemExit("--images and --seeds must be at least 1")
     params, learning = learner_settings(args)
     if not learning.corrupted:
         raise SystemExit("the drift is measured with the corruption events: --noise-x above 0")
