@@ -65,12 +65,12 @@ def run_history(run: str, reused: dict | None = None) -> tuple[dict | None, list
     return state["settings"], points
 
 
-def reused_rate_curves(path: str | None) -> dict[str, list[dict]]:
-    """The rate curves of an earlier results file, keyed by their settings."""
-    if path is None:
+def reused_rate_curves(old: dict | None) -> dict[str, list[dict]]:
+    """The rate curves of an earlier results file (read), keyed by their settings."""
+    if old is None:
         return {}
     return {json.dumps(c["config"], sort_keys=True): c["points"]
-            for c in read_json(path)["curves"] if "config" in c}
+            for c in old["curves"] if "config" in c}
 
 
 def rate_curve(cfg: rate_config.TrainConfig, x_train: np.ndarray, x_valid: np.ndarray,
@@ -119,7 +119,7 @@ def main() -> None:
         raise SystemExit("--epochs must be at least 1")
 
     old = read_json(args.reuse) if args.reuse else None
-    reused = reused_rate_curves(args.reuse)
+    reused = reused_rate_curves(old)
     runs = [run_history(r, old) for r in args.run]
     settings = runs[0][0]
     if settings is None:
@@ -135,7 +135,7 @@ def main() -> None:
         batch_size=train["batch_size"], optimizer=train["optimizer"], loss=train["loss"],
         **common)
     rate_cfg = rate_config.TrainConfig(lr_encoders=args.rate_lr, lr_decoders=args.rate_lr,
-                                         **common)
+                                       **common)
     curves = []
     for k, ((_, points), run) in enumerate(zip(runs, args.run)):
         label = args.label[k] if k < len(args.label) else f"spiking learner ({Path(run).stem})"

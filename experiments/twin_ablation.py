@@ -58,7 +58,7 @@ VARIANTS = {
 def config(variant: str, epochs: int, lr: float, samples: int) -> rate_config.TrainConfig:
     """The variant's training settings."""
     cfg = rate_config.TrainConfig(rule="sdvdt", lr_encoders=lr, lr_decoders=lr,
-                                    epochs=epochs, valid_every=1, valid_samples=samples)
+                                  epochs=epochs, valid_every=1, valid_samples=samples)
     return dataclasses.replace(cfg, **VARIANTS[variant])
 
 

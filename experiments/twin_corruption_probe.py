@@ -53,7 +53,7 @@ def noisy_layers(spec, model: rate_model.RateModel):
 def run(variant: str, x_train: np.ndarray, x_valid: np.ndarray, args) -> list[list[float]]:
     """(epoch, validation score) after every epoch of one variant."""
     cfg = rate_config.TrainConfig(lr_encoders=args.lr, lr_decoders=args.lr,
-                                    epochs=args.epochs, valid_every=1,
+                                  epochs=args.epochs, valid_every=1,
                                     valid_samples=args.valid_samples)
     if variant != "rate":
         cfg = dataclasses.replace(cfg, rule="sdvdt")

@@ -111,7 +111,7 @@ def test_rate_model_commands_bad_input(capsys, tmp_path):
 @pytest.mark.quick
 def test_generate_writes_samples_in_unit_range(capsys, tmp_path):
     path = model_files.save_model(rate_model.init_model(np.random.default_rng(0)),
-                                 tmp_path / "m.npz")
+                                  tmp_path / "m.npz")
     code, _, err = run_cli(capsys, "generate", "rate", "--model", str(path), "--n", "0",
                            "--out", str(tmp_path / "s.npy"))
     assert_one_line_error(code, err, "--n must be at least 1")

@@ -56,7 +56,7 @@ def test_reuse_takes_a_rate_curve_only_at_the_same_settings(tmp_path):
     write_json(published, {"settings": {}, "curves": [
         {"label": "twin", "points": points, "config": twin.settings()},
         {"label": "an old curve without its settings", "points": []}]})
-    reused = c.reused_rate_curves(str(published))
+    reused = c.reused_rate_curves(read_json(published))
     assert list(reused) == [json.dumps(twin.settings(), sort_keys=True)]
     # the stored curve comes back without training; another setting is not in the file
     assert c.rate_curve(twin, None, None, reused) == points

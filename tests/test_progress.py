@@ -37,7 +37,7 @@ def test_progress_in_a_log_writes_one_line_per_step(capsys):
 def test_rate_training_logs_one_line_per_epoch_without_bars(capsys):
     rng = np.random.default_rng(0)
     cfg = rate_config.TrainConfig(sizes=(20, 12, 8), epochs=2, batch_size=10,
-                                    valid_every=0)
+                                  valid_every=0)
     model = rate_model.init_model(rng, cfg.layers, init=cfg.init)
     rate_training.train(model, rng.random((50, 20)), cfg, progress=True)
     err = capsys.readouterr().err

@@ -56,7 +56,7 @@ def test_training_step_lowers_each_local_loss(optimizer, loss):
     rng = np.random.default_rng(0)
     x = rng.random((20, 4)).astype(np.float32)
     cfg = rate_config.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-3, lr_decoders=1e-3, n_steps=3,
-                         optimizer=optimizer, loss=loss)
+                                  optimizer=optimizer, loss=loss)
     trainer = rt.LocalTrainer(m, cfg)
     problems = rt.local_problems(m, x, rng, cfg)
     before = rt.local_losses(m, problems)
@@ -150,7 +150,7 @@ def test_missing_and_non_npz_files(tmp_path):
 def test_interrupted_training_resumes_to_the_same_model(tmp_path):
     x = np.random.default_rng(0).random((60, 4)).astype(np.float32)
     cfg = rate_config.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, n_steps=2,
-                         batch_size=20, epochs=3)
+                                  batch_size=20, epochs=3)
     straight = tiny_model()
     rt.train(straight, x, cfg, progress=False)
     ckpt = tmp_path / "ckpt.npz"
@@ -166,7 +166,7 @@ def test_interrupted_training_resumes_to_the_same_model(tmp_path):
 def test_resume_refuses_what_would_not_continue_the_same_run(tmp_path):
     x = np.random.default_rng(0).random((40, 4)).astype(np.float32)
     cfg = rate_config.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, n_steps=2,
-                         batch_size=20, epochs=3)
+                                  batch_size=20, epochs=3)
     ckpt = tmp_path / "ckpt.npz"
     with pytest.raises(ValueError, match="no checkpoint to resume"):
         rt.train(tiny_model(), x, cfg, checkpoint=ckpt, resume=True, progress=False)
@@ -267,7 +267,7 @@ def test_adam_matches_the_textbook_update():
 def test_cosine_schedule_and_weight_decay():
     m = tiny_model()
     cfg = rate_config.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, epochs=5,
-                         lr_final=0.1)
+                                  lr_final=0.1)
     trainer = rt.LocalTrainer(m, cfg)
     rates = []
     for epoch in range(5):
@@ -503,7 +503,7 @@ def test_training_keeps_the_best_validation_epoch(tmp_path, monkeypatch):
                         lambda *a, **k: {"valid_parzen": next(scores), "valid_sigma": 0.2})
     x = np.random.default_rng(0).random((40, 4)).astype(np.float32)
     cfg = rate_config.TrainConfig(sizes=(4, 3, 2), lr_encoders=1e-2, lr_decoders=1e-2, n_steps=2,
-                         batch_size=20, epochs=3, valid_every=1)
+                                  batch_size=20, epochs=3, valid_every=1)
     m = rm.init_model(np.random.default_rng(0), cfg.layers)
     history = rt.train(m, x, cfg, x_valid=x[:10], checkpoint=tmp_path / "c.npz",
                        progress=False)
@@ -597,7 +597,7 @@ def test_sdvdt_rate_twin_against_a_hand_computation():
 
     # the twin trainer adds lr × the summed update, layer by layer
     cfg = rate_config.TrainConfig(sizes=(1, 1, 1), rule="sdvdt", lr_encoders=0.1, lr_decoders=0.2,
-                         **rate_config.FIRST_TWIN)
+                                  **rate_config.FIRST_TWIN)
     before = {k: (m.weights[k].copy(), m.biases[k].copy()) for k in m.weights}
     trainer = rt.make_trainer(m, cfg)
     assert isinstance(trainer, rt.SdvdtTwinTrainer)
@@ -692,6 +692,6 @@ def test_twin_only_settings_are_checked_and_left_out_of_files_at_their_defaults(
         rate_config.TrainConfig(h_cap=5.0)
     with pytest.raises(ValueError, match="propagate carries x's corruption upwards"):
         rate_config.TrainConfig(rule="sdvdt", propagate=True, noise_x=0, noise_h=0, noise_g=0,
-                       n_spikes=0)
+                                n_spikes=0)
     with pytest.raises(ValueError, match="h_cap must be positive"):
         rate_config.TrainConfig(rule="sdvdt", h_cap=0.0)
