@@ -18,10 +18,10 @@ nonlinearity, 2 (y − t)·act′(a)·u; ``loss="delta"`` (this project's first 
 delta rule (y − t)·u for sigmoid and linear layers and (y − t)·σ(a)·u for softplus.
 
 The settings are :class:`stdpsim.rate_config.TrainConfig`; two presets
-(:data:`stdpsim.rate_config.PRESETS`): ``authors``, the settings of the training script the authors
-published with the paper (centred RMSprop, orthogonal initialisation, the noise levels above,
-prior at 16 × the variance), which is the default; and ``adam-v1``, the configuration of this
-project's first shipped model, kept for comparison.
+(:data:`stdpsim.rate_config.PRESETS`): ``authors``, the settings of the training script the
+authors published with the paper (centred RMSprop, orthogonal initialisation, the noise
+levels above, prior at 16 × the variance), which is the default; and ``adam-v1``, the
+configuration of this project's first shipped model, kept for comparison.
 """
 
 from __future__ import annotations
