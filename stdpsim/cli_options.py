@@ -86,6 +86,7 @@ def out_dir(command: str, what: str) -> Callable:
 
 def network(preset: str, neuron: bool = True) -> Callable:
     """The spiking network's options, with the defaults of ``preset``."""
+    from .neurons import SPIKE_GENERATORS
     from .spiking import NEURONS
 
     opts = [
@@ -112,6 +113,10 @@ def network(preset: str, neuron: bool = True) -> Callable:
                      help="LIF ensembles: standard deviation of each member's own membrane "
                           "noise in mV (about 0.2 reset depths at 20-50 Hz, e.g. 2 at "
                           "--r-max 50 --tau-m 20) [default: 0]."),
+        click.option("--spike-generator", type=click.Choice(SPIKE_GENERATORS), default=None,
+                     help="LIF, one neuron per unit: how the reset recovers; 'leaky' fires "
+                          "nothing below half a reset depth above value 0, 'integrating' "
+                          "fires at r_max·value for every value ≥ 0 [default: leaky]."),
         DEVICE,
     ]
     if neuron:
@@ -130,7 +135,8 @@ def network_of(kw: dict, keep_seed: bool = False) -> SpikingNetwork:
                           tau_ms=kw.pop("tau"), tau_syn_ms=kw.pop("tau_syn"),
                           tau_ff_ms=kw.pop("tau_ff"), tau_m_ms=kw.pop("tau_m"),
                           ensemble=kw.pop("ensemble"),
-                          member_sigma_mv=kw.pop("member_sigma"), device=kw.pop("device"),
+                          member_sigma_mv=kw.pop("member_sigma"),
+                          spike_generator=kw.pop("spike_generator"), device=kw.pop("device"),
                           seed=seed)
 
 

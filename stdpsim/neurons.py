@@ -37,16 +37,43 @@ _FREE_TEMPLATE = """
 dv_free{s}/dt = dvdt{s}{noise} : volt
 dvdt{s} = (u{s}{g} - v_free{s})/tau_m : volt/second{stored}
 """
-_RESET_TEMPLATE = """dr{s}/dt = -r{s}/tau_m : volt
+_RESET_TEMPLATE = """dr{s}/dt = {recovery} : volt
 v{s} = v_free{s} - r{s}{own_noise} : volt
 """
+
+SPIKE_GENERATORS = ("leaky", "integrating")
+"""How the reset deficit ``r`` recovers after a spike.
+
+``leaky``
+    With the membrane time constant, dr/dt = −r/τ_m: ``v`` obeys the LIF equation, and a
+    constant ``v_free`` above threshold fires at 1 / (τ_m ln(1 + D/(v_free − v_th))) (D, the
+    reset depth), nothing at or below it.
+``integrating``
+    At the pace of the free potential's depolarisation above ``v_zero`` (a namespace
+    constant, volt): dr/dt = dvdt − [v_free − v_zero]₊/τ_m, so that ``v`` rises at
+    [v_free − v_zero]₊/τ_m while ``v_free`` itself still leaks and moves with its inputs.
+    The spike generator is then a perfect integrator of the depolarisation: a constant
+    ``v_free`` fires at exactly (v_free − v_zero)/(τ_m·D), with no dead zone between
+    ``v_zero`` and threshold, and below ``v_zero`` the generator holds its phase.  It stops
+    integrating once ``v`` is one reset depth above threshold, so a drive above what the
+    refractory period allows does not build up a backlog of spikes (at most that depth and
+    one time step's rise).  The reading: a leaky dendrite whose depolarisation drives a soma
+    at rates where the soma's own leak is negligible (a two-compartment neuron).  Needs the
+    ``dvdt`` of the same membrane.
+"""
+
+_RECOVERY = {
+    "leaky": "-r{s}/tau_m",
+    "integrating": ("dvdt{s} - int(v{s} < v_th + reset_depth{s})"
+                    " * clip(v_free{s} - v_zero, 0*mV, inf*mV)/tau_m"),
+}
 _RESET_CONSTANTS = """reset_depth{s} : volt (constant)
 resets{s} : 1 (constant)
 """
 
 
 def lif_equations(suffix: str = "", *, noise: bool = True, synaptic_input: bool = True,
-                  stored_slope: bool = False) -> str:
+                  stored_slope: bool = False, generator: str = "leaky") -> str:
     """The LIF membrane as Brian2 equation lines (see the module docstring).
 
     Parameters
@@ -65,18 +92,23 @@ def lif_equations(suffix: str = "", *, noise: bool = True, synaptic_input: bool 
         Evaluate ``dvdt`` once per time step and store it (Brian2's ``constant over dt``)
         instead of recomputing it wherever it is read, e.g. by every synapse that learns
         from it at each presynaptic spike.
+    generator
+        How the reset deficit recovers, one of :data:`SPIKE_GENERATORS`.
 
     The caller adds a line defining ``u`` + ``suffix`` (volt).
     """
     s = suffix
     if s and not s.isidentifier():
         raise ValueError(f"suffix must be an identifier part, got {s!r}")
+    if generator not in SPIKE_GENERATORS:
+        raise ValueError(f"generator must be one of {SPIKE_GENERATORS}, got {generator!r}")
     free = _FREE_TEMPLATE.format(
         s=s,
         stored=" (constant over dt)" if stored_slope else "",
         noise=f" + sigma{s}*sqrt(2/tau_m)*xi{s}" if noise else "",
         g=f" + g{s}" if synaptic_input else "")
-    return (free + _RESET_TEMPLATE.format(s=s, own_noise="")
+    recovery = _RECOVERY[generator].format(s=s)
+    return (free + _RESET_TEMPLATE.format(s=s, own_noise="", recovery=recovery)
             + (f"dg{s}/dt = -g{s}/tau_syn : volt\n" if synaptic_input else "")
             + (f"sigma{s} : volt (constant)\n" if noise else "")
             + _RESET_CONSTANTS.format(s=s))
@@ -112,7 +144,8 @@ def lif_member_equations(*suffixes: str, noise: bool = False) -> str:
         if s and not s.isidentifier():
             raise ValueError(f"suffix must be an identifier part, got {s!r}")
         lines.append(f"v_free{s} : volt (linked)\n"
-                     + _RESET_TEMPLATE.format(s=s, own_noise=" + v_noise" if noise else "")
+                     + _RESET_TEMPLATE.format(s=s, own_noise=" + v_noise" if noise else "",
+                                              recovery=_RECOVERY["leaky"].format(s=s))
                      + _RESET_CONSTANTS.format(s=s))
     return "".join(lines)
 

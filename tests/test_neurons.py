@@ -114,3 +114,74 @@ def test_ensemble_members_own_noise_is_an_ou_process_on_the_shared_potential():
     cross = np.corrcoef(own[:n // 2].ravel(), own[n // 2:].ravel())[0, 1]
     assert abs(cross) < 0.05  # independent across members
     assert neurons.lif_member_equations().count("v_noise") == 0  # off by default
+
+
+def _generator_counts(generator, values, slope_mv_per_ms=0.0, t_ms=400.0, drop_at_ms=None):
+    """Spike counts of single LIF neurons (reset depth D = 0.5 mV, τ_m = 5 ms, value unit
+    2.5 mV above v_zero = v_th − D/2) whose free potential starts at each value and rises at
+    ``slope`` (mV/ms); ``drop_at_ms``: from then on every neuron's value is 0.1 (a jump of
+    v_free that leaves v where it was); returns the counts before and after the drop."""
+    from brian2 import Network, NeuronGroup, SpikeMonitor, mV, ms, prefs
+
+    from stdpsim import neurons
+
+    prefs.codegen.target = "numpy"
+    depth, v_th, v_unit = 0.5 * mV, -50 * mV, 2.5 * mV
+    ns = {"tau_m": 5 * ms, "v_th": v_th, "v_zero": v_th - depth / 2,
+          "k": slope_mv_per_ms * mV / ms}
+    group = NeuronGroup(len(values), neurons.lif_equations(noise=False, synaptic_input=False,
+                                                           generator=generator)
+                        + "u = v_free + tau_m * k : volt\n",
+                        threshold=neurons.lif_threshold(),
+                        reset=neurons.lif_reset(mode="subtract"), refractory=0.1 * ms,
+                        method="euler", namespace=ns, dt=0.05 * ms, name="g")
+    group.resets, group.reset_depth = 1, depth
+    group.v_free = ns["v_zero"] + v_unit * np.asarray(values, dtype=float)
+    group.r = group.v_free - v_th + depth * 0.5 if generator == "integrating" else depth * 0.5
+    mon = SpikeMonitor(group)
+    net = Network(group, mon)
+    if drop_at_ms is None:
+        net.run(t_ms * ms)
+        return np.asarray(mon.count[:]), None
+    net.run(drop_at_ms * ms)
+    before = np.asarray(mon.count[:]).copy()
+    v = group.v[:]
+    group.v_free = ns["v_zero"] + 0.1 * v_unit
+    group.r = group.v_free - v  # v where it was, as a continuous fall would leave it
+    net.run((t_ms - drop_at_ms) * ms)
+    return before, np.asarray(mon.count[:]) - before
+
+
+def test_integrating_generator_fires_at_the_value_with_no_dead_zone():
+    """A constant free potential: the integrating generator fires at exactly
+    (v_free − v_zero)/(τ_m·D) = 1 kHz per unit of value, small values included; the leaky
+    one fires nothing below D/2 above v_zero (value 0.1) and less just above it."""
+    values = [-0.1, 0.0, 0.02, 0.05, 0.15, 0.5, 2.0]
+    expected = np.clip(values, 0, None) * 1000 * 0.4  # Hz · 0.4 s
+    counts = _generator_counts("integrating", values)[0]
+    np.testing.assert_allclose(counts, expected, atol=1.01)
+    leaky = _generator_counts("leaky", values)[0]
+    assert leaky[:4].tolist() == [0, 0, 0, 0]
+    # 1/(τ_m ln(1 + D/(v_free − v_th))) at value 0.15: v_free − v_th = 0.125 mV
+    assert leaky[4] == pytest.approx(0.4 / (5e-3 * np.log(1 + 0.5 / 0.125)), abs=1.01)
+    assert leaky[4] < expected[4] - 5
+
+
+def test_integrating_generator_follows_a_moving_free_potential():
+    """v_free rising from v_zero at 0.05 mV/ms (0.02 of value per ms): the generator
+    integrates the depolarisation, k·T²/(2 τ_m D) = 0.05·400²/(2·5·0.5) = 1600 spikes."""
+    counts = _generator_counts("integrating", [0.0], slope_mv_per_ms=0.05)[0]
+    assert counts[0] == pytest.approx(1600, abs=1.01)
+
+
+def test_integrating_generator_builds_no_backlog_above_its_top_rate():
+    """Value 8 asks for 8 kHz, below the top the refractory period allows at dt = 0.05 ms
+    (a spike every 2 steps: 10 kHz), and gets it; value 40 (40 kHz) fires at the top, and
+    after the drop to 0.1 both fire at 100 Hz, with no burst of the 3,000 spikes value 40
+    asked for in vain: at most what the generator may hold above threshold, one reset depth
+    plus one step's rise (value 40: 1 mV, two reset depths, per step)."""
+    before, after = _generator_counts("integrating", [8.0, 40.0], t_ms=300.0,
+                                      drop_at_ms=100.0)
+    np.testing.assert_allclose(before, [800, 1000], atol=1.01)
+    assert 19 <= after[0] <= 21
+    assert 19 <= after[1] <= 20 + 1 + 2

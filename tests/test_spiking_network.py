@@ -149,6 +149,29 @@ def test_lif_unit_fires_at_its_f_i_curve_and_refractoriness_caps_it(t_ref):
             assert gaps.size == 0 or gaps.min() >= float(t_ref / second) - 1e-9
 
 
+@pytest.mark.parametrize("generator", ["leaky", "integrating"])
+def test_a_small_reconstruction_fires_only_with_the_integrating_generator(generator):
+    """x̂ = σ(−4.6) = 0.00995, below the leaky units' dead zone (1/(2 τ_m r_max) = 0.0125 at
+    the defaults): the visible unit's reconstruction membrane fires nothing with the leaky
+    generator and r_max·x̂ with the integrating one, 16.6 events over 4 digits of 52 ms
+    (less in the first ~τ_rec of each digit, in which the membrane rises from value 0; each
+    digit's random start phase makes its count one of the two whole numbers around its
+    rate's); the data (x = 1) fires at r_max with either."""
+    m = one_unit_model(b_g1=-4.6)
+    params = sn.SpikingParameters(spike_generator=generator)
+    res = sn.run_inference(m, np.ones((4, 1)), params, device="numpy", seed=1,
+                           record_spikes=False)
+    duration = 4 * float(params.t_digit / brian2.second)
+    r_max = float(params.r_max / Hz)
+    x_hat = 1 / (1 + np.exp(4.6))
+    recon = res.events["recon_visible"]
+    if generator == "leaky":
+        assert recon == 0
+    else:
+        assert recon == pytest.approx(r_max * x_hat * duration, abs=4)
+    assert res.events["spikes_visible"] == pytest.approx(r_max * duration, rel=0.02)
+
+
 def test_reconstruction_events_keep_their_rate_as_the_clock_advances():
     """A reconstruction membrane held where it may fire at every time step (refractory period
     one step) does so, and one at 90 % of r_max fires at that rate, in the first 20 ms of a
@@ -240,6 +263,11 @@ def test_parameters_and_inputs_get_clear_errors():
         sn.SpikingParameters(member_sigma=-1 * brian2.mV, ensemble=4)
     with pytest.raises(ValueError, match="member_sigma must be a voltage"):
         sn.SpikingParameters(member_sigma=1 * ms, ensemble=4)
+    with pytest.raises(ValueError, match="spike_generator must be one of"):
+        sn.SpikingParameters(spike_generator="perfect")
+    for bad in ({"ensemble": 4}, {"neuron": "poisson"}):
+        with pytest.raises(ValueError, match="for LIF units of one neuron each"):
+            sn.SpikingParameters(spike_generator="integrating", **bad)
     m = one_unit_model()
     with pytest.raises(ValueError, match="x must have shape"):
         sn.run_inference(m, np.zeros((1, 3)))

@@ -203,7 +203,8 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
         stack = wiring.build_stack(model, p, ns, stimulus, t_example, "digits(t, i)",
                                    learning=True, gain_factor=mech.gain_factor,
                                    corruption_draws=draws)
-        bias = lif_group(1, lif_membrane("", "0*volt/second"), "bias", ns, p, recon=False)
+        bias = lif_group(1, lif_membrane("", "0*volt/second", generator=p.spike_generator),
+                         "bias", ns, p, recon=False)
         bias.v_free = p.v_zero + p.v_span  # value 1: fires at r_max
         syn = wiring.pathways(stack, p, *_plastic_pathways(ns, mech, corrupted))
         biases = _bias_pathways(stack, list(syn), bias, ns, mech)

@@ -95,6 +95,11 @@ class SpikingParameters:
         LIF ensembles: standard deviation (volt) of each member's own membrane noise, an
         Ornstein–Uhlenbeck fluctuation with time constant ``tau_m`` added to the shared
         potential (:func:`stdpsim.neurons.lif_member_equations`); 0: none.
+    spike_generator
+        LIF, one neuron per unit: how a neuron's reset deficit recovers, one of
+        :data:`stdpsim.neurons.SPIKE_GENERATORS`.  ``leaky`` (the membrane's own leak) fires
+        nothing for values below D/2 above value 0 and below r_max·value just above them;
+        ``integrating`` fires at r_max·value/range for every value ≥ 0.
     """
 
     tau: Any = dataclasses.field(default_factory=_ms(20))
@@ -115,6 +120,7 @@ class SpikingParameters:
     tau_rec: Any = dataclasses.field(default_factory=_ms(1))
     ensemble: int = 1
     member_sigma: Any = dataclasses.field(default_factory=lambda: 0 * b2().mV)
+    spike_generator: str = "leaky"
 
     def __post_init__(self) -> None:
         _check_kinds(self)
@@ -168,8 +174,16 @@ class SpikingParameters:
 
 
 def _check_kinds(p: SpikingParameters) -> None:
+    from ..neurons import SPIKE_GENERATORS  # (with brian2, which the defaults import)
+
     if p.neuron not in NEURONS:
         raise ValueError(f"neuron must be one of {NEURONS}, got {p.neuron!r}")
+    if p.spike_generator not in SPIKE_GENERATORS:
+        raise ValueError(f"spike_generator must be one of {SPIKE_GENERATORS}, got "
+                         f"{p.spike_generator!r}")
+    if p.spike_generator != "leaky" and (p.neuron != "lif" or p.ensemble != 1):
+        raise ValueError(f"spike_generator={p.spike_generator!r} is for LIF units of one "
+                         f"neuron each (got {p.neuron!r}, ensemble {p.ensemble})")
     if isinstance(p.ensemble, bool) or not isinstance(p.ensemble, (int, np.integer)) \
             or p.ensemble < 1:
         raise ValueError(f"ensemble (neurons per unit) must be a whole number ≥ 1, got "
@@ -447,6 +461,8 @@ def parameters_summary(params: SpikingParameters) -> dict[str, Any]:
                     "reset_depth_mv": float(p.reset_depth / u.mV)})
     if float(p.member_sigma) > 0:  # only when set: summaries without it stay as they were
         out["member_sigma_mv"] = float(p.member_sigma / u.mV)
+    if p.spike_generator != "leaky":  # the same
+        out["spike_generator"] = p.spike_generator
     return out
 
 

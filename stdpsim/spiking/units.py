@@ -17,8 +17,11 @@ A kind turns a :class:`~stdpsim.spiking.stack.Layer` into Brian2 objects:
     relaxes towards, is u = v_free + τ_m·v_unit·dh/dt (a neural integrator), so ``dvdt``,
     which the S·dV/dt rule reads, is v_unit·dh/dt.  Spikes come from threshold and soft
     reset with refractory period ``t_ref``, at 1 / max(t_ref, τ_m ln(1 + D/(v_free − v_th)))
-    ≈ r_max·h/range (D, the reset depth, = v_span/(τ_m·r_max)).  Layers below the top carry
-    a second membrane (suffix ``_rec``) for their reconstruction, which emits ``recon``.
+    ≈ r_max·h/range (D, the reset depth, = v_span/(τ_m·r_max)), nothing below D/2 above
+    value 0; with the ``integrating`` spike generator
+    (:data:`stdpsim.neurons.SPIKE_GENERATORS`) at exactly r_max·h/range.  Layers below the
+    top carry a second membrane (suffix ``_rec``) for their reconstruction, which emits
+    ``recon``.
     Ensemble members are spike generators (:func:`stdpsim.neurons.lif_member_equations`)
     sharing their unit's reset-free potential, with thresholds spread over one reset depth
     (:func:`threshold_offsets`) and optionally their own membrane noise.
@@ -52,14 +55,14 @@ class UnitKind:
     """Whether the S·dV/dt learner can run on this kind (it reads a membrane's dV/dt)."""
 
     def equations(self, layer: Layer, model: RateModel, learning: bool = False,
-                  corrupted: bool = False) -> str:
+                  corrupted: bool = False, generator: str = "leaky") -> str:
         raise NotImplementedError
 
     def units(self, layer: Layer, eqs: str, namespace: dict, p: SpikingParameters, *,
               spiking: bool = True, learner: bool = False, corrupted: bool = False) -> Any:
         raise NotImplementedError
 
-    def start(self, layer: Layer, members: bool) -> str:
+    def start(self, layer: Layer, members: bool, generator: str = "leaky") -> str:
         raise NotImplementedError
 
     def members(self, units: Any, layer: Layer, p: SpikingParameters, namespace: dict,
@@ -71,7 +74,7 @@ class Poisson(UnitKind):
     name = "poisson"
 
     def equations(self, layer: Layer, model: RateModel, learning: bool = False,
-                  corrupted: bool = False) -> str:
+                  corrupted: bool = False, generator: str = "leaky") -> str:
         if learning or corrupted:
             raise ValueError("the spiking learner needs LIF units (the rule reads their "
                              "dV/dt); got neuron='poisson'")
@@ -93,7 +96,7 @@ class Poisson(UnitKind):
                                 threshold=eq.rate_expression(self._value(layer), layer.scale),
                                 events=events, namespace=namespace, name=layer.name)
 
-    def start(self, layer: Layer, members: bool) -> str:
+    def start(self, layer: Layer, members: bool, generator: str = "leaky") -> str:
         return "" if layer.index == 0 else "v = 0\n"
 
     def members(self, units: Any, layer: Layer, p: SpikingParameters, namespace: dict,
@@ -117,22 +120,23 @@ class Poisson(UnitKind):
 # ------------------------------------------------------------------------------------ LIF
 
 
-def lif_membrane(suffix: str, slope: str, stored_slope: bool = False) -> str:
+def lif_membrane(suffix: str, slope: str, stored_slope: bool = False,
+                 generator: str = "leaky") -> str:
     """One LIF membrane whose reset-free potential has slope ``slope`` (volt/s), with no
     membrane noise (the spikes' own timing is the noise) and no synaptic input (the traces
     carry it); ``stored_slope``: ``dvdt`` computed once per time step (for the synapses that
-    read it)."""
+    read it); ``generator``: one of :data:`stdpsim.neurons.SPIKE_GENERATORS`."""
     return (neurons.lif_equations(suffix, noise=False, synaptic_input=False,
-                                  stored_slope=stored_slope)
+                                  stored_slope=stored_slope, generator=generator)
             + f"u{suffix} = v_free{suffix} + tau_m * ({slope}) : volt\n")
 
 
 def _follow(suffix: str, value: str, v_unit: str, tau: str = "tau_rec",
-            stored_slope: bool = False) -> str:
+            stored_slope: bool = False, generator: str = "leaky") -> str:
     """A reconstruction membrane following v_zero + v_unit·``value`` with time constant
     ``tau``, and the time of its last event (for its refractory period)."""
     return lif_membrane(suffix, f"(v_zero + {v_unit} * ({value}) - v_free{suffix}) / {tau}",
-                        stored_slope) + f"t_last{suffix} : second\n"
+                        stored_slope, generator) + f"t_last{suffix} : second\n"
 
 
 def lif_recon_event(offset: str | None = None) -> str:
@@ -175,42 +179,51 @@ class LIF(UnitKind):
     learns = True
 
     def equations(self, layer: Layer, model: RateModel, learning: bool = False,
-                  corrupted: bool = False) -> str:
+                  corrupted: bool = False, generator: str = "leaky") -> str:
         """``corrupted`` (learner only): the visible units send corruption events and h1's
-        settling reads them (:data:`stdpsim.spiking.equations.CORRUPTION_SOURCE`)."""
+        settling reads them (:data:`stdpsim.spiking.equations.CORRUPTION_SOURCE`);
+        ``generator``: every membrane's spike generator
+        (:data:`stdpsim.neurons.SPIKE_GENERATORS`)."""
         if corrupted and not learning:
             raise ValueError("corruption events belong to the learner's network")
         if layer.index == 0:
-            return self._visible(model, learning, corrupted)
+            return self._visible(model, learning, corrupted, generator)
         v_unit = layer.v_unit
         eqs = eq.hidden_read_out(layer, model, f"\nh = (v_free - v_zero) / {v_unit} : 1")
         if not learning:
-            eqs += lif_membrane("", f"{v_unit} * ({eq.drive(layer, 'h')})")
-            return eqs + (_follow("_rec", "top_down", v_unit) if layer.has_recon else "")
+            eqs += lif_membrane("", f"{v_unit} * ({eq.drive(layer, 'h')})",
+                                generator=generator)
+            return eqs + (_follow("_rec", "top_down", v_unit, generator=generator)
+                          if layer.has_recon else "")
         eqs = eq.learnable(eqs, eq.biases(layer)) + eq.learning_phases(corrupted)
         noisy = corrupted and layer.index == 1
         if noisy:
             eqs += eq.corrupted_read_out(layer, model)
         drive = eq.drive(layer, "h", noisy)
         eqs += eq.saturation(layer, drive) + lif_membrane(
-            "", f"{v_unit} * (1 - recon_phase) * (1 - blocked) * ({drive})", stored_slope=True)
+            "", f"{v_unit} * (1 - recon_phase) * (1 - blocked) * ({drive})", stored_slope=True,
+            generator=generator)
         if layer.has_recon:
             eqs += _follow("_rec", "top_down * (1 - recon_phase) + h * recon_phase", v_unit,
-                           "tau_follow", stored_slope=True)
+                           "tau_follow", stored_slope=True, generator=generator)
         return eqs
 
     @staticmethod
-    def _visible(model: RateModel, learning: bool, corrupted: bool = False) -> str:
+    def _visible(model: RateModel, learning: bool, corrupted: bool = False,
+                 generator: str = "leaky") -> str:
         """One membrane codes what the data spikes carry (x, or in-painting's x_in); a second
         (``_rec``) the reconstruction x̂; ``learning``: in the reconstruction phase x̂'s
         membrane moves to the data x; ``corrupted``: each unit's variability ``noise``."""
-        data = lif_membrane("", "(v_zero + v_span * x_in - v_free) / tau_rec")
+        data = lif_membrane("", "(v_zero + v_span * x_in - v_free) / tau_rec",
+                            generator=generator)
         if not learning:
-            return eq.visible_equations(model) + data + _follow("_rec", "x_recon", "v_span")
+            return (eq.visible_equations(model) + data
+                    + _follow("_rec", "x_recon", "v_span", generator=generator))
         return (eq.learnable(eq.visible_equations(model), ("b_g1",))
                 + eq.learning_phases(corrupted)
                 + data + _follow("_rec", "x_recon * (1 - recon_phase) + x * recon_phase",
-                                 "v_span", "tau_follow", stored_slope=True)
+                                 "v_span", "tau_follow", stored_slope=True,
+                                 generator=generator)
                 + (eq.CORRUPTION_SOURCE if corrupted else ""))
 
     def units(self, layer: Layer, eqs: str, namespace: dict, p: SpikingParameters, *,
@@ -220,15 +233,21 @@ class LIF(UnitKind):
                          learner=learner, decoder_pre=learner and layer.index > 0,
                          spiking=spiking, extra_events=noise)
 
-    def start(self, layer: Layer, members: bool) -> str:
+    def start(self, layer: Layer, members: bool, generator: str = "leaky") -> str:
         """Potentials at value 0 (visible: at the digit); without members also the reset
         deficits, a random fraction of a reset depth above what keeps v below threshold
-        (random phases, and no burst while the deficit builds up)."""
+        (random phases, and no burst while the deficit builds up); with the ``integrating``
+        generator, v uniform over the reset depth below threshold (its phase), wherever
+        v_free starts."""
+        def deficit(s: str, leaky: str) -> str:
+            return (f"r{s} = v_free{s} - v_th + reset_depth{s} * rand()"
+                    if generator == "integrating" else f"r{s} = {leaky}")
+
         lines = ["v_free = v_zero + v_span * x" if layer.index == 0 else "v_free = v_zero",
-                 "r = clip(v_free - v_th, 0*mV, inf*mV) + reset_depth * rand()"
-                 if layer.index == 0 else "r = reset_depth * rand()"]
+                 deficit("", "clip(v_free - v_th, 0*mV, inf*mV) + reset_depth * rand()"
+                         if layer.index == 0 else "reset_depth * rand()")]
         if layer.has_recon:
-            lines += ["v_free_rec = v_zero", "r_rec = reset_depth_rec * rand()"]
+            lines += ["v_free_rec = v_zero", deficit("_rec", "reset_depth_rec * rand()")]
         return "".join(line + "\n" for line in lines
                        if not members or line.startswith("v_free"))
 

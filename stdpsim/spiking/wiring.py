@@ -103,7 +103,7 @@ def build_stack(model: RateModel, p: SpikingParameters, ns: dict[str, Any],
         group_ns = ({**ns, "digits": stimulus, **({"noises": corruption_draws}
                                                   if corrupted else {})}
                     if layer.index == 0 else ns)
-        eqs = kind.equations(layer, model, learning, corrupted)
+        eqs = kind.equations(layer, model, learning, corrupted, p.spike_generator)
         if gain_factor:
             eqs += eq.gain_factors(layer, model, corrupted and layer.index == 1)
         units.append(kind.units(layer, eqs, group_ns, p, spiking=spiking, learner=learning,
@@ -119,7 +119,8 @@ def build_stack(model: RateModel, p: SpikingParameters, ns: dict[str, Any],
         if gain_factor:
             first += eq.gain_start(layer)
         _start_at_rest(group, p)
-        group.run_regularly(first + kind.start(layer, members=not spiking), dt=period,
+        group.run_regularly(first + kind.start(layer, not spiking, p.spike_generator),
+                            dt=period,
                             when="start", name=f"{layer.name}_next_digit")
     sources = units if spiking else [
         kind.members(group, layer, p, ns, period, learner=learning)

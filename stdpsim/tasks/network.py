@@ -35,6 +35,9 @@ class SpikingNetwork:
         Top rate per neuron, INFERENCE time constant, synaptic trace time constant,
         settling time constant, LIF membrane time constant, neurons per unit, LIF members'
         own noise.
+    spike_generator
+        LIF: how a neuron's reset deficit recovers (:data:`stdpsim.neurons.SPIKE_GENERATORS`;
+        None: the preset's).
     device, seed
         Brian2 target and the spike-timing seed.
     """
@@ -47,6 +50,7 @@ class SpikingNetwork:
     tau_m_ms: float | None = None
     ensemble: int = 1
     member_sigma_mv: float | None = None
+    spike_generator: str | None = None
     device: str = "auto"
     seed: int = 0
 
@@ -64,6 +68,8 @@ class SpikingNetwork:
                                 tau_syn_ms=self.tau_syn_ms, tau_ff_ms=self.tau_ff_ms,
                                 tau_m_ms=self.tau_m_ms,
                                 ensemble=self.ensemble, member_sigma_mv=self.member_sigma_mv)
+        if self.spike_generator is not None:
+            changes["spike_generator"] = self.spike_generator
         return spiking.preset(preset, neuron=self.neuron, **changes, **fixed)
 
 
@@ -81,13 +87,16 @@ help."""
 
 def add_learner_arguments(parser: Any, noise_x: float) -> None:
     """Add the learner network's settings (:data:`LEARNER_ARGUMENTS`, each defaulting to the
-    ``training`` preset's) and ``--noise-x`` (default ``noise_x``) to an experiment's
-    :class:`stdpsim.errors.ArgumentParser`."""
+    ``training`` preset's), ``--spike-generator`` and ``--noise-x`` (default ``noise_x``) to
+    an experiment's :class:`stdpsim.errors.ArgumentParser`."""
     from .. import errors
+    from ..neurons import SPIKE_GENERATORS
 
     for flag, dest, text in LEARNER_ARGUMENTS:
         parser.add_argument(flag, dest=dest, type=errors.positive, default=None,
                             help=f"{text} [default: the training's]")
+    parser.add_argument("--spike-generator", choices=SPIKE_GENERATORS, default=None,
+                        help="how the LIF neurons' reset recovers [default: the training's]")
     parser.add_argument("--noise-x", type=errors.non_negative, default=noise_x,
                         help=f"s.d. of the visible units' corruption events (0: none) "
                              f"[default: {noise_x:g}]")
@@ -122,6 +131,8 @@ def learner_settings(args: Any) -> tuple:
                                 if k in ("r_max_hz", "tau_ff_ms", "tau_syn_ms", "t_settle_ms")})
     phases = network_units(t_noisy_ms=given["t_noisy_ms"],
                            noise_rate_hz=given["noise_rate_hz"])
+    if args.spike_generator is not None:
+        network["spike_generator"] = args.spike_generator
     params = spiking.preset("training", **network)
     learning = spiking.training_learning(noise_x=args.noise_x, **phases)
     learning.check_against(params)
