@@ -80,13 +80,13 @@ def reading(trainer: TargetpropTrainer, x: np.ndarray, y: np.ndarray, n_batches:
 
 def main() -> None:
     ap = errors.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=errors.natural, default=3,
+    ap.add_argument("--epochs", type=errors.count, default=3,
                     help="epochs of targetprop training [default: 3]")
     ap.add_argument("--alpha", type=errors.non_negative, default=0.1,
                     help="INFERENCE's pull α [default: 0.1, the grid's choice at depth 1]")
     ap.add_argument("--noise", type=errors.non_negative, default=0.1,
                     help="corruption s.d. of every layer's input [default: 0.1]")
-    ap.add_argument("--batches", type=errors.natural, default=5,
+    ap.add_argument("--batches", type=errors.count, default=5,
                     help=f"minibatches of {BATCH} measured per reading [default: 5]")
     ap.add_argument("--data", default=None, help="folder with the MNIST IDX files")
     ap.add_argument("--out", type=Path, default=ROOT / "figures" / "classification_direction.json")

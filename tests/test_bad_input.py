@@ -422,6 +422,7 @@ SCRIPT_CASES = [
      "argument --spike-generator: invalid choice: 'ideal'"),
     ("classification.py", ["--depth", "4"], "argument --depth: invalid choice: 4"),
     ("classification.py", ["--epochs", "0"], "argument --epochs: '0' is below 1"),
+    ("classification_direction.py", ["--batches", "0"], "argument --batches: '0' is below 1"),
     ("spiking_ablation.py", ["--noise-rate", "-5"], "argument --noise-rate: '-5' is not above 0"),
 ]
 
