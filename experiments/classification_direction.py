@@ -37,16 +37,12 @@ from stdpsim.data import load_mnist
 from stdpsim.labels import error_rate, one_hot
 from stdpsim.rate_model import feed_forward
 from stdpsim.runs import shown_path, write_json
+from stdpsim.spiking.compare import similarity
 from stdpsim.tasks.common import N_TRAIN
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 100
 """Images per measured minibatch (the training's batch size)."""
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    """cos of the angle between two arrays of one shape, taken as vectors."""
-    return float(np.sum(a * b) / np.sqrt(np.sum(a * a) * np.sum(b * b)))
 
 
 def f1_gradient(trainer: TargetpropTrainer, x: np.ndarray, top: np.ndarray,
@@ -71,8 +67,8 @@ def reading(trainer: TargetpropTrainer, x: np.ndarray, y: np.ndarray, n_batches:
         labelled = f1_gradient(trainer, xb, yb, seed=k)
         rest = f1_gradient(trainer, xb, feed_forward(trainer.model, xb)[-1], seed=k)
         label = labelled - rest
-        rows.append([cosine(labelled, backprop), cosine(label, backprop),
-                     cosine(rest, backprop), float(np.linalg.norm(label) / np.linalg.norm(rest))])
+        rows.append([similarity(labelled, backprop)[0], similarity(label, backprop)[0],
+                     similarity(rest, backprop)[0], similarity(label, rest)[1]])
     mean = np.mean(rows, axis=0)
     return {"cos_whole": float(mean[0]), "cos_label": float(mean[1]),
             "cos_rest": float(mean[2]), "label_over_rest": float(mean[3])}
@@ -89,7 +85,8 @@ def main() -> None:
     ap.add_argument("--batches", type=errors.count, default=5,
                     help=f"minibatches of {BATCH} measured per reading [default: 5]")
     ap.add_argument("--data", default=None, help="folder with the MNIST IDX files")
-    ap.add_argument("--out", type=Path, default=ROOT / "figures" / "classification_direction.json")
+    ap.add_argument("--out", type=Path,
+                    default=ROOT / "figures" / "classification_direction.json")
     args = ap.parse_args()
     log = functools.partial(print, flush=True)
     cfg = ClassifyConfig(learner="targetprop", hidden=(1000,), epochs=args.epochs, lr=3e-4,

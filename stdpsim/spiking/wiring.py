@@ -120,8 +120,7 @@ def build_stack(model: RateModel, p: SpikingParameters, ns: dict[str, Any],
             first += eq.gain_start(layer)
         _start_at_rest(group, p)
         group.run_regularly(first + kind.start(layer, not spiking, p.spike_generator),
-                            dt=period,
-                            when="start", name=f"{layer.name}_next_digit")
+                            dt=period, when="start", name=f"{layer.name}_next_digit")
     sources = units if spiking else [
         kind.members(group, layer, p, ns, period, learner=learning)
         for layer, group in zip(stack, units)]
