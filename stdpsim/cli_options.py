@@ -88,6 +88,7 @@ def network(preset: str, neuron: bool = True) -> Callable:
     """The spiking network's options, with the defaults of ``preset``."""
     from .neurons import SPIKE_GENERATORS
     from .spiking import NEURONS
+    from .spiking import preset as spiking_preset
 
     opts = [
         click.option("--r-max", type=Finite(min=0, max=100_000, min_open=True), default=None,
@@ -116,7 +117,8 @@ def network(preset: str, neuron: bool = True) -> Callable:
         click.option("--spike-generator", type=click.Choice(SPIKE_GENERATORS), default=None,
                      help="LIF, one neuron per unit: how the reset recovers; 'leaky' fires "
                           "nothing below half a reset depth above value 0, 'integrating' "
-                          "fires at r_max·value for every value ≥ 0 [default: leaky]."),
+                          "fires at r_max·value for every value ≥ 0 [default: "
+                          f"{spiking_preset(preset).spike_generator}]."),
         DEVICE,
     ]
     if neuron:
