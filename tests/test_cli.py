@@ -449,6 +449,23 @@ def test_the_training_presets_h1_has_settled_when_f1_starts_learning():
 
 
 @pytest.mark.quick
+def test_the_training_preset_uses_the_integrating_generator_where_it_is_defined():
+    """One LIF neuron per unit: integrating (no dead zone); ensembles and Poisson units have
+    only the leaky one, and an explicit choice wins."""
+    from stdpsim import spiking
+    from stdpsim.tasks.network import SpikingNetwork
+
+    assert spiking.preset("training").spike_generator == "integrating"
+    assert spiking.preset("training", ensemble=4).spike_generator == "leaky"
+    assert spiking.preset("training", neuron="poisson").spike_generator == "leaky"
+    assert spiking.preset("training", spike_generator="leaky").spike_generator == "leaky"
+    assert spiking.preset("first_design").spike_generator == "leaky"  # what it ran
+    assert SpikingNetwork(ensemble=3).parameters("training").spike_generator == "leaky"
+    with pytest.raises(ValueError, match="for LIF units of one neuron each"):
+        spiking.preset("training", ensemble=4, spike_generator="integrating")
+
+
+@pytest.mark.quick
 def test_evaluate_with_few_samples_says_the_estimate_is_biased_low(capsys, tmp_path):
     """The note comes before any work (here the tiny data set then fails the split)."""
     from stdpsim.tasks import sampling

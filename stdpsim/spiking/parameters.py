@@ -11,7 +11,9 @@ defined once here, as presets (:data:`PRESETS`, :func:`preset`):
 ``training``
     The spiking learner's network: r_max = 4 kHz, τ = 10 ms, 15 steps, τ_syn = 2 ms,
     τ_ff = 1 ms, 12 ms of settling, dt = 0.2 ms (with :data:`LEARNING_PHASES`: 9 ms of
-    the settling corrupted, 32 ms per example).
+    the settling corrupted, 32 ms per example), the ``integrating`` spike generator for
+    LIF units of one neuron (``leaky`` for ensembles and Poisson units, which have no
+    other).
 ``first_design``
     The network the learner's first design and its probes ran: r_max = 2 kHz, τ_syn = 1 ms,
     τ_ff = 2 ms, 5 ms of settling (3 ms of it corrupted), otherwise as ``training``.
@@ -378,9 +380,12 @@ def _learner_network(base: dict, overrides: dict) -> SpikingParameters:
 
 def _training(**overrides: Any) -> SpikingParameters:
     u = b2()
+    one_lif = overrides.get("neuron", "lif") == "lif" and overrides.get("ensemble", 1) == 1
     return _learner_network({"r_max": 4000 * u.Hz, "tau": 10 * u.ms, "n_steps": 15,
                              "tau_syn": 2 * u.ms, "tau_ff": 1 * u.ms, "t_settle": 12 * u.ms,
-                             "dt": 0.2 * u.ms, "t_ref": 0.2 * u.ms}, overrides)
+                             "dt": 0.2 * u.ms, "t_ref": 0.2 * u.ms,
+                             "spike_generator": "integrating" if one_lif else "leaky"},
+                            overrides)
 
 
 def _first_design(**overrides: Any) -> SpikingParameters:
