@@ -5,7 +5,8 @@ quantising them.
 =================  ==========================================================
 module             what it holds
 =================  ==========================================================
-``parameters``     :class:`SpikingParameters`, :class:`LearningParameters`, presets
+``parameters``     :class:`SpikingParameters`, :class:`LearningParameters`
+``presets``        the named settings (:func:`preset`)
 ``stack``          the layers of a rate model's stack (:class:`Layer`)
 ``equations``      the layers' Brian2 equations, shared by every kind of unit
 ``units``          kinds of unit (LIF, Poisson, ensemble members), one interface
@@ -21,9 +22,10 @@ from .inference import (SpikingInference, network_builder, run_generate, run_inf
                         run_inpaint)
 from .learner import (Mechanisms, corruption_draws, eta, learning_builder, learning_inputs,
                       run_learning, run_tags, tag_builder, tag_session)
-from .parameters import (NEURONS, PRESETS, LearningParameters, SpikingParameters,
+from .parameters import (NEURONS, LearningParameters, SpikingParameters,
                          bernoulli_equivalent_r_max, learning_summary, parameters_summary,
-                         preset, settled_fraction, sweep_parameters, training_learning)
+                         settled_fraction)
+from .presets import PRESETS, preset, sweep_parameters, training_learning
 from .stack import Layer, check_memory_need, check_model, layers, synaptic_events
 from .units import KINDS, UnitKind, lif_membrane, threshold_offsets
 

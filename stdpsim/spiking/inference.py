@@ -16,7 +16,8 @@ import numpy as np
 from .. import backend
 from ..rate_model import RateModel, ancestral_sample, log_joint
 from . import wiring
-from .parameters import SpikingParameters, b2, preset
+from .parameters import SpikingParameters, b2
+from .presets import preset
 from .stack import check_model, checked_images, layer_names
 from .units import KINDS
 

@@ -31,7 +31,8 @@ from .. import backend
 from ..plasticity import sdvdt_learning_line
 from ..rate_model import RateModel
 from . import wiring
-from .parameters import LearningParameters, SpikingParameters, b2, preset
+from .parameters import LearningParameters, SpikingParameters, b2
+from .presets import preset
 from .stack import Layer, check_model, checked_images, layers
 from .units import KINDS, lif_group, lif_membrane
 
