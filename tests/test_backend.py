@@ -293,7 +293,8 @@ def test_spiking_build_is_reused_by_a_fresh_process_with_another_hash_seed(build
         env = dict(os.environ, PYTHONHASHSEED=hash_seed)
         subprocess.run([sys.executable, "-c", "import sys; from stdpsim.cli import main; "
                         "sys.exit(main(sys.argv[1:]))", "infer", "spiking", "--n-images", "3",
-                        "--out-dir", str(out)], env=env, check=True, capture_output=True)
+                        "--n-steps", "4", "--out-dir", str(out)],  # test_cli's network
+                       env=env, check=True, capture_output=True)
         timings.append(json.loads((out / "spiking_inference.json").read_text())["timing"])
     assert not timings[0]["cached_build"] or timings[0]["compile_s"] == 0.0
     assert timings[1]["cached_build"] and timings[1]["compile_s"] == 0.0
