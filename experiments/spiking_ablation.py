@@ -22,21 +22,24 @@ protocol every 2,000 examples.  Then one mechanism off at a time:
 
 ``all`` is the run with every mechanism: ``--all-run`` names one already made at these
 settings (e.g. the main training run; its first ``--epochs`` epochs are the same run, the ε
-being constant), else it is trained here.  Each variant resumes from its checkpoint (every
-1,000 examples): a stopped call loses at most one chunk, and running the script again goes
-on (``--max-chunks``: at most that many chunks per variant and call).  Writes
+being constant), its points read from its checkpoint or, once that is gone, from the
+learning curves' results (``--curves``, the curve of that run); else it is trained here.
+Each variant resumes from its checkpoint (every 1,000 examples): a stopped call loses at
+most one chunk, and running the script again goes on (``--max-chunks``: at most that many
+chunks per variant and call).  Writes
 ``figures/spiking_ablation.json``: each variant's validation points and its last score,
 beside the twin's (``--twin``, from ``experiments/twin_ablation.py``).
 
     python experiments/spiking_ablation.py [--variant no_gain ...] [--epochs 2]
-        [--all-run runs/seventh/spiking_mnist.npz] [--max-chunks N] [--workers 2]
+        [--all-run runs/tenth/spiking_mnist.npz] [--curves figures/spiking_learning_curve.json]
+        [--noise-rate HZ] [--max-chunks N] [--workers 2]
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from stdpsim import errors, training
+from stdpsim import errors, spiking, training
 from stdpsim.runs import read_json, shown_path, write_json
 from stdpsim.tasks.training import SpikingTrainTask, train_spiking
 
@@ -64,14 +67,18 @@ def task(variant: str, args) -> SpikingTrainTask:
                             **events, **changes)
 
 
-def points(run: Path, up_to: int) -> tuple[list[list[float]], bool]:
+def points(run: Path, up_to: int, curves: dict | None = None
+           ) -> tuple[list[list[float]], bool]:
     """A run's (examples, validation score) up to ``up_to`` examples, and whether it got
-    there."""
+    there: from its checkpoint, or else from the learning curves' results ``curves`` if
+    they have a curve of that run."""
     ckpt = run.with_suffix(".ckpt.npz")
-    if not ckpt.exists():
-        return [], False
-    state, _ = training.read_checkpoint(ckpt, needs=("history",))
-    got = [[r["examples"], r["valid_parzen"]] for r in state["history"]
+    if ckpt.exists():
+        history = training.read_checkpoint(ckpt, needs=("history",))[0]["history"]
+    else:
+        history = next((c["points"] for c in (curves or {}).get("curves", [])
+                        if c.get("run") == shown_path(run)), [])
+    got = [[r["examples"], r["valid_parzen"]] for r in history
            if "valid_parzen" in r and r["examples"] <= up_to]
     return got, bool(got) and got[-1][0] == up_to
 
@@ -82,10 +89,14 @@ def main() -> None:
     ap.add_argument("--variant", action="append", choices=list(VARIANTS), default=[],
                     help="variants to train [default: all of them]")
     ap.add_argument("--epochs", type=errors.count, default=2, help="epochs per variant")
-    ap.add_argument("--noise-rate", type=errors.positive, default=2000.0,
-                    help="the corruption events' rate per unit of abs(n) (Hz)")
+    ap.add_argument("--noise-rate", type=errors.positive, default=None,
+                    help="the corruption events' rate per unit of abs(n) (Hz) [default: "
+                         "the training preset's]")
     ap.add_argument("--all-run", default=None,
                     help="a finished run with every mechanism at these settings, for 'all'")
+    ap.add_argument("--curves", default=str(ROOT / "figures" / "spiking_learning_curve.json"),
+                    help="the learning curves' results, for the points of an --all-run "
+                         "whose checkpoint is gone")
     ap.add_argument("--max-chunks", type=errors.count, default=None,
                     help="stop each variant after this many chunks of 1,000 examples in this "
                          "call [default: train it to the end]")
@@ -96,20 +107,26 @@ def main() -> None:
     args = ap.parse_args()
     examples = args.epochs * 20_000
     runs = {v: Path(args.runs) / v / "spiking_mnist.npz" for v in VARIANTS}
+    curves = {}
     if args.all_run is not None:
         runs["all"] = Path(args.all_run)
         if not runs["all"].with_suffix(".ckpt.npz").exists():
+            curves = read_json(args.curves)
+        if not points(runs["all"], examples, curves)[0]:
             raise SystemExit(f"--all-run {args.all_run}: no checkpoint "
-                             f"{runs['all'].with_suffix('.ckpt.npz')}")
+                             f"{shown_path(runs['all'].with_suffix('.ckpt.npz'))} and no "
+                             f"curve of it in {shown_path(args.curves)}")
     for variant in args.variant or list(VARIANTS):
         if (variant == "all" and args.all_run) or points(runs[variant], examples)[1]:
             continue
         print(f"{variant}: training ({shown_path(runs[variant])})", flush=True)
         train_spiking(task(variant, args), log=lambda line: print(line, flush=True))
     twin = read_json(args.twin)["variants"] if Path(args.twin).exists() else {}
-    results = {"epochs": args.epochs, "noise_rate_hz": args.noise_rate, "variants": {}}
+    _, params, learning = task("all", args).settings()
+    results = {"epochs": args.epochs, "network": spiking.parameters_summary(params),
+               "learning": spiking.learning_summary(learning), "variants": {}}
     for variant, run in runs.items():
-        got, done = points(run, examples)
+        got, done = points(run, examples, curves)
         results["variants"][variant] = {
             "run": shown_path(run), "changes": VARIANTS[variant], "points": got,
             "finished": done, "twin_scores": twin.get(variant, {}).get("scores")}

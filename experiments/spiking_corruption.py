@@ -24,12 +24,13 @@ and ``--tau-ff`` (ms, settling's time constant) lists, and ``--noise-x``, the s.
 visible units' corruption events (:class:`stdpsim.spiking.LearningParameters`; with them
 h1's prediction is read at the end of settling's corrupted part, and f1's deviation holds
 the events' n as the authors' holds their Gaussian draw); every combination is one row, the
-rest of the network as the first design trained (the ``first_design`` preset: τ_syn 1 ms,
-5 ms of settling, 3 ms of it corrupted).
-Writes ``figures/spiking_corruption.json``.
+rest of the network as ``--preset`` says (``training``, the learner's network, by default;
+``first_design``: τ_syn 1 ms, 5 ms of settling, 3 ms of it corrupted, the leaky spike
+generator).  Writes ``figures/spiking_corruption.json``.
 
     python experiments/spiking_corruption.py [--data DIR] [--model MODEL] [--examples 50]
-        [--r-max 2000 1000 500] [--tau-ff 2] [--noise-x 0 0.5]
+        [--preset training|first_design] [--r-max 2000 1000 500] [--tau-ff 2]
+        [--noise-x 0 0.5]
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from stdpsim.corruption import Corruption
 from stdpsim.data import load_mnist
 from stdpsim.runs import shown_path, write_json
 from stdpsim.shipped import model_path
+from stdpsim.spiking.presets import LEARNING_PHASES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -106,8 +108,12 @@ def main() -> None:
     ap.add_argument("--model", default=None,
                     help="weights [default: the shipped rate model]")
     ap.add_argument("--examples", type=errors.count, default=50)
-    ap.add_argument("--r-max", type=errors.positive, nargs="+", default=[2000.0])
-    ap.add_argument("--tau-ff", type=errors.positive, nargs="+", default=[2.0])
+    ap.add_argument("--preset", choices=sorted(LEARNING_PHASES), default="training",
+                    help="the network's settings, before --r-max and --tau-ff")
+    ap.add_argument("--r-max", type=errors.positive, nargs="+", default=None,
+                    help="top rates (Hz) [default: the preset's]")
+    ap.add_argument("--tau-ff", type=errors.positive, nargs="+", default=None,
+                    help="settling time constants (ms) [default: the preset's]")
     ap.add_argument("--noise-x", type=errors.non_negative, nargs="+", default=[0.0],
                     help="s.d. of the visible units' corruption events (0: none)")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_corruption.json"))
@@ -119,9 +125,12 @@ def main() -> None:
     x = load_mnist("train", args.data)[0][:args.examples]
     authors = authors_levels(model, x)
     rows = []
-    for r_max, tau_ff, noise_x in itertools.product(args.r_max, args.tau_ff, args.noise_x):
+    base = spiking.preset(args.preset)
+    r_maxes = args.r_max or [float(base.r_max / Hz)]
+    tau_ffs = args.tau_ff or [float(base.tau_ff / ms)]
+    for r_max, tau_ff, noise_x in itertools.product(r_maxes, tau_ffs, args.noise_x):
         params, learning = spiking_training.training_parameters(
-            "first_design", r_max=r_max * Hz, tau_ff=tau_ff * ms)
+            args.preset, r_max=r_max * Hz, tau_ff=tau_ff * ms)
         learning = dataclasses.replace(learning, noise_x=noise_x)
         sd = measure(model, x, params, learning)
         rows.append({"r_max_hz": r_max, "tau_ff_ms": tau_ff, "noise_x": noise_x,
@@ -130,7 +139,7 @@ def main() -> None:
         print(f"r_max {r_max:g} Hz, tau_ff {tau_ff:g} ms, noise_x {noise_x:g}: " + ", ".join(
             f"{k} {v[0]:.3f} (authors {authors[k]:.3f})" for k, v in sd.items()), flush=True)
     write_json(args.out, {"model": shown_path(path), "examples": args.examples,
-                          "device": backend.resolve_device("auto"),
+                          "preset": args.preset, "device": backend.resolve_device("auto"),
                           "authors_sigma_eq": authors, "settings": rows})
     print(f"wrote {args.out}")
 

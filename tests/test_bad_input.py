@@ -424,6 +424,10 @@ SCRIPT_CASES = [
     ("classification.py", ["--epochs", "0"], "argument --epochs: '0' is below 1"),
     ("classification_direction.py", ["--batches", "0"], "argument --batches: '0' is below 1"),
     ("spiking_ablation.py", ["--noise-rate", "-5"], "argument --noise-rate: '-5' is not above 0"),
+    ("spiking_ablation.py", ["--all-run", "{bad}/none.npz", "--curves", "{bad}/none.json"],
+     "none.json: no such results file"),
+    ("twin_corruption_level.py", ["--noise-x", "0.5", "-1"], "argument --noise-x: '-1' is below 0"),
+    ("spiking_corruption.py", ["--preset", "cortical"], "argument --preset: invalid choice"),
 ]
 
 
