@@ -8,7 +8,7 @@ layer's weights, and, over a feed-forward pass of the first ``--images`` trainin
 (h1 = f1(x)), the share of h1's values above h_max = 4 (the value r_max codes) and above the
 top the training network's units can code (``SpikingParameters.top_rate``/r_max × h_max, 5
 at r_max = 4 kHz and dt = 0.2 ms; ``--r-max``), h1's 99th percentile, and how many h1 units
-are silent (never above :data:`SILENT` on these images) or often at the top (above it on
+are silent (:func:`stdpsim.evaluation.silent_units`) or often at the top (above it on
 more than :data:`OFTEN` of them).  Each reading is
 appended to ``--out`` (default ``figures/spiking_weight_growth.json``) under the run's path
 and the examples its checkpoint has seen, so repeated readings during a run make a series.
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz
 
-from stdpsim import errors, model_files, rate_model, spiking, training
+from stdpsim import errors, evaluation, model_files, rate_model, spiking, training
 from stdpsim.data import load_mnist
 from stdpsim.runs import read_json, shown_path, write_json
 
@@ -45,8 +45,6 @@ def read_weights(path: str) -> tuple[rate_model.RateModel, int | None]:
     return model_files.load_model(path), None
 
 
-SILENT = 0.5
-"""An h1 unit is silent when its value stays below this on every image read."""
 OFTEN = 0.1
 """An h1 unit is often at the top when it is above the top on more than this share of the
 images."""
@@ -59,7 +57,7 @@ def reading(model: rate_model.RateModel, x: np.ndarray, top: float) -> dict:
             "h1_above_h_max": float(np.mean(h1 > 4.0)),
             "h1_above_top": float(np.mean(h1 > top)),
             "h1_p99": float(np.percentile(h1, 99)),
-            "h1_silent_units": int(np.sum(h1.max(axis=0) < SILENT)),
+            "h1_silent_units": evaluation.silent_units(h1),
             "h1_units_often_above_top": int(np.sum(np.mean(h1 > top, axis=0) > OFTEN))}
 
 

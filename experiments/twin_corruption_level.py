@@ -11,8 +11,9 @@ model's initialisation (seed 0).  Only ``noise_x``, the s.d. of the Gaussian cor
 f1's input, changes: the authors' 0.5, and the levels the spiking network's f1 prediction
 carries when its corruption events' s.d. is 0.5, the events' own spike count noise on top
 (``experiments/spiking_corruption.py``): 0.586 at the ``training`` preset, 0.71 at 2 kHz
-with τ_ff 0.5 ms.  An h1 unit is silent when f1(x) stays below 0.5 on
-the first 2,000 training images (as ``experiments/spiking_weight_growth.py`` counts).
+with τ_ff 0.5 ms.  Silent h1 units (:func:`stdpsim.evaluation.silent_units`) are
+counted on f1(x) of the first 2,000 training images, as
+``experiments/spiking_weight_growth.py`` counts them.
 Writes ``figures/twin_corruption_level.json``; a level already there at these settings is
 not trained again.
 
@@ -29,14 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
-from stdpsim import errors, rate_config, rate_model, rate_training, spiking
+from stdpsim import errors, evaluation, rate_config, rate_model, rate_training, spiking
 from stdpsim.runs import results_to_continue, shown_path, write_json
 from stdpsim.tasks.common import training_split
 
 ROOT = Path(__file__).resolve().parents[1]
-SILENT = 0.5
-"""An h1 unit is silent when its value stays below this on every image read."""
 SILENT_IMAGES = 2000
+"""The training images on which silent h1 units are counted."""
 
 
 def config(noise_x: float, epochs: int, lr: float, samples: int) -> rate_config.TrainConfig:
@@ -61,7 +61,7 @@ def run(noise_x: float, x_train: np.ndarray, x_valid: np.ndarray, args) -> dict:
                                           progress=False)
             h1 = model.f1(x_train[:SILENT_IMAGES])
             rows.append({"epoch": epoch, "valid_parzen": history[-1]["valid_parzen"],
-                         "h1_silent_units": int(np.sum(h1.max(axis=0) < SILENT))})
+                         "h1_silent_units": evaluation.silent_units(h1)})
             print(f"noise_x {noise_x:g}, epoch {epoch}: validation "
                   f"{rows[-1]['valid_parzen']:.1f}, silent h1 units "
                   f"{rows[-1]['h1_silent_units']}", flush=True)

@@ -8,7 +8,8 @@
 * :func:`nearest_neighbour_fill`: the in-painting baseline (mean of the k training images
   nearest on the visible pixels);
 * :func:`rise_summary`: does a mean trace (log p(x, h) along INFERENCE) rise at every step;
-* :func:`score_samples`: the Parzen protocol and the class share of one set of samples.
+* :func:`score_samples`: the Parzen protocol and the class share of one set of samples;
+* :func:`silent_units`: how many hidden units stay below :data:`SILENT` on every image.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ N_CLASSES = 10
 FIXED_SIGMA = 0.2
 """The fixed Parzen width at which the authors' script scored its samples (reported beside
 the σ chosen on validation images)."""
+SILENT = 0.5
+"""A hidden unit is silent when its value stays below this on every image read (in the
+rate model's units of h, where h_max = 4 is the most a spiking unit codes)."""
 
 
 def nearest_labels(samples: np.ndarray, reference: np.ndarray, labels: np.ndarray,
@@ -165,3 +169,24 @@ def score_samples(samples: np.ndarray, x_test: np.ndarray, x_valid: np.ndarray,
         result["class_share" + suffix] = share.round(4).tolist()
         result["class_share_max_abs_diff" + suffix] = float(np.abs(share - data_share).max())
     return result
+
+
+def silent_units(h: np.ndarray, threshold: float = SILENT) -> int:
+    """How many hidden units stay below ``threshold`` on every image.
+
+    Parameters
+    ----------
+    h : array, shape (images, units)
+        A layer's values, one row per image (for instance h1 = f1(x)).
+    threshold : float
+        Below it on every row, a unit counts as silent [default :data:`SILENT`].
+
+    Returns
+    -------
+    int
+        The number of columns of ``h`` whose largest value is below ``threshold``.
+    """
+    h = np.asarray(h)
+    if h.ndim != 2 or h.shape[0] == 0:
+        raise ValueError(f"h must be (images, units) with at least one image, got shape {h.shape}")
+    return int(np.sum(h.max(axis=0) < threshold))

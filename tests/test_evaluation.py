@@ -111,3 +111,17 @@ def test_nearest_neighbour_fill_against_brute_force():
         evaluation.nearest_neighbour_fill(x, missing, ref, k=31)
     with pytest.raises(ValueError, match="mask of shape"):
         evaluation.nearest_neighbour_fill(x, missing[:5], ref)
+
+
+def test_silent_units_counts_columns_below_the_threshold_on_every_row():
+    h = np.array([[0.0, 0.6, 0.49, 3.0],
+                  [0.4, 0.1, 0.20, 0.0],
+                  [0.1, 0.0, 0.00, 0.0]])
+    # columns 0 and 2 never reach 0.5; column 1 does once, column 3 does once
+    assert evaluation.silent_units(h) == 2
+    assert evaluation.silent_units(h, threshold=0.05) == 0
+    assert evaluation.silent_units(h, threshold=0.61) == 3
+    with pytest.raises(ValueError, match="images, units"):
+        evaluation.silent_units(np.zeros(4))
+    with pytest.raises(ValueError, match="at least one image"):
+        evaluation.silent_units(np.zeros((0, 4)))
