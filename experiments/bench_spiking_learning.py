@@ -92,7 +92,7 @@ def main() -> None:
     ap.add_argument("--minibatches", type=errors.count, default=3)
     ap.add_argument("--batch-size", type=errors.count, default=100)
     ap.add_argument("--shard", type=errors.count, default=50)
-    add_learner_arguments(ap, noise_x=0.5)
+    add_learner_arguments(ap)
     ap.add_argument("--start", default=None, help="model whose weights every run starts from "
                     "[default: the training's initialisation]")
     ap.add_argument("--out", default=str(ROOT / "figures" / "bench_spiking_learning.json"))

@@ -4,9 +4,9 @@ equal examples, beside the same ablation of its rate twin.
 
 Every variant is a ``stdpsim train spiking`` run (:func:`stdpsim.tasks.training.train_spiking`)
 of ``--epochs`` epochs at the learner's defaults (the ``training`` preset, minibatches of
-100, centred RMSprop at ε 2.5e-5, the gain factor, corruption events of s.d. 0.5 at
-``--noise-rate``), in its own folder ``--runs/VARIANT/``, scored on the learning curves'
-protocol every 2,000 examples.  Then one mechanism off at a time:
+100, centred RMSprop at ε 2.5e-5, the gain factor, corruption events at the preset's s.d.
+(:data:`stdpsim.spiking.EVENTS_SD`) and ``--noise-rate``), in its own folder
+``--runs/VARIANT/``, scored on the learning curves' protocol every 2,000 examples.  Then one mechanism off at a time:
 
 ``no_tags``
     weights change at every spike (batch size 1); adaptive rates need a minibatch's tags,
@@ -31,7 +31,7 @@ chunks per variant and call).  Writes
 beside the twin's (``--twin``, from ``experiments/twin_ablation.py``).
 
     python experiments/spiking_ablation.py [--variant no_gain ...] [--epochs 2]
-        [--all-run runs/tenth/spiking_mnist.npz] [--curves figures/spiking_learning_curve.json]
+        [--all-run runs/eleventh/spiking_mnist.npz] [--curves figures/spiking_learning_curve.json]
         [--noise-rate HZ] [--max-chunks N] [--workers 2]
 """
 

@@ -122,7 +122,7 @@ def main() -> None:
                     help="values below this read as 0 in the last comparison")
     ap.add_argument("--data", default=None, help="MNIST folder [default: $STDPSIM_DATA]")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_h1_drift.json"))
-    add_learner_arguments(ap, noise_x=0.5)
+    add_learner_arguments(ap)
     args = ap.parse_args()
     params, learning = learner_settings(args)
     if not learning.corrupted:

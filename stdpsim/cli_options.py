@@ -230,6 +230,13 @@ def default_learning(name: str, unit: str) -> str:
     return f"{float(getattr(training_learning(), name) / getattr(brian2, unit)):g}"
 
 
+def default_events_sd() -> float:
+    """The ``training`` preset's s.d. of the corruption events, for help texts."""
+    from .spiking import EVENTS_SD
+
+    return EVENTS_SD["training"]
+
+
 def spiking_run_default(name: str) -> str:
     from .spiking_training import SpikingTrainConfig
 
@@ -265,8 +272,10 @@ SPIKING_TRAIN_OPTIONS = options(
     click.option("--noise-x", type=FINITE, default=None,
                  help="Corruption s.d. of x (f1): each visible unit's own variability in an "
                       "example, sent as corruption events that h1's prediction and f1's "
-                      "learning see and INFERENCE does not [default: the authors' "
-                      f"{rate_config.PRESETS['authors'].noise_x:g}; 0 with --batch-size 1]."),
+                      "learning see and INFERENCE does not [default: "
+                      f"{default_events_sd():g}, at which h1's prediction carries the "
+                      f"authors' {rate_config.PRESETS['authors'].noise_x:g}; 0 with "
+                      "--batch-size 1]."),
     click.option("--noise-rate", type=FINITE, default=None,
                  help="With --noise-x: the corruption events' rate per unit of abs(n) in Hz, "
                       "each carrying r_max/rate data spikes' weight (higher: less count "

@@ -176,9 +176,10 @@ def silent_units(h: np.ndarray, threshold: float = SILENT) -> int:
 
     Parameters
     ----------
-    h : array, shape (images, units)
-        A layer's values, one row per image (for instance h1 = f1(x)).
-    threshold : float
+    h
+        A layer's values, shape (images, units): one row per image (for instance
+        h1 = f1(x)).
+    threshold
         Below it on every row, a unit counts as silent [default :data:`SILENT`].
 
     Returns

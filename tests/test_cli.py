@@ -498,3 +498,32 @@ def test_a_default_image_count_adapts_to_the_images_there_are(tmp_path):
     assert test_images(str(tmp_path), None, default=SPIKING_IMAGES).shape == (7, 784)
     with pytest.raises(ValueError, match="--n-images must be in 1..7, got 100"):
         test_images(str(tmp_path), 100)
+
+
+@pytest.mark.quick
+def test_the_learners_corruption_events_default_to_the_authors_level_as_measured():
+    """The training's events s.d. (spiking.EVENTS_SD) is where f1's prediction carries the
+    authors' corruption of x (0.5) in the measured curve (figures/spiking_corruption_training.
+    json, linear between its points); the task takes it, the first design none, and an
+    explicit --noise-x wins."""
+    import json
+    from pathlib import Path
+
+    from brian2 import Hz, ms
+
+    from stdpsim import spiking
+    from stdpsim.tasks.training import SpikingTrainTask
+
+    sd = spiking.EVENTS_SD["training"]
+    measured = json.loads((Path(__file__).resolve().parents[1] / "figures"
+                           / "spiking_corruption_training.json").read_text())
+    params = spiking.preset("training")
+    rows = sorted((r["noise_x"], r["sigma_eq"]["f1"]) for r in measured["settings"]
+                  if r["r_max_hz"] == float(params.r_max / Hz)
+                  and r["tau_ff_ms"] == float(params.tau_ff / ms))
+    assert len(rows) >= 2
+    sigma_eq = np.interp(sd, *zip(*rows))
+    assert sigma_eq == pytest.approx(measured["authors_sigma_eq"]["f1"], abs=0.01)
+    assert SpikingTrainTask().settings()[2].noise_x == sd
+    assert SpikingTrainTask(batch_size=1).settings()[2].noise_x == 0
+    assert SpikingTrainTask(noise_x=0.5).settings()[2].noise_x == 0.5

@@ -25,12 +25,12 @@ from .learner import (Mechanisms, corruption_draws, eta, learning_builder, learn
 from .parameters import (NEURONS, LearningParameters, SpikingParameters,
                          bernoulli_equivalent_r_max, learning_summary, parameters_summary,
                          settled_fraction)
-from .presets import PRESETS, preset, sweep_parameters, training_learning
+from .presets import EVENTS_SD, PRESETS, preset, sweep_parameters, training_learning
 from .stack import Layer, check_memory_need, check_model, layers, synaptic_events
 from .units import KINDS, UnitKind, lif_membrane, threshold_offsets
 
 __all__ = [
-    "NEURONS", "PRESETS", "KINDS", "Layer", "LearningParameters", "Mechanisms", "SpikingInference",
+    "EVENTS_SD", "NEURONS", "PRESETS", "KINDS", "Layer", "LearningParameters", "Mechanisms", "SpikingInference",
     "SpikingParameters", "UnitKind", "bernoulli_equivalent_r_max", "check_memory_need",
     "check_model",
     "compare_with_rate", "corruption_draws", "eta", "layers", "learning_builder", "learning_inputs",

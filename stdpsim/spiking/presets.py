@@ -1,5 +1,5 @@
 """The named settings of the spiking network and its learner, defined once (:data:`PRESETS`,
-:func:`preset`, :data:`LEARNING_PHASES`, :func:`training_learning`):
+:func:`preset`, :data:`LEARNING_PHASES`, :data:`EVENTS_SD`, :func:`training_learning`):
 
 ``inference``
     The class defaults: LIF units, r_max = 8 kHz per unit, τ = 20 ms, 20 INFERENCE steps.
@@ -111,6 +111,14 @@ LEARNING_PHASES = {"training": {"t_recon": 5.0, "tau_nudge": 1.0, "t_noisy": 9.0
 reconstruction, nudged with 1 ms; with corruption events, the first 9 ms of the
 ``training`` preset's 12 ms of settling corrupted (h1 is then 0.98 settled on its corrupted
 prediction when f1 starts learning, :func:`settled_fraction`), 3 of the first design's 5."""
+
+
+EVENTS_SD = {"training": 0.41}
+"""The s.d. of the visible units' corruption events (``LearningParameters.noise_x``) that the
+learner takes by default with the network preset of the same name: the level at which f1's
+prediction carries the authors' corruption of x, s.d. 0.5, once the events' own spike count
+noise is added to their n (``experiments/spiking_corruption.py`` measures it; the numbers are
+in ``docs/spiking_learning.md``)."""
 
 
 def training_learning(preset: str = "training", **overrides: Any) -> LearningParameters:

@@ -85,12 +85,17 @@ LEARNER_ARGUMENTS = (("--r-max", "r_max_hz", "top rate per neuron (Hz)"),
 help."""
 
 
-def add_learner_arguments(parser: Any, noise_x: float) -> None:
+def add_learner_arguments(parser: Any, noise_x: float | None = None) -> None:
     """Add the learner network's settings (:data:`LEARNER_ARGUMENTS`, each defaulting to the
-    ``training`` preset's), ``--spike-generator`` and ``--noise-x`` (default ``noise_x``) to
-    an experiment's :class:`stdpsim.errors.ArgumentParser`."""
+    ``training`` preset's), ``--spike-generator`` and ``--noise-x`` (default ``noise_x``;
+    None: the training's, :data:`stdpsim.spiking.EVENTS_SD`) to an experiment's
+    :class:`stdpsim.errors.ArgumentParser`."""
     from .. import errors
     from ..neurons import SPIKE_GENERATORS
+    from ..spiking.presets import EVENTS_SD
+
+    if noise_x is None:
+        noise_x = EVENTS_SD["training"]
 
     for flag, dest, text in LEARNER_ARGUMENTS:
         parser.add_argument(flag, dest=dest, type=errors.positive, default=None,

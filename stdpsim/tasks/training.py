@@ -141,8 +141,9 @@ class SpikingTrainTask:
         ``rmsprop`` and ``adam``, the ``training`` preset's ε for ``sgd``.
     noise_x
         Corruption s.d. of x for f1, sent as the visible units' corruption events
-        (:class:`stdpsim.spiking.LearningParameters`); None: the authors' 0.5, or 0 for the
-        first design (batch size 1).
+        (:class:`stdpsim.spiking.LearningParameters`); None: the ``training`` preset's
+        (:data:`stdpsim.spiking.EVENTS_SD`, at which f1's prediction carries the authors' 0.5),
+        or 0 for the first design (batch size 1).
     noise_rate
         The events' rate per unit of abs(n), in Hz (None: the learner's default): more
         events of smaller weight, less count noise.
@@ -224,13 +225,12 @@ class SpikingTrainTask:
         cfg = spiking_training.SpikingTrainConfig(**cfg_args)
         eps = {k: self.eps for k in ("eps_encoders", "eps_decoders")}
         eps.update({k: getattr(self, k) for k in eps if getattr(self, k) is not None})
-        authors = rate_config.PRESETS["authors"]
         if cfg.optimizer != "sgd":  # the shipped rate model's rate for its optimisers
             eps = {k: rate_config.SHIPPED_LR if v is None else v for k, v in eps.items()}
         if self.noise_x is not None and not (np.isfinite(self.noise_x) and self.noise_x >= 0):
             raise ValueError(f"--noise-x must be a non-negative s.d., got {self.noise_x}")
         noise = self.noise_x if self.noise_x is not None else (
-            0.0 if cfg.online else authors.noise_x)
+            0.0 if cfg.online else spiking.EVENTS_SD["training"])
         params = self.network.parameters("training",
                                          **network_units(t_settle_ms=self.t_settle))
         spiking.check_memory_need(cfg.sizes, params)
