@@ -23,14 +23,17 @@ mean of n Bernoulli(h) draws has variance h(1 − h)/n.  Settings go through ``-
 and ``--tau-ff`` (ms, settling's time constant) lists, and ``--noise-x``, the s.d. of the
 visible units' corruption events (:class:`stdpsim.spiking.LearningParameters`; with them
 h1's prediction is read at the end of settling's corrupted part, and f1's deviation holds
-the events' n as the authors' holds their Gaussian draw); every combination is one row, the
+the events' n as the authors' holds their Gaussian draw), sent at ``--noise-rate`` per unit
+of abs(n) and timed as ``--event-timing`` says (``poisson`` or ``regular``,
+:func:`stdpsim.spiking.equations.corruption_events`); every
+combination is one row, the
 rest of the network as ``--preset`` says (``training``, the learner's network, by default;
 ``first_design``: τ_syn 1 ms, 5 ms of settling, 3 ms of it corrupted, the leaky spike
 generator).  Writes ``figures/spiking_corruption.json``.
 
     python experiments/spiking_corruption.py [--data DIR] [--model MODEL] [--examples 50]
         [--preset training|first_design] [--r-max 2000 1000 500] [--tau-ff 2]
-        [--noise-x 0 0.5]
+        [--noise-x 0 0.5] [--noise-rate HZ] [--event-timing poisson|regular]
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from stdpsim.corruption import Corruption
 from stdpsim.data import load_mnist
 from stdpsim.runs import shown_path, write_json
 from stdpsim.shipped import model_path
+from stdpsim.spiking.parameters import EVENT_TIMINGS
 from stdpsim.spiking.presets import LEARNING_PHASES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,6 +120,12 @@ def main() -> None:
                     help="settling time constants (ms) [default: the preset's]")
     ap.add_argument("--noise-x", type=errors.non_negative, nargs="+", default=[0.0],
                     help="s.d. of the visible units' corruption events (0: none)")
+    ap.add_argument("--noise-rate", type=errors.positive, default=None,
+                    help="the corruption events' rate per unit of abs(n) (Hz) [default: the "
+                         "preset's]")
+    ap.add_argument("--event-timing", choices=EVENT_TIMINGS,
+                    default=spiking.LearningParameters.event_timing,
+                    help="how the corruption events are timed")
     ap.add_argument("--out", default=str(ROOT / "figures" / "spiking_corruption.json"))
     args = ap.parse_args()
     if args.examples < 2:
@@ -131,9 +141,13 @@ def main() -> None:
     for r_max, tau_ff, noise_x in itertools.product(r_maxes, tau_ffs, args.noise_x):
         params, learning = spiking_training.training_parameters(
             args.preset, r_max=r_max * Hz, tau_ff=tau_ff * ms)
-        learning = dataclasses.replace(learning, noise_x=noise_x)
+        events = {} if args.noise_rate is None else {"noise_rate": args.noise_rate * Hz}
+        learning = dataclasses.replace(learning, noise_x=noise_x, event_timing=args.event_timing,
+                                       **events)
         sd = measure(model, x, params, learning)
         rows.append({"r_max_hz": r_max, "tau_ff_ms": tau_ff, "noise_x": noise_x,
+                     "event_timing": args.event_timing,
+                     "noise_rate_hz": float(learning.noise_rate / Hz),
                      "sigma_eq": {k: v[0] for k, v in sd.items()},
                      "bias_share": {k: v[1] for k, v in sd.items()}})
         print(f"r_max {r_max:g} Hz, tau_ff {tau_ff:g} ms, noise_x {noise_x:g}: " + ", ".join(

@@ -11,6 +11,7 @@ import click
 
 from . import backend, rate_config
 from .data import HALVES
+from .spiking.parameters import EVENT_TIMINGS, LearningParameters
 from .tasks import common, inpainting
 from .tasks.network import SpikingNetwork
 
@@ -280,6 +281,11 @@ SPIKING_TRAIN_OPTIONS = options(
                  help="With --noise-x: the corruption events' rate per unit of abs(n) in Hz, "
                       "each carrying r_max/rate data spikes' weight (higher: less count "
                       f"noise, more events) [default: {default_learning('noise_rate', 'Hz')}]."),
+    click.option("--event-timing", type=click.Choice(EVENT_TIMINGS), default=None,
+                 help="With --noise-x: how a visible unit times its corruption events: "
+                      "poisson (the count adds its own noise to the unit's variability) or "
+                      "regular (the count is the variability's to within one event) "
+                      f"[default: {LearningParameters.event_timing}]."),
     click.option("--t-settle", type=TIME_MS, default=None,
                  help="Settling before INFERENCE in ms, whole INFERENCE steps [default: "
                       f"{default('training', 't_settle', 'ms')}]."),

@@ -226,6 +226,8 @@ CASES = [
       "--out", "m.npz"], "--noise-rate sets the corruption events: it needs --noise-x above 0"),
     (["train", "spiking", "--data", "{mnist}", "--noise-x", "0", "--t-noisy", "3",
       "--out", "m.npz"], "--t-noisy sets the corruption events: it needs --noise-x above 0"),
+    (["train", "spiking", "--data", "{mnist}", "--noise-x", "0", "--event-timing", "regular",
+      "--out", "m.npz"], "--event-timing sets the corruption events: it needs --noise-x above 0"),
     (["train", "spiking", "--data", "{mnist}", "--value-floor=yes", "--out", "m.npz"],
      "Option '--value-floor' does not take a value"),
     (["train", "spiking", "--data", "{mnist}", "--value-floor", "--resume", "--out",
@@ -406,6 +408,9 @@ SCRIPT_CASES = [
     ("spiking_tags_vs_twin.py", ["--noise-rate", "0"], "argument --noise-rate: '0' is not above 0"),
     ("spiking_tags_vs_twin.py", ["--t-noisy", "4"], "--t-noisy sets the corruption events: it "
                                                     "needs --noise-x above 0"),
+    ("spiking_tags_vs_twin.py", ["--event-timing", "regular"], "--event-timing sets the "
+                                                               "corruption events: it needs "
+                                                               "--noise-x above 0"),
     ("bench_spiking_learning.py", ["--t-noisy", "12"], "t_noisy (12 ms) must be a whole "
                                                        "multiple of dt (0.2 ms) shorter than "
                                                        "settling"),

@@ -518,9 +518,13 @@ def test_the_learners_corruption_events_default_to_the_authors_level_as_measured
     measured = json.loads((Path(__file__).resolve().parents[1] / "figures"
                            / "spiking_corruption_training.json").read_text())
     params = spiking.preset("training")
+    learning = spiking.training_learning()
+    rate = float(learning.noise_rate / Hz)  # rows without one ran at the preset's
     rows = sorted((r["noise_x"], r["sigma_eq"]["f1"]) for r in measured["settings"]
                   if r["r_max_hz"] == float(params.r_max / Hz)
-                  and r["tau_ff_ms"] == float(params.tau_ff / ms))
+                  and r["tau_ff_ms"] == float(params.tau_ff / ms)
+                  and r.get("event_timing", "poisson") == learning.event_timing
+                  and r.get("noise_rate_hz", rate) == rate)
     assert len(rows) >= 2
     sigma_eq = np.interp(sd, *zip(*rows))
     assert sigma_eq == pytest.approx(measured["authors_sigma_eq"]["f1"], abs=0.01)

@@ -129,6 +129,35 @@ def test_corruption_events_give_the_twins_denoising_update_for_f1():
 
 
 @needs_cxx
+def test_regular_corruption_events_carry_the_draws_with_less_count_noise():
+    """Timed regularly, the events' count is n's to within one event: f1's tags of two spike
+    seeds on the same draws agree more than with Poisson events, and lie closer to the
+    twin's corrupted update (the same network as the test above, so its Poisson build is
+    reused)."""
+    m, x = small_model(), small_images(200)
+    p = sn.SpikingParameters(**{**PARAMS, "tau_ff": 0.5 * ms})
+    draws = sn.corruption_draws(3, x.shape)
+
+    def f1(timing, seed):
+        lp = sn.LearningParameters(**LEARNING, noise_x=0.5, event_timing=timing)
+        return sn.run_tags(m, x, p, lp, gain_factor=True, seed=seed, draws=draws)[0]["f1"][0]
+
+    twin = plasticity.sdvdt_updates(
+        m, x, p.n_steps, p.delta, p.alpha, gain_factor=True,
+        corruption=Corruption(0.5, 0, 0, 0), rng=np.random.default_rng(0), noisy_pre=("f1",),
+        x_draws=draws)[0]["f1"][0]
+
+    def cos(a, b):
+        a, b = a.ravel(), b.ravel()
+        return a @ b / np.linalg.norm(a) / np.linalg.norm(b)
+
+    regular, poisson = [f1("regular", s) for s in (3, 4)], [f1("poisson", s) for s in (3, 4)]
+    assert cos(*regular) > cos(*poisson) + 0.02
+    assert cos(regular[0], twin) > cos(poisson[0], twin)
+    assert cos(regular[0], twin) > 0.9
+
+
+@needs_cxx
 def test_one_and_two_workers_give_bit_identical_weights_and_resume_is_bit_identical(tmp_path):
     x = small_images(12)
     p, lp = sn.SpikingParameters(**PARAMS), sn.LearningParameters(**LEARNING)
@@ -197,6 +226,8 @@ def test_bad_settings_get_one_line_errors():
         sn.LearningParameters(noise_x=-0.5)
     with pytest.raises(ValueError, match="noise_rate must be a positive rate"):
         sn.LearningParameters(noise_x=0.5, noise_rate=5 * ms)
+    with pytest.raises(ValueError, match="event_timing must be one of"):
+        sn.LearningParameters(noise_x=0.5, event_timing="bursty")
     with pytest.raises(ValueError, match="t_noisy .* shorter than settling"):
         sn.learning_builder(small_model(), 1, sn.SpikingParameters(**PARAMS),
                             sn.LearningParameters(**LEARNING, noise_x=0.5, t_noisy=6 * ms))

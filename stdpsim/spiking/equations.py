@@ -21,8 +21,11 @@ the rate model is tested against.
 
 from __future__ import annotations
 
+import dataclasses
+
 from ..activations import activation_expression, slope_expression
 from ..rate_model import RateModel
+from .parameters import EVENT_TIMINGS
 from .stack import Layer
 
 
@@ -146,6 +149,42 @@ example (``noises``, a run input, so that the rate twin can be given the same dr
 CORRUPTION_EVENT = "rand() < noise_rate * abs(noise) * dt and recon_phase == 0"
 """When a visible unit sends a corruption event: at ``noise_rate``·abs(n), in settling and
 INFERENCE."""
+
+@dataclasses.dataclass(frozen=True)
+class CorruptionEvents:
+    """The visible units' corruption events, as Brian2 code: ``source``, their equations;
+    ``start``, what each unit takes at the start of an example; ``condition``, when it sends
+    an event; ``reset``, what an event does to it ("" nothing)."""
+
+    timing: str
+    source: str
+    start: str
+    condition: str
+    reset: str
+
+
+def corruption_events(timing: str = "poisson") -> CorruptionEvents:
+    """The corruption events of one of :data:`EVENT_TIMINGS`.
+
+    ``poisson``: each time step an event with probability ``noise_rate``·abs(n)·dt
+    (:data:`CORRUPTION_EVENT`), so a unit's count over a window of length T is Poisson with
+    mean ``noise_rate``·abs(n)·T: the count noise adds to n.  ``regular``: a phase that
+    grows at ``noise_rate``·abs(n) in settling and INFERENCE, from a random start in [0, 1)
+    at each example, sends an event and drops by 1 when it reaches 1, so the count is
+    ``noise_rate``·abs(n)·T rounded up or down (its mean is the same, its variance at most
+    1/4): a pixel neuron whose trial-to-trial variability n sets the rate of a regular
+    train, as an integrating neuron's input sets its rate."""
+    if timing not in EVENT_TIMINGS:
+        raise ValueError(f"unknown corruption event timing {timing!r}; expected one of "
+                         f"{EVENT_TIMINGS}")
+    if timing == "poisson":
+        return CorruptionEvents(timing, CORRUPTION_SOURCE, CORRUPTION_START, CORRUPTION_EVENT,
+                                "")
+    return CorruptionEvents(
+        timing,
+        CORRUPTION_SOURCE + "dnoise_phase/dt = noise_rate * abs(noise) * (1 - recon_phase) : 1\n",
+        CORRUPTION_START + "noise_phase = rand()\n",
+        "noise_phase >= 1 and recon_phase == 0", "noise_phase -= 1")
 
 
 def corrupted_read_out(layer: Layer, model: RateModel) -> str:

@@ -203,7 +203,8 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
                               name="noises") if corrupted else None)
         stack = wiring.build_stack(model, p, ns, stimulus, t_example, "digits(t, i)",
                                    learning=True, gain_factor=mech.gain_factor,
-                                   corruption_draws=draws)
+                                   corruption_draws=draws,
+                                   event_timing=learning.event_timing)
         bias = lif_group(1, lif_membrane("", "0*volt/second", generator=p.spike_generator),
                          "bias", ns, p, recon=False)
         bias.v_free = p.v_zero + p.v_span  # value 1: fires at r_max
@@ -326,7 +327,7 @@ def tag_session(model: RateModel, n_examples: int, params: SpikingParameters,
     ``n_examples`` examples, for :func:`run_tags` (a context manager)."""
     build = tag_builder(model, n_examples, params, learning, gain_factor)
     session = backend.session(build, n_examples * learning.t_example(params), dt=params.dt)
-    session.tag_network = (n_examples, gain_factor, learning.corrupted)
+    session.tag_network = (n_examples, gain_factor, learning.events)
     return session
 
 
@@ -352,7 +353,7 @@ def run_tags(model: RateModel, x: np.ndarray, params: SpikingParameters,
     k = x.shape[0]
     unit = tag_unit(learning)
     values = learning_inputs(model, x, params, unit, seed=seed, draws=draws)
-    wanted = (k, gain_factor, learning.corrupted)
+    wanted = (k, gain_factor, learning.events)
     if session is not None and getattr(session, "tag_network", None) != wanted:
         raise ValueError(f"the session runs {getattr(session, 'tag_network', None)} "
                          f"(examples, gain factor, corruption events), not {wanted}")

@@ -16,6 +16,10 @@ import numpy as np
 NEURONS = ("lif", "poisson")
 """Kinds of unit: leaky integrate-and-fire (threshold, reset, refractory) or Poisson."""
 
+EVENT_TIMINGS = ("poisson", "regular")
+"""How a visible unit times its corruption events
+(:func:`stdpsim.spiking.equations.corruption_events`)."""
+
 
 def b2():
     """brian2, imported on first use (the command line starts without it)."""
@@ -242,6 +246,11 @@ class LearningParameters:
     noise_rate
         Rate of a visible unit's corruption events per unit of abs(n) (each carries
         r_max/noise_rate times a data spike's weight, so the events' mean is n).
+    event_timing
+        How a visible unit times its corruption events
+        (:func:`stdpsim.spiking.equations.corruption_events`): ``poisson``, whose counts add
+        their own noise to n, or ``regular``, a train whose count is n's to within one
+        event.
     t_noisy
         With ``noise_x`` > 0: the first part of settling, in which h1 settles on its
         corrupted prediction; in the rest h1 settles on the clean feed-forward value while
@@ -261,6 +270,7 @@ class LearningParameters:
     noise_rate: Any = dataclasses.field(default_factory=lambda: 500 * b2().Hz)
     t_noisy: Any = dataclasses.field(default_factory=_ms(3))
     value_floor: bool = False
+    event_timing: str = "poisson"
 
     def __post_init__(self) -> None:
         u = b2()
@@ -276,11 +286,19 @@ class LearningParameters:
         if not (u.have_same_dimensions(self.noise_rate, u.Hz) and float(self.noise_rate) > 0):
             raise ValueError(f"noise_rate must be a positive rate (e.g. 500*Hz), got "
                              f"{self.noise_rate!r}")
+        if self.event_timing not in EVENT_TIMINGS:
+            raise ValueError(f"event_timing must be one of {EVENT_TIMINGS}, got "
+                             f"{self.event_timing!r}")
 
     @property
     def corrupted(self) -> bool:
         """Whether the visible units send corruption events (``noise_x`` > 0)."""
         return self.noise_x > 0
+
+    @property
+    def events(self) -> str | None:
+        """The corruption events' timing, or None without events."""
+        return self.event_timing if self.corrupted else None
 
     def check_against(self, params: SpikingParameters) -> None:
         """ValueError unless the phases fit the network's clock: ``t_recon`` a whole
@@ -371,6 +389,8 @@ def learning_summary(learning: LearningParameters) -> dict[str, Any]:
         out.update({"noise_x": learning.noise_x,
                     "noise_rate_hz": float(learning.noise_rate / u.Hz),
                     "t_noisy_ms": float(learning.t_noisy / u.ms)})
+        if learning.event_timing != "poisson":  # the same
+            out["event_timing"] = learning.event_timing
     return out
 
 

@@ -55,11 +55,13 @@ class UnitKind:
     """Whether the S·dV/dt learner can run on this kind (it reads a membrane's dV/dt)."""
 
     def equations(self, layer: Layer, model: RateModel, learning: bool = False,
-                  corrupted: bool = False, generator: str = "leaky") -> str:
+                  corruption: eq.CorruptionEvents | None = None,
+                  generator: str = "leaky") -> str:
         raise NotImplementedError
 
     def units(self, layer: Layer, eqs: str, namespace: dict, p: SpikingParameters, *,
-              spiking: bool = True, learner: bool = False, corrupted: bool = False) -> Any:
+              spiking: bool = True, learner: bool = False,
+              corruption: eq.CorruptionEvents | None = None) -> Any:
         raise NotImplementedError
 
     def start(self, layer: Layer, members: bool, generator: str = "leaky") -> str:
@@ -74,8 +76,9 @@ class Poisson(UnitKind):
     name = "poisson"
 
     def equations(self, layer: Layer, model: RateModel, learning: bool = False,
-                  corrupted: bool = False, generator: str = "leaky") -> str:
-        if learning or corrupted:
+                  corruption: eq.CorruptionEvents | None = None,
+                  generator: str = "leaky") -> str:
+        if learning or corruption:
             raise ValueError("the spiking learner needs LIF units (the rule reads their "
                              "dV/dt); got neuron='poisson'")
         if layer.index == 0:
@@ -86,7 +89,8 @@ class Poisson(UnitKind):
         return "x_in" if layer.index == 0 else "v"
 
     def units(self, layer: Layer, eqs: str, namespace: dict, p: SpikingParameters, *,
-              spiking: bool = True, learner: bool = False, corrupted: bool = False) -> Any:
+              spiking: bool = True, learner: bool = False,
+              corruption: eq.CorruptionEvents | None = None) -> Any:
         if not spiking:
             return b2().NeuronGroup(layer.size, eqs, method="euler", namespace=namespace,
                                     name=layer.name)
@@ -179,15 +183,16 @@ class LIF(UnitKind):
     learns = True
 
     def equations(self, layer: Layer, model: RateModel, learning: bool = False,
-                  corrupted: bool = False, generator: str = "leaky") -> str:
-        """``corrupted`` (learner only): the visible units send corruption events and h1's
-        settling reads them (:data:`stdpsim.spiking.equations.CORRUPTION_SOURCE`);
+                  corruption: eq.CorruptionEvents | None = None,
+                  generator: str = "leaky") -> str:
+        """``corruption`` (learner only): the visible units send these corruption events
+        and h1's settling reads them (:data:`stdpsim.spiking.equations.CORRUPTION_SOURCE`);
         ``generator``: every membrane's spike generator
         (:data:`stdpsim.neurons.SPIKE_GENERATORS`)."""
-        if corrupted and not learning:
+        if corruption and not learning:
             raise ValueError("corruption events belong to the learner's network")
         if layer.index == 0:
-            return self._visible(model, learning, corrupted, generator)
+            return self._visible(model, learning, corruption, generator)
         v_unit = layer.v_unit
         eqs = eq.hidden_read_out(layer, model, f"\nh = (v_free - v_zero) / {v_unit} : 1")
         if not learning:
@@ -195,8 +200,8 @@ class LIF(UnitKind):
                                 generator=generator)
             return eqs + (_follow("_rec", "top_down", v_unit, generator=generator)
                           if layer.has_recon else "")
-        eqs = eq.learnable(eqs, eq.biases(layer)) + eq.learning_phases(corrupted)
-        noisy = corrupted and layer.index == 1
+        eqs = eq.learnable(eqs, eq.biases(layer)) + eq.learning_phases(corruption is not None)
+        noisy = corruption is not None and layer.index == 1
         if noisy:
             eqs += eq.corrupted_read_out(layer, model)
         drive = eq.drive(layer, "h", noisy)
@@ -209,29 +214,32 @@ class LIF(UnitKind):
         return eqs
 
     @staticmethod
-    def _visible(model: RateModel, learning: bool, corrupted: bool = False,
+    def _visible(model: RateModel, learning: bool,
+                 corruption: eq.CorruptionEvents | None = None,
                  generator: str = "leaky") -> str:
         """One membrane codes what the data spikes carry (x, or in-painting's x_in); a second
         (``_rec``) the reconstruction x̂; ``learning``: in the reconstruction phase x̂'s
-        membrane moves to the data x; ``corrupted``: each unit's variability ``noise``."""
+        membrane moves to the data x; ``corruption``: each unit's variability ``noise`` and
+        what times its events."""
         data = lif_membrane("", "(v_zero + v_span * x_in - v_free) / tau_rec",
                             generator=generator)
         if not learning:
             return (eq.visible_equations(model) + data
                     + _follow("_rec", "x_recon", "v_span", generator=generator))
         return (eq.learnable(eq.visible_equations(model), ("b_g1",))
-                + eq.learning_phases(corrupted)
+                + eq.learning_phases(corruption is not None)
                 + data + _follow("_rec", "x_recon * (1 - recon_phase) + x * recon_phase",
                                  "v_span", "tau_follow", stored_slope=True,
                                  generator=generator)
-                + (eq.CORRUPTION_SOURCE if corrupted else ""))
+                + (corruption.source if corruption else ""))
 
     def units(self, layer: Layer, eqs: str, namespace: dict, p: SpikingParameters, *,
-              spiking: bool = True, learner: bool = False, corrupted: bool = False) -> Any:
-        noise = {"noise": eq.CORRUPTION_EVENT} if corrupted and layer.index == 0 else None
+              spiking: bool = True, learner: bool = False,
+              corruption: eq.CorruptionEvents | None = None) -> Any:
+        noise = (corruption if corruption and layer.index == 0 else None)
         return lif_group(layer.size, eqs, layer.name, namespace, p, recon=layer.has_recon,
                          learner=learner, decoder_pre=learner and layer.index > 0,
-                         spiking=spiking, extra_events=noise)
+                         spiking=spiking, corruption=noise)
 
     def start(self, layer: Layer, members: bool, generator: str = "leaky") -> str:
         """Potentials at value 0 (visible: at the digit); without members also the reset
@@ -286,14 +294,14 @@ class LIF(UnitKind):
 def lif_group(n: int, eqs: str, name: str, namespace: dict, p: SpikingParameters,
               recon: bool, learner: bool = False, decoder_pre: bool = False,
               spiking: bool = True, offset: str | None = None,
-              extra_events: dict[str, str] | None = None) -> Any:
+              corruption: eq.CorruptionEvents | None = None) -> Any:
     """A group of LIF units (threshold, soft reset, refractory period); with ``recon`` a
     reconstruction membrane with its own ``recon`` event.  ``spiking=False``: the membranes
     without threshold or events (an ensemble's units).  ``offset``: a per-neuron threshold
     offset variable (the members' ``theta``).  ``learner``: events split by phase
     (:data:`LEARNER_EVENTS`); with ``decoder_pre`` also a ``spike_recon`` event, with the
-    same reset and refractory period as ``spike``.  ``extra_events``: more events by name
-    and condition, without reset (the visible units' corruption events)."""
+    same reset and refractory period as ``spike``.  ``corruption``: the visible units'
+    corruption events (a ``noise`` event with its own reset)."""
     u = b2()
     if not spiking:
         return u.NeuronGroup(n, eqs, method="euler", namespace=namespace, name=name)
@@ -301,7 +309,7 @@ def lif_group(n: int, eqs: str, name: str, namespace: dict, p: SpikingParameters
     def when(event: str) -> str:
         return f" and {LEARNER_EVENTS[event]}" if learner else ""
 
-    events = dict(extra_events or {})
+    events = {"noise": corruption.condition} if corruption else {}
     if recon:
         events["recon"] = lif_recon_event(offset) + when("recon")
     if decoder_pre:  # refractoriness as for ``spike``: Brian2's not_refractory
@@ -313,6 +321,8 @@ def lif_group(n: int, eqs: str, name: str, namespace: dict, p: SpikingParameters
                           namespace=namespace, name=name, events=events or None)
     group.resets = 1
     group.reset_depth = p.reset_depth
+    if corruption and corruption.reset:
+        group.run_on_event("noise", corruption.reset)
     if recon:
         group.resets_rec = 1
         group.reset_depth_rec = p.reset_depth

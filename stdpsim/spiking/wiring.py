@@ -81,7 +81,7 @@ class Stack:
 def build_stack(model: RateModel, p: SpikingParameters, ns: dict[str, Any],
                 stimulus: Any, period: Any, visible_input: str,
                 learning: bool = False, gain_factor: bool = False,
-                corruption_draws: Any = None) -> Stack:
+                corruption_draws: Any = None, event_timing: str = "poisson") -> Stack:
     """The groups of every layer of ``model`` (``stimulus``: the TimedArray of the digits),
     restarted every ``period``: the visible units take a new input x = ``visible_input`` (an
     expression), traces go back to zero, settling restarts and each unit its kind's start
@@ -90,11 +90,13 @@ def build_stack(model: RateModel, p: SpikingParameters, ns: dict[str, Any],
     (:func:`stdpsim.spiking.equations.gain_factors`); ``corruption_draws``: the TimedArray
     of the visible units' standard-normal draws per example, which compiles in the
     learner's corruption events (:data:`stdpsim.spiking.equations.CORRUPTION_SOURCE`; single
-    neurons per unit only)."""
+    neurons per unit only), timed as ``event_timing`` says
+    (:func:`stdpsim.spiking.equations.corruption_events`)."""
     kind: UnitKind = KINDS[p.neuron]
     stack = layers(model, p)
     spiking = p.ensemble == 1  # else the units integrate and their members spike
     corrupted = corruption_draws is not None
+    corruption = eq.corruption_events(event_timing) if corrupted else None
     if corrupted and not spiking:
         raise ValueError("corruption events need one neuron per unit (ensemble = 1), got "
                          f"ensemble = {p.ensemble}")
@@ -103,15 +105,15 @@ def build_stack(model: RateModel, p: SpikingParameters, ns: dict[str, Any],
         group_ns = ({**ns, "digits": stimulus, **({"noises": corruption_draws}
                                                   if corrupted else {})}
                     if layer.index == 0 else ns)
-        eqs = kind.equations(layer, model, learning, corrupted, p.spike_generator)
+        eqs = kind.equations(layer, model, learning, corruption, p.spike_generator)
         if gain_factor:
             eqs += eq.gain_factors(layer, model, corrupted and layer.index == 1)
         units.append(kind.units(layer, eqs, group_ns, p, spiking=spiking, learner=learning,
-                                corrupted=corrupted))
+                                corruption=corruption))
     for layer, group in zip(stack, units):
         if layer.index == 0:
             first = f"t_start = t\nx = {visible_input}\nu_g1 = 0\n"
-            first += eq.CORRUPTION_START if corrupted else ""
+            first += corruption.start if corruption else ""
         else:
             first = "t_start = t\ni_data = 0\ni_recon = 0\n" + ("i_td = 0\n"
                                                                  if layer.has_recon else "")

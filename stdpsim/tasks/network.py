@@ -92,6 +92,7 @@ def add_learner_arguments(parser: Any, noise_x: float | None = None) -> None:
     :class:`stdpsim.errors.ArgumentParser`."""
     from .. import errors
     from ..neurons import SPIKE_GENERATORS
+    from ..spiking.parameters import EVENT_TIMINGS
     from ..spiking.presets import EVENTS_SD
 
     if noise_x is None:
@@ -105,15 +106,19 @@ def add_learner_arguments(parser: Any, noise_x: float | None = None) -> None:
     parser.add_argument("--noise-x", type=errors.non_negative, default=noise_x,
                         help=f"s.d. of the visible units' corruption events (0: none) "
                              f"[default: {noise_x:g}]")
+    parser.add_argument("--event-timing", choices=EVENT_TIMINGS, default=None,
+                        help="with --noise-x: how the corruption events are timed "
+                             "[default: the training's]")
 
 
 def check_event_options(noise_x: float, **given: Any) -> None:
-    """ValueError if a setting of the corruption events (``t_noisy_ms``, ``noise_rate_hz``;
-    None: not given) comes without the events (``noise_x`` above 0), or if a rate of events is
-    not a positive number of Hz."""
+    """ValueError if a setting of the corruption events (``t_noisy_ms``, ``noise_rate_hz``,
+    ``event_timing``; None: not given) comes without the events (``noise_x`` above 0), or if
+    a rate of events is not a positive number of Hz."""
     import math
 
-    flags = {"t_noisy_ms": "--t-noisy", "noise_rate_hz": "--noise-rate"}
+    flags = {"t_noisy_ms": "--t-noisy", "noise_rate_hz": "--noise-rate",
+             "event_timing": "--event-timing"}
     for name, value in given.items():
         if value is not None and not noise_x > 0:
             raise ValueError(f"{flags[name]} sets the corruption events: it needs --noise-x "
@@ -131,7 +136,7 @@ def learner_settings(args: Any) -> tuple:
 
     given = {name: getattr(args, name) for _, name, _ in LEARNER_ARGUMENTS}
     check_event_options(args.noise_x, t_noisy_ms=given["t_noisy_ms"],
-                        noise_rate_hz=given["noise_rate_hz"])
+                        noise_rate_hz=given["noise_rate_hz"], event_timing=args.event_timing)
     network = network_units(**{k: v for k, v in given.items()
                                 if k in ("r_max_hz", "tau_ff_ms", "tau_syn_ms", "t_settle_ms")})
     phases = network_units(t_noisy_ms=given["t_noisy_ms"],
@@ -139,6 +144,8 @@ def learner_settings(args: Any) -> tuple:
     if args.spike_generator is not None:
         network["spike_generator"] = args.spike_generator
     params = spiking.preset("training", **network)
+    if args.event_timing is not None:
+        phases["event_timing"] = args.event_timing
     learning = spiking.training_learning(noise_x=args.noise_x, **phases)
     learning.check_against(params)
     return params, learning

@@ -147,6 +147,9 @@ class SpikingTrainTask:
     noise_rate
         The events' rate per unit of abs(n), in Hz (None: the learner's default): more
         events of smaller weight, less count noise.
+    event_timing
+        How the events are timed (:data:`stdpsim.spiking.parameters.EVENT_TIMINGS`; None: the
+        learner's default).
     t_settle, t_noisy
         Settling before INFERENCE and its corrupted part, in ms (None: the ``training``
         preset's).
@@ -176,6 +179,7 @@ class SpikingTrainTask:
     loss: str | None = None
     noise_x: float | None = None
     noise_rate: float | None = None
+    event_timing: str | None = None
     t_settle: float | None = None
     t_noisy: float | None = None
     value_floor: bool = False
@@ -234,8 +238,11 @@ class SpikingTrainTask:
         params = self.network.parameters("training",
                                          **network_units(t_settle_ms=self.t_settle))
         spiking.check_memory_need(cfg.sizes, params)
-        check_event_options(noise, t_noisy_ms=self.t_noisy, noise_rate_hz=self.noise_rate)
+        check_event_options(noise, t_noisy_ms=self.t_noisy, noise_rate_hz=self.noise_rate,
+                            event_timing=self.event_timing)
         phases = network_units(t_noisy_ms=self.t_noisy, noise_rate_hz=self.noise_rate)
+        if self.event_timing is not None:
+            phases["event_timing"] = self.event_timing
         learning = spiking.training_learning(noise_x=noise, **phases,
                                              value_floor=self.value_floor,
                                              **{k: v for k, v in eps.items() if v is not None})
