@@ -126,6 +126,12 @@ def test_corruption_events_give_the_twins_denoising_update_for_f1():
                                draws=sn.corruption_draws(3, x.shape))[0]["f1"][0]
     assert not np.array_equal(other_spikes, noisy)
     assert cos(other_spikes - clean, twin_noisy - twin_clean) > 0.8
+    # n = noise_x · draw is what the network takes (an input, not a constant of its code):
+    # half the s.d. on twice the draws is the same run, bit for bit
+    halved = sn.run_tags(m, x, p, sn.LearningParameters(**LEARNING, noise_x=0.25),
+                         gain_factor=True, seed=3,
+                         draws=2 * sn.corruption_draws(3, x.shape))[0]["f1"][0]
+    np.testing.assert_array_equal(halved, noisy)
 
 
 @needs_cxx

@@ -141,10 +141,10 @@ the fast first prediction, and not by the slower integration that follows.  The 
 is the twin's corruption of f1 with a noisy presynaptic factor
 (:func:`stdpsim.plasticity.sdvdt_updates`)."""
 
-CORRUPTION_START = "noise = noise_x * noises(t, i)\n"
-"""What a visible unit takes at the start of every example: its standard-normal draw for this
-example (``noises``, a run input, so that the rate twin can be given the same draws) times
-``noise_x``."""
+CORRUPTION_START = "noise = noises(t, i)\n"
+"""What a visible unit takes at the start of every example: its n for this example
+(``noises``, a run input: ``noise_x`` times a standard-normal draw that the rate twin can be
+given too, :func:`stdpsim.spiking.learner.learning_inputs`)."""
 
 CORRUPTION_EVENT = "rand() < noise_rate * abs(noise) * dt and recon_phase == 0"
 """When a visible unit sends a corruption event: at ``noise_rate``·abs(n), in settling and

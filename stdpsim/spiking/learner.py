@@ -190,7 +190,7 @@ def learning_builder(model: RateModel, n_examples: int, params: SpikingParameter
           "value_floor": float(learning.value_floor)}
     corrupted = learning.corrupted
     if corrupted:
-        ns.update({"noise_x": learning.noise_x, "noise_rate": learning.noise_rate,
+        ns.update({"noise_rate": learning.noise_rate,
                    "noise_weight": float(p.r_max / learning.noise_rate),
                    "t_noisy": learning.t_noisy})
     t_example = learning.t_example(p)
@@ -258,13 +258,16 @@ def learning_inputs(model: RateModel, x: np.ndarray, params: SpikingParameters,
                     learning: LearningParameters, plastic: bool = True, seed: int = 0,
                     draws: np.ndarray | None = None) -> dict[str, Any]:
     """The run inputs of :func:`learning_builder` for ``model``'s weights and the images
-    ``x``; with corruption events also their draws: ``draws`` (shape of ``x``, standard
-    normal), by default those of spike seed ``seed`` (:func:`corruption_draws`)."""
+    ``x``; with corruption events also each unit's n: ``noise_x`` times ``draws`` (shape of
+    ``x``, standard normal), by default those of spike seed ``seed``
+    (:func:`corruption_draws`).  n is an input, not a constant of the code, so one build
+    serves every ``noise_x``."""
     stack = layers(model, params)
     values: dict[str, Any] = {"digits": np.asarray(x, dtype=np.float64)}
     if learning.corrupted:
-        values["noises"] = (corruption_draws(seed, np.shape(x)) if draws is None
-                            else np.asarray(draws, dtype=np.float64).reshape(np.shape(x)))
+        z = (corruption_draws(seed, np.shape(x)) if draws is None
+             else np.asarray(draws, dtype=np.float64).reshape(np.shape(x)))
+        values["noises"] = learning.noise_x * z
     for layer in stack:
         values[f"plastic_{layer.name}"] = float(plastic)
     for name in model.weights:  # every member of a unit starts with its unit's weights
