@@ -37,11 +37,33 @@ def user_errors() -> tuple[type[BaseException], ...]:
     return (BackendError, DataError, RunFileError, ValueError)
 
 
+def interrupt_raises() -> None:
+    """Make SIGINT raise KeyboardInterrupt, also in a process started in the background.
+
+    Such a process inherits SIGINT ignored, and brian2, on import, wraps the handler it
+    finds in its own, which calls it: SIG_IGN is not callable, so ``kill -INT`` ended a
+    training with a TypeError instead of its interrupted message.  Python's own handler
+    takes the place of an ignored one, in brian2's wrapper if it is there.  Main thread
+    only (elsewhere nothing changes)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    handler = signal.getsignal(signal.SIGINT)
+    if handler in (signal.SIG_IGN, signal.SIG_DFL, None):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    elif not callable(getattr(handler, "previous_handler", signal.default_int_handler)):
+        handler.previous_handler = signal.default_int_handler  # brian2's _InterruptHandler
+
+
 def one_line(prog: str, fn: Callable[[], object]) -> int:
     """Run ``fn``; its errors become one line on stderr; returns the exit code (what ``fn``
-    returns when that is an int, else 0; 1 for an error, 130 when interrupted)."""
+    returns when that is an int, else 0; 1 for an error, 130 when interrupted, by Ctrl-C or
+    SIGINT: :func:`interrupt_raises`)."""
     t0 = time.perf_counter()
     debug = bool(os.environ.get(DEBUG_ENV))
+    interrupt_raises()
     try:
         code = fn()
     except KeyboardInterrupt:

@@ -531,3 +531,30 @@ def test_the_learners_corruption_events_default_to_the_authors_level_as_measured
     assert SpikingTrainTask().settings()[2].noise_x == sd
     assert SpikingTrainTask(batch_size=1).settings()[2].noise_x == 0
     assert SpikingTrainTask(noise_x=0.5).settings()[2].noise_x == 0.5
+
+
+@pytest.mark.quick
+def test_sigint_interrupts_a_command_started_with_sigint_ignored():
+    """A command started in the background inherits SIGINT ignored; brian2 wraps that
+    handler and would call it (a TypeError).  kill -INT still ends the command with its
+    one-line interrupted message and exit code 130."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = ("import sys, time, brian2\n"
+            "from stdpsim import errors\n"
+            "def wait():\n"
+            "    print('ready', flush=True)\n"
+            "    time.sleep(60)\n"
+            "sys.exit(errors.one_line('job', wait))\n")
+    job = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert job.stdout.readline().strip() == "ready"
+    time.sleep(0.2)
+    job.send_signal(signal.SIGINT)
+    _, err = job.communicate(timeout=30)
+    assert job.returncode == 130, err
+    assert err.startswith("job: interrupted after") and "TypeError" not in err
