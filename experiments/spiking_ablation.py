@@ -6,7 +6,8 @@ Every variant is a ``stdpsim train spiking`` run (:func:`stdpsim.tasks.training.
 of ``--epochs`` epochs at the learner's defaults (the ``training`` preset, minibatches of
 100, centred RMSprop at ε 2.5e-5, the gain factor, corruption events at the preset's s.d.
 (:data:`stdpsim.spiking.EVENTS_SD`) and ``--noise-rate``), in its own folder
-``--runs/VARIANT/``, scored on the learning curves' protocol every 2,000 examples.  Then one mechanism off at a time:
+``--runs/VARIANT/``, scored on the learning curves' protocol every 2,000 examples.  Then
+one mechanism off at a time:
 
 ``no_tags``
     weights change at every spike (batch size 1); adaptive rates need a minibatch's tags,

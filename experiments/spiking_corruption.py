@@ -25,8 +25,7 @@ visible units' corruption events (:class:`stdpsim.spiking.LearningParameters`; w
 h1's prediction is read at the end of settling's corrupted part, and f1's deviation holds
 the events' n as the authors' holds their Gaussian draw), sent at ``--noise-rate`` per unit
 of abs(n) and timed as ``--event-timing`` says (``poisson`` or ``regular``,
-:func:`stdpsim.spiking.equations.corruption_events`); every
-combination is one row, the
+:func:`stdpsim.spiking.equations.corruption_events`); every combination is one row, the
 rest of the network as ``--preset`` says (``training``, the learner's network, by default;
 ``first_design``: τ_syn 1 ms, 5 ms of settling, 3 ms of it corrupted, the leaky spike
 generator).  Writes ``figures/spiking_corruption.json``.

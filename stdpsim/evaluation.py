@@ -189,5 +189,6 @@ def silent_units(h: np.ndarray, threshold: float = SILENT) -> int:
     """
     h = np.asarray(h)
     if h.ndim != 2 or h.shape[0] == 0:
-        raise ValueError(f"h must be (images, units) with at least one image, got shape {h.shape}")
+        raise ValueError(f"h must be (images, units) with at least one image, got shape "
+                         f"{h.shape}")
     return int(np.sum(h.max(axis=0) < threshold))

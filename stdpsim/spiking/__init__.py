@@ -30,7 +30,8 @@ from .stack import Layer, check_memory_need, check_model, layers, synaptic_event
 from .units import KINDS, UnitKind, lif_membrane, threshold_offsets
 
 __all__ = [
-    "EVENTS_SD", "NEURONS", "PRESETS", "KINDS", "Layer", "LearningParameters", "Mechanisms", "SpikingInference",
+    "EVENTS_SD", "NEURONS", "PRESETS", "KINDS", "Layer", "LearningParameters", "Mechanisms",
+    "SpikingInference",
     "SpikingParameters", "UnitKind", "bernoulli_equivalent_r_max", "check_memory_need",
     "check_model",
     "compare_with_rate", "corruption_draws", "eta", "layers", "learning_builder", "learning_inputs",

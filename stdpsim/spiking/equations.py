@@ -150,6 +150,7 @@ CORRUPTION_EVENT = "rand() < noise_rate * abs(noise) * dt and recon_phase == 0"
 """When a visible unit sends a corruption event: at ``noise_rate``·abs(n), in settling and
 INFERENCE."""
 
+
 @dataclasses.dataclass(frozen=True)
 class CorruptionEvents:
     """The visible units' corruption events, as Brian2 code: ``source``, their equations;
@@ -182,7 +183,8 @@ def corruption_events(timing: str = "poisson") -> CorruptionEvents:
                                 "")
     return CorruptionEvents(
         timing,
-        CORRUPTION_SOURCE + "dnoise_phase/dt = noise_rate * abs(noise) * (1 - recon_phase) : 1\n",
+        CORRUPTION_SOURCE
+        + "dnoise_phase/dt = noise_rate * abs(noise) * (1 - recon_phase) : 1\n",
         CORRUPTION_START + "noise_phase = rand()\n",
         "noise_phase >= 1 and recon_phase == 0", "noise_phase -= 1")
 

@@ -236,7 +236,7 @@ class LIF(UnitKind):
     def units(self, layer: Layer, eqs: str, namespace: dict, p: SpikingParameters, *,
               spiking: bool = True, learner: bool = False,
               corruption: eq.CorruptionEvents | None = None) -> Any:
-        noise = (corruption if corruption and layer.index == 0 else None)
+        noise = corruption if layer.index == 0 else None
         return lif_group(layer.size, eqs, layer.name, namespace, p, recon=layer.has_recon,
                          learner=learner, decoder_pre=learner and layer.index > 0,
                          spiking=spiking, corruption=noise)
