@@ -12,6 +12,7 @@ import click
 from . import backend, rate_config
 from .data import HALVES
 from .spiking.parameters import EVENT_TIMINGS, LearningParameters
+from .spiking.presets import EVENTS_SD
 from .tasks import common, inpainting
 from .tasks.network import SpikingNetwork
 
@@ -231,13 +232,6 @@ def default_learning(name: str, unit: str) -> str:
     return f"{float(getattr(training_learning(), name) / getattr(brian2, unit)):g}"
 
 
-def default_events_sd() -> float:
-    """The ``training`` preset's s.d. of the corruption events, for help texts."""
-    from .spiking import EVENTS_SD
-
-    return EVENTS_SD["training"]
-
-
 def spiking_run_default(name: str) -> str:
     from .spiking_training import SpikingTrainConfig
 
@@ -274,7 +268,7 @@ SPIKING_TRAIN_OPTIONS = options(
                  help="Corruption s.d. of x (f1): each visible unit's own variability in an "
                       "example, sent as corruption events that h1's prediction and f1's "
                       "learning see and INFERENCE does not [default: "
-                      f"{default_events_sd():g}, at which h1's prediction carries the "
+                      f"{EVENTS_SD['training']:g}, at which h1's prediction carries the "
                       f"authors' {rate_config.PRESETS['authors'].noise_x:g}; 0 with "
                       "--batch-size 1]."),
     click.option("--noise-rate", type=FINITE, default=None,

@@ -111,10 +111,12 @@ def add_learner_arguments(parser: Any, noise_x: float | None = None) -> None:
                              "[default: the training's]")
 
 
-def check_event_options(noise_x: float, **given: Any) -> None:
-    """ValueError if a setting of the corruption events (``t_noisy_ms``, ``noise_rate_hz``,
-    ``event_timing``; None: not given) comes without the events (``noise_x`` above 0), or if
-    a rate of events is not a positive number of Hz."""
+def event_settings(noise_x: float, **given: Any) -> dict[str, Any]:
+    """The corruption events' settings given on a command line (``t_noisy_ms``,
+    ``noise_rate_hz``, ``event_timing``; None: not given) as fields of
+    :class:`stdpsim.spiking.LearningParameters` (``t_noisy``, ``noise_rate`` with units,
+    ``event_timing``); ValueError if one comes without the events (``noise_x`` above 0), or
+    if a rate of events is not a positive number of Hz."""
     import math
 
     flags = {"t_noisy_ms": "--t-noisy", "noise_rate_hz": "--noise-rate",
@@ -126,6 +128,10 @@ def check_event_options(noise_x: float, **given: Any) -> None:
     rate = given.get("noise_rate_hz")
     if rate is not None and not (math.isfinite(rate) and rate > 0):
         raise ValueError(f"--noise-rate must be a positive rate in Hz, got {rate}")
+    fields = network_units(t_noisy_ms=given.get("t_noisy_ms"), noise_rate_hz=rate)
+    if given.get("event_timing") is not None:
+        fields["event_timing"] = given["event_timing"]
+    return fields
 
 
 def learner_settings(args: Any) -> tuple:
@@ -135,17 +141,13 @@ def learner_settings(args: Any) -> tuple:
     from .. import spiking
 
     given = {name: getattr(args, name) for _, name, _ in LEARNER_ARGUMENTS}
-    check_event_options(args.noise_x, t_noisy_ms=given["t_noisy_ms"],
-                        noise_rate_hz=given["noise_rate_hz"], event_timing=args.event_timing)
+    events = event_settings(args.noise_x, t_noisy_ms=given["t_noisy_ms"],
+                            noise_rate_hz=given["noise_rate_hz"], event_timing=args.event_timing)
     network = network_units(**{k: v for k, v in given.items()
                                 if k in ("r_max_hz", "tau_ff_ms", "tau_syn_ms", "t_settle_ms")})
-    phases = network_units(t_noisy_ms=given["t_noisy_ms"],
-                           noise_rate_hz=given["noise_rate_hz"])
     if args.spike_generator is not None:
         network["spike_generator"] = args.spike_generator
     params = spiking.preset("training", **network)
-    if args.event_timing is not None:
-        phases["event_timing"] = args.event_timing
-    learning = spiking.training_learning(noise_x=args.noise_x, **phases)
+    learning = spiking.training_learning(noise_x=args.noise_x, **events)
     learning.check_against(params)
     return params, learning

@@ -12,7 +12,7 @@ import numpy as np
 from .. import rate_config, rate_training, runs
 from ..sweeps import SERIAL, open_client
 from .common import Log, N_TRAIN, command_line, training_split
-from .network import SpikingNetwork, check_event_options, network_units
+from .network import SpikingNetwork, event_settings, network_units
 
 _NON_NEGATIVE = ("noise", "noise_x", "noise_h", "noise_g", "n_spikes", "weight_decay",
                  "valid_every")
@@ -238,12 +238,9 @@ class SpikingTrainTask:
         params = self.network.parameters("training",
                                          **network_units(t_settle_ms=self.t_settle))
         spiking.check_memory_need(cfg.sizes, params)
-        check_event_options(noise, t_noisy_ms=self.t_noisy, noise_rate_hz=self.noise_rate,
-                            event_timing=self.event_timing)
-        phases = network_units(t_noisy_ms=self.t_noisy, noise_rate_hz=self.noise_rate)
-        if self.event_timing is not None:
-            phases["event_timing"] = self.event_timing
-        learning = spiking.training_learning(noise_x=noise, **phases,
+        events = event_settings(noise, t_noisy_ms=self.t_noisy, noise_rate_hz=self.noise_rate,
+                                event_timing=self.event_timing)
+        learning = spiking.training_learning(noise_x=noise, **events,
                                              value_floor=self.value_floor,
                                              **{k: v for k, v in eps.items() if v is not None})
         learning.check_against(params)
